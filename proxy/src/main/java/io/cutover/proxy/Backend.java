@@ -1,0 +1,136 @@
+package io.cutover.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One routable upstream: its connections (pooled per event loop), the requests in flight on it,
+ * and its drain. A backend is created when traffic is switched to a target and drained when
+ * traffic is switched away; it is never reused after a drain.
+ */
+public final class Backend {
+    private final Target target;
+    private final InetSocketAddress address;
+    private final Bootstrap bootstrap;
+    private final BackendPool pool;
+    private final ChannelGroup channels;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final CompletableFuture<Void> idle = new CompletableFuture<>();
+    private volatile boolean draining;
+
+    Backend(Target target, Bootstrap bootstrap, int maxIdlePerLoop) {
+        this.target = target;
+        this.address = target.resolve();
+        this.bootstrap = bootstrap;
+        this.pool = new BackendPool(maxIdlePerLoop);
+        this.channels = new DefaultChannelGroup("backend " + target, GlobalEventExecutor.INSTANCE);
+    }
+
+    public Target target() {
+        return target;
+    }
+
+    /** Requests routed here whose response has not finished yet. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Open connections to this backend, busy or idle. */
+    public int openConnections() {
+        return channels.size();
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Counts a request in; false once draining has begun, so a request that raced a switch is
+     * routed again (to the new backend) instead of slipping onto a drained one.
+     */
+    boolean tryEnter() {
+        inFlight.incrementAndGet();
+        if (draining) {
+            exit();
+            return false;
+        }
+        return true;
+    }
+
+    /** Counts a request out; the last one out of a draining backend completes its drain. */
+    void exit() {
+        if (inFlight.decrementAndGet() == 0 && draining) {
+            idle.complete(null);
+        }
+    }
+
+    /** A parked connection of this loop, or null. */
+    Channel pooled(EventLoop loop) {
+        return pool.poll(loop);
+    }
+
+    /** A new connection on the given loop (the client's, so both sides share one thread). */
+    ChannelFuture connect(EventLoop loop) {
+        ChannelFuture connecting = bootstrap.clone(loop).connect(address);
+        channels.add(connecting.channel());
+        return connecting;
+    }
+
+    /** Parks a connection whose exchange ended cleanly, or closes it if it cannot be kept. */
+    void release(Channel ch) {
+        if (draining || !ch.isActive() || !pool.offer(ch)) {
+            ch.close();
+        }
+    }
+
+    /**
+     * Stops this backend taking requests and lets those in flight finish: idle connections close
+     * now, busy ones when their exchange ends, and whatever is still open at the deadline is
+     * closed and counted as forced.
+     */
+    public CompletableFuture<DrainResult> drain(Duration deadline, EventExecutor timer) {
+        long start = System.nanoTime();
+        draining = true;
+        int atStart = inFlight.get();
+        pool.closeAll();
+        if (inFlight.get() == 0) {
+            idle.complete(null);
+        }
+        CompletableFuture<DrainResult> result = new CompletableFuture<>();
+        var forceClose = timer.schedule(() -> {
+            int left = inFlight.get();
+            channels.close();
+            result.complete(new DrainResult(target, atStart, Math.max(0, atStart - left), left,
+                    Duration.ofNanos(System.nanoTime() - start)));
+        }, deadline.toNanos(), TimeUnit.NANOSECONDS);
+        idle.thenRun(() -> {
+            forceClose.cancel(false);
+            channels.close();
+            result.complete(new DrainResult(target, atStart, atStart, 0,
+                    Duration.ofNanos(System.nanoTime() - start)));
+        });
+        return result;
+    }
+
+    /** Closes every connection at once (shutdown after the grace period). */
+    void closeNow() {
+        draining = true;
+        channels.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Backend[" + target + ", inFlight=" + inFlight.get() + (draining ? ", draining]" : "]");
+    }
+}

@@ -1,0 +1,356 @@
+package io.cutover.proxy;
+
+import io.cutover.proxy.ProxyError.BadResponseException;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request and its response, relayed between a client connection and a backend connection.
+ * Both connections live on the same event loop, so nothing here is shared between threads.
+ *
+ * <p>Back-pressure both ways is read-after-write: the next piece of the request body is read
+ * from the client only while the backend connection is writable, and the next piece of the
+ * response is read from the backend only while the client connection is writable. Nothing is
+ * aggregated; at most one read's worth plus the channel's write buffer is held per direction.
+ *
+ * <p>The exchange owns one count in its backend's in-flight figure from routing until it ends
+ * (complete, failed, cut or aborted); {@link #finished} makes sure it gives it back exactly once.
+ */
+final class Exchange {
+    private static final Logger log = LoggerFactory.getLogger(Exchange.class);
+
+    private final FrontendHandler front;
+    private final ChannelHandlerContext client;
+    private final Backend backend;
+    private final HttpRequest request;
+    private final long responseTimeoutNanos;
+    private final boolean http10;
+    private final boolean headRequest;
+    private boolean clientKeepAlive;
+
+    private Channel upstream;
+    private BackendHandler bound;
+    private HttpContent held;
+    private boolean sending;
+    private boolean reused;
+    private boolean retried;
+    private boolean bodySent;
+    private boolean requestDone;
+    private boolean responseStarted;
+    private boolean informational;
+    private boolean backendKeepAlive;
+    private boolean finished;
+    private long lastSendNanos;
+    private ScheduledFuture<?> responseTimer;
+
+    Exchange(FrontendHandler front, ChannelHandlerContext client, Backend backend, HttpRequest request,
+             ProxySettings settings) {
+        this.front = front;
+        this.client = client;
+        this.backend = backend;
+        this.request = request;
+        this.responseTimeoutNanos = settings.responseTimeout().toNanos();
+        this.http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        this.headRequest = HttpMethod.HEAD.equals(request.method());
+        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        ForwardedHeaders.prepareRequest(request, client.channel().remoteAddress());
+    }
+
+    boolean responseStarted() {
+        return responseStarted;
+    }
+
+    /** Takes a parked connection of this loop, or opens one, and sends the request head. */
+    void start() {
+        Channel parked = backend.pooled(client.channel().eventLoop());
+        if (parked != null) {
+            reused = true;
+            send(parked);
+        } else {
+            connect();
+        }
+    }
+
+    private void connect() {
+        ChannelFuture connecting = backend.connect(client.channel().eventLoop());
+        upstream = connecting.channel();
+        connecting.addListener(f -> onConnected(connecting));
+    }
+
+    private void onConnected(ChannelFuture connecting) {
+        if (finished) {
+            connecting.channel().close();
+        } else if (!connecting.isSuccess()) {
+            fail(ProxyError.of(connecting.cause()));
+        } else {
+            send(connecting.channel());
+        }
+    }
+
+    private void send(Channel ch) {
+        upstream = ch;
+        bound = BackendHandler.of(ch);
+        bound.bind(this);
+        sending = true;
+        ch.write(request, ch.voidPromise());
+        if (requestDone) {
+            // a retry of a request whose (empty) end was already read from the client
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
+        }
+        ch.flush();
+        lastSendNanos = System.nanoTime();
+        armResponseTimer();
+        ch.read();
+        if (held != null) {
+            HttpContent next = held;
+            held = null;
+            forward(next);
+        } else if (!requestDone && ch.isWritable()) {
+            front.requestMore();
+        }
+    }
+
+    /** A piece of the request body from the client. */
+    void onRequestContent(HttpContent content) {
+        if (finished) {
+            content.release();
+        } else if (!sending) {
+            held = content;         // connecting or reconnecting; at most one message is read ahead
+        } else {
+            forward(content);
+        }
+    }
+
+    private void forward(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (content.content().isReadable()
+                || last && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
+            bodySent = true;
+        }
+        if (last) {
+            requestDone = true;
+        }
+        upstream.writeAndFlush(content, upstream.voidPromise());
+        lastSendNanos = System.nanoTime();
+        if (!last && upstream.isWritable()) {
+            front.requestMore();
+        }
+    }
+
+    void onBackendWritable() {
+        if (!finished && sending && !requestDone) {
+            front.requestMore();
+        }
+    }
+
+    void onClientWritable() {
+        if (!finished && sending) {
+            upstream.read();
+        }
+    }
+
+    /** A piece of the response from the backend. */
+    void onResponse(Object msg) {
+        if (finished) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse response && !onResponseHead(response)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpContent content) {
+            onResponseContent(content);
+        }
+    }
+
+    private boolean onResponseHead(HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            backendFailed(new BadResponseException("unparseable response: " + response.decoderResult().cause()));
+            return false;
+        }
+        int code = response.status().code();
+        if (code == 101) {
+            backendFailed(new BadResponseException("backend switched protocols unasked"));
+            return false;
+        }
+        informational = code < 200;
+        if (informational) {
+            if (http10) {
+                return true;        // never sent to an HTTP/1.0 client; its content is dropped too
+            }
+            ForwardedHeaders.prepareResponse(response, false, true, false);
+        } else {
+            responseStarted = true;
+            cancelResponseTimer();
+            backendKeepAlive = HttpUtil.isKeepAlive(response);
+            boolean bodyPossible = !headRequest && code != 204 && code != 304;
+            // a response that ends before the request body did leaves that body unread: close after
+            boolean keep = clientKeepAlive && requestDone && !front.closing();
+            clientKeepAlive = ForwardedHeaders.prepareResponse(response, bodyPossible, keep, http10);
+        }
+        client.write(response, client.voidPromise());
+        return true;
+    }
+
+    private void onResponseContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (informational) {
+            if (http10) {
+                content.release();
+            } else {
+                client.write(content, client.voidPromise());
+            }
+            informational = !last;
+            return;
+        }
+        client.write(content, client.voidPromise());
+        if (last) {
+            complete();
+        }
+    }
+
+    /** The backend's read batch ended: flush to the client, read on while the client keeps up. */
+    void onResponseReadComplete() {
+        if (finished) {
+            return;
+        }
+        client.flush();
+        if (client.channel().isWritable()) {
+            upstream.read();
+        }
+    }
+
+    private void complete() {
+        finished = true;
+        cancelResponseTimer();
+        Channel up = upstream;
+        unbind();
+        if (backendKeepAlive && requestDone) {
+            backend.release(up);
+        } else {
+            up.close();
+        }
+        backend.exit();
+        front.exchangeDone(clientKeepAlive);
+    }
+
+    /** The backend connection closed or failed (its handler has already let go of us). */
+    void onBackendClosed(Throwable cause) {
+        if (finished) {
+            return;
+        }
+        sending = false;
+        bound = null;
+        if (!responseStarted && reused && !retried && !bodySent) {
+            // a parked connection the backend closed meanwhile: nothing of the request body went
+            // out and no response came, so the request is sent again on a fresh connection
+            log.debug("retrying {} on a fresh connection to {}: {}", request.uri(), backend.target(),
+                    cause == null ? "closed" : cause.toString());
+            retried = true;
+            reused = false;
+            connect();
+        } else if (!responseStarted) {
+            fail(ProxyError.of(cause));
+        } else {
+            log.debug("backend {} closed mid-response to {}", backend.target(), request.uri());
+            finished = true;
+            cancelResponseTimer();
+            releaseHeld();
+            backend.exit();
+            front.exchangeCut();
+        }
+    }
+
+    private void backendFailed(Throwable cause) {
+        Channel up = upstream;
+        unbind();
+        up.close();
+        onBackendClosed(cause);
+    }
+
+    /** Ends the exchange with an error response (no response has started yet). */
+    private void fail(ProxyError error) {
+        log.debug("{} {} via {}: {}", request.method(), request.uri(), backend.target(), error);
+        finished = true;
+        cancelResponseTimer();
+        releaseHeld();
+        if (upstream != null) {
+            unbind();
+            upstream.close();
+        }
+        backend.exit();
+        front.exchangeFailed(error, requestDone && clientKeepAlive);
+    }
+
+    /** The client went away: drop the backend side (it is mid-exchange, so not reusable). */
+    void abort() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        cancelResponseTimer();
+        releaseHeld();
+        if (upstream != null) {
+            unbind();
+            upstream.close();
+        }
+        backend.exit();
+    }
+
+    private void unbind() {
+        if (bound != null) {
+            bound.unbind();
+            bound = null;
+        }
+        sending = false;
+    }
+
+    private void releaseHeld() {
+        if (held != null) {
+            held.release();
+            held = null;
+        }
+    }
+
+    private void armResponseTimer() {
+        if (responseTimer == null) {
+            responseTimer = client.executor().schedule(this::checkResponseTimeout, responseTimeoutNanos,
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void checkResponseTimeout() {
+        responseTimer = null;
+        if (finished || responseStarted) {
+            return;
+        }
+        long waited = System.nanoTime() - lastSendNanos;
+        if (waited < responseTimeoutNanos) {
+            responseTimer = client.executor().schedule(this::checkResponseTimeout,
+                    responseTimeoutNanos - waited, TimeUnit.NANOSECONDS);
+        } else {
+            fail(ProxyError.BACKEND_TIMEOUT);
+        }
+    }
+
+    private void cancelResponseTimer() {
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+            responseTimer = null;
+        }
+    }
+}

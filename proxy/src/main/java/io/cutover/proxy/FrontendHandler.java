@@ -1,0 +1,196 @@
+package io.cutover.proxy;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last handler of a client connection. It reads one message at a time (AUTO_READ is off and
+ * {@code FlowControlHandler} hands out one message per read), routes each request on its own,
+ * so a keep-alive connection follows a switch at its next request, and hands the request to an
+ * {@link Exchange}. Between exchanges it owns the connection: idle timeout, shutdown, errors.
+ */
+final class FrontendHandler extends ChannelInboundHandlerAdapter {
+    /** Fired on every client connection when the proxy shuts down gracefully. */
+    static final Object SHUTDOWN = new Object();
+
+    private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
+
+    private final Router router;
+    private final ProxySettings settings;
+    private ChannelHandlerContext ctx;
+    private Exchange exchange;
+    private boolean readPending;
+    private boolean closing;
+
+    FrontendHandler(Router router, ProxySettings settings) {
+        this.router = router;
+        this.settings = settings;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        requestMore();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readPending = false;
+        if (msg instanceof HttpRequest request) {
+            onRequest(request);
+        } else if (msg instanceof HttpContent content) {
+            onContent(content);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onRequest(HttpRequest request) {
+        if (exchange != null) {
+            ctx.close();        // cannot happen with one read per message; never mix two exchanges
+            return;
+        }
+        if (request.decoderResult().isFailure()) {
+            log.debug("bad request from {}: {}", ctx.channel().remoteAddress(), request.decoderResult().cause());
+            respond(ProxyError.BAD_REQUEST, false);
+            return;
+        }
+        Backend backend = router.route();
+        if (backend == null) {
+            respond(ProxyError.NO_TARGET, false);
+            return;
+        }
+        exchange = new Exchange(this, ctx, backend, request, settings);
+        exchange.start();
+    }
+
+    private void onContent(HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            Exchange broken = exchange;
+            exchange = null;
+            if (broken != null) {
+                broken.abort();
+            }
+            if (broken == null || !broken.responseStarted()) {
+                respond(ProxyError.BAD_REQUEST, false);
+            } else {
+                ctx.close();
+            }
+        } else if (exchange != null) {
+            exchange.onRequestContent(content);
+        } else {
+            content.release();  // the rest of a request already answered with close
+        }
+    }
+
+    /**
+     * A read cycle may end without a message (the decoder got half a message, or flow control
+     * counted the cycle as the answer to our read): if we still want one, ask again.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (readPending) {
+            readPending = false;
+            requestMore();
+        }
+    }
+
+    /** Asks for the next message from the client unless a read is already pending. */
+    void requestMore() {
+        if (!readPending) {
+            readPending = true;
+            ctx.read();
+        }
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    /** The exchange delivered its whole response; read the next request or close. */
+    void exchangeDone(boolean keepAlive) {
+        exchange = null;
+        if (keepAlive && !closing) {
+            ctx.flush();
+            requestMore();
+        } else {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /** The exchange failed before its response started. */
+    void exchangeFailed(ProxyError error, boolean keepAlive) {
+        exchange = null;
+        respond(error, keepAlive);
+    }
+
+    /** The exchange failed mid-response: the client cannot be told, only cut off. */
+    void exchangeCut() {
+        exchange = null;
+        ctx.close();
+    }
+
+    private void respond(ProxyError error, boolean keepAlive) {
+        boolean keep = keepAlive && !closing;
+        ChannelFuture written = ctx.writeAndFlush(error.toResponse(keep));
+        if (keep) {
+            requestMore();
+        } else {
+            written.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (exchange != null && ctx.channel().isWritable()) {
+            exchange.onClientWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (exchange != null) {
+            exchange.abort();
+            exchange = null;
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (exchange == null) {
+                ctx.close();
+            }
+        } else if (evt == SHUTDOWN) {
+            closing = true;
+            if (exchange == null) {
+                ctx.close();
+            }
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("client connection {} failed", ctx.channel().remoteAddress(), cause);
+        ctx.close();
+    }
+}

@@ -1,0 +1,40 @@
+package io.cutover.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Wires a client connection: idle timer, HTTP server codec, one-message-per-read flow control
+ * (so a pipelined request waits until the previous exchange is done), {@link FrontendHandler}.
+ */
+final class ProxyInitializer extends ChannelInitializer<Channel> {
+    private final Router router;
+    private final ProxySettings settings;
+    private final ChannelGroup clients;
+
+    ProxyInitializer(Router router, ProxySettings settings, ChannelGroup clients) {
+        this.router = router;
+        this.settings = settings;
+        this.clients = clients;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        clients.add(ch);
+        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                .setMaxInitialLineLength(settings.maxInitialLineLength())
+                .setMaxHeaderSize(settings.maxHeaderSize())
+                .setMaxChunkSize(64 * 1024);
+        ch.pipeline().addLast(
+                new IdleStateHandler(0, 0, settings.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS),
+                new HttpServerCodec(decoder),
+                new FlowControlHandler(),
+                new FrontendHandler(router, settings));
+    }
+}

@@ -1,0 +1,125 @@
+package io.cutover.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The client-facing listener, its event loops, and the {@link Router} every request goes through. */
+public final class ProxyServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final Transport transport;
+    private final EventLoopGroup group;
+    private final ProxySettings settings;
+    private final Router router = new Router();
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final Bootstrap backendBootstrap;
+    private final Channel listener;
+
+    private ProxyServer(InetSocketAddress listen, ProxySettings settings, Transport transport, int eventLoops)
+            throws InterruptedException {
+        this.transport = transport;
+        this.settings = settings;
+        this.group = transport.newGroup(eventLoops);
+        this.backendBootstrap = new Bootstrap()
+                .channel(transport.channel())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
+                .handler(new BackendInitializer(settings));
+        try {
+            this.listener = new ServerBootstrap()
+                    .group(group)
+                    .channel(transport.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ProxyInitializer(router, settings, clients))
+                    .bind(listen).sync().channel();
+        } catch (RuntimeException | InterruptedException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    /**
+     * Binds the listener. {@code eventLoops} of 0 means one per core.
+     */
+    public static ProxyServer start(InetSocketAddress listen, ProxySettings settings, Transport transport,
+                                    int eventLoops) throws InterruptedException {
+        ProxyServer server = new ProxyServer(listen, settings, transport,
+                eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors());
+        log.info("proxy listening on {} transport={} event_loops={}", server.localAddress(), transport,
+                eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors());
+        return server;
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public ProxySettings settings() {
+        return settings;
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    /** The event loops; the admin server shares them. */
+    public EventLoopGroup group() {
+        return group;
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** A new, not yet routed backend for a target; pass it to {@link Router#flip}. */
+    public Backend newBackend(Target target) {
+        return new Backend(target, backendBootstrap, settings.maxIdlePerLoop());
+    }
+
+    /** Open client connections right now. */
+    public int clientConnections() {
+        return clients.size();
+    }
+
+    /**
+     * Stops accepting, closes idle client connections, lets in-flight requests finish (each
+     * client connection closes after its response) for up to {@code grace}, then closes whatever
+     * is left and stops the event loops.
+     *
+     * @return the client connections still open at the deadline, which were cut
+     */
+    public int shutdownGracefully(Duration grace) {
+        listener.close().syncUninterruptibly();
+        for (Channel ch : clients) {
+            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(FrontendHandler.SHUTDOWN));
+        }
+        boolean clean = clients.newCloseFuture().awaitUninterruptibly(grace.toMillis());
+        int cut = clean ? 0 : clients.size();
+        clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        Backend active = router.active();
+        if (active != null) {
+            active.closeNow();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        return cut;
+    }
+
+    @Override
+    public void close() {
+        shutdownGracefully(Duration.ZERO);
+    }
+}

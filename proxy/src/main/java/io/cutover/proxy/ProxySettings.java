@@ -1,0 +1,46 @@
+package io.cutover.proxy;
+
+import java.time.Duration;
+
+/**
+ * How the proxy treats connections on both sides.
+ *
+ * @param connectTimeout      how long connecting to a backend may take (then 504)
+ * @param responseTimeout     how long a backend may take to start its response once it has the
+ *                            request, measured from the last request byte it accepted (then 504)
+ * @param clientIdleTimeout   how long an idle client keep-alive connection is kept open
+ * @param backendIdleTimeout  how long an idle pooled backend connection is kept open
+ * @param maxIdlePerLoop      idle backend connections kept per event loop and backend
+ * @param maxHeaderSize       bytes allowed for a request or response header section
+ * @param maxInitialLineLength bytes allowed for a request or status line
+ */
+public record ProxySettings(
+        Duration connectTimeout,
+        Duration responseTimeout,
+        Duration clientIdleTimeout,
+        Duration backendIdleTimeout,
+        int maxIdlePerLoop,
+        int maxHeaderSize,
+        int maxInitialLineLength) {
+
+    public static ProxySettings defaults() {
+        return new ProxySettings(
+                Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(75),
+                Duration.ofSeconds(30), 64, 16 * 1024, 8 * 1024);
+    }
+
+    public ProxySettings withResponseTimeout(Duration timeout) {
+        return new ProxySettings(connectTimeout, timeout, clientIdleTimeout, backendIdleTimeout,
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength);
+    }
+
+    public ProxySettings withBackendIdleTimeout(Duration timeout) {
+        return new ProxySettings(connectTimeout, responseTimeout, clientIdleTimeout, timeout,
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength);
+    }
+
+    public ProxySettings withClientIdleTimeout(Duration timeout) {
+        return new ProxySettings(connectTimeout, responseTimeout, timeout, backendIdleTimeout,
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength);
+    }
+}

@@ -1,0 +1,51 @@
+package io.cutover.proxy;
+
+import java.net.InetSocketAddress;
+
+/** An upstream address, written {@code HOST:PORT} (IPv6 as {@code [::1]:PORT}). */
+public record Target(String host, int port) {
+
+    public Target {
+        if (host == null || host.isBlank()) {
+            throw new IllegalArgumentException("host is empty");
+        }
+        if (port < 1 || port > 65_535) {
+            throw new IllegalArgumentException("port " + port + " is outside 1-65535");
+        }
+    }
+
+    /** Parses {@code HOST:PORT}; the message of the exception says what is wrong. */
+    public static Target parse(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("expected HOST:PORT, got nothing");
+        }
+        String s = text.trim();
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0 || colon == s.length() - 1) {
+            throw new IllegalArgumentException("expected HOST:PORT, got '" + text + "'");
+        }
+        String host = s.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (host.indexOf(':') >= 0) {
+            throw new IllegalArgumentException("an IPv6 host needs brackets: '[" + host + "]:PORT'");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(s.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("port of '" + text + "' is not a number");
+        }
+        return new Target(host, port);
+    }
+
+    /** Resolves the host now; the proxy resolves a target once, when it becomes routable. */
+    public InetSocketAddress resolve() {
+        return new InetSocketAddress(host, port);
+    }
+
+    @Override
+    public String toString() {
+        return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
+    }
+}

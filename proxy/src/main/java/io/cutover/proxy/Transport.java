@@ -1,0 +1,81 @@
+package io.cutover.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/** The socket transport: io_uring, epoll or NIO, chosen once at start-up. */
+public enum Transport {
+    IO_URING(IoUringIoHandler::newFactory, IoUringServerSocketChannel.class, IoUringSocketChannel.class),
+    EPOLL(EpollIoHandler::newFactory, EpollServerSocketChannel.class, EpollSocketChannel.class),
+    NIO(NioIoHandler::newFactory, NioServerSocketChannel.class, NioSocketChannel.class);
+
+    private final Supplier<IoHandlerFactory> handlers;
+    private final Class<? extends ServerChannel> serverChannel;
+    private final Class<? extends Channel> channel;
+
+    Transport(Supplier<IoHandlerFactory> handlers, Class<? extends ServerChannel> serverChannel,
+              Class<? extends Channel> channel) {
+        this.handlers = handlers;
+        this.serverChannel = serverChannel;
+        this.channel = channel;
+    }
+
+    /**
+     * Picks the transport named in config: {@code auto} takes the fastest one this machine
+     * supports (io_uring, then epoll, then NIO); a named native one that is not available fails.
+     */
+    public static Transport select(String name) {
+        String n = name.toLowerCase(Locale.ROOT).replace('-', '_');
+        switch (n) {
+            case "auto":
+                if (IoUring.isAvailable()) {
+                    return IO_URING;
+                }
+                return Epoll.isAvailable() ? EPOLL : NIO;
+            case "io_uring":
+                IoUring.ensureAvailability();
+                return IO_URING;
+            case "epoll":
+                Epoll.ensureAvailability();
+                return EPOLL;
+            case "nio":
+                return NIO;
+            default:
+                throw new IllegalArgumentException(
+                        "unknown transport '" + name + "' (auto, io_uring, epoll or nio)");
+        }
+    }
+
+    public EventLoopGroup newGroup(int threads) {
+        return new MultiThreadIoEventLoopGroup(threads, handlers.get());
+    }
+
+    public Class<? extends ServerChannel> serverChannel() {
+        return serverChannel;
+    }
+
+    public Class<? extends Channel> channel() {
+        return channel;
+    }
+
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,183 @@
+package io.cutover.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class ProxyForwardingTest {
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private TestBackend app;
+    private TestProxy proxy;
+
+    @BeforeEach
+    void start() throws Exception {
+        app = TestBackend.start("blue");
+        proxy = TestProxy.start();
+        proxy.switchTo(app.target());
+    }
+
+    @AfterEach
+    void stop() {
+        proxy.close();
+        app.close();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(proxy.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void forwardsRequestsAndResponsesWithTheirBodies() throws Exception {
+        HttpResponse<String> get = get("/");
+        assertEquals(200, get.statusCode());
+        assertEquals("blue", get.body());
+
+        HttpResponse<String> post = http.send(HttpRequest.newBuilder(proxy.uri("/upload"))
+                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(100_000))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals("100000", post.body());
+    }
+
+    @Test
+    void forwardsABodyThatArrivesInPiecesWithPauses() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n");
+            Thread.sleep(100);
+            raw.send("x".repeat(50_000));
+            Thread.sleep(100);
+            raw.send("x".repeat(50_000));
+            assertEquals("100000", raw.read().body());
+        }
+    }
+
+    @Test
+    void forwardsAChunkedRequestBody() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5\r\nhello\r\n");
+            Thread.sleep(50);
+            raw.send("6\r\n world\r\n0\r\n\r\n");
+            assertEquals("11", raw.read().body());
+        }
+    }
+
+    @Test
+    void streamsAChunkedResponseThrough() throws Exception {
+        HttpResponse<String> r = get("/stream?chunks=4&ms=10");
+        assertEquals("blue 0\nblue 1\nblue 2\nblue 3\n", r.body());
+    }
+
+    @Test
+    void setsForwardedHeadersAndKeepsHost() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            String seen = raw.send("GET /headers HTTP/1.1\r\nHost: shop.example\r\n"
+                    + "X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\n\r\n").read().body();
+            assertTrue(seen.contains("host: shop.example\n"), seen);
+            assertTrue(seen.contains("x-forwarded-for: 203.0.113.7, 127.0.0.1\n"), seen);
+            assertTrue(seen.contains("x-real-ip: 127.0.0.1\n"), seen);
+            assertTrue(seen.contains("x-forwarded-host: shop.example\n"), seen);
+            assertTrue(seen.contains("x-forwarded-proto: http\n"), seen);
+        }
+    }
+
+    @Test
+    void removesHopByHopRequestHeadersIncludingThoseNamedInConnection() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            String seen = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret\r\n"
+                    + "X-Secret: 1\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nTE: trailers\r\n"
+                    + "Upgrade: websocket\r\nX-Kept: yes\r\n\r\n").read().body();
+            for (String gone : new String[] {"x-secret", "keep-alive", "proxy-connection", "te", "upgrade"}) {
+                assertFalse(seen.contains("\n" + gone + ":") || seen.startsWith(gone + ":"), gone + " in " + seen);
+            }
+            assertTrue(seen.contains("x-kept: yes\n"), seen);
+        }
+    }
+
+    @Test
+    void connectionHeaderCannotStripTheBodyFraming() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            RawHttp.Response r = raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nConnection: Content-Length\r\n"
+                    + "Content-Length: 5\r\n\r\nhello").read();
+            assertEquals("5", r.body());
+            assertEquals("blue", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+        }
+    }
+
+    @Test
+    void servesManyRequestsOnOneKeepAliveConnection() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            for (int i = 0; i < 50; i++) {
+                RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read();
+                assertEquals(200, r.status());
+                assertNull(r.header("connection"));
+            }
+        }
+    }
+
+    @Test
+    void answersPipelinedRequestsInOrder() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            raw.send("GET /slow?ms=200 HTTP/1.1\r\nHost: a\r\n\r\nGET /headers HTTP/1.1\r\nHost: b\r\n\r\n"
+                    + "POST /upload HTTP/1.1\r\nHost: c\r\nContent-Length: 3\r\n\r\nabc");
+            assertEquals("blue", raw.read().body());
+            assertTrue(raw.read().body().contains("host: b\n"));
+            assertEquals("3", raw.read().body());
+        }
+    }
+
+    @Test
+    void closesAfterTheResponseWhenTheClientAsksTo() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").read();
+            assertEquals("close", r.header("connection"));
+            assertTrue(raw.closedByPeer());
+        }
+    }
+
+    @Test
+    void givesAnHttp10ClientAChunkedBodyCloseDelimited() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            RawHttp.Response r = raw.send("GET /stream?chunks=3&ms=1 HTTP/1.0\r\n\r\n").read();
+            assertEquals("close", r.header("connection"));
+            assertNull(r.header("transfer-encoding"));
+            assertEquals("blue 0\nblue 1\nblue 2\n", r.body());
+        }
+    }
+
+    @Test
+    void keepsAnHttp10KeepAliveConnectionOpen() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            for (int i = 0; i < 3; i++) {
+                RawHttp.Response r = raw.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").read();
+                assertEquals("keep-alive", r.header("connection"));
+                assertEquals("blue", r.body());
+            }
+        }
+    }
+
+    @Test
+    void answersHeadRequestsWithoutABody() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(proxy.uri("/"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        assertEquals("", r.body());
+        assertEquals("blue", get("/").body());
+    }
+
+    @Test
+    void passesExpectContinueThrough() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(proxy.uri("/upload").toString()))
+                .expectContinue(true).POST(HttpRequest.BodyPublishers.ofString("12345")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals("5", r.body());
+    }
+}

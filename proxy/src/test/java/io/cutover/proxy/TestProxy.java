@@ -1,0 +1,54 @@
+package io.cutover.proxy;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/** A proxy on 127.0.0.1, port 0, switched directly through its router (no health gate). */
+public final class TestProxy implements AutoCloseable {
+    private final ProxyServer server;
+
+    private TestProxy(ProxySettings settings) throws InterruptedException {
+        this.server = ProxyServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), settings,
+                Transport.select(System.getProperty("cutover.transport", "auto")), 2);
+    }
+
+    public static TestProxy start() throws InterruptedException {
+        return new TestProxy(ProxySettings.defaults());
+    }
+
+    public static TestProxy start(ProxySettings settings) throws InterruptedException {
+        return new TestProxy(settings);
+    }
+
+    public ProxyServer server() {
+        return server;
+    }
+
+    public InetSocketAddress address() {
+        return server.localAddress();
+    }
+
+    public URI uri(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + address().getPort() + pathAndQuery);
+    }
+
+    /** Flips to the target; the previous backend (if any) drains with the given deadline. */
+    public CompletableFuture<DrainResult> switchTo(Target target, Duration drainDeadline) {
+        Backend previous = server.router().flip(server.newBackend(target));
+        return previous == null
+                ? CompletableFuture.completedFuture(null)
+                : previous.drain(drainDeadline, server.group().next());
+    }
+
+    public CompletableFuture<DrainResult> switchTo(Target target) {
+        return switchTo(target, Duration.ofSeconds(30));
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
