@@ -28,6 +28,7 @@ public final class Backend {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
     private volatile boolean draining;
+    private volatile boolean closed;
 
     Backend(Target target, Bootstrap bootstrap, int maxIdlePerLoop) {
         this.target = target;
@@ -53,6 +54,11 @@ public final class Backend {
 
     public boolean draining() {
         return draining;
+    }
+
+    /** Past its drain deadline (or shut down): no new connection may be opened to it. */
+    boolean closed() {
+        return closed;
     }
 
     /**
@@ -110,6 +116,7 @@ public final class Backend {
         CompletableFuture<DrainResult> result = new CompletableFuture<>();
         var forceClose = timer.schedule(() -> {
             int left = inFlight.get();
+            closed = true;
             channels.close();
             result.complete(new DrainResult(target, atStart, Math.max(0, atStart - left), left,
                     Duration.ofNanos(System.nanoTime() - start)));
@@ -126,6 +133,7 @@ public final class Backend {
     /** Closes every connection at once (shutdown after the grace period). */
     void closeNow() {
         draining = true;
+        closed = true;
         channels.close();
     }
 

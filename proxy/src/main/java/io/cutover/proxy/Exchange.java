@@ -39,6 +39,7 @@ final class Exchange {
     private final long responseTimeoutNanos;
     private final boolean http10;
     private final boolean headRequest;
+    private final boolean bodyless;
     private boolean clientKeepAlive;
 
     private Channel upstream;
@@ -66,6 +67,7 @@ final class Exchange {
         this.http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
         this.headRequest = HttpMethod.HEAD.equals(request.method());
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        this.bodyless = !FrontendHandler.hasBody(request);
         ForwardedHeaders.prepareRequest(request, client.channel().remoteAddress());
     }
 
@@ -255,7 +257,7 @@ final class Exchange {
         }
         sending = false;
         bound = null;
-        if (!responseStarted && reused && !retried && !bodySent) {
+        if (!responseStarted && reused && !retried && !bodySent && !backend.closed()) {
             // a parked connection the backend closed meanwhile: nothing of the request body went
             // out and no response came, so the request is sent again on a fresh connection
             log.debug("retrying {} on a fresh connection to {}: {}", request.uri(), backend.target(),
@@ -293,7 +295,7 @@ final class Exchange {
             upstream.close();
         }
         backend.exit();
-        front.exchangeFailed(error, requestDone && clientKeepAlive);
+        front.exchangeFailed(error, clientKeepAlive && (requestDone || bodyless), requestDone);
     }
 
     /** The client went away: drop the backend side (it is mid-exchange, so not reusable). */

@@ -7,6 +7,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -29,6 +31,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private Exchange exchange;
     private boolean readPending;
+    private boolean skippingRequestEnd;
     private boolean closing;
 
     FrontendHandler(Router router, ProxySettings settings) {
@@ -66,12 +69,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (request.decoderResult().isFailure()) {
             log.debug("bad request from {}: {}", ctx.channel().remoteAddress(), request.decoderResult().cause());
-            respond(ProxyError.BAD_REQUEST, false);
+            respond(ProxyError.BAD_REQUEST, false, false);
             return;
         }
         Backend backend = router.route();
         if (backend == null) {
-            respond(ProxyError.NO_TARGET, false);
+            respond(ProxyError.NO_TARGET, HttpUtil.isKeepAlive(request) && !hasBody(request), false);
             return;
         }
         exchange = new Exchange(this, ctx, backend, request, settings);
@@ -87,15 +90,25 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 broken.abort();
             }
             if (broken == null || !broken.responseStarted()) {
-                respond(ProxyError.BAD_REQUEST, false);
+                respond(ProxyError.BAD_REQUEST, false, false);
             } else {
                 ctx.close();
             }
         } else if (exchange != null) {
             exchange.onRequestContent(content);
         } else {
-            content.release();  // the rest of a request already answered with close
+            // the end of a request already answered: skip it and read on, or it is being closed
+            content.release();
+            if (skippingRequestEnd) {
+                skippingRequestEnd = !(content instanceof LastHttpContent);
+                requestMore();
+            }
         }
+    }
+
+    /** Whether a body follows the head (RFC 9112 section 6.3: only framing headers say so). */
+    static boolean hasBody(HttpRequest request) {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
 
     /**
@@ -133,10 +146,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The exchange failed before its response started. */
-    void exchangeFailed(ProxyError error, boolean keepAlive) {
+    /**
+     * The exchange failed before its response started. The connection is kept only when the
+     * request is complete, or has no body and just its (empty) end is still to be read.
+     */
+    void exchangeFailed(ProxyError error, boolean keepAlive, boolean requestRead) {
         exchange = null;
-        respond(error, keepAlive);
+        respond(error, keepAlive, requestRead);
     }
 
     /** The exchange failed mid-response: the client cannot be told, only cut off. */
@@ -145,10 +161,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    private void respond(ProxyError error, boolean keepAlive) {
+    private void respond(ProxyError error, boolean keepAlive, boolean requestRead) {
         boolean keep = keepAlive && !closing;
         ChannelFuture written = ctx.writeAndFlush(error.toResponse(keep));
         if (keep) {
+            skippingRequestEnd = !requestRead;
             requestMore();
         } else {
             written.addListener(ChannelFutureListener.CLOSE);

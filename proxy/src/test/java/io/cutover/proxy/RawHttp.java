@@ -47,10 +47,19 @@ public final class RawHttp implements AutoCloseable {
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         if (headers.containsKey("content-length")) {
-            body.write(in.readNBytes(Integer.parseInt(headers.get("content-length"))));
+            int length = Integer.parseInt(headers.get("content-length"));
+            byte[] bytes = in.readNBytes(length);
+            if (bytes.length < length) {
+                throw new java.io.EOFException("body cut after " + bytes.length + " of " + length + " bytes");
+            }
+            body.write(bytes);
         } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
             for (int size = Integer.parseInt(line().trim(), 16); size > 0; size = Integer.parseInt(line().trim(), 16)) {
-                body.write(in.readNBytes(size));
+                byte[] bytes = in.readNBytes(size);
+                if (bytes.length < size) {
+                    throw new java.io.EOFException("chunk cut after " + bytes.length + " of " + size + " bytes");
+                }
+                body.write(bytes);
                 line();
             }
             line();

@@ -1,0 +1,153 @@
+package io.cutover.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ProxyFailureTest {
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private HttpResponse<String> get(TestProxy proxy, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(proxy.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void answers503BeforeAnyTargetIsSet() throws Exception {
+        try (TestProxy proxy = TestProxy.start()) {
+            assertEquals(503, get(proxy, "/").statusCode());
+        }
+    }
+
+    @Test
+    void answers502WhenTheBackendRefusesConnections() throws Exception {
+        try (TestProxy proxy = TestProxy.start()) {
+            proxy.switchTo(new Target("127.0.0.1", freePort()));
+            HttpResponse<String> r = get(proxy, "/");
+            assertEquals(502, r.statusCode());
+            assertEquals("502 Bad Gateway\n", r.body());
+        }
+    }
+
+    @Test
+    void answers504WhenTheBackendNeverAnswers() throws Exception {
+        try (ScriptedBackend silent = ScriptedBackend.start((s, b) -> Thread.sleep(30_000));
+             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withResponseTimeout(Duration.ofMillis(300)))) {
+            proxy.switchTo(silent.target());
+            assertEquals(504, get(proxy, "/").statusCode());
+        }
+    }
+
+    @Test
+    void answers502WhenTheBackendResetsBeforeResponding() throws Exception {
+        try (ScriptedBackend rude = ScriptedBackend.start((s, b) -> {
+                ScriptedBackend.readHead(s.getInputStream());
+                s.setSoLinger(true, 0);     // RST instead of FIN
+                s.close();
+            });
+             TestProxy proxy = TestProxy.start()) {
+            proxy.switchTo(rude.target());
+            assertEquals(502, get(proxy, "/").statusCode());
+        }
+    }
+
+    @Test
+    void answers502ForAMalformedResponse() throws Exception {
+        try (ScriptedBackend garbage = ScriptedBackend.start((s, b) -> {
+                ScriptedBackend.readHead(s.getInputStream());
+                ScriptedBackend.write(s, "HTTP/1.1 two hundred OK\r\nContent-Length: 2\r\n\r\nok");
+                Thread.sleep(1000);
+            });
+             TestProxy proxy = TestProxy.start()) {
+            proxy.switchTo(garbage.target());
+            assertEquals(502, get(proxy, "/").statusCode());
+        }
+    }
+
+    @Test
+    void keepsTheClientConnectionAfterAnErrorResponse() throws Exception {
+        try (TestProxy proxy = TestProxy.start(); RawHttp raw = new RawHttp(proxy.address())) {
+            proxy.switchTo(new Target("127.0.0.1", freePort()));
+            assertEquals(502, raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+            try (TestBackend app = TestBackend.start("green")) {
+                proxy.switchTo(app.target());
+                assertEquals("green", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+            }
+        }
+    }
+
+    @Test
+    void retriesOnAFreshConnectionWhenThePooledOneWasClosedByTheBackend() throws Exception {
+        // answers one request per connection, keep-alive implied, then closes without notice
+        try (ScriptedBackend oneShot = ScriptedBackend.start((s, b) -> {
+                if (ScriptedBackend.readHead(s.getInputStream()) != null) {
+                    ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                }
+            });
+             TestProxy proxy = TestProxy.start(); RawHttp raw = new RawHttp(proxy.address())) {
+            proxy.switchTo(oneShot.target());
+            for (int i = 0; i < 200; i++) {
+                RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read();
+                assertEquals(200, r.status(), "request " + i);
+                if (i % 50 == 0) {
+                    Thread.sleep(20);   // let the close land while the connection is parked, too
+                }
+            }
+            assertTrue(oneShot.connections() >= 200);
+        }
+    }
+
+    @Test
+    void retriesWhenThePooledConnectionDiesAsTheRequestIsSent() throws Exception {
+        // keeps the connection open after the first response, but resets it when the next request arrives
+        try (ScriptedBackend treacherous = ScriptedBackend.start((s, b) -> {
+                var in = s.getInputStream();
+                if (ScriptedBackend.readHead(in) == null) {
+                    return;
+                }
+                ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                if (ScriptedBackend.readHead(in) != null) {
+                    s.setSoLinger(true, 0);
+                }
+            });
+             TestProxy proxy = TestProxy.start(); RawHttp raw = new RawHttp(proxy.address())) {
+            proxy.switchTo(treacherous.target());
+            for (int i = 0; i < 20; i++) {
+                assertEquals(200, raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status(), "request " + i);
+            }
+        }
+    }
+
+    @Test
+    void cutsTheClientConnectionWhenTheBackendDiesMidResponse() throws Exception {
+        try (ScriptedBackend dying = ScriptedBackend.start((s, b) -> {
+                ScriptedBackend.readHead(s.getInputStream());
+                ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial");
+                Thread.sleep(100);
+                s.setSoLinger(true, 0);
+            });
+             TestBackend healthy = TestBackend.start("fine");
+             TestProxy proxy = TestProxy.start()) {
+            proxy.switchTo(dying.target());
+            try (RawHttp raw = new RawHttp(proxy.address())) {
+                assertThrows(IOException.class, () -> raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read());
+            }
+            proxy.switchTo(healthy.target());
+            assertEquals("fine", get(proxy, "/").body());
+        }
+    }
+}
