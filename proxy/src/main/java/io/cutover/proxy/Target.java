@@ -16,6 +16,21 @@ public record Target(String host, int port) {
 
     /** Parses {@code HOST:PORT}; the message of the exception says what is wrong. */
     public static Target parse(String text) {
+        String[] hostPort = split(text);
+        return new Target(hostPort[0], port(text, hostPort[1], 1));
+    }
+
+    /** Parses a local address to listen on, {@code HOST:PORT}; port 0 picks a free one. */
+    public static InetSocketAddress parseBindAddress(String text) {
+        String[] hostPort = split(text);
+        InetSocketAddress address = new InetSocketAddress(hostPort[0], port(text, hostPort[1], 0));
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("host '" + hostPort[0] + "' does not resolve");
+        }
+        return address;
+    }
+
+    private static String[] split(String text) {
         if (text == null) {
             throw new IllegalArgumentException("expected HOST:PORT, got nothing");
         }
@@ -30,13 +45,20 @@ public record Target(String host, int port) {
         } else if (host.indexOf(':') >= 0) {
             throw new IllegalArgumentException("an IPv6 host needs brackets: '[" + host + "]:PORT'");
         }
-        int port;
+        return new String[] {host, s.substring(colon + 1)};
+    }
+
+    private static int port(String text, String port, int min) {
+        int n;
         try {
-            port = Integer.parseInt(s.substring(colon + 1));
+            n = Integer.parseInt(port);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("port of '" + text + "' is not a number");
         }
-        return new Target(host, port);
+        if (n < min || n > 65_535) {
+            throw new IllegalArgumentException("port " + n + " is outside " + min + "-65535");
+        }
+        return n;
     }
 
     /** Resolves the host now; the proxy resolves a target once, when it becomes routable. */

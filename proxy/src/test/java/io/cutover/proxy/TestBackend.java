@@ -35,6 +35,7 @@ public final class TestBackend implements AutoCloseable {
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final AtomicInteger requests = new AtomicInteger();
     private volatile int healthStatus = 200;
+    private volatile long healthDelayMs;
 
     private TestBackend(String name) throws IOException {
         this.name = name;
@@ -69,13 +70,21 @@ public final class TestBackend implements AutoCloseable {
         this.healthStatus = status;
     }
 
+    /** Makes every health check answer only after this long. */
+    public void healthDelayMs(long ms) {
+        this.healthDelayMs = ms;
+    }
+
     private void handle(HttpExchange ex) throws IOException {
         requests.incrementAndGet();
         try (ex) {
             URI uri = ex.getRequestURI();
             Map<String, String> q = query(uri);
             switch (uri.getPath()) {
-                case "/health" -> reply(ex, healthStatus, name);
+                case "/health" -> {
+                    sleep(healthDelayMs);
+                    reply(ex, healthStatus, name);
+                }
                 case "/slow" -> {
                     sleep(Long.parseLong(q.getOrDefault("ms", "1000")));
                     reply(ex, 200, name);

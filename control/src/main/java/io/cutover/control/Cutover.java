@@ -1,0 +1,100 @@
+package io.cutover.control;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cutover.control.admin.AdminApi;
+import io.cutover.control.admin.AdminServer;
+import io.cutover.control.config.Settings;
+import io.cutover.proxy.ProxyServer;
+import io.cutover.proxy.Transport;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running cutover: the proxy, the switch service and the admin API, wired together. */
+public final class Cutover implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Cutover.class);
+
+    private final Settings settings;
+    private final ProxyServer proxy;
+    private final SwitchService switches;
+    private final AdminServer admin;
+    private final ExecutorService control;
+
+    private Cutover(Settings settings, ProxyServer proxy, SwitchService switches, AdminServer admin,
+                    ExecutorService control) {
+        this.settings = settings;
+        this.proxy = proxy;
+        this.switches = switches;
+        this.admin = admin;
+        this.control = control;
+    }
+
+    public static Cutover start(Settings settings, Clock clock) throws InterruptedException {
+        ProxyServer proxy = ProxyServer.start(settings.listen(), settings.proxy(),
+                Transport.select(settings.transport()), settings.eventLoops());
+        ExecutorService control = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "cutover-control");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            HttpClient probes = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(settings.health().timeout())
+                    .executor(control)
+                    .build();
+            HealthCheck health = new HealthCheck(probes, settings.health(), Ticker.SYSTEM);
+            SwitchService switches = new SwitchService(proxy, health, settings.drainDeadline(), clock);
+            settings.target().ifPresent(switches::startWith);
+            ObjectMapper json = Json.mapper();
+            Duration adminIdle = settings.health().deadline().plusSeconds(30);
+            AdminServer admin = AdminServer.start(settings.admin(), proxy, new AdminApi(switches, json, control),
+                    json, adminIdle);
+            return new Cutover(settings, proxy, switches, admin, control);
+        } catch (RuntimeException | InterruptedException e) {
+            proxy.close();
+            control.shutdownNow();
+            throw e;
+        }
+    }
+
+    public InetSocketAddress proxyAddress() {
+        return proxy.localAddress();
+    }
+
+    public InetSocketAddress adminAddress() {
+        return admin.localAddress();
+    }
+
+    public SwitchService switches() {
+        return switches;
+    }
+
+    /**
+     * Graceful stop: the admin API closes, the proxy stops accepting and lets in-flight requests
+     * finish for up to the drain deadline.
+     */
+    public void shutdown() {
+        long start = System.nanoTime();
+        admin.close();
+        int cut = proxy.shutdownGracefully(settings.drainDeadline());
+        control.shutdownNow();
+        try {
+            control.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("stopped took_ms={} cut_connections={}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), cut);
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+    }
+}

@@ -1,0 +1,129 @@
+package io.cutover.control;
+
+import io.cutover.control.HealthCheck.UnhealthyException;
+import io.cutover.proxy.Backend;
+import io.cutover.proxy.DrainResult;
+import io.cutover.proxy.ProxyServer;
+import io.cutover.proxy.Target;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where a switch happens: wait until the new target is healthy, flip the router (the old
+ * backend is handed back), drain the old backend with a deadline in the background. Switches
+ * never interleave: one that arrives while another is in its health gate is refused.
+ */
+public final class SwitchService {
+    private static final Logger log = LoggerFactory.getLogger(SwitchService.class);
+
+    private final ProxyServer proxy;
+    private final HealthCheck health;
+    private final Duration drainDeadline;
+    private final Clock clock;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Set<Backend> draining = ConcurrentHashMap.newKeySet();
+    private volatile Target switchingTo;
+    private volatile Target previous;
+    private volatile SwitchRecord last;
+
+    public SwitchService(ProxyServer proxy, HealthCheck health, Duration drainDeadline, Clock clock) {
+        this.proxy = proxy;
+        this.health = health;
+        this.drainDeadline = drainDeadline;
+        this.clock = clock;
+    }
+
+    /** Another switch holds the lock. */
+    public static final class SwitchInProgressException extends Exception {
+        public SwitchInProgressException(String message) {
+            super(message);
+        }
+    }
+
+    /** What a switch did; {@code changed} is false when the target was already active. */
+    public record Outcome(Target previous, Target active, boolean changed, Duration healthWait) {
+    }
+
+    /**
+     * Switches traffic to {@code target} and returns right after the flip; the old backend keeps
+     * finishing its in-flight requests in the background.
+     */
+    public Outcome switchTo(Target target)
+            throws SwitchInProgressException, UnhealthyException, InterruptedException {
+        if (!lock.tryLock()) {
+            throw new SwitchInProgressException("a switch to " + switchingTo + " is already running");
+        }
+        try {
+            switchingTo = target;
+            Backend current = proxy.router().active();
+            if (current != null && current.target().equals(target)) {
+                return new Outcome(previous, target, false, Duration.ZERO);
+            }
+            Duration healthWait = health.await(target);
+            Backend old = proxy.router().flip(proxy.newBackend(target));
+            SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), target, clock.instant(),
+                    healthWait, null);
+            last = record;
+            if (old == null) {
+                logSwitch(record.drained(new DrainResult(null, 0, 0, 0, Duration.ZERO)));
+            } else {
+                previous = old.target();
+                drainInBackground(old, record);
+            }
+            return new Outcome(record.from(), target, true, healthWait);
+        } finally {
+            switchingTo = null;
+            lock.unlock();
+        }
+    }
+
+    /** Routes to a target at start-up, without a health gate: the proxy must come up regardless. */
+    public void startWith(Target target) {
+        proxy.router().flip(proxy.newBackend(target));
+        log.info("routing to {} from start-up", target);
+    }
+
+    private void drainInBackground(Backend old, SwitchRecord record) {
+        draining.add(old);
+        old.drain(drainDeadline, proxy.group().next()).thenAccept(result -> {
+            draining.remove(old);
+            SwitchRecord done = record.drained(result);
+            if (last == record) {
+                last = done;
+            }
+            logSwitch(done);
+        });
+    }
+
+    private static void logSwitch(SwitchRecord r) {
+        DrainResult d = r.drain();
+        log.info("switch from={} to={} health_wait_ms={} drained={} forced={} drain_ms={}",
+                r.from() == null ? "none" : r.from(), r.to(), r.healthWait().toMillis(), d.completed(), d.forced(),
+                d.took().toMillis());
+    }
+
+    public Backend active() {
+        return proxy.router().active();
+    }
+
+    /** The target traffic was switched away from last, if any. */
+    public Target previous() {
+        return previous;
+    }
+
+    /** Backends still finishing requests after being switched away from. */
+    public List<Backend> draining() {
+        return List.copyOf(draining);
+    }
+
+    /** The latest switch, or null if none happened yet. */
+    public SwitchRecord lastSwitch() {
+        return last;
+    }
+}

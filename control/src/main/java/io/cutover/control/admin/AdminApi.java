@@ -1,0 +1,130 @@
+package io.cutover.control.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cutover.control.HealthCheck.UnhealthyException;
+import io.cutover.control.SwitchService;
+import io.cutover.control.SwitchService.SwitchInProgressException;
+import io.cutover.control.admin.ApiModel.BackendView;
+import io.cutover.control.admin.ApiModel.ErrorResponse;
+import io.cutover.control.admin.ApiModel.Status;
+import io.cutover.control.admin.ApiModel.SwitchRequest;
+import io.cutover.control.admin.ApiModel.SwitchResponse;
+import io.cutover.control.admin.ApiModel.SwitchView;
+import io.cutover.proxy.Backend;
+import io.cutover.proxy.Target;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin API's routes, independent of the HTTP server carrying them. Work that blocks (the
+ * health gate) runs on the control executor, never on an event loop. {@link #reply(Throwable)}
+ * is the one place where errors become statuses.
+ */
+public final class AdminApi {
+    private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
+
+    private final SwitchService switches;
+    private final ObjectMapper json;
+    private final Executor control;
+
+    public AdminApi(SwitchService switches, ObjectMapper json, Executor control) {
+        this.switches = switches;
+        this.json = json;
+        this.control = control;
+    }
+
+    /** A status and the object to send as JSON. */
+    public record Reply(int status, Object body) {
+    }
+
+    public CompletableFuture<Reply> handle(String method, String path, byte[] body) {
+        try {
+            return switch (path) {
+                case "/v1/status" -> only("GET", method, () -> CompletableFuture.completedFuture(new Reply(200, status())));
+                case "/v1/switch" -> only("POST", method, () -> switchTo(body));
+                default -> throw new ApiException(404, "no such endpoint: " + path);
+            };
+        } catch (Exception e) {
+            return CompletableFuture.completedFuture(reply(e));
+        }
+    }
+
+    private interface Route {
+        CompletableFuture<Reply> run() throws Exception;
+    }
+
+    private static CompletableFuture<Reply> only(String allowed, String method, Route route) throws Exception {
+        if (!allowed.equals(method)) {
+            throw new ApiException(405, method + " is not allowed here; use " + allowed);
+        }
+        return route.run();
+    }
+
+    private CompletableFuture<Reply> switchTo(byte[] body) throws ApiException {
+        Target target = parseTarget(body);
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                SwitchService.Outcome o = switches.switchTo(target);
+                return new Reply(200, new SwitchResponse(ApiModel.text(o.previous()), o.active().toString(),
+                        o.changed(), o.healthWait().toMillis()));
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, control).exceptionally(this::reply);
+    }
+
+    private Target parseTarget(byte[] body) throws ApiException {
+        SwitchRequest request;
+        try {
+            request = json.readValue(body, SwitchRequest.class);
+        } catch (Exception e) {
+            throw new ApiException(400, "body must be JSON like {\"target\": \"HOST:PORT\"}");
+        }
+        if (request == null || request.target() == null) {
+            throw new ApiException(400, "body must name a target: {\"target\": \"HOST:PORT\"}");
+        }
+        try {
+            return Target.parse(request.target());
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "bad target: " + e.getMessage());
+        }
+    }
+
+    private Status status() {
+        List<BackendView> backends = new ArrayList<>();
+        Backend active = switches.active();
+        if (active != null) {
+            backends.add(BackendView.of(active, "active"));
+        }
+        for (Backend b : switches.draining()) {
+            backends.add(BackendView.of(b, "draining"));
+        }
+        return new Status(active == null ? null : active.target().toString(), ApiModel.text(switches.previous()),
+                backends, SwitchView.of(switches.lastSwitch()));
+    }
+
+    /** Every error the API can answer, mapped to its status. */
+    Reply reply(Throwable failure) {
+        Throwable e = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        int status;
+        if (e instanceof ApiException api) {
+            status = api.status();
+        } else if (e instanceof SwitchInProgressException) {
+            status = 409;
+        } else if (e instanceof UnhealthyException) {
+            status = 503;
+        } else if (e instanceof JsonProcessingException) {
+            status = 400;
+        } else {
+            log.error("admin request failed", e);
+            return new Reply(500, new ErrorResponse(500, "internal error; see the cutover log"));
+        }
+        return new Reply(status, new ErrorResponse(status, e.getMessage()));
+    }
+}

@@ -1,0 +1,34 @@
+package io.cutover.control.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** Wires an admin connection: read timeout, HTTP codec, whole-body aggregation (64 KiB cap), handler. */
+final class AdminInitializer extends ChannelInitializer<Channel> {
+    private static final int MAX_BODY = 64 * 1024;
+
+    private final AdminApi api;
+    private final ObjectMapper json;
+    private final Duration idleTimeout;
+
+    AdminInitializer(AdminApi api, ObjectMapper json, Duration idleTimeout) {
+        this.api = api;
+        this.json = json;
+        this.idleTimeout = idleTimeout;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ch.pipeline().addLast(
+                new ReadTimeoutHandler(idleTimeout.toMillis(), TimeUnit.MILLISECONDS),
+                new HttpServerCodec(),
+                new HttpObjectAggregator(MAX_BODY),
+                new AdminHandler(api, json));
+    }
+}

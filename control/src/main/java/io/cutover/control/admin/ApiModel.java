@@ -1,0 +1,58 @@
+package io.cutover.control.admin;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.cutover.control.SwitchRecord;
+import io.cutover.proxy.Backend;
+import io.cutover.proxy.DrainResult;
+import io.cutover.proxy.Target;
+import java.util.List;
+
+/** The JSON shapes of the admin API (requests and answers). */
+public final class ApiModel {
+    private ApiModel() {
+    }
+
+    /** {@code POST /v1/switch} body. */
+    public record SwitchRequest(String target) {
+    }
+
+    /** {@code POST /v1/switch} answer, sent right after the flip. */
+    public record SwitchResponse(String previous, String active, boolean changed, long healthWaitMs) {
+    }
+
+    /** {@code GET /v1/status} answer. */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record Status(String active, String previous, List<BackendView> backends, SwitchView lastSwitch) {
+    }
+
+    /** A backend taking traffic ({@code active}) or finishing it ({@code draining}). */
+    public record BackendView(String target, String state, int inFlight, int connections) {
+        static BackendView of(Backend b, String state) {
+            return new BackendView(b.target().toString(), state, b.inFlight(), b.openConnections());
+        }
+    }
+
+    /** A switch and, once done, its drain. */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record SwitchView(String from, String to, String at, long healthWaitMs, DrainView drain) {
+        static SwitchView of(SwitchRecord r) {
+            return r == null ? null : new SwitchView(text(r.from()), text(r.to()), r.at().toString(),
+                    r.healthWait().toMillis(), DrainView.of(r.drain()));
+        }
+    }
+
+    /** How a drain went: requests in flight at the switch, finished, cut at the deadline. */
+    public record DrainView(int inFlight, int completed, int forced, long tookMs) {
+        static DrainView of(DrainResult d) {
+            return d == null ? null : new DrainView(d.inFlight(), d.completed(), d.forced(), d.took().toMillis());
+        }
+    }
+
+    /** Every error answer. */
+    public record ErrorResponse(int status, String error) {
+    }
+
+    static String text(Target t) {
+        return t == null ? null : t.toString();
+    }
+}

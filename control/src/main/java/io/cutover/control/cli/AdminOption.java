@@ -1,0 +1,10 @@
+package io.cutover.control.cli;
+
+import picocli.CommandLine.Option;
+
+/** {@code --admin HOST:PORT}, shared by every command that talks to a running cutover. */
+final class AdminOption {
+    @Option(names = "--admin", paramLabel = "HOST:PORT", defaultValue = "${env:CUTOVER_ADMIN:-127.0.0.1:8099}",
+            description = "admin API of the running cutover (default: $CUTOVER_ADMIN or ${DEFAULT-VALUE})")
+    String address;
+}

@@ -1,0 +1,41 @@
+package io.cutover.control.cli;
+
+import io.cutover.control.config.ConfigError;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code cutover}: the proxy ({@code serve}) and the commands that steer a running one. */
+@Command(name = "cutover", mixinStandardHelpOptions = true, version = "cutover 0.1.0",
+        description = "A reverse proxy for zero-downtime deploys: switch traffic between app versions "
+                + "with no reload, no failed request, and every in-flight request finished.",
+        subcommands = {ServeCommand.class, SwitchCommand.class, StatusCommand.class},
+        synopsisSubcommandLabel = "COMMAND")
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs a command line and returns its exit code (tests call this directly). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
+            if (e instanceof ConfigError || e instanceof CliFailure) {
+                commandLine.getErr().println("cutover: " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+
+    /** A command that failed in a way the user can act on; printed without a stack trace. */
+    static final class CliFailure extends RuntimeException {
+        CliFailure(String message) {
+            super(message);
+        }
+    }
+}

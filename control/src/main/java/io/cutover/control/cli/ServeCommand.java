@@ -1,0 +1,59 @@
+package io.cutover.control.cli;
+
+import io.cutover.control.Cutover;
+import io.cutover.control.config.ConfigLoader;
+import io.cutover.control.config.Settings;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** Runs the proxy and the admin API until SIGTERM or SIGINT, then stops gracefully and exits 0. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Run the proxy and its admin API. Flags override the config file.")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "HOCON config file (see reference.conf)")
+    Path config;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "where clients connect")
+    String listen;
+
+    @Option(names = "--admin", paramLabel = "HOST:PORT", description = "the admin API (loopback by default)")
+    String admin;
+
+    @Option(names = "--target", paramLabel = "HOST:PORT", description = "backend to route to at start-up")
+    String target;
+
+    @Option(names = "--health-path", paramLabel = "PATH", description = "path probed before a switch")
+    String healthPath;
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        put(overrides, "cutover.listen", listen);
+        put(overrides, "cutover.admin", admin);
+        put(overrides, "cutover.target", target);
+        put(overrides, "cutover.health.path", healthPath);
+        Settings settings = ConfigLoader.load(Optional.ofNullable(config), overrides);
+
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        Cutover cutover = Cutover.start(settings, Clock.systemUTC());
+        stop.await();
+        cutover.shutdown();
+        return 0;
+    }
+
+    private static void put(Map<String, String> overrides, String key, String value) {
+        if (value != null) {
+            overrides.put(key, value);
+        }
+    }
+}

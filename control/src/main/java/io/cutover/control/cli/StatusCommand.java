@@ -1,0 +1,51 @@
+package io.cutover.control.cli;
+
+import io.cutover.control.admin.ApiModel.BackendView;
+import io.cutover.control.admin.ApiModel.DrainView;
+import io.cutover.control.admin.ApiModel.Status;
+import io.cutover.control.admin.ApiModel.SwitchView;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code cutover status}. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show the active and previous targets, requests in flight, and the last switch.")
+final class StatusCommand implements Callable<Integer> {
+    @Mixin
+    AdminOption admin;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Status s = new AdminClient(admin.address).get("/v1/status", Status.class);
+        PrintWriter out = spec.commandLine().getOut();
+        if (s.active() == null) {
+            out.println("active    none (requests are answered 503 until the first switch)");
+        }
+        for (BackendView b : s.backends()) {
+            out.printf("%-9s %-21s in-flight %d, connections %d%n", b.state(), b.target(), b.inFlight(), b.connections());
+        }
+        out.printf("previous  %s%n", s.previous() == null ? "none" : s.previous());
+        SwitchView w = s.lastSwitch();
+        if (w == null) {
+            out.println("last switch: none");
+            return 0;
+        }
+        out.printf("last switch: %s -> %s at %s, healthy after %d ms%n",
+                w.from() == null ? "none" : w.from(), w.to(), w.at(), w.healthWaitMs());
+        DrainView d = w.drain();
+        if (d == null) {
+            out.printf("  draining %s ...%n", w.from());
+        } else if (w.from() != null) {
+            out.printf("  drained %d of %d in-flight requests in %d ms, %d cut at the deadline%n",
+                    d.completed(), d.inFlight(), d.tookMs(), d.forced());
+        }
+        return 0;
+    }
+}

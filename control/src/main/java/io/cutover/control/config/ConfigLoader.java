@@ -1,0 +1,162 @@
+package io.cutover.control.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import io.cutover.proxy.ProxySettings;
+import io.cutover.proxy.Target;
+import io.cutover.proxy.Transport;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads settings: command-line overrides over the HOCON file over {@code reference.conf}. Every
+ * problem is a {@link ConfigError} whose message names the key.
+ */
+public final class ConfigLoader {
+    private static final String ROOT = "cutover";
+
+    private ConfigLoader() {
+    }
+
+    /**
+     * @param file      the user's file, if any
+     * @param overrides full keys (e.g. {@code cutover.listen}) to values, from flags
+     */
+    public static Settings load(Optional<Path> file, Map<String, String> overrides) {
+        Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
+        Config user = ConfigFactory.empty();
+        if (file.isPresent()) {
+            Path path = file.get();
+            if (!Files.isReadable(path)) {
+                throw new ConfigError("config file " + path + " cannot be read");
+            }
+            try {
+                user = ConfigFactory.parseFile(path.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            } catch (ConfigException e) {
+                throw new ConfigError(e.getMessage());
+            }
+        }
+        Config merged = ConfigFactory.parseMap(overrides, "command-line flags").withFallback(user);
+        rejectUnknownKeys(merged.root(), reference, "");
+        try {
+            Config config = merged.withFallback(reference).resolve();
+            config.checkValid(reference, ROOT);
+            return read(config.getConfig(ROOT));
+        } catch (ConfigException e) {
+            throw new ConfigError(e.getMessage());
+        }
+    }
+
+    private static void rejectUnknownKeys(ConfigObject object, Config reference, String prefix) {
+        for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
+            String key = prefix + quote(e.getKey());
+            if (!reference.hasPathOrNull(key)) {
+                throw new ConfigError("unknown config key '" + key + "' (" + e.getValue().origin().description()
+                        + "); see reference.conf for the keys cutover knows");
+            }
+            if (e.getValue().valueType() == ConfigValueType.OBJECT
+                    && reference.getValue(key).valueType() == ConfigValueType.OBJECT) {
+                rejectUnknownKeys((ConfigObject) e.getValue(), reference, key + ".");
+            }
+        }
+    }
+
+    private static Settings read(Config c) {
+        ProxySettings proxy = new ProxySettings(
+                positive(c, "timeouts.connect"),
+                positive(c, "timeouts.response"),
+                positive(c, "timeouts.client-idle"),
+                positive(c, "timeouts.backend-idle"),
+                atLeast(c, "pool.max-idle-per-loop", 0),
+                bytes(c, "limits.max-header-size"),
+                bytes(c, "limits.max-initial-line"));
+        HealthSettings health = new HealthSettings(
+                healthPath(c),
+                positive(c, "health.interval"),
+                positive(c, "health.timeout"),
+                positive(c, "health.deadline"));
+        String transport = c.getString("transport");
+        try {
+            Transport.select(transport);
+        } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
+            throw bad(c, "transport", e.getMessage());
+        }
+        String target = c.getString("target").trim();
+        return new Settings(
+                address(c, "listen"),
+                address(c, "admin"),
+                target.isEmpty() ? Optional.empty() : Optional.of(target(c, "target")),
+                transport,
+                atLeast(c, "event-loops", 0),
+                proxy,
+                health,
+                positive(c, "drain.deadline"));
+    }
+
+    private static Target target(Config c, String key) {
+        try {
+            return Target.parse(c.getString(key));
+        } catch (IllegalArgumentException e) {
+            throw bad(c, key, e.getMessage());
+        }
+    }
+
+    private static InetSocketAddress address(Config c, String key) {
+        try {
+            return Target.parseBindAddress(c.getString(key));
+        } catch (IllegalArgumentException e) {
+            throw bad(c, key, e.getMessage());
+        }
+    }
+
+    private static String healthPath(Config c) {
+        String path = c.getString("health.path");
+        if (!path.startsWith("/") || path.chars().anyMatch(ch -> ch <= ' ')) {
+            throw bad(c, "health.path", "must start with / and contain no spaces, got '" + path + "'");
+        }
+        return path;
+    }
+
+    private static Duration positive(Config c, String key) {
+        Duration d = c.getDuration(key);
+        if (d.isNegative() || d.isZero()) {
+            throw bad(c, key, "must be more than zero, got " + c.getValue(key).unwrapped());
+        }
+        return d;
+    }
+
+    private static int atLeast(Config c, String key, int min) {
+        int n = c.getInt(key);
+        if (n < min) {
+            throw bad(c, key, "must be at least " + min + ", got " + n);
+        }
+        return n;
+    }
+
+    private static int bytes(Config c, String key) {
+        long n = c.getBytes(key);
+        if (n < 256 || n > 1 << 20) {
+            throw bad(c, key, "must be between 256 bytes and 1MiB, got " + n);
+        }
+        return (int) n;
+    }
+
+    private static ConfigError bad(Config c, String key, String why) {
+        return new ConfigError("invalid value at '" + ROOT + "." + key + "' ("
+                + c.getValue(key).origin().description() + "): " + why);
+    }
+
+    /** Quotes a path element that HOCON would otherwise split or misread. */
+    private static String quote(String element) {
+        return element.matches("[A-Za-z0-9_-]+") ? element : "\"" + element.replace("\"", "\\\"") + "\"";
+    }
+}

@@ -1,0 +1,178 @@
+package io.cutover.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cutover.proxy.TestBackend;
+import java.net.http.HttpResponse;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class AdminApiTest {
+    private TestBackend blue;
+    private TestBackend green;
+    private TestCutover cutover;
+
+    @BeforeEach
+    void start() throws Exception {
+        blue = TestBackend.start("blue");
+        green = TestBackend.start("green");
+        cutover = TestCutover.start("cutover.target", blue.target().toString());
+    }
+
+    @AfterEach
+    void stop() {
+        cutover.close();
+        blue.close();
+        green.close();
+    }
+
+    @Test
+    void switchAnswersWithPreviousAndActiveAndTrafficFollows() throws Exception {
+        HttpResponse<String> r = cutover.switchTo(green.target().toString());
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode body = cutover.json(r.body());
+        assertEquals(blue.target().toString(), body.get("previous").asText());
+        assertEquals(green.target().toString(), body.get("active").asText());
+        assertTrue(body.get("changed").asBoolean());
+        assertEquals("green", cutover.get("/").body());
+    }
+
+    @Test
+    void switchReturnsRightAfterTheFlipWhileTheOldBackendDrains() throws Exception {
+        CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cutover.get("/slow?ms=2000").body();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        awaitInFlight(1);
+        HttpResponse<String> r = cutover.switchTo(green.target().toString());
+        assertEquals(200, r.statusCode());
+        assertFalse(slow.isDone(), "the switch answered before the slow request finished");
+
+        JsonNode during = cutover.status();
+        assertEquals(green.target().toString(), during.get("active").asText());
+        assertEquals("draining", during.get("backends").get(1).get("state").asText());
+        assertEquals(1, during.get("backends").get(1).get("inFlight").asInt());
+
+        assertEquals("blue", slow.get(10, TimeUnit.SECONDS));
+        JsonNode drain = awaitDrainFigures();
+        assertEquals(1, drain.get("inFlight").asInt());
+        assertEquals(1, drain.get("completed").asInt());
+        assertEquals(0, drain.get("forced").asInt());
+    }
+
+    @Test
+    void statusNamesActiveAndPreviousTargetsAndTheLastSwitch() throws Exception {
+        JsonNode before = cutover.status();
+        assertEquals(blue.target().toString(), before.get("active").asText());
+        assertTrue(before.get("previous").isNull());
+        assertTrue(before.get("lastSwitch").isNull());
+
+        cutover.switchTo(green.target().toString());
+        JsonNode after = cutover.status();
+        assertEquals(green.target().toString(), after.get("active").asText());
+        assertEquals(blue.target().toString(), after.get("previous").asText());
+        assertEquals(blue.target().toString(), after.get("lastSwitch").get("from").asText());
+        assertEquals(green.target().toString(), after.get("lastSwitch").get("to").asText());
+        assertTrue(after.get("lastSwitch").get("healthWaitMs").asLong() >= 0);
+    }
+
+    @Test
+    void switchingToTheActiveTargetIsANoOp() throws Exception {
+        HttpResponse<String> r = cutover.switchTo(blue.target().toString());
+        assertEquals(200, r.statusCode());
+        assertFalse(cutover.json(r.body()).get("changed").asBoolean());
+        assertTrue(cutover.status().get("lastSwitch").isNull());
+    }
+
+    @Test
+    void refusesADeadTargetWith503AndLeavesTrafficWhereItWas() throws Exception {
+        int port = green.port();
+        green.close();
+        HttpResponse<String> r = cutover.switchTo("127.0.0.1:" + port);
+        assertEquals(503, r.statusCode());
+        assertTrue(cutover.json(r.body()).get("error").asText().contains("health check"), r.body());
+        assertEquals("blue", cutover.get("/").body());
+        assertEquals(blue.target().toString(), cutover.status().get("active").asText());
+    }
+
+    @Test
+    void refusesATargetAnswering500With503() throws Exception {
+        green.healthStatus(500);
+        HttpResponse<String> r = cutover.switchTo(green.target().toString());
+        assertEquals(503, r.statusCode());
+        assertTrue(r.body().contains("status 500"), r.body());
+        assertEquals("blue", cutover.get("/").body());
+    }
+
+    @Test
+    void refusesASecondSwitchWhileOneIsRunningWith409() throws Exception {
+        green.healthDelayMs(600);
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cutover.switchTo(green.target().toString());
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread.sleep(200);
+        HttpResponse<String> second = cutover.switchTo(blue.target().toString());
+        assertEquals(409, second.statusCode());
+        assertTrue(second.body().contains("already running"), second.body());
+        assertEquals(200, first.get(10, TimeUnit.SECONDS).statusCode());
+        assertEquals("green", cutover.get("/").body());
+    }
+
+    @Test
+    void answers400ForBadBodies() throws Exception {
+        for (String body : new String[] {"", "not json", "{}", "{\"target\": 8081}", "{\"target\": \"nohost\"}",
+                "{\"target\": \"a:99999\"}", "{\"target\": \"a:1\", \"extra\": true}"}) {
+            HttpResponse<String> r = cutover.admin("POST", "/v1/switch", body);
+            assertEquals(400, r.statusCode(), body + " -> " + r.body());
+            assertEquals(400, cutover.json(r.body()).get("status").asInt());
+        }
+    }
+
+    @Test
+    void answers404And405AsJson() throws Exception {
+        HttpResponse<String> missing = cutover.admin("GET", "/v1/nothing", null);
+        assertEquals(404, missing.statusCode());
+        assertTrue(missing.body().contains("no such endpoint"));
+        assertEquals(405, cutover.admin("GET", "/v1/switch", null).statusCode());
+        assertEquals(405, cutover.admin("DELETE", "/v1/status", null).statusCode());
+    }
+
+    @Test
+    void refusesAnOversizedAdminBody() throws Exception {
+        HttpResponse<String> r = cutover.admin("POST", "/v1/switch", "{\"target\": \"" + "a".repeat(100_000) + "\"}");
+        assertEquals(413, r.statusCode());
+    }
+
+    private void awaitInFlight(int n) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (cutover.status().get("backends").get(0).get("inFlight").asInt() != n) {
+            assertTrue(System.nanoTime() < deadline, "never saw " + n + " in flight");
+            Thread.sleep(10);
+        }
+    }
+
+    private JsonNode awaitDrainFigures() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            JsonNode drain = cutover.status().get("lastSwitch").get("drain");
+            if (!drain.isNull()) {
+                return drain;
+            }
+            assertTrue(System.nanoTime() < deadline, "drain never finished");
+            Thread.sleep(20);
+        }
+    }
+}

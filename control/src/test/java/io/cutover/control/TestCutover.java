@@ -1,0 +1,82 @@
+package io.cutover.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cutover.control.config.ConfigLoader;
+import io.cutover.control.config.Settings;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** A whole cutover in-process on loopback port 0, configured through the real config loader. */
+final class TestCutover implements AutoCloseable {
+    private final Cutover cutover;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final ObjectMapper json = Json.mapper();
+
+    private TestCutover(Map<String, String> overrides) throws InterruptedException {
+        Map<String, String> all = new HashMap<>(Map.of(
+                "cutover.listen", "127.0.0.1:0",
+                "cutover.admin", "127.0.0.1:0",
+                "cutover.event-loops", "2",
+                "cutover.transport", System.getProperty("cutover.transport", "auto"),
+                "cutover.health.path", "/health",
+                "cutover.health.interval", "20ms",
+                "cutover.health.deadline", "2s"));
+        all.putAll(overrides);
+        Settings settings = ConfigLoader.load(Optional.empty(), all);
+        this.cutover = Cutover.start(settings, Clock.systemUTC());
+    }
+
+    static TestCutover start(String... keyValues) throws InterruptedException {
+        Map<String, String> overrides = new HashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            overrides.put(keyValues[i], keyValues[i + 1]);
+        }
+        return new TestCutover(overrides);
+    }
+
+    Cutover cutover() {
+        return cutover;
+    }
+
+    String adminAddress() {
+        return "127.0.0.1:" + cutover.adminAddress().getPort();
+    }
+
+    URI proxyUri(String path) {
+        return URI.create("http://127.0.0.1:" + cutover.proxyAddress().getPort() + path);
+    }
+
+    HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(proxyUri(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> admin(String method, String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://" + adminAddress() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> switchTo(String target) throws Exception {
+        return admin("POST", "/v1/switch", "{\"target\": \"" + target + "\"}");
+    }
+
+    JsonNode status() throws Exception {
+        return json.readTree(admin("GET", "/v1/status", null).body());
+    }
+
+    JsonNode json(String text) throws Exception {
+        return json.readTree(text);
+    }
+
+    @Override
+    public void close() {
+        cutover.close();
+    }
+}
