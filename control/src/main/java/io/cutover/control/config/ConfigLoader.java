@@ -50,7 +50,7 @@ public final class ConfigLoader {
         try {
             Config config = merged.withFallback(reference).resolve();
             config.checkValid(reference, ROOT);
-            return read(config.getConfig(ROOT));
+            return read(config);
         } catch (ConfigException e) {
             throw new ConfigError(e.getMessage());
         }
@@ -84,13 +84,13 @@ public final class ConfigLoader {
                 positive(c, "health.interval"),
                 positive(c, "health.timeout"),
                 positive(c, "health.deadline"));
-        String transport = c.getString("transport");
+        String transport = c.getString(path("transport"));
         try {
             Transport.select(transport);
         } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
             throw bad(c, "transport", e.getMessage());
         }
-        String target = c.getString("target").trim();
+        String target = c.getString(path("target")).trim();
         return new Settings(
                 address(c, "listen"),
                 address(c, "admin"),
@@ -104,7 +104,7 @@ public final class ConfigLoader {
 
     private static Target target(Config c, String key) {
         try {
-            return Target.parse(c.getString(key));
+            return Target.parse(c.getString(path(key)));
         } catch (IllegalArgumentException e) {
             throw bad(c, key, e.getMessage());
         }
@@ -112,30 +112,30 @@ public final class ConfigLoader {
 
     private static InetSocketAddress address(Config c, String key) {
         try {
-            return Target.parseBindAddress(c.getString(key));
+            return Target.parseBindAddress(c.getString(path(key)));
         } catch (IllegalArgumentException e) {
             throw bad(c, key, e.getMessage());
         }
     }
 
     private static String healthPath(Config c) {
-        String path = c.getString("health.path");
-        if (!path.startsWith("/") || path.chars().anyMatch(ch -> ch <= ' ')) {
-            throw bad(c, "health.path", "must start with / and contain no spaces, got '" + path + "'");
+        String value = c.getString(path("health.path"));
+        if (!value.startsWith("/") || value.chars().anyMatch(ch -> ch <= ' ')) {
+            throw bad(c, "health.path", "must start with / and contain no spaces, got '" + value + "'");
         }
-        return path;
+        return value;
     }
 
     private static Duration positive(Config c, String key) {
-        Duration d = c.getDuration(key);
+        Duration d = c.getDuration(path(key));
         if (d.isNegative() || d.isZero()) {
-            throw bad(c, key, "must be more than zero, got " + c.getValue(key).unwrapped());
+            throw bad(c, key, "must be more than zero, got " + c.getValue(path(key)).unwrapped());
         }
         return d;
     }
 
     private static int atLeast(Config c, String key, int min) {
-        int n = c.getInt(key);
+        int n = c.getInt(path(key));
         if (n < min) {
             throw bad(c, key, "must be at least " + min + ", got " + n);
         }
@@ -143,7 +143,7 @@ public final class ConfigLoader {
     }
 
     private static int bytes(Config c, String key) {
-        long n = c.getBytes(key);
+        long n = c.getBytes(path(key));
         if (n < 256 || n > 1 << 20) {
             throw bad(c, key, "must be between 256 bytes and 1MiB, got " + n);
         }
@@ -151,8 +151,12 @@ public final class ConfigLoader {
     }
 
     private static ConfigError bad(Config c, String key, String why) {
-        return new ConfigError("invalid value at '" + ROOT + "." + key + "' ("
-                + c.getValue(key).origin().description() + "): " + why);
+        return new ConfigError("invalid value at '" + path(key) + "' ("
+                + c.getValue(path(key)).origin().description() + "): " + why);
+    }
+
+    private static String path(String key) {
+        return ROOT + "." + key;
     }
 
     /** Quotes a path element that HOCON would otherwise split or misread. */

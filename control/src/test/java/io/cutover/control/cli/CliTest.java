@@ -1,0 +1,104 @@
+package io.cutover.control.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.control.Cutover;
+import io.cutover.control.config.ConfigLoader;
+import io.cutover.proxy.TestBackend;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CliTest {
+    private TestBackend blue;
+    private TestBackend green;
+    private Cutover cutover;
+    private String admin;
+
+    @BeforeEach
+    void start() throws Exception {
+        blue = TestBackend.start("blue");
+        green = TestBackend.start("green");
+        cutover = Cutover.start(ConfigLoader.load(Optional.empty(), Map.of(
+                "cutover.listen", "127.0.0.1:0", "cutover.admin", "127.0.0.1:0",
+                "cutover.target", blue.target().toString(), "cutover.health.path", "/health",
+                "cutover.health.interval", "20ms", "cutover.health.deadline", "1s")), Clock.systemUTC());
+        admin = "127.0.0.1:" + cutover.adminAddress().getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        cutover.close();
+        blue.close();
+        green.close();
+    }
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void switchPrintsWhatHappenedAndExitsZero() {
+        Run r = run("switch", green.target().toString(), "--admin", admin);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("switched " + blue.target() + " -> " + green.target() + " (healthy after "),
+                r.out());
+    }
+
+    @Test
+    void switchToAnUnhealthyTargetExitsNonZeroWithTheReason() {
+        green.healthStatus(503);
+        Run r = run("switch", green.target().toString(), "--admin", admin);
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("switch to " + green.target() + " failed"), r.err());
+        assertTrue(r.err().contains("status 503"), r.err());
+        assertTrue(r.err().contains("HTTP 503"), r.err());
+    }
+
+    @Test
+    void statusShowsActivePreviousAndTheLastSwitch() throws Exception {
+        run("switch", green.target().toString(), "--admin", admin);
+        Thread.sleep(200);
+        Run r = run("status", "--admin", admin);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("active    " + green.target()), r.out());
+        assertTrue(r.out().contains("previous  " + blue.target()), r.out());
+        assertTrue(r.out().contains("last switch: " + blue.target() + " -> " + green.target()), r.out());
+        assertTrue(r.out().contains("drained 0 of 0 in-flight requests"), r.out());
+    }
+
+    @Test
+    void unreachableAdminExitsNonZeroWithAHint() {
+        Run r = run("status", "--admin", "127.0.0.1:1");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("cannot reach the admin API at 127.0.0.1:1"), r.err());
+    }
+
+    @Test
+    void badUsageExitsNonZero() {
+        assertEquals(2, run("switch").code());
+        assertEquals(2, run("frobnicate").code());
+        Run r = run("switch", "not-a-target", "--admin", admin);
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("bad target"), r.err());
+    }
+
+    @Test
+    void serveRefusesABadConfigNamingTheKey() {
+        Run r = run("serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--health-path", "up");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("cutover.health.path"), r.err());
+    }
+}

@@ -1,0 +1,108 @@
+package io.cutover.control.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.proxy.Target;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private Path file(String hocon) throws Exception {
+        Path f = dir.resolve("cutover.conf");
+        Files.writeString(f, hocon);
+        return f;
+    }
+
+    private static String error(Runnable load) {
+        return assertThrows(ConfigError.class, load::run).getMessage();
+    }
+
+    @Test
+    void defaultsComeFromReferenceConf() {
+        Settings s = ConfigLoader.load(Optional.empty(), Map.of());
+        assertEquals(8080, s.listen().getPort());
+        assertEquals("127.0.0.1", s.admin().getAddress().getHostAddress());
+        assertTrue(s.target().isEmpty());
+        assertEquals(Duration.ofSeconds(30), s.drainDeadline());
+        assertEquals("/", s.health().path());
+        assertEquals(Duration.ofSeconds(60), s.proxy().responseTimeout());
+        assertEquals(16 * 1024, s.proxy().maxHeaderSize());
+    }
+
+    @Test
+    void fileOverridesDefaultsAndFlagsOverrideTheFile() throws Exception {
+        Path f = file("cutover { target = \"127.0.0.1:8081\", health.path = /up, drain.deadline = 5s }");
+        Settings s = ConfigLoader.load(Optional.of(f), Map.of("cutover.health.path", "/ready"));
+        assertEquals(Optional.of(new Target("127.0.0.1", 8081)), s.target());
+        assertEquals("/ready", s.health().path());
+        assertEquals(Duration.ofSeconds(5), s.drainDeadline());
+    }
+
+    @Test
+    void unknownKeyFailsNamingTheKey() throws Exception {
+        Path f = file("cutover { timeouts { conect = 1s } }");
+        String msg = error(() -> ConfigLoader.load(Optional.of(f), Map.of()));
+        assertTrue(msg.contains("cutover.timeouts.conect"), msg);
+        assertTrue(msg.contains("unknown"), msg);
+    }
+
+    @Test
+    void unknownTopLevelKeyFails() throws Exception {
+        Path f = file("listen = \"0.0.0.0:80\"");
+        assertTrue(error(() -> ConfigLoader.load(Optional.of(f), Map.of())).contains("'listen'"));
+    }
+
+    @Test
+    void badDurationFailsNamingTheKey() throws Exception {
+        Path f = file("cutover.timeouts.response = soon");
+        assertTrue(error(() -> ConfigLoader.load(Optional.of(f), Map.of())).contains("cutover.timeouts.response"));
+    }
+
+    @Test
+    void zeroDurationFailsNamingTheKey() {
+        String msg = error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.drain.deadline", "0s")));
+        assertTrue(msg.contains("cutover.drain.deadline") && msg.contains("more than zero"), msg);
+    }
+
+    @Test
+    void badAddressesFailNamingTheKey() {
+        assertTrue(error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.target", "8081")))
+                .contains("cutover.target"));
+        assertTrue(error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.listen", "0.0.0.0:http")))
+                .contains("cutover.listen"));
+        assertTrue(error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.admin", "127.0.0.1:70000")))
+                .contains("cutover.admin"));
+    }
+
+    @Test
+    void badHealthPathAndTransportFailNamingTheKey() {
+        assertTrue(error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.health.path", "health")))
+                .contains("cutover.health.path"));
+        assertTrue(error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.transport", "carrier-pigeon")))
+                .contains("cutover.transport"));
+    }
+
+    @Test
+    void wrongTypeFailsNamingTheKey() throws Exception {
+        Path f = file("cutover.pool.max-idle-per-loop = many");
+        assertTrue(error(() -> ConfigLoader.load(Optional.of(f), Map.of())).contains("max-idle-per-loop"));
+    }
+
+    @Test
+    void missingOrBrokenFileFails() throws Exception {
+        assertTrue(error(() -> ConfigLoader.load(Optional.of(dir.resolve("nope.conf")), Map.of()))
+                .contains("nope.conf"));
+        Path broken = file("cutover { listen = ");
+        error(() -> ConfigLoader.load(Optional.of(broken), Map.of()));
+    }
+}
