@@ -123,7 +123,10 @@ class AdminApiTest {
                 throw new RuntimeException(e);
             }
         });
-        Thread.sleep(200);
+        int before = green.requests();
+        while (green.requests() == before) {
+            Thread.sleep(5);    // the first switch is in its health gate once green sees a probe
+        }
         HttpResponse<String> second = cutover.switchTo(blue.target().toString());
         assertEquals(409, second.statusCode());
         assertTrue(second.body().contains("already running"), second.body());

@@ -30,12 +30,15 @@ public final class Backend {
     private volatile boolean draining;
     private volatile boolean closed;
 
-    Backend(Target target, Bootstrap bootstrap, int maxIdlePerLoop) {
+    private final ChannelGroup allBackendChannels;
+
+    Backend(Target target, Bootstrap bootstrap, int maxIdlePerLoop, ChannelGroup allBackendChannels) {
         this.target = target;
         this.address = target.resolve();
         this.bootstrap = bootstrap;
         this.pool = new BackendPool(maxIdlePerLoop);
         this.channels = new DefaultChannelGroup("backend " + target, GlobalEventExecutor.INSTANCE);
+        this.allBackendChannels = allBackendChannels;
     }
 
     public Target target() {
@@ -90,6 +93,7 @@ public final class Backend {
     ChannelFuture connect(EventLoop loop) {
         ChannelFuture connecting = bootstrap.clone(loop).connect(address);
         channels.add(connecting.channel());
+        allBackendChannels.add(connecting.channel());
         return connecting;
     }
 
@@ -130,12 +134,6 @@ public final class Backend {
         return result;
     }
 
-    /** Closes every connection at once (shutdown after the grace period). */
-    void closeNow() {
-        draining = true;
-        closed = true;
-        channels.close();
-    }
 
     @Override
     public String toString() {

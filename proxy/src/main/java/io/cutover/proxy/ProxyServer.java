@@ -23,6 +23,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxySettings settings;
     private final Router router = new Router();
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final ChannelGroup backendChannels = new DefaultChannelGroup("backends", GlobalEventExecutor.INSTANCE);
     private final Bootstrap backendBootstrap;
     private final Channel listener;
 
@@ -87,7 +88,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** A new, not yet routed backend for a target; pass it to {@link Router#flip}. */
     public Backend newBackend(Target target) {
-        return new Backend(target, backendBootstrap, settings.maxIdlePerLoop());
+        return new Backend(target, backendBootstrap, settings.maxIdlePerLoop(), backendChannels);
     }
 
     /** Open client connections right now. */
@@ -110,10 +111,7 @@ public final class ProxyServer implements AutoCloseable {
         boolean clean = clients.newCloseFuture().awaitUninterruptibly(grace.toMillis());
         int cut = clean ? 0 : clients.size();
         clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
-        Backend active = router.active();
-        if (active != null) {
-            active.closeNow();
-        }
+        backendChannels.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         return cut;
     }

@@ -30,6 +30,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  */
 public final class TestBackend implements AutoCloseable {
+    static {
+        // the JDK server writes head and body separately; with Nagle on, every keep-alive
+        // response waits ~40 ms for a delayed ACK
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     private final String name;
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool();

@@ -3,6 +3,7 @@ package io.cutover.control.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.ReadTimeoutHandler;
@@ -16,15 +17,18 @@ final class AdminInitializer extends ChannelInitializer<Channel> {
     private final AdminApi api;
     private final ObjectMapper json;
     private final Duration idleTimeout;
+    private final ChannelGroup connections;
 
-    AdminInitializer(AdminApi api, ObjectMapper json, Duration idleTimeout) {
+    AdminInitializer(AdminApi api, ObjectMapper json, Duration idleTimeout, ChannelGroup connections) {
         this.api = api;
         this.json = json;
         this.idleTimeout = idleTimeout;
+        this.connections = connections;
     }
 
     @Override
     protected void initChannel(Channel ch) {
+        connections.add(ch);
         ch.pipeline().addLast(
                 new ReadTimeoutHandler(idleTimeout.toMillis(), TimeUnit.MILLISECONDS),
                 new HttpServerCodec(),

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.proxy.ProxyServer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -14,9 +17,11 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
 
     private final Channel listener;
+    private final ChannelGroup connections;
 
-    private AdminServer(Channel listener) {
+    private AdminServer(Channel listener, ChannelGroup connections) {
         this.listener = listener;
+        this.connections = connections;
     }
 
     /**
@@ -25,12 +30,13 @@ public final class AdminServer implements AutoCloseable {
      */
     public static AdminServer start(InetSocketAddress address, ProxyServer proxy, AdminApi api, ObjectMapper json,
                                     Duration idleTimeout) throws InterruptedException {
+        ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
         Channel ch = new ServerBootstrap()
                 .group(proxy.group())
                 .channel(proxy.transport().serverChannel())
-                .childHandler(new AdminInitializer(api, json, idleTimeout))
+                .childHandler(new AdminInitializer(api, json, idleTimeout, connections))
                 .bind(address).sync().channel();
-        AdminServer server = new AdminServer(ch);
+        AdminServer server = new AdminServer(ch, connections);
         log.info("admin API listening on {}", server.localAddress());
         return server;
     }
@@ -42,5 +48,6 @@ public final class AdminServer implements AutoCloseable {
     @Override
     public void close() {
         listener.close().syncUninterruptibly();
+        connections.close().awaitUninterruptibly();
     }
 }

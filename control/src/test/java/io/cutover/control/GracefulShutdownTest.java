@@ -1,0 +1,48 @@
+package io.cutover.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.proxy.TestBackend;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class GracefulShutdownTest {
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @Test
+    void sigtermFinishesInFlightRequestsStopsAcceptingAndExitsZero() throws Exception {
+        try (TestBackend app = TestBackend.start("app");
+             ServeProcess serve = ServeProcess.start(List.of("-Xmx128m"), "--target", app.target().toString())) {
+            URI slowUri = URI.create("http://127.0.0.1:" + serve.proxyPort() + "/slow?ms=2000");
+            List<CompletableFuture<HttpResponse<String>>> slow = List.of(
+                    http.sendAsync(HttpRequest.newBuilder(slowUri).build(), HttpResponse.BodyHandlers.ofString()),
+                    http.sendAsync(HttpRequest.newBuilder(slowUri).build(), HttpResponse.BodyHandlers.ofString()));
+            while (app.requests() < 2) {
+                Thread.sleep(5);    // both are in flight on the backend
+            }
+
+            long start = System.nanoTime();
+            int exit = serve.terminate(30);
+
+            assertEquals(0, exit, serve.log());
+            for (CompletableFuture<HttpResponse<String>> r : slow) {
+                assertEquals(200, r.get(5, TimeUnit.SECONDS).statusCode());
+                assertEquals("app", r.get().body());
+            }
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) >= 1000,
+                    "it waited for the in-flight requests");
+            assertTrue(serve.log().contains("stopped"), serve.log());
+            assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", serve.proxyPort()).close());
+        }
+    }
+}

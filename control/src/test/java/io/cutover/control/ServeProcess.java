@@ -1,0 +1,98 @@
+package io.cutover.control;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code cutover serve} in its own JVM (the test classpath, so no packaging step is needed),
+ * with the heap and flags a test asks for. It listens on port 0; the ports are read from its log
+ * (a file, so nothing is lost when the process exits).
+ */
+final class ServeProcess implements AutoCloseable {
+    private static final Pattern PROXY = Pattern.compile("proxy listening on /127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern ADMIN = Pattern.compile("admin API listening on /127\\.0\\.0\\.1:(\\d+)");
+
+    private final Process process;
+    private final Path logFile;
+
+    private ServeProcess(List<String> jvmFlags, List<String> serveArgs) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmFlags);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("io.cutover.control.cli.Main");
+        cmd.add("serve");
+        cmd.addAll(List.of("--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"));
+        cmd.addAll(serveArgs);
+        this.logFile = Files.createTempFile("cutover-serve", ".log");
+        this.process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(logFile.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
+    }
+
+    static ServeProcess start(List<String> jvmFlags, String... serveArgs) throws Exception {
+        ServeProcess p = new ServeProcess(jvmFlags, List.of(serveArgs));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (p.port(ADMIN) < 0) {
+            if (!p.process.isAlive() || System.nanoTime() > deadline) {
+                p.close();
+                throw new IllegalStateException("serve did not start; its log:\n" + p.log());
+            }
+            Thread.sleep(20);
+        }
+        return p;
+    }
+
+    private int port(Pattern p) {
+        Matcher m = p.matcher(log());
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    int proxyPort() {
+        return port(PROXY);
+    }
+
+    int adminPort() {
+        return port(ADMIN);
+    }
+
+    Process process() {
+        return process;
+    }
+
+    String log() {
+        try {
+            return Files.readString(logFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(log unreadable: " + e + ")";
+        }
+    }
+
+    /** SIGTERM, then the exit code (or -1 if it did not exit in time); the whole log is read by then. */
+    int terminate(long timeoutSeconds) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            return -1;
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+        try {
+            Files.deleteIfExists(logFile);
+        } catch (IOException ignored) {
+            // a temp file
+        }
+    }
+}
