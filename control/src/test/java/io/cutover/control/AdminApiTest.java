@@ -116,6 +116,7 @@ class AdminApiTest {
     @Test
     void refusesASecondSwitchWhileOneIsRunningWith409() throws Exception {
         green.healthDelayMs(600);
+        int before = green.requests();
         CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> {
             try {
                 return cutover.switchTo(green.target().toString());
@@ -123,8 +124,9 @@ class AdminApiTest {
                 throw new RuntimeException(e);
             }
         });
-        int before = green.requests();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (green.requests() == before) {
+            assertTrue(System.nanoTime() < deadline, "the first switch never probed green");
             Thread.sleep(5);    // the first switch is in its health gate once green sees a probe
         }
         HttpResponse<String> second = cutover.switchTo(blue.target().toString());

@@ -27,7 +27,9 @@ class GracefulShutdownTest {
             List<CompletableFuture<HttpResponse<String>>> slow = List.of(
                     http.sendAsync(HttpRequest.newBuilder(slowUri).build(), HttpResponse.BodyHandlers.ofString()),
                     http.sendAsync(HttpRequest.newBuilder(slowUri).build(), HttpResponse.BodyHandlers.ofString()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (app.requests() < 2) {
+                assertTrue(System.nanoTime() < deadline, "the slow requests never reached the backend");
                 Thread.sleep(5);    // both are in flight on the backend
             }
 
