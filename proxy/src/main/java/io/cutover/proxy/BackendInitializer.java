@@ -3,7 +3,6 @@ package io.cutover.proxy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -17,13 +16,9 @@ final class BackendInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
-        HttpDecoderConfig decoder = new HttpDecoderConfig()
-                .setMaxInitialLineLength(settings.maxInitialLineLength())
-                .setMaxHeaderSize(settings.maxHeaderSize())
-                .setMaxChunkSize(64 * 1024);
         ch.pipeline().addLast(
                 new IdleStateHandler(0, 0, settings.backendIdleTimeout().toNanos(), TimeUnit.NANOSECONDS),
-                new HttpClientCodec(decoder, false, false),
+                new HttpClientCodec(settings.decoderConfig(), false, false),
                 new BackendHandler());
     }
 }

@@ -269,10 +269,7 @@ final class Exchange {
             fail(ProxyError.of(cause));
         } else {
             log.debug("backend {} closed mid-response to {}", backend.target(), request.uri());
-            finished = true;
-            cancelResponseTimer();
-            releaseHeld();
-            backend.exit();
+            end();
             front.exchangeCut();
         }
     }
@@ -287,22 +284,22 @@ final class Exchange {
     /** Ends the exchange with an error response (no response has started yet). */
     private void fail(ProxyError error) {
         log.debug("{} {} via {}: {}", request.method(), request.uri(), backend.target(), error);
-        finished = true;
-        cancelResponseTimer();
-        releaseHeld();
-        if (upstream != null) {
-            unbind();
-            upstream.close();
-        }
-        backend.exit();
+        end();
         front.exchangeFailed(error, clientKeepAlive && (requestDone || bodyless), requestDone);
     }
 
     /** The client went away: drop the backend side (it is mid-exchange, so not reusable). */
     void abort() {
-        if (finished) {
-            return;
+        if (!finished) {
+            end();
         }
+    }
+
+    /**
+     * Ends an exchange that did not complete: the backend connection (mid-exchange, so not
+     * reusable) is closed, and the in-flight count is given back.
+     */
+    private void end() {
         finished = true;
         cancelResponseTimer();
         releaseHeld();

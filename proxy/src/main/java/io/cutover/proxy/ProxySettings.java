@@ -1,5 +1,6 @@
 package io.cutover.proxy;
 
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import java.time.Duration;
 
 /**
@@ -22,6 +23,14 @@ public record ProxySettings(
         int maxIdlePerLoop,
         int maxHeaderSize,
         int maxInitialLineLength) {
+
+    /** The HTTP parser limits, the same for requests and responses. */
+    HttpDecoderConfig decoderConfig() {
+        return new HttpDecoderConfig()
+                .setMaxInitialLineLength(maxInitialLineLength)
+                .setMaxHeaderSize(maxHeaderSize)
+                .setMaxChunkSize(64 * 1024);
+    }
 
     public static ProxySettings defaults() {
         return new ProxySettings(
