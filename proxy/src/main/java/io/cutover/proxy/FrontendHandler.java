@@ -77,7 +77,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             respond(ProxyError.NO_TARGET, HttpUtil.isKeepAlive(request) && !hasBody(request), false);
             return;
         }
-        exchange = new Exchange(this, ctx, backend, request, settings);
+        try {
+            exchange = new Exchange(this, ctx, backend, request, settings);
+        } catch (RuntimeException e) {
+            backend.exit();     // counted in by route(); no exchange will give the count back
+            log.debug("cannot forward request from {}", ctx.channel().remoteAddress(), e);
+            respond(ProxyError.BAD_REQUEST, false, false);
+            return;
+        }
         exchange.start();
     }
 

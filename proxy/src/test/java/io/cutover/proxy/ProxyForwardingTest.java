@@ -103,6 +103,16 @@ class ProxyForwardingTest {
     }
 
     @Test
+    void ignoresConnectionTokensThatAreNotHeaderNames() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: a b, , c@d, \"q\"\r\n\r\n").read();
+            assertEquals(200, r.status());
+            assertEquals("blue", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+        }
+        assertEquals(0, proxy.server().router().active().inFlight());
+    }
+
+    @Test
     void connectionHeaderCannotStripTheBodyFraming() throws Exception {
         try (RawHttp raw = new RawHttp(proxy.address())) {
             RawHttp.Response r = raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nConnection: Content-Length\r\n"
