@@ -3,13 +3,20 @@ package io.cutover.control;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.admin.AdminApi;
 import io.cutover.control.admin.AdminServer;
+import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.Settings;
+import io.cutover.control.deploy.AppRuntime;
+import io.cutover.control.deploy.Deployer;
+import io.cutover.control.deploy.DockerRuntime;
+import io.cutover.control.deploy.ProcessRuntime;
+import io.cutover.control.deploy.StateStore;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Transport;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -23,16 +30,25 @@ public final class Cutover implements AutoCloseable {
     private final Settings settings;
     private final ProxyServer proxy;
     private final SwitchService switches;
+    private final Optional<Deployer> deployer;
     private final AdminServer admin;
     private final ExecutorService control;
 
-    private Cutover(Settings settings, ProxyServer proxy, SwitchService switches, AdminServer admin,
-                    ExecutorService control) {
+    private Cutover(Settings settings, ProxyServer proxy, SwitchService switches, Optional<Deployer> deployer,
+                    AdminServer admin, ExecutorService control) {
         this.settings = settings;
         this.proxy = proxy;
         this.switches = switches;
+        this.deployer = deployer;
         this.admin = admin;
         this.control = control;
+    }
+
+    private static AppRuntime runtimeFor(AppSettings app) {
+        return switch (app.runtime()) {
+            case DOCKER -> new DockerRuntime(app, DockerRuntime.connect());
+            case PROCESS -> new ProcessRuntime(app, app.stateFile().toAbsolutePath().getParent());
+        };
     }
 
     public static Cutover start(Settings settings, Clock clock) throws InterruptedException {
@@ -53,10 +69,14 @@ public final class Cutover implements AutoCloseable {
             SwitchService switches = new SwitchService(proxy, health, settings.drainDeadline(), clock);
             settings.target().ifPresent(switches::startWith);
             ObjectMapper json = Json.mapper();
+            Optional<Deployer> deployer = settings.app().map(app -> new Deployer(app,
+                    new Deployer.Parts(runtimeFor(app), switches, health, new StateStore(app.stateFile(), json)),
+                    clock, Ticker.SYSTEM));
+            deployer.ifPresent(Deployer::restore);
             Duration adminIdle = settings.health().deadline().plusSeconds(30);
-            AdminServer admin = AdminServer.start(settings.admin(), proxy, new AdminApi(switches, json, control),
-                    json, adminIdle);
-            return new Cutover(settings, proxy, switches, admin, control);
+            AdminServer admin = AdminServer.start(settings.admin(), proxy,
+                    new AdminApi(switches, deployer, json, control), json, adminIdle);
+            return new Cutover(settings, proxy, switches, deployer, admin, control);
         } catch (RuntimeException | InterruptedException e) {
             proxy.close();
             control.shutdownNow();
@@ -76,6 +96,10 @@ public final class Cutover implements AutoCloseable {
         return switches;
     }
 
+    public Optional<Deployer> deployer() {
+        return deployer;
+    }
+
     /**
      * Graceful stop: the admin API closes, the proxy stops accepting and lets in-flight requests
      * finish for up to the drain deadline.
@@ -83,6 +107,7 @@ public final class Cutover implements AutoCloseable {
     public void shutdown() {
         long start = System.nanoTime();
         admin.close();
+        deployer.ifPresent(Deployer::close);
         int cut = proxy.shutdownGracefully(settings.drainDeadline());
         control.shutdownNow();
         try {

@@ -9,6 +9,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /** Polls a target's health path until it answers 2xx, or gives up at the deadline. */
 public final class HealthCheck {
@@ -35,6 +37,17 @@ public final class HealthCheck {
      * @return how long that took
      */
     public Duration await(Target target) throws UnhealthyException, InterruptedException {
+        return await(target, Optional::empty);
+    }
+
+    /**
+     * Blocks until the target is healthy, giving up early when {@code stopReason} has one (the
+     * candidate's process or container exited: no point waiting for the deadline).
+     *
+     * @return how long that took
+     */
+    public Duration await(Target target, Supplier<Optional<String>> stopReason)
+            throws UnhealthyException, InterruptedException {
         URI uri = URI.create("http://" + target + settings.path());
         HttpRequest probe = HttpRequest.newBuilder(uri).timeout(settings.timeout()).GET()
                 .header("User-Agent", "cutover-health").build();
@@ -47,6 +60,11 @@ public final class HealthCheck {
             last = probeOnce(probe);
             if (last == null) {
                 return Duration.ofNanos(ticker.nanos() - start);
+            }
+            Optional<String> stopped = stopReason.get();
+            if (stopped.isPresent()) {
+                throw new UnhealthyException(target + " " + stopped.get() + " before passing its health check GET "
+                        + settings.path() + " (after " + Duration.ofNanos(ticker.nanos() - start).toMillis() + " ms)");
             }
             if (ticker.nanos() + settings.interval().toNanos() > deadline) {
                 throw new UnhealthyException(target + " did not pass its health check GET " + settings.path()

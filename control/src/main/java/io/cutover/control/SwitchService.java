@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -66,21 +67,43 @@ public final class SwitchService {
                 return new Outcome(previous, target, false, Duration.ZERO);
             }
             Duration healthWait = health.await(target);
-            Backend old = proxy.router().flip(proxy.newBackend(target));
-            SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), target, clock.instant(),
-                    healthWait, null);
-            last = record;
-            if (old == null) {
-                logSwitch(record.drained(new DrainResult(null, 0, 0, 0, Duration.ZERO)));
-            } else {
-                previous = old.target();
-                drainInBackground(old, record);
-            }
-            return new Outcome(record.from(), target, true, healthWait);
+            Flip flip = flip(target, healthWait);
+            return new Outcome(flip.previous(), target, true, healthWait);
         } finally {
             switchingTo = null;
             lock.unlock();
         }
+    }
+
+    /** A flip: the target traffic left (null on the first), and the drain of its backend. */
+    public record Flip(Target previous, CompletableFuture<DrainResult> drain) {
+    }
+
+    /**
+     * Flips to a target whose health the caller has already checked (a deploy's candidate),
+     * waiting for any manual switch in its health gate to finish first.
+     */
+    public Flip flipChecked(Target target, Duration healthWait) {
+        lock.lock();
+        try {
+            return flip(target, healthWait);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The switch itself: one flip of the router, then the old backend drains in the background. */
+    private Flip flip(Target target, Duration healthWait) {
+        Backend old = proxy.router().flip(proxy.newBackend(target));
+        SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), target, clock.instant(),
+                healthWait, null);
+        last = record;
+        if (old == null) {
+            logSwitch(record.drained(new DrainResult(null, 0, 0, 0, Duration.ZERO)));
+            return new Flip(null, CompletableFuture.completedFuture(null));
+        }
+        previous = old.target();
+        return new Flip(old.target(), drainInBackground(old, record));
     }
 
     /** Routes to a target at start-up, without a health gate: the proxy must come up regardless. */
@@ -89,9 +112,9 @@ public final class SwitchService {
         log.info("routing to {} from start-up", target);
     }
 
-    private void drainInBackground(Backend old, SwitchRecord record) {
+    private CompletableFuture<DrainResult> drainInBackground(Backend old, SwitchRecord record) {
         draining.add(old);
-        old.drain(drainDeadline, proxy.group().next()).thenAccept(result -> {
+        return old.drain(drainDeadline, proxy.group().next()).whenComplete((result, error) -> {
             draining.remove(old);
             SwitchRecord done = record.drained(result);
             if (last == record) {

@@ -5,7 +5,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.HealthCheck.UnhealthyException;
 import io.cutover.control.SwitchService;
 import io.cutover.control.SwitchService.SwitchInProgressException;
+import io.cutover.control.admin.ApiModel.AppView;
 import io.cutover.control.admin.ApiModel.BackendView;
+import io.cutover.control.admin.ApiModel.DeployRequest;
+import io.cutover.control.admin.ApiModel.DeploymentView;
+import io.cutover.control.admin.ApiModel.InstanceView;
+import io.cutover.control.admin.ApiModel.RollbackRequest;
+import io.cutover.control.config.AppSettings;
+import io.cutover.control.deploy.AppState;
+import io.cutover.control.deploy.DeployLock;
+import io.cutover.control.deploy.Deployer;
+import io.cutover.control.deploy.Deployment;
+import io.cutover.control.deploy.Release;
 import io.cutover.control.admin.ApiModel.ErrorResponse;
 import io.cutover.control.admin.ApiModel.Status;
 import io.cutover.control.admin.ApiModel.SwitchRequest;
@@ -15,6 +26,7 @@ import io.cutover.proxy.Backend;
 import io.cutover.proxy.Target;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -30,11 +42,13 @@ public final class AdminApi {
     private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
 
     private final SwitchService switches;
+    private final Optional<Deployer> deployer;
     private final ObjectMapper json;
     private final Executor control;
 
-    public AdminApi(SwitchService switches, ObjectMapper json, Executor control) {
+    public AdminApi(SwitchService switches, Optional<Deployer> deployer, ObjectMapper json, Executor control) {
         this.switches = switches;
+        this.deployer = deployer;
         this.json = json;
         this.control = control;
     }
@@ -48,7 +62,14 @@ public final class AdminApi {
             return switch (path) {
                 case "/v1/status" -> only("GET", method, () -> CompletableFuture.completedFuture(new Reply(200, status())));
                 case "/v1/switch" -> only("POST", method, () -> switchTo(body));
-                default -> throw new ApiException(404, "no such endpoint: " + path);
+                case "/v1/deploy" -> only("POST", method, () -> done(202, deploy(body)));
+                case "/v1/rollback" -> only("POST", method, () -> done(202, rollback(body)));
+                default -> {
+                    if (path.startsWith("/v1/deploys/")) {
+                        yield only("GET", method, () -> done(200, deployment(path.substring("/v1/deploys/".length()))));
+                    }
+                    throw new ApiException(404, "no such endpoint: " + path);
+                }
             };
         } catch (Exception e) {
             return CompletableFuture.completedFuture(reply(e));
@@ -64,6 +85,59 @@ public final class AdminApi {
             throw new ApiException(405, method + " is not allowed here; use " + allowed);
         }
         return route.run();
+    }
+
+    private static CompletableFuture<Reply> done(int status, Object body) {
+        return CompletableFuture.completedFuture(new Reply(status, body));
+    }
+
+    private Deployer deployer() throws ApiException {
+        return deployer.orElseThrow(() -> new ApiException(400,
+                "no app is configured: set cutover.app.name (or serve --app-name) to deploy"));
+    }
+
+    private DeploymentView deploy(byte[] body) throws Exception {
+        Deployer d = deployer();
+        DeployRequest request = read(body, DeployRequest.class,
+                "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\" and \"waitForLock\"");
+        boolean hasImage = request.image() != null && !request.image().isBlank();
+        boolean hasCommand = request.command() != null && !request.command().isEmpty();
+        if (hasImage && hasCommand) {
+            throw new ApiException(400, "name an image or a command, not both");
+        }
+        boolean docker = d.app().runtime() == AppSettings.Runtime.DOCKER;
+        if (docker && hasCommand) {
+            throw new ApiException(400, "app " + d.app().name() + " runs containers: deploy an image");
+        }
+        if (!docker && hasImage) {
+            throw new ApiException(400, "app " + d.app().name() + " runs a command: deploy a command, not an image");
+        }
+        Release release = new Release(hasImage ? request.image().trim() : null, request.command(), request.env());
+        return DeploymentView.of(d.deploy(release, !Boolean.FALSE.equals(request.waitForLock())));
+    }
+
+    private DeploymentView rollback(byte[] body) throws Exception {
+        Deployer d = deployer();
+        RollbackRequest request = body.length == 0 ? new RollbackRequest(null)
+                : read(body, RollbackRequest.class, "{\"waitForLock\": false} or nothing");
+        return DeploymentView.of(d.rollback(!Boolean.FALSE.equals(request.waitForLock())));
+    }
+
+    private DeploymentView deployment(String id) throws ApiException {
+        return DeploymentView.of(deployer().find(id)
+                .orElseThrow(() -> new ApiException(404, "no deploy with id " + id)));
+    }
+
+    private <T> T read(byte[] body, Class<T> type, String shape) throws ApiException {
+        try {
+            T value = json.readValue(body, type);
+            if (value == null) {
+                throw new ApiException(400, "body must be JSON like " + shape);
+            }
+            return value;
+        } catch (java.io.IOException e) {
+            throw new ApiException(400, "body must be JSON like " + shape);
+        }
     }
 
     private CompletableFuture<Reply> switchTo(byte[] body) throws ApiException {
@@ -106,7 +180,14 @@ public final class AdminApi {
             backends.add(BackendView.of(b, "draining"));
         }
         return new Status(active == null ? null : active.target().toString(), ApiModel.text(switches.previous()),
-                backends, SwitchView.of(switches.lastSwitch()));
+                backends, SwitchView.of(switches.lastSwitch()), deployer.map(this::app).orElse(null));
+    }
+
+    private AppView app(Deployer d) {
+        AppState s = d.state();
+        return new AppView(d.app().name(), d.runtimeKind(), InstanceView.of(s.active(), d.describeRunning(s.active())),
+                InstanceView.of(s.previous(), d.describeRunning(s.previous())),
+                d.running().map(Deployment::id).orElse(null));
     }
 
     /** Every error the API can answer, mapped to its status. */
@@ -115,7 +196,7 @@ public final class AdminApi {
         int status;
         if (e instanceof ApiException api) {
             status = api.status();
-        } else if (e instanceof SwitchInProgressException) {
+        } else if (e instanceof SwitchInProgressException || e instanceof DeployLock.BusyException) {
             status = 409;
         } else if (e instanceof UnhealthyException) {
             status = 503;

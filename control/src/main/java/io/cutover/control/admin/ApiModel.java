@@ -5,7 +5,11 @@ import io.cutover.control.SwitchRecord;
 import io.cutover.proxy.Backend;
 import io.cutover.proxy.DrainResult;
 import io.cutover.proxy.Target;
+import io.cutover.control.deploy.Deployment;
+import io.cutover.control.deploy.Instance;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /** The JSON shapes of the admin API (requests and answers). */
 public final class ApiModel {
@@ -22,7 +26,8 @@ public final class ApiModel {
 
     /** {@code GET /v1/status} answer. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record Status(String active, String previous, List<BackendView> backends, SwitchView lastSwitch) {
+    public record Status(String active, String previous, List<BackendView> backends, SwitchView lastSwitch,
+                         AppView app) {
     }
 
     /** A backend taking traffic ({@code active}) or finishing it ({@code draining}). */
@@ -45,6 +50,39 @@ public final class ApiModel {
     public record DrainView(int inFlight, int completed, int forced, long tookMs) {
         static DrainView of(DrainResult d) {
             return d == null ? null : new DrainView(d.inFlight(), d.completed(), d.forced(), d.took().toMillis());
+        }
+    }
+
+    /** {@code POST /v1/deploy} body: an image (docker) or a command (process), extra env, and whether to queue. */
+    public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock) {
+    }
+
+    /** {@code POST /v1/rollback} body (optional). */
+    public record RollbackRequest(Boolean waitForLock) {
+    }
+
+    /** A deploy or rollback and its timeline. */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record DeploymentView(String id, String kind, String state, String release, String accepted,
+                                 long elapsedMs, List<Deployment.Step> steps, String error) {
+        static DeploymentView of(Deployment d) {
+            return new DeploymentView(d.id(), d.kind().name().toLowerCase(Locale.ROOT),
+                    d.state().name().toLowerCase(Locale.ROOT), d.release() == null ? null : d.release().describe(),
+                    d.accepted().toString(), d.elapsed().toMillis(), d.steps(), d.error());
+        }
+    }
+
+    /** The app's versions, in {@code GET /v1/status}. */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record AppView(String name, String runtime, InstanceView active, InstanceView previous, String deploying) {
+    }
+
+    /** One version of the app. */
+    public record InstanceView(String release, String colour, String target, String deployId, String handle,
+                               String running) {
+        static InstanceView of(Instance i, String running) {
+            return i == null ? null : new InstanceView(i.release().describe(), i.colour().label(),
+                    i.target().toString(), i.deployId(), i.handle(), running);
         }
     }
 

@@ -51,7 +51,7 @@ final class AdminClient {
             throw new CliFailure("interrupted");
         }
         try {
-            if (response.statusCode() != 200) {
+            if (response.statusCode() / 100 != 2) {
                 ErrorResponse error = json.readValue(response.body(), ErrorResponse.class);
                 throw new CliFailure(error.error() + " (HTTP " + response.statusCode() + ")");
             }

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "cutover", mixinStandardHelpOptions = true, version = "cutover 0.1.0",
         description = "A reverse proxy for zero-downtime deploys: switch traffic between app versions "
                 + "with no reload, no failed request, and every in-flight request finished.",
-        subcommands = {ServeCommand.class, SwitchCommand.class, StatusCommand.class},
+        subcommands = {ServeCommand.class, DeployCommand.class, RollbackCommand.class, SwitchCommand.class,
+                StatusCommand.class},
         synopsisSubcommandLabel = "COMMAND")
 public final class Main {
 

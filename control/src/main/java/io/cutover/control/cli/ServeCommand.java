@@ -6,6 +6,7 @@ import io.cutover.control.config.Settings;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -33,13 +34,33 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--health-path", paramLabel = "PATH", description = "path probed before a switch")
     String healthPath;
 
+    @Option(names = "--app-name", paramLabel = "NAME", description = "the app that deploys manage")
+    String appName;
+
+    @Option(names = "--app-ports", paramLabel = "P1,P2", split = ",", description = "blue and green ports")
+    List<Integer> appPorts;
+
+    @Option(names = "--runtime", paramLabel = "docker|process", description = "how the app runs")
+    String runtime;
+
+    @Option(names = "--network", paramLabel = "host|bridge|NAME", description = "docker network of the app")
+    String network;
+
+    @Option(names = "--container-port", paramLabel = "N", description = "the app's port inside its container")
+    Integer containerPort;
+
     @Override
     public Integer call() throws Exception {
-        Map<String, String> overrides = new LinkedHashMap<>();
+        Map<String, Object> overrides = new LinkedHashMap<>();
         put(overrides, "cutover.listen", listen);
         put(overrides, "cutover.admin", admin);
         put(overrides, "cutover.target", target);
         put(overrides, "cutover.health.path", healthPath);
+        put(overrides, "cutover.app.name", appName);
+        put(overrides, "cutover.app.ports", appPorts);
+        put(overrides, "cutover.app.runtime", runtime);
+        put(overrides, "cutover.app.network", network);
+        put(overrides, "cutover.app.container-port", containerPort);
         Settings settings = ConfigLoader.load(Optional.ofNullable(config), overrides);
 
         CountDownLatch stop = new CountDownLatch(1);
@@ -51,7 +72,7 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void put(Map<String, String> overrides, String key, String value) {
+    private static void put(Map<String, Object> overrides, String key, Object value) {
         if (value != null) {
             overrides.put(key, value);
         }

@@ -1,6 +1,8 @@
 package io.cutover.control.cli;
 
+import io.cutover.control.admin.ApiModel.AppView;
 import io.cutover.control.admin.ApiModel.BackendView;
+import io.cutover.control.admin.ApiModel.InstanceView;
 import io.cutover.control.admin.ApiModel.DrainView;
 import io.cutover.control.admin.ApiModel.Status;
 import io.cutover.control.admin.ApiModel.SwitchView;
@@ -32,6 +34,13 @@ final class StatusCommand implements Callable<Integer> {
             out.printf("%-9s %-21s in-flight %d, connections %d%n", b.state(), b.target(), b.inFlight(), b.connections());
         }
         out.printf("previous  %s%n", s.previous() == null ? "none" : s.previous());
+        AppView app = s.app();
+        if (app != null) {
+            out.printf("app %s (%s)%s%n", app.name(), app.runtime(),
+                    app.deploying() == null ? "" : ", deploy " + app.deploying() + " running");
+            printVersion(out, "version", app.active());
+            printVersion(out, "previous version", app.previous());
+        }
         SwitchView w = s.lastSwitch();
         if (w == null) {
             out.println("last switch: none");
@@ -47,5 +56,14 @@ final class StatusCommand implements Callable<Integer> {
                     d.completed(), d.inFlight(), d.tookMs(), d.forced());
         }
         return 0;
+    }
+
+    private static void printVersion(PrintWriter out, String label, InstanceView v) {
+        if (v == null) {
+            out.printf("  %-17s none%n", label);
+        } else {
+            out.printf("  %-17s %s on %s at %s (deploy %s, %s)%n", label, v.release(), v.colour(), v.target(),
+                    v.deployId(), v.running());
+        }
     }
 }

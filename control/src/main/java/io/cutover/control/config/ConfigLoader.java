@@ -14,6 +14,9 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -23,6 +26,8 @@ import java.util.Optional;
  */
 public final class ConfigLoader {
     private static final String ROOT = "cutover";
+    /** Objects whose keys are the user's own (environment variable names). */
+    private static final java.util.Set<String> OPEN_OBJECTS = java.util.Set.of("cutover.app.env");
 
     private ConfigLoader() {
     }
@@ -31,7 +36,7 @@ public final class ConfigLoader {
      * @param file      the user's file, if any
      * @param overrides full keys (e.g. {@code cutover.listen}) to values, from flags
      */
-    public static Settings load(Optional<Path> file, Map<String, String> overrides) {
+    public static Settings load(Optional<Path> file, Map<String, ?> overrides) {
         Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
         Config user = ConfigFactory.empty();
         if (file.isPresent()) {
@@ -63,7 +68,7 @@ public final class ConfigLoader {
                 throw new ConfigError("unknown config key '" + key + "' (" + e.getValue().origin().description()
                         + "); see reference.conf for the keys cutover knows");
             }
-            if (e.getValue().valueType() == ConfigValueType.OBJECT
+            if (e.getValue().valueType() == ConfigValueType.OBJECT && !OPEN_OBJECTS.contains(key)
                     && reference.getValue(key).valueType() == ConfigValueType.OBJECT) {
                 rejectUnknownKeys((ConfigObject) e.getValue(), reference, key + ".");
             }
@@ -99,7 +104,71 @@ public final class ConfigLoader {
                 atLeast(c, "event-loops", 0),
                 proxy,
                 health,
-                positive(c, "drain.deadline"));
+                positive(c, "drain.deadline"),
+                app(c));
+    }
+
+    private static Optional<AppSettings> app(Config c) {
+        String name = c.getString(path("app.name")).trim();
+        if (name.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]*")) {
+            throw bad(c, "app.name", "use letters, digits, '_', '.' and '-' (it names containers), got '" + name + "'");
+        }
+        List<Integer> ports = c.getIntList(path("app.ports"));
+        if (ports.size() != 2 || ports.get(0).equals(ports.get(1))
+                || ports.stream().anyMatch(p -> p < 1 || p > 65_535)) {
+            throw bad(c, "app.ports", "must be two different ports (blue, green), got " + ports);
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        c.getConfig(path("app.env")).root().unwrapped().forEach((k, v) -> env.put(k, String.valueOf(v)));
+        String network = c.getString(path("app.network")).trim();
+        if (network.isEmpty()) {
+            throw bad(c, "app.network", "must be host, bridge or a network name");
+        }
+        String restart = c.getString(path("app.restart"));
+        if (!List.of("no", "always", "unless-stopped", "on-failure").contains(restart)) {
+            throw bad(c, "app.restart", "must be no, always, unless-stopped or on-failure, got '" + restart + "'");
+        }
+        for (String v : c.getStringList(path("app.volumes"))) {
+            if (v.split(":").length < 2 || v.split(":").length > 3) {
+                throw bad(c, "app.volumes", "'" + v + "' is not HOST_PATH:CONTAINER_PATH[:ro]");
+            }
+        }
+        int containerPort = c.getInt(path("app.container-port"));
+        if (containerPort < 1 || containerPort > 65_535) {
+            throw bad(c, "app.container-port", "must be a port, got " + containerPort);
+        }
+        return Optional.of(new AppSettings(
+                name,
+                choice(c, "app.runtime", AppSettings.Runtime.class),
+                List.copyOf(ports),
+                c.getString(path("app.image")).trim(),
+                List.copyOf(c.getStringList(path("app.command"))),
+                Map.copyOf(env),
+                List.copyOf(c.getStringList(path("app.volumes"))),
+                network,
+                containerPort,
+                choice(c, "app.pull", AppSettings.Pull.class),
+                restart,
+                positive(c, "app.stop-timeout"),
+                choice(c, "app.keep-previous", AppSettings.KeepPrevious.class),
+                positive(c, "app.keep-running-for"),
+                atLeast(c, "app.log-lines", 0),
+                positive(c, "app.lock-wait"),
+                Path.of(c.getString(path("app.state-file")))));
+    }
+
+    private static <E extends Enum<E>> E choice(Config c, String key, Class<E> type) {
+        String value = c.getString(path(key));
+        try {
+            return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            String options = String.join(", ", java.util.Arrays.stream(type.getEnumConstants())
+                    .map(o -> o.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList());
+            throw bad(c, key, "must be one of " + options + ", got '" + value + "'");
+        }
     }
 
     private static Target target(Config c, String key) {

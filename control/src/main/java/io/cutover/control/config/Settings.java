@@ -15,5 +15,6 @@ public record Settings(
         int eventLoops,
         ProxySettings proxy,
         HealthSettings health,
-        Duration drainDeadline) {
+        Duration drainDeadline,
+        Optional<AppSettings> app) {
 }

@@ -1,0 +1,62 @@
+package io.cutover.control.cli;
+
+import io.cutover.control.admin.ApiModel.DeployRequest;
+import io.cutover.control.admin.ApiModel.DeploymentView;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code cutover deploy IMAGE} or {@code cutover deploy --command -- WORD...}. */
+@Command(name = "deploy", mixinStandardHelpOptions = true,
+        description = {"Deploy a new version: start it on the free colour, wait until it is healthy, switch "
+                + "traffic to it, drain the old version and stop it. Prints each step; exits 0 on success.",
+                "Docker apps: cutover deploy IMAGE. Process apps: cutover deploy --command -- java -jar app.jar"})
+final class DeployCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "IMAGE", arity = "0..*",
+            description = "the image to run (or, with --command, the command's words)")
+    List<String> what = List.of();
+
+    @Option(names = "--command", description = "the parameters are a command to run (process runtime)")
+    boolean command;
+
+    @Option(names = "--env", paramLabel = "K=V", description = "environment for this version (repeatable)")
+    Map<String, String> env = new LinkedHashMap<>();
+
+    @Option(names = "--no-wait-for-lock", description = "fail at once if another deploy is running")
+    boolean noWait;
+
+    @Mixin
+    AdminOption admin;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        DeployRequest request;
+        if (command) {
+            request = new DeployRequest(null, what, env, !noWait);
+        } else if (what.size() == 1) {
+            request = new DeployRequest(what.get(0), null, env, !noWait);
+        } else if (what.isEmpty()) {
+            request = new DeployRequest(null, null, env, !noWait);  // the configured image or command
+        } else {
+            throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
+        }
+        AdminClient client = new AdminClient(admin.address);
+        DeploymentView accepted;
+        try {
+            accepted = client.post("/v1/deploy", request, DeploymentView.class);
+        } catch (Main.CliFailure e) {
+            throw new Main.CliFailure("deploy refused: " + e.getMessage());
+        }
+        return DeploymentFollower.follow(client, accepted, spec.commandLine().getOut());
+    }
+}

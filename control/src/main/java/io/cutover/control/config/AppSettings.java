@@ -1,0 +1,37 @@
+package io.cutover.control.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The app that cutover deploys: how to run it, where, and what to keep. See reference.conf. */
+public record AppSettings(
+        String name,
+        Runtime runtime,
+        List<Integer> ports,
+        String image,
+        List<String> command,
+        Map<String, String> env,
+        List<String> volumes,
+        String network,
+        int containerPort,
+        Pull pull,
+        String restart,
+        Duration stopTimeout,
+        KeepPrevious keepPrevious,
+        Duration keepRunningFor,
+        int logLines,
+        Duration lockWait,
+        Path stateFile) {
+
+    public enum Runtime { DOCKER, PROCESS }
+
+    public enum Pull { ALWAYS, IF_MISSING, NEVER }
+
+    public enum KeepPrevious { STOPPED, RUNNING }
+
+    public boolean hostNetwork() {
+        return "host".equals(network);
+    }
+}

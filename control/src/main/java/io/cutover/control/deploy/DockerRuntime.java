@@ -1,0 +1,276 @@
+package io.cutover.control.deploy;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.PullImageResultCallback;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
+import com.github.dockerjava.api.model.RestartPolicy;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import io.cutover.control.config.AppSettings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs versions of the app as Docker containers named {@code APP-COLOUR}, labelled with the app,
+ * colour, image and deploy id, with {@code init}, the app's env plus {@code PORT}, its volumes,
+ * restart policy and stop timeout. With host networking the app listens on 127.0.0.1:PORT;
+ * otherwise its container port is published on 127.0.0.1 at the colour's port.
+ */
+public final class DockerRuntime implements AppRuntime {
+    static final String LABEL_APP = "io.cutover.app";
+    static final String LABEL_COLOUR = "io.cutover.colour";
+    static final String LABEL_IMAGE = "io.cutover.image";
+    static final String LABEL_DEPLOY = "io.cutover.deploy-id";
+
+    private final AppSettings app;
+    private final DockerClient docker;
+
+    public DockerRuntime(AppSettings app, DockerClient docker) {
+        this.app = app;
+        this.docker = docker;
+    }
+
+    /** A client for the engine named by DOCKER_HOST (default: the local socket). */
+    public static DockerClient connect() {
+        DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
+        ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost())
+                .sslConfig(config.getSSLConfig())
+                .connectionTimeout(Duration.ofSeconds(5))
+                .responseTimeout(Duration.ofMinutes(5))
+                .build();
+        return DockerClientImpl.getInstance(config, http);
+    }
+
+    @Override
+    public String kind() {
+        return "docker";
+    }
+
+    @Override
+    public Instance start(Release release, Colour colour, int port, String deployId) {
+        String image = release.image() == null || release.image().isEmpty() ? app.image() : release.image();
+        if (image.isEmpty()) {
+            throw new RuntimeFailure("no image to run: name one in the deploy or set cutover.app.image");
+        }
+        ensureImage(image);
+        String name = containerName(colour);
+        moveAside(name);
+        Map<String, String> env = new LinkedHashMap<>(app.env());
+        env.putAll(release.env());
+        int listenPort = app.hostNetwork() ? port : app.containerPort();
+        env.put("PORT", Integer.toString(listenPort));
+        HostConfig host = HostConfig.newHostConfig()
+                .withInit(true)
+                .withNetworkMode(app.network())
+                .withRestartPolicy(RestartPolicy.parse(app.restart()))
+                .withBinds(app.volumes().stream().map(Bind::parse).toList());
+        CreateContainerCmd create = docker.createContainerCmd(image)
+                .withName(name)
+                .withLabels(Map.of(LABEL_APP, app.name(), LABEL_COLOUR, colour.label(), LABEL_IMAGE, image,
+                        LABEL_DEPLOY, deployId))
+                .withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
+                .withStopTimeout((int) Math.max(1, app.stopTimeout().toSeconds()));
+        if (!app.hostNetwork()) {
+            ExposedPort exposed = ExposedPort.tcp(app.containerPort());
+            Ports bindings = new Ports();
+            bindings.bind(exposed, Ports.Binding.bindIpAndPort("127.0.0.1", port));
+            create.withExposedPorts(exposed);
+            host.withPortBindings(bindings);
+        }
+        try {
+            String id = create.withHostConfig(host).exec().getId();
+            docker.startContainerCmd(id).exec();
+            return new Instance(colour, port, new Release(image, List.of(), release.env()), deployId, id, Instant.now());
+        } catch (RuntimeException e) {
+            removeByName(name);
+            throw new RuntimeFailure("cannot start container " + name + " from " + image + ": " + message(e), e);
+        }
+    }
+
+    private void ensureImage(String image) {
+        boolean present = isPresent(image);
+        switch (app.pull()) {
+            case NEVER -> {
+                if (!present) {
+                    throw new RuntimeFailure("image " + image + " is not present and cutover.app.pull is never");
+                }
+            }
+            case IF_MISSING -> {
+                if (!present) {
+                    pull(image);
+                }
+            }
+            case ALWAYS -> pull(image);
+        }
+    }
+
+    private boolean isPresent(String image) {
+        try {
+            docker.inspectImageCmd(image).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    private void pull(String image) {
+        try {
+            if (!docker.pullImageCmd(image).exec(new PullImageResultCallback()).awaitCompletion(10, TimeUnit.MINUTES)) {
+                throw new RuntimeFailure("pulling " + image + " took more than 10 minutes");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeFailure("interrupted while pulling " + image);
+        } catch (RuntimeException e) {
+            if (e instanceof RuntimeFailure) {
+                throw e;
+            }
+            throw new RuntimeFailure("cannot pull image " + image + ": " + message(e), e);
+        }
+    }
+
+    @Override
+    public Instance restart(Instance instance) {
+        try {
+            docker.startContainerCmd(instance.handle()).exec();
+            return instance;
+        } catch (NotModifiedException e) {
+            return instance;    // already running
+        } catch (NotFoundException e) {
+            return start(instance.release(), instance.colour(), instance.port(), instance.deployId());
+        }
+    }
+
+    @Override
+    public Optional<String> notRunning(Instance instance) {
+        try {
+            InspectContainerResponse.ContainerState s = docker.inspectContainerCmd(instance.handle()).exec().getState();
+            if (Boolean.TRUE.equals(s.getRunning())) {
+                return Optional.empty();
+            }
+            return Optional.of("exited with code " + s.getExitCodeLong());
+        } catch (NotFoundException e) {
+            return Optional.of("is gone (container " + shortId(instance.handle()) + " no longer exists)");
+        }
+    }
+
+    @Override
+    public List<String> logs(Instance instance, int lines) {
+        List<String> out = new ArrayList<>();
+        try {
+            docker.logContainerCmd(instance.handle()).withStdOut(true).withStdErr(true).withTail(lines)
+                    .exec(new ResultCallback.Adapter<Frame>() {
+                        @Override
+                        public void onNext(Frame frame) {
+                            for (String line : new String(frame.getPayload(), StandardCharsets.UTF_8).split("\n")) {
+                                if (!line.isBlank()) {
+                                    out.add(line);
+                                }
+                            }
+                        }
+                    }).awaitCompletion(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            out.add("(logs unavailable: " + message(e) + ")");
+        }
+        return out;
+    }
+
+    @Override
+    public void stop(Instance instance) {
+        try {
+            docker.stopContainerCmd(instance.handle()).withTimeout((int) Math.max(1, app.stopTimeout().toSeconds())).exec();
+        } catch (NotModifiedException | NotFoundException e) {
+            // already stopped, or gone
+        }
+    }
+
+    @Override
+    public void remove(Instance instance) {
+        try {
+            docker.removeContainerCmd(instance.handle()).withForce(true).exec();
+        } catch (NotFoundException e) {
+            // already gone
+        }
+    }
+
+    @Override
+    public List<String> removeAllExcept(Collection<Instance> keep) {
+        List<String> removed = new ArrayList<>();
+        List<Container> mine = docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(LABEL_APP, app.name())).exec();
+        for (Container c : mine) {
+            boolean kept = keep.stream().anyMatch(i -> i != null && c.getId().startsWith(i.handle()));
+            if (!kept) {
+                try {
+                    docker.removeContainerCmd(c.getId()).withForce(true).exec();
+                    removed.add("container " + String.join(",", c.getNames()) + " (" + c.getImage() + ", deploy "
+                            + c.getLabels().get(LABEL_DEPLOY) + ")");
+                } catch (NotFoundException e) {
+                    // gone meanwhile
+                }
+            }
+        }
+        return removed;
+    }
+
+    /**
+     * Renames a container holding the colour's name (a stopped older version, still a rollback
+     * target until the new one is live) so the new one can take the name.
+     */
+    private void moveAside(String name) {
+        try {
+            InspectContainerResponse existing = docker.inspectContainerCmd(name).exec();
+            String deploy = existing.getConfig().getLabels() == null ? null
+                    : existing.getConfig().getLabels().get(LABEL_DEPLOY);
+            docker.renameContainerCmd(existing.getId())
+                    .withName(name + "-" + (deploy != null ? deploy : shortId(existing.getId()))).exec();
+        } catch (NotFoundException e) {
+            // the name is free
+        }
+    }
+
+    private void removeByName(String name) {
+        try {
+            docker.removeContainerCmd(name).withForce(true).exec();
+        } catch (NotFoundException e) {
+            // nothing there
+        }
+    }
+
+    private String containerName(Colour colour) {
+        return app.name() + "-" + colour.label();
+    }
+
+    private static String shortId(String id) {
+        return id.length() > 12 ? id.substring(0, 12) : id;
+    }
+
+    private static String message(Throwable e) {
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m.strip();
+    }
+}
