@@ -19,8 +19,8 @@ final class TestCutover implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final ObjectMapper json = Json.mapper();
 
-    private TestCutover(Map<String, String> overrides) throws InterruptedException {
-        Map<String, String> all = new HashMap<>(Map.of(
+    private TestCutover(Map<String, ?> overrides) throws InterruptedException {
+        Map<String, Object> all = new HashMap<>(Map.of(
                 "cutover.listen", "127.0.0.1:0",
                 "cutover.admin", "127.0.0.1:0",
                 "cutover.event-loops", "2",
@@ -31,6 +31,10 @@ final class TestCutover implements AutoCloseable {
         all.putAll(overrides);
         Settings settings = ConfigLoader.load(Optional.empty(), all);
         this.cutover = Cutover.start(settings, Clock.systemUTC());
+    }
+
+    static TestCutover start(Map<String, ?> overrides) throws InterruptedException {
+        return new TestCutover(overrides);
     }
 
     static TestCutover start(String... keyValues) throws InterruptedException {

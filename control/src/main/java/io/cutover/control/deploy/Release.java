@@ -13,8 +13,12 @@ public record Release(String image, List<String> command, Map<String, String> en
         env = env == null ? Map.of() : Map.copyOf(env);
     }
 
-    /** A short name for logs, metrics and status: the image, or the command line. */
+    /** A short name for logs, metrics and status: the image, or the command line (long ones cut). */
     public String describe() {
-        return image != null && !image.isEmpty() ? image : String.join(" ", command);
+        if (image != null && !image.isEmpty()) {
+            return image;
+        }
+        String line = String.join(" ", command);
+        return line.length() <= 100 ? line : line.substring(0, 50) + " ... " + line.substring(line.length() - 45);
     }
 }

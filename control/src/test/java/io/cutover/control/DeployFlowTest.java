@@ -1,0 +1,326 @@
+package io.cutover.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The deploy flow, the same for every runtime: a subclass says what a version is and how to see
+ * which runs of the app exist.
+ */
+abstract class DeployFlowTest {
+    @TempDir
+    Path dir;
+
+    protected String appName;
+    private List<Integer> ports;
+    private TestCutover cutover;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    /** Runtime-specific app settings (runtime, image or command, ...). */
+    abstract Map<String, Object> runtimeConfig();
+
+    /** A deploy body for a healthy version answering {@code v} on /. */
+    abstract Map<String, Object> version(String v);
+
+    /** A deploy body for a version whose health check keeps failing. */
+    abstract Map<String, Object> failingHealth();
+
+    /** A deploy body for a version that exits at once, printing "boom" first. */
+    abstract Map<String, Object> exitingAtOnce();
+
+    /** A deploy body for a healthy version that takes a few seconds to start listening. */
+    abstract Map<String, Object> slowToStart(String v);
+
+    /** Deploy ids of every run (running or stopped) of the app that exists now. */
+    abstract List<String> runs() throws Exception;
+
+    /** Deploy ids of the runs that are running now. */
+    abstract List<String> running() throws Exception;
+
+    /** Removes every run of the app (after a test). */
+    abstract void removeAll() throws Exception;
+
+    @BeforeEach
+    void start() throws Exception {
+        appName = "t" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
+        ports = List.of(freePort(), freePort());
+        cutover = TestCutover.start(config());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (cutover != null) {
+            cutover.close();
+        }
+        removeAll();
+    }
+
+    Map<String, Object> config() {
+        Map<String, Object> c = new HashMap<>(Map.of(
+                "cutover.health.path", "/up",
+                "cutover.health.interval", "20ms",
+                "cutover.health.deadline", "8s",
+                "cutover.drain.deadline", "5s",
+                "cutover.app.name", appName,
+                "cutover.app.ports", ports,
+                "cutover.app.stop-timeout", "5s",
+                "cutover.app.state-file", dir.resolve("state.json").toString()));
+        c.putAll(runtimeConfig());
+        return c;
+    }
+
+    // ---- the tests ----
+
+    @Test
+    void firstDeployGoesToBlueThenASecondUnderLoadFailsNoRequestAndStopsTheFirst() throws Exception {
+        JsonNode first = deploy(version("v1"));
+        assertSucceeded(first);
+        assertEquals("v1", body("/"));
+        assertEquals("blue", app().get("active").get("colour").asText());
+
+        JsonNode second;
+        List<String> failures;
+        try (KeepAliveLoad load = KeepAliveLoad.start(proxy(), 4)) {
+            Thread.sleep(200);
+            second = deploy(version("v2"));
+            Thread.sleep(200);
+            failures = load.stop();
+            assertTrue(load.versionsSeen().contains("v2"), load.versionsSeen().toString());
+        }
+        assertSucceeded(second);
+        assertEquals(List.of(), failures, "failed requests");
+        assertEquals("v2", body("/"));
+        assertEquals(List.of("candidate started", "healthy", "switched", "drained", "old version stopped"),
+                stepNames(second));
+        JsonNode app = app();
+        assertEquals("green", app.get("active").get("colour").asText());
+        assertNotEquals("running", app.get("previous").get("running").asText());
+        assertEquals(List.of(second.get("id").asText()), running());
+    }
+
+    @Test
+    void candidateFailingItsHealthCheckIsRemovedAndTrafficStaysUnderLoad() throws Exception {
+        String v1 = deploy(version("v1")).get("id").asText();
+        JsonNode failed;
+        List<String> failures;
+        try (KeepAliveLoad load = KeepAliveLoad.start(proxy(), 4)) {
+            failed = deploy(failingHealth());
+            failures = load.stop();
+        }
+        assertEquals("failed", failed.get("state").asText());
+        assertTrue(failed.get("error").asText().contains("did not pass its health check"), failed.toString());
+        assertEquals(List.of(), failures, "failed requests");
+        assertEquals("v1", body("/"));
+        assertEquals(List.of(v1), runs(), "the candidate is gone, v1 stays");
+    }
+
+    @Test
+    void candidateThatExitsAtOnceFailsWithoutWaitingForTheDeadlineAndQuotesItsLog() throws Exception {
+        deploy(version("v1"));
+        JsonNode failed = deploy(exitingAtOnce());
+        String error = failed.get("error").asText();
+        assertEquals("failed", failed.get("state").asText());
+        assertTrue(error.contains("exited with code 3 before passing its health check"), error);
+        assertTrue(error.contains("boom"), error);
+        assertEquals("v1", body("/"));
+    }
+
+    @Test
+    void rollbackBringsThePreviousVersionBack() throws Exception {
+        String v1 = deploy(version("v1")).get("id").asText();
+        String v2 = deploy(version("v2")).get("id").asText();
+        JsonNode rollback = follow(post("/v1/rollback", Map.of()));
+        assertSucceeded(rollback);
+        assertEquals("v1", body("/"));
+        JsonNode app = app();
+        assertEquals(v1, app.get("active").get("deployId").asText());
+        assertEquals(v2, app.get("previous").get("deployId").asText());
+        assertEquals(List.of(v1), running());
+    }
+
+    @Test
+    void rollbackAfterAFailedDeployStillFindsThePreviousVersion() throws Exception {
+        deploy(version("v1"));
+        deploy(version("v2"));
+        assertEquals("failed", deploy(exitingAtOnce()).get("state").asText());
+        assertSucceeded(follow(post("/v1/rollback", Map.of())));
+        assertEquals("v1", body("/"));
+    }
+
+    @Test
+    void rollbackWorksAfterARestartOfCutover() throws Exception {
+        deploy(version("v1"));
+        deploy(version("v2"));
+        cutover.close();
+        cutover = TestCutover.start(config());
+        assertEquals("v2", body("/"), "routing restored from the state file");
+        assertSucceeded(follow(post("/v1/rollback", Map.of())));
+        assertEquals("v1", body("/"));
+    }
+
+    @Test
+    void twoDeploysStartedTogetherRunOneAfterTheOther() throws Exception {
+        deploy(version("v1"));
+        JsonNode a = post("/v1/deploy", version("v2"));
+        JsonNode b = post("/v1/deploy", version("v3"));
+        JsonNode doneA = follow(a);
+        JsonNode doneB = follow(b);
+        assertSucceeded(doneA);
+        assertSucceeded(doneB);
+        JsonNode queued = doneB.get("steps").get(0);
+        assertEquals("queued", queued.get("name").asText());
+        assertTrue(queued.get("detail").asText().contains(a.get("id").asText()), queued.toString());
+        assertEquals("v3", body("/"));
+        assertEquals(doneA.get("id").asText(), app().get("previous").get("deployId").asText());
+    }
+
+    @Test
+    void deployThatMustNotWaitIsRefusedWith409NamingTheRunningDeploy() throws Exception {
+        deploy(version("v1"));
+        JsonNode slow = post("/v1/deploy", slowToStart("v2"));
+        Map<String, Object> impatient = new HashMap<>(version("v3"));
+        impatient.put("waitForLock", false);
+        HttpResponse<String> refused = cutover.admin("POST", "/v1/deploy", json(impatient));
+        assertEquals(409, refused.statusCode(), refused.body());
+        assertTrue(refused.body().contains(slow.get("id").asText()), refused.body());
+        assertSucceeded(follow(slow));
+        assertEquals("v2", body("/"));
+    }
+
+    @Test
+    void killMinus9DuringADeployThenRestartRestoresTrafficAndLeavesNoOrphan() throws Exception {
+        cutover.close();
+        cutover = null;
+        Path file = dir.resolve("cutover.conf");
+        Map<String, Object> conf = new HashMap<>(config());
+        conf.put("cutover.listen", "127.0.0.1:0");
+        conf.put("cutover.admin", "127.0.0.1:0");
+        Files.writeString(file, ConfigFactory.parseMap(conf).root().render(ConfigRenderOptions.concise()));
+
+        String v1;
+        String interrupted;
+        try (ServeProcess serve = ServeProcess.start(List.of("-Xmx128m"), "--config", file.toString())) {
+            String admin = "127.0.0.1:" + serve.adminPort();
+            v1 = followVia(admin, postVia(admin, "/v1/deploy", version("v1"))).get("id").asText();
+            JsonNode slow = postVia(admin, "/v1/deploy", slowToStart("v2"));
+            interrupted = slow.get("id").asText();
+            awaitStep(admin, interrupted, "candidate started");
+            serve.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            assertTrue(runs().contains(interrupted), "the candidate outlived the crash");
+        }
+        try (ServeProcess serve = ServeProcess.start(List.of("-Xmx128m"), "--config", file.toString())) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + serve.proxyPort() + "/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals("v1", r.body().trim(), serve.log());
+            assertFalse(runs().contains(interrupted), "orphan candidate removed: " + runs());
+            assertEquals(List.of(v1), running());
+            serve.terminate(30);
+        }
+    }
+
+    // ---- helpers ----
+
+    static void assertSucceeded(JsonNode deployment) {
+        assertEquals("succeeded", deployment.get("state").asText(), deployment.toString());
+    }
+
+    static List<String> stepNames(JsonNode deployment) {
+        List<String> names = new ArrayList<>();
+        deployment.get("steps").forEach(s -> names.add(s.get("name").asText()));
+        return names;
+    }
+
+    private InetSocketAddress proxy() {
+        return new InetSocketAddress("127.0.0.1", cutover.proxyUri("/").getPort());
+    }
+
+    private String body(String path) throws Exception {
+        return cutover.get(path).body().trim();
+    }
+
+    private JsonNode app() throws Exception {
+        return cutover.status().get("app");
+    }
+
+    private JsonNode deploy(Map<String, Object> body) throws Exception {
+        return follow(post("/v1/deploy", body));
+    }
+
+    private JsonNode post(String path, Map<String, Object> body) throws Exception {
+        return postVia(cutover.adminAddress(), path, body);
+    }
+
+    private JsonNode follow(JsonNode accepted) throws Exception {
+        return followVia(cutover.adminAddress(), accepted);
+    }
+
+    private JsonNode postVia(String admin, String path, Map<String, Object> body) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + admin + path))
+                .POST(HttpRequest.BodyPublishers.ofString(json(body))).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, r.statusCode(), r.body());
+        return Json.mapper().readTree(r.body());
+    }
+
+    private JsonNode followVia(String admin, JsonNode accepted) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (true) {
+            JsonNode d = getVia(admin, "/v1/deploys/" + accepted.get("id").asText());
+            String state = d.get("state").asText();
+            if (state.equals("succeeded") || state.equals("failed")) {
+                return d;
+            }
+            assertTrue(System.nanoTime() < deadline, "deploy never finished: " + d);
+            Thread.sleep(50);
+        }
+    }
+
+    private void awaitStep(String admin, String id, String step) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!stepNames(getVia(admin, "/v1/deploys/" + id)).contains(step)) {
+            assertTrue(System.nanoTime() < deadline, "never reached " + step);
+            Thread.sleep(20);
+        }
+    }
+
+    private JsonNode getVia(String admin, String path) throws Exception {
+        return Json.mapper().readTree(http.send(HttpRequest.newBuilder(URI.create("http://" + admin + path)).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    private static String json(Map<String, Object> body) throws IOException {
+        return Json.mapper().writeValueAsString(body);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+}
