@@ -52,8 +52,9 @@ public final class Cutover implements AutoCloseable {
     }
 
     public static Cutover start(Settings settings, Clock clock) throws InterruptedException {
+        Metrics metrics = new Metrics();
         ProxyServer proxy = ProxyServer.start(settings.listen(), settings.proxy(),
-                Transport.select(settings.transport()), settings.eventLoops());
+                Transport.select(settings.transport()), settings.eventLoops(), metrics);
         ExecutorService control = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "cutover-control");
             t.setDaemon(true);
@@ -66,16 +67,18 @@ public final class Cutover implements AutoCloseable {
                     .executor(control)
                     .build();
             HealthCheck health = new HealthCheck(probes, settings.health(), Ticker.SYSTEM);
-            SwitchService switches = new SwitchService(proxy, health, settings.drainDeadline(), clock);
+            SwitchService switches = new SwitchService(proxy, health, settings.drainDeadline(), clock,
+                    metrics.registry());
             settings.target().ifPresent(switches::startWith);
             ObjectMapper json = Json.mapper();
             Optional<Deployer> deployer = settings.app().map(app -> new Deployer(app,
-                    new Deployer.Parts(runtimeFor(app), switches, health, new StateStore(app.stateFile(), json)),
+                    new Deployer.Parts(runtimeFor(app), switches, health, new StateStore(app.stateFile(), json),
+                            metrics.registry()),
                     clock, Ticker.SYSTEM));
             deployer.ifPresent(Deployer::restore);
             Duration adminIdle = settings.health().deadline().plusSeconds(30);
             AdminServer admin = AdminServer.start(settings.admin(), proxy,
-                    new AdminApi(switches, deployer, json, control), json, adminIdle);
+                    new AdminApi(switches, deployer, metrics, json, control), json, adminIdle);
             return new Cutover(settings, proxy, switches, deployer, admin, control);
         } catch (RuntimeException | InterruptedException e) {
             proxy.close();

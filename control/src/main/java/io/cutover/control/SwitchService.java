@@ -12,6 +12,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,11 +35,28 @@ public final class SwitchService {
     private volatile Target previous;
     private volatile SwitchRecord last;
 
-    public SwitchService(ProxyServer proxy, HealthCheck health, Duration drainDeadline, Clock clock) {
+    private final MeterRegistry meters;
+
+    public SwitchService(ProxyServer proxy, HealthCheck health, Duration drainDeadline, Clock clock,
+                         MeterRegistry meters) {
         this.proxy = proxy;
         this.health = health;
         this.drainDeadline = drainDeadline;
         this.clock = clock;
+        this.meters = meters;
+        Gauge.builder("cutover.requests.in.flight", this, SwitchService::inFlight)
+                .description("Requests in flight, on the active backend and those still draining")
+                .register(meters);
+    }
+
+    /** Requests in flight on the active backend and on those still draining. */
+    public int inFlight() {
+        Backend active = proxy.router().active();
+        int n = active == null ? 0 : active.inFlight();
+        for (Backend b : draining) {
+            n += b.inFlight();
+        }
+        return n;
     }
 
     /** Another switch holds the lock. */
@@ -67,7 +86,7 @@ public final class SwitchService {
                 return new Outcome(previous, target, false, Duration.ZERO);
             }
             Duration healthWait = health.await(target);
-            Flip flip = flip(target, healthWait);
+            Flip flip = flip(target, target.toString(), healthWait);
             return new Outcome(flip.previous(), target, true, healthWait);
         } finally {
             switchingTo = null;
@@ -83,18 +102,20 @@ public final class SwitchService {
      * Flips to a target whose health the caller has already checked (a deploy's candidate),
      * waiting for any manual switch in its health gate to finish first.
      */
-    public Flip flipChecked(Target target, Duration healthWait) {
+    public Flip flipChecked(Target target, String version, Duration healthWait) {
         lock.lock();
         try {
-            return flip(target, healthWait);
+            return flip(target, version, healthWait);
         } finally {
             lock.unlock();
         }
     }
 
     /** The switch itself: one flip of the router, then the old backend drains in the background. */
-    private Flip flip(Target target, Duration healthWait) {
-        Backend old = proxy.router().flip(proxy.newBackend(target));
+    private Flip flip(Target target, String version, Duration healthWait) {
+        Backend old = proxy.router().flip(proxy.newBackend(target, version));
+        meters.counter("cutover.switches").increment();
+        meters.timer("cutover.health.wait").record(healthWait);
         SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), target, clock.instant(),
                 healthWait, null);
         last = record;
@@ -108,14 +129,24 @@ public final class SwitchService {
 
     /** Routes to a target at start-up, without a health gate: the proxy must come up regardless. */
     public void startWith(Target target) {
-        proxy.router().flip(proxy.newBackend(target));
-        log.info("routing to {} from start-up", target);
+        startWith(target, target.toString());
+    }
+
+    /** Routes to a target at start-up, naming the version running there. */
+    public void startWith(Target target, String version) {
+        proxy.router().flip(proxy.newBackend(target, version));
+        log.info("routing to {} ({}) from start-up", target, version);
     }
 
     private CompletableFuture<DrainResult> drainInBackground(Backend old, SwitchRecord record) {
         draining.add(old);
         return old.drain(drainDeadline, proxy.group().next()).whenComplete((result, error) -> {
             draining.remove(old);
+            if (result != null) {
+                meters.timer("cutover.drain").record(result.took());
+                meters.counter("cutover.drain.requests", "outcome", "completed").increment(result.completed());
+                meters.counter("cutover.drain.requests", "outcome", "forced").increment(result.forced());
+            }
             SwitchRecord done = record.drained(result);
             if (last == record) {
                 last = done;

@@ -156,6 +156,26 @@ class AdminApiTest {
     }
 
     @Test
+    void metricsCountRequestsByVersionAndStatusClassAndSwitchesInPrometheusFormat() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            cutover.get("/");
+        }
+        cutover.switchTo(green.target().toString());
+        cutover.get("/");
+        HttpResponse<String> r = cutover.admin("GET", "/metrics", null);
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain"));
+        String m = r.body();
+        assertTrue(m.contains("cutover_requests_seconds_count{status=\"2xx\",target=\"" + blue.target()
+                + "\",version=\"" + blue.target() + "\"} 3"), m);
+        assertTrue(m.contains("cutover_requests_seconds_count{status=\"2xx\",target=\"" + green.target()
+                + "\",version=\"" + green.target() + "\"} 1"), m);
+        assertTrue(m.contains("cutover_switches_total 1.0"), m);
+        assertTrue(m.contains("cutover_requests_in_flight 0.0"), m);
+        assertTrue(m.contains("cutover_health_wait_seconds_count 1"), m);
+    }
+
+    @Test
     void refusesAnOversizedAdminBody() throws Exception {
         HttpResponse<String> r = cutover.admin("POST", "/v1/switch", "{\"target\": \"" + "a".repeat(100_000) + "\"}");
         assertEquals(413, r.statusCode());

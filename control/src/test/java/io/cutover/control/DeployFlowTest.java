@@ -122,6 +122,8 @@ abstract class DeployFlowTest {
         assertEquals("green", app.get("active").get("colour").asText());
         assertNotEquals("running", app.get("previous").get("running").asText());
         assertEquals(List.of(second.get("id").asText()), running());
+        String metrics = cutover.admin("GET", "/metrics", null).body();
+        assertTrue(metrics.contains("cutover_deploys_total{kind=\"deploy\",outcome=\"succeeded\"} 2.0"), metrics);
     }
 
     @Test

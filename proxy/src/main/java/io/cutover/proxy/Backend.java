@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Backend {
     private final Target target;
+    private final String version;
+    private final TrafficObserver.RequestObserver observer;
     private final InetSocketAddress address;
     private final Bootstrap bootstrap;
     private final BackendPool pool;
@@ -32,8 +34,11 @@ public final class Backend {
 
     private final ChannelGroup allBackendChannels;
 
-    Backend(Target target, Bootstrap bootstrap, int maxIdlePerLoop, ChannelGroup allBackendChannels) {
+    Backend(Target target, String version, TrafficObserver observer, Bootstrap bootstrap, int maxIdlePerLoop,
+            ChannelGroup allBackendChannels) {
         this.target = target;
+        this.version = version;
+        this.observer = observer.forBackend(target, version);
         this.address = target.resolve();
         this.bootstrap = bootstrap;
         this.pool = new BackendPool(maxIdlePerLoop);
@@ -43,6 +48,15 @@ public final class Backend {
 
     public Target target() {
         return target;
+    }
+
+    /** What runs there, as the control plane named it (an image, a command, or the target). */
+    public String version() {
+        return version;
+    }
+
+    TrafficObserver.RequestObserver observer() {
+        return observer;
     }
 
     /** Requests routed here whose response has not finished yet. */
@@ -121,9 +135,11 @@ public final class Backend {
         var forceClose = timer.schedule(() -> {
             int left = inFlight.get();
             closed = true;
-            channels.close();
+            // the figures first: closing hands each straggler's connection to its own loop, where
+            // its exit would otherwise race this task to complete the result as a clean drain
             result.complete(new DrainResult(target, atStart, Math.max(0, atStart - left), left,
                     Duration.ofNanos(System.nanoTime() - start)));
+            channels.close();
         }, deadline.toNanos(), TimeUnit.NANOSECONDS);
         idle.thenRun(() -> {
             forceClose.cancel(false);

@@ -37,6 +37,8 @@ final class Exchange {
     private final Backend backend;
     private final HttpRequest request;
     private final long responseTimeoutNanos;
+    private final long startNanos = System.nanoTime();
+    private int status;
     private final boolean http10;
     private final boolean headRequest;
     private final boolean bodyless;
@@ -197,6 +199,7 @@ final class Exchange {
             ForwardedHeaders.prepareResponse(response, false, true, false);
         } else {
             responseStarted = true;
+            status = code;
             cancelResponseTimer();
             backendKeepAlive = HttpUtil.isKeepAlive(response);
             boolean bodyPossible = !headRequest && code != 204 && code != 304;
@@ -238,6 +241,7 @@ final class Exchange {
 
     private void complete() {
         finished = true;
+        observe(status);
         cancelResponseTimer();
         Channel up = upstream;
         unbind();
@@ -269,6 +273,7 @@ final class Exchange {
             fail(ProxyError.of(cause));
         } else {
             log.debug("backend {} closed mid-response to {}", backend.target(), request.uri());
+            observe(0);
             end();
             front.exchangeCut();
         }
@@ -284,6 +289,7 @@ final class Exchange {
     /** Ends the exchange with an error response (no response has started yet). */
     private void fail(ProxyError error) {
         log.debug("{} {} via {}: {}", request.method(), request.uri(), backend.target(), error);
+        observe(error.status().code());
         end();
         front.exchangeFailed(error, clientKeepAlive && (requestDone || bodyless), requestDone);
     }
@@ -291,6 +297,7 @@ final class Exchange {
     /** The client went away: drop the backend side (it is mid-exchange, so not reusable). */
     void abort() {
         if (!finished) {
+            observe(TrafficObserver.CLIENT_GONE);
             end();
         }
     }
@@ -308,6 +315,10 @@ final class Exchange {
             upstream.close();
         }
         backend.exit();
+    }
+
+    private void observe(int finalStatus) {
+        backend.observer().ended(finalStatus, System.nanoTime() - startNanos);
     }
 
     private void unbind() {

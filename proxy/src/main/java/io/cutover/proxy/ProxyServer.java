@@ -27,9 +27,12 @@ public final class ProxyServer implements AutoCloseable {
     private final Bootstrap backendBootstrap;
     private final Channel listener;
 
-    private ProxyServer(InetSocketAddress listen, ProxySettings settings, Transport transport, int eventLoops)
-            throws InterruptedException {
+    private final TrafficObserver observer;
+
+    private ProxyServer(InetSocketAddress listen, ProxySettings settings, Transport transport, int eventLoops,
+                        TrafficObserver observer) throws InterruptedException {
         this.transport = transport;
+        this.observer = observer;
         this.settings = settings;
         this.group = transport.newGroup(eventLoops);
         this.backendBootstrap = new Bootstrap()
@@ -58,8 +61,13 @@ public final class ProxyServer implements AutoCloseable {
      */
     public static ProxyServer start(InetSocketAddress listen, ProxySettings settings, Transport transport,
                                     int eventLoops) throws InterruptedException {
+        return start(listen, settings, transport, eventLoops, TrafficObserver.NONE);
+    }
+
+    public static ProxyServer start(InetSocketAddress listen, ProxySettings settings, Transport transport,
+                                    int eventLoops, TrafficObserver observer) throws InterruptedException {
         ProxyServer server = new ProxyServer(listen, settings, transport,
-                eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors());
+                eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors(), observer);
         log.info("proxy listening on {} transport={} event_loops={}", server.localAddress(), transport,
                 eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors());
         return server;
@@ -88,7 +96,12 @@ public final class ProxyServer implements AutoCloseable {
 
     /** A new, not yet routed backend for a target; pass it to {@link Router#flip}. */
     public Backend newBackend(Target target) {
-        return new Backend(target, backendBootstrap, settings.maxIdlePerLoop(), backendChannels);
+        return newBackend(target, target.toString());
+    }
+
+    /** A new, not yet routed backend, with the name of the version running there (for metrics). */
+    public Backend newBackend(Target target, String version) {
+        return new Backend(target, version, observer, backendBootstrap, settings.maxIdlePerLoop(), backendChannels);
     }
 
     /** Open client connections right now. */

@@ -10,18 +10,19 @@ import java.util.concurrent.CompletableFuture;
 public final class TestProxy implements AutoCloseable {
     private final ProxyServer server;
 
-    private TestProxy(ProxySettings settings) throws InterruptedException {
+    private TestProxy(ProxySettings settings, int eventLoops) throws InterruptedException {
         this.server = ProxyServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), settings,
-                Transport.select(System.getProperty("cutover.transport", "auto")), 2);
+                Transport.select(System.getProperty("cutover.transport", "auto")), eventLoops);
     }
 
     public static TestProxy start() throws InterruptedException {
-        return new TestProxy(ProxySettings.defaults());
+        return new TestProxy(ProxySettings.defaults(), 2);
     }
 
     public static TestProxy start(ProxySettings settings) throws InterruptedException {
-        return new TestProxy(settings);
+        return new TestProxy(settings, 2);
     }
+
 
     public ProxyServer server() {
         return server;

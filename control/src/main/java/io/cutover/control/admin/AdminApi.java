@@ -3,6 +3,7 @@ package io.cutover.control.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.HealthCheck.UnhealthyException;
+import io.cutover.control.Metrics;
 import io.cutover.control.SwitchService;
 import io.cutover.control.SwitchService.SwitchInProgressException;
 import io.cutover.control.admin.ApiModel.AppView;
@@ -43,18 +44,25 @@ public final class AdminApi {
 
     private final SwitchService switches;
     private final Optional<Deployer> deployer;
+    private final Metrics metrics;
     private final ObjectMapper json;
     private final Executor control;
 
-    public AdminApi(SwitchService switches, Optional<Deployer> deployer, ObjectMapper json, Executor control) {
+    public AdminApi(SwitchService switches, Optional<Deployer> deployer, Metrics metrics, ObjectMapper json,
+                    Executor control) {
         this.switches = switches;
         this.deployer = deployer;
+        this.metrics = metrics;
         this.json = json;
         this.control = control;
     }
 
-    /** A status and the object to send as JSON. */
+    /** A status and the object to send as JSON (or a {@link Text} sent as it is). */
     public record Reply(int status, Object body) {
+    }
+
+    /** A reply body that is not JSON. */
+    public record Text(String contentType, String body) {
     }
 
     public CompletableFuture<Reply> handle(String method, String path, byte[] body) {
@@ -64,6 +72,8 @@ public final class AdminApi {
                 case "/v1/switch" -> only("POST", method, () -> switchTo(body));
                 case "/v1/deploy" -> only("POST", method, () -> done(202, deploy(body)));
                 case "/v1/rollback" -> only("POST", method, () -> done(202, rollback(body)));
+                case "/metrics" -> only("GET", method,
+                        () -> done(200, new Text("text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
                 default -> {
                     if (path.startsWith("/v1/deploys/")) {
                         yield only("GET", method, () -> done(200, deployment(path.substring("/v1/deploys/".length()))));

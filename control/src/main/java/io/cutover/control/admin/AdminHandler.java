@@ -45,8 +45,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private void write(ChannelHandlerContext ctx, AdminApi.Reply reply, boolean keepAlive) {
         byte[] bytes;
+        String contentType = HttpHeaderValues.APPLICATION_JSON.toString();
         try {
-            bytes = json.writeValueAsBytes(reply.body());
+            if (reply.body() instanceof AdminApi.Text text) {
+                bytes = text.body().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                contentType = text.contentType();
+            } else {
+                bytes = json.writeValueAsBytes(reply.body());
+            }
         } catch (Exception e) {
             log.error("cannot write admin reply", e);
             bytes = "{\"status\":500,\"error\":\"internal error\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -54,7 +60,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.valueOf(reply.status()), Unpooled.wrappedBuffer(bytes));
         response.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .set(HttpHeaderNames.CONTENT_TYPE, contentType)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

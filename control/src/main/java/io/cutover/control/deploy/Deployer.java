@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,8 @@ public final class Deployer implements AutoCloseable {
     private static final int REMEMBERED = 100;
 
     /** What the deployer works with. */
-    public record Parts(AppRuntime runtime, SwitchService switches, HealthCheck health, StateStore store) {
+    public record Parts(AppRuntime runtime, SwitchService switches, HealthCheck health, StateStore store,
+                        MeterRegistry meters) {
     }
 
     /** A deploy that failed for a reason the user can act on. */
@@ -53,6 +55,7 @@ public final class Deployer implements AutoCloseable {
     private final SwitchService switches;
     private final HealthCheck health;
     private final StateStore store;
+    private final MeterRegistry meters;
     private final Clock clock;
     private final Ticker ticker;
     private final DeployLock lock = new DeployLock();
@@ -72,6 +75,7 @@ public final class Deployer implements AutoCloseable {
         this.switches = parts.switches();
         this.health = parts.health();
         this.store = parts.store();
+        this.meters = parts.meters();
         this.clock = clock;
         this.ticker = ticker;
     }
@@ -91,7 +95,7 @@ public final class Deployer implements AutoCloseable {
                 log.info("active version {} {}; starting it again", active.release().describe(), down.get());
                 active = runtime.restart(active);
             }
-            switches.startWith(active.target());
+            switches.startWith(active.target(), active.release().describe());
         }
         record(new AppState(active, state.previous(), null));
     }
@@ -136,7 +140,7 @@ public final class Deployer implements AutoCloseable {
             giveUp.run();
             throw e;
         }
-        SwitchService.Flip flip = switches.flipChecked(incoming.target(), healthWait);
+        SwitchService.Flip flip = switches.flipChecked(incoming.target(), incoming.release().describe(), healthWait);
         record(new AppState(incoming, outgoing, null));
         d.step("switched", (flip.previous() == null ? "now routing to " : flip.previous() + " -> ")
                 + incoming.target(), Duration.ZERO);
@@ -289,6 +293,8 @@ public final class Deployer implements AutoCloseable {
             d.failed(reason(e));
             log.warn("{} failed: {}", d.describe(), reason(e));
         } finally {
+            meters.counter("cutover.deploys", "kind", d.kind().name().toLowerCase(java.util.Locale.ROOT),
+                    "outcome", d.state() == Deployment.State.SUCCEEDED ? "succeeded" : "failed").increment();
             if (holding) {
                 lock.release();
             }

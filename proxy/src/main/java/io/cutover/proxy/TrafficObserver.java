@@ -1,0 +1,26 @@
+package io.cutover.proxy;
+
+/**
+ * Watches requests as they end, per backend (the control plane counts them with Micrometer). The
+ * proxy asks once per backend, so an implementation can resolve its meters up front and keep the
+ * per-request call cheap.
+ */
+public interface TrafficObserver {
+    TrafficObserver NONE = (target, version) -> (status, nanos) -> { };
+
+    /** Status recorded for a request whose client went away before its response was done. */
+    int CLIENT_GONE = 499;
+
+    RequestObserver forBackend(Target target, String version);
+
+    /** One backend's requests. */
+    @FunctionalInterface
+    interface RequestObserver {
+        /**
+         * @param status the status the client got (502/504 for failures mapped by the proxy,
+         *               {@link #CLIENT_GONE} when the client left, 0 when the response was cut)
+         * @param nanos  from the request head to the end of the response
+         */
+        void ended(int status, long nanos);
+    }
+}
