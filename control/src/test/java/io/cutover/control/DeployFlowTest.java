@@ -187,6 +187,24 @@ abstract class DeployFlowTest {
     }
 
     @Test
+    void keepingThePreviousVersionRunningMakesRollbackInstant() throws Exception {
+        cutover.close();
+        Map<String, Object> conf = new HashMap<>(config());
+        conf.put("cutover.app.keep-previous", "running");
+        cutover = TestCutover.start(conf);
+        String v1 = deploy(version("v1")).get("id").asText();
+        JsonNode second = deploy(version("v2"));
+        assertTrue(stepNames(second).contains("old version kept running"), second.toString());
+        assertTrue(running().contains(v1), "v1 still runs: " + running());
+
+        JsonNode rollback = follow(post("/v1/rollback", Map.of()));
+        assertSucceeded(rollback);
+        assertTrue(stepNames(rollback).contains("previous version still running"), rollback.toString());
+        assertFalse(stepNames(rollback).contains("previous version started"), rollback.toString());
+        assertEquals("v1", body("/"));
+    }
+
+    @Test
     void twoDeploysStartedTogetherRunOneAfterTheOther() throws Exception {
         deploy(version("v1"));
         JsonNode a = post("/v1/deploy", version("v2"));
@@ -247,6 +265,22 @@ abstract class DeployFlowTest {
     }
 
     // ---- helpers ----
+
+    TestCutover cutover() {
+        return cutover;
+    }
+
+    static void awaitBody(TestCutover c, String expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!expected.equals(c.get("/").body().trim())) {
+            assertTrue(System.nanoTime() < deadline, "never served " + expected);
+            Thread.sleep(50);
+        }
+    }
+
+    JsonNode awaitDone(TestCutover c, String id) throws Exception {
+        return followVia(c.adminAddress(), Json.mapper().readTree("{\"id\": \"" + id + "\"}"));
+    }
 
     static void assertSucceeded(JsonNode deployment) {
         assertEquals("succeeded", deployment.get("state").asText(), deployment.toString());

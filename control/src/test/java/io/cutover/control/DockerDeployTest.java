@@ -5,7 +5,13 @@ import com.github.dockerjava.api.model.Container;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.images.builder.ImageFromDockerfile;
 
@@ -75,6 +81,19 @@ class DockerDeployTest extends DeployFlowTest {
     @Override
     Map<String, Object> slowToStart(String v) {
         return image("slow-" + v);
+    }
+
+    @Test
+    void aMissingImageFailsAtOnceNamingItAndTrafficStays() throws Exception {
+        TestCutover c = cutover();
+        c.admin("POST", "/v1/deploy", "{\"image\": \"" + REPO + "v1\"}");
+        awaitBody(c, "v1");
+        HttpResponse<String> accepted = c.admin("POST", "/v1/deploy", "{\"image\": \"cutover-test/nope:1\"}");
+        String id = Json.mapper().readTree(accepted.body()).get("id").asText();
+        JsonNode failed = awaitDone(c, id);
+        assertEquals("failed", failed.get("state").asText());
+        assertTrue(failed.get("error").asText().contains("image cutover-test/nope:1 is not present"), failed.toString());
+        assertEquals("v1", c.get("/").body().trim());
     }
 
     private List<Container> mine() {

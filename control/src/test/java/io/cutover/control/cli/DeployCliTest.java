@@ -1,0 +1,116 @@
+package io.cutover.control.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.control.Cutover;
+import io.cutover.control.config.ConfigLoader;
+import io.cutover.control.deploy.VersionApp;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code cutover deploy} and {@code cutover rollback} as a CD job runs them: one line, an exit code. */
+class DeployCliTest {
+    @TempDir
+    Path dir;
+
+    private Cutover cutover;
+    private String admin;
+
+    @BeforeEach
+    void start() throws Exception {
+        String name = "t" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                VersionApp.class.getName());
+        cutover = Cutover.start(ConfigLoader.load(Optional.empty(), Map.of(
+                "cutover.listen", "127.0.0.1:0", "cutover.admin", "127.0.0.1:0",
+                "cutover.health.path", "/up", "cutover.health.interval", "20ms", "cutover.health.deadline", "8s",
+                "cutover.app.name", name, "cutover.app.runtime", "process",
+                "cutover.app.ports", List.of(freePort(), freePort()),
+                "cutover.app.command", command,
+                "cutover.app.state-file", dir.resolve("state.json").toString())), Clock.systemUTC());
+        admin = "127.0.0.1:" + cutover.adminAddress().getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        var app = cutover.deployer().orElseThrow().app();
+        cutover.close();
+        new io.cutover.control.deploy.ProcessRuntime(app, dir).removeAllExcept(List.of());
+    }
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private String served() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + cutover.proxyAddress().getPort() + "/")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void deployPrintsEachStepAndExitsZero() throws Exception {
+        Run first = run("deploy", "--env", "VERSION=v1", "--admin", admin);
+        assertEquals(0, first.code(), first.out() + first.err());
+        Run second = run("deploy", "--env", "VERSION=v2", "--admin", admin);
+        assertEquals(0, second.code(), second.out() + second.err());
+        int previous = -1;
+        for (String step : List.of("accepted", "candidate started", "healthy", "switched", "drained",
+                "old version stopped", "succeeded in")) {
+            int at = second.out().indexOf(step);
+            assertTrue(at > previous, step + " missing or out of order in:\n" + second.out());
+            previous = at;
+        }
+        assertEquals("v2", served());
+        assertEquals(0, run("rollback", "--admin", admin).code());
+        assertEquals("v1", served());
+    }
+
+    @Test
+    void aFailedDeployExitsNonZeroWithTheReason() throws Exception {
+        assertEquals(0, run("deploy", "--env", "VERSION=v1", "--admin", admin).code());
+        Run failed = run("deploy", "--env", "VERSION=sick", "--env", "HEALTH_STATUS=503", "--admin", admin);
+        assertEquals(1, failed.code());
+        assertTrue(failed.err().contains("failed: "), failed.err());
+        assertTrue(failed.err().contains("status 503"), failed.err());
+        assertTrue(failed.out().contains("candidate removed"), failed.out());
+        assertEquals("v1", served());
+    }
+
+    @Test
+    void rollbackWithNothingToGoBackToExitsNonZero() {
+        Run r = run("rollback", "--admin", admin);
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("no previous version"), r.err());
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
