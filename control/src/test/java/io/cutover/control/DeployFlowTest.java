@@ -148,7 +148,8 @@ abstract class DeployFlowTest {
         JsonNode failed = deploy(exitingAtOnce());
         String error = failed.get("error").asText();
         assertEquals("failed", failed.get("state").asText());
-        assertTrue(error.contains("exited with code 3 before passing its health check"), error);
+        assertTrue(error.contains("before passing its health check"), error);
+        assertTrue(error.contains("exited with code 3") || error.contains("last exit code 3"), error);
         assertTrue(error.contains("boom"), error);
         assertEquals("v1", body("/"));
     }

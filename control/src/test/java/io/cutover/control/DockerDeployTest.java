@@ -55,8 +55,7 @@ class DockerDeployTest extends DeployFlowTest {
                 "cutover.app.runtime", "docker",
                 "cutover.app.network", "host",
                 "cutover.app.pull", "never",
-                "cutover.app.restart", "no",
-                "cutover.app.stop-timeout", "2s");
+                "cutover.app.stop-timeout", "2s");     // restart: the default, unless-stopped
     }
 
     private static Map<String, Object> image(String tag) {

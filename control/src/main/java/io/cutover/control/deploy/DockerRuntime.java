@@ -12,7 +12,6 @@ import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
-import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
 import com.github.dockerjava.api.model.RestartPolicy;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
@@ -166,7 +165,14 @@ public final class DockerRuntime implements AppRuntime {
     @Override
     public Optional<String> notRunning(Instance instance) {
         try {
-            InspectContainerResponse.ContainerState s = docker.inspectContainerCmd(instance.handle()).exec().getState();
+            InspectContainerResponse inspect = docker.inspectContainerCmd(instance.handle()).exec();
+            InspectContainerResponse.ContainerState s = inspect.getState();
+            Integer restarts = inspect.getRestartCount();
+            // a restart policy brings a crashing container back again and again: that is not running
+            if (Boolean.TRUE.equals(s.getRestarting()) || restarts != null && restarts > 0) {
+                return Optional.of("keeps exiting (last exit code " + s.getExitCodeLong() + ", restarted "
+                        + (restarts == null ? "?" : restarts) + " times)");
+            }
             if (Boolean.TRUE.equals(s.getRunning())) {
                 return Optional.empty();
             }
