@@ -1,0 +1,158 @@
+package io.cutover.bench;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Switch under load. Keep-alive clients loop GET / through a proxy while the backend is switched
+ * back and forth between two that answer different bodies. Reports failed requests and, per
+ * switch, the time from starting the switch to the first response from the new backend; writes
+ * every request (time, latency, ok) to a CSV for the chart.
+ *
+ * <pre>
+ * SwitchProbe NAME PROXY_HOST:PORT SWITCHES PAUSE_MS CSV BODY_A BODY_B (--admin HOST:PORT TARGET_A TARGET_B | --cmd CMD_A CMD_B)
+ * </pre>
+ * TARGET_A / CMD_A is where, or how, traffic goes to the backend answering BODY_A; likewise B.
+ * Traffic starts on A; the first switch goes to B.
+ * With --admin the switch is POST /v1/switch (cutover); with --cmd a shell command (nginx's
+ * symlink swap and reload). Bounded: SWITCHES x PAUSE_MS, plus at most 10 s per switch.
+ */
+public final class SwitchProbe {
+    private static final int CLIENTS = 4;
+
+    private record Sample(long atNanos, long latencyNanos, boolean ok) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String name = args[0];
+        String[] hp = args[1].split(":");
+        InetSocketAddress proxy = new InetSocketAddress(hp[0], Integer.parseInt(hp[1]));
+        int switches = Integer.parseInt(args[2]);
+        long pauseMs = Long.parseLong(args[3]);
+        Path csv = Path.of(args[4]);
+        String[] bodies = {args[5], args[6]};
+        boolean admin = args[7].equals("--admin");
+        String[] how = {args[admin ? 9 : 8], args[admin ? 10 : 9]};
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+        long origin = System.nanoTime();
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicLong failed = new AtomicLong();
+        AtomicLong firstNew = new AtomicLong();
+        AtomicReference<String> want = new AtomicReference<>(bodies[0]);
+        AtomicLong switchStart = new AtomicLong(Long.MAX_VALUE);
+        ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
+        List<Thread> clients = new ArrayList<>();
+        for (int c = 0; c < CLIENTS; c++) {
+            Thread t = new Thread(() -> {
+                KeepAliveClient client = null;
+                while (running.get()) {
+                    long start = System.nanoTime();
+                    try {
+                        if (client == null) {
+                            client = new KeepAliveClient(proxy);
+                        }
+                        String body = client.getBody();
+                        long end = System.nanoTime();
+                        samples.add(new Sample(start - origin, end - start, true));
+                        if (body.equals(want.get()) && start >= switchStart.get()) {
+                            firstNew.compareAndSet(0, end);
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        if (failed.incrementAndGet() == 1) {
+                            System.err.println(name + ": first failed request: " + e);
+                        }
+                        samples.add(new Sample(start - origin, System.nanoTime() - start, false));
+                        closeQuietly(client);
+                        client = null;
+                    }
+                }
+                closeQuietly(client);
+            });
+            t.setDaemon(true);
+            t.start();
+            clients.add(t);
+        }
+
+        Thread.sleep(1000);
+        List<Long> toFirst = new ArrayList<>();
+        List<Long> marks = new ArrayList<>();
+        for (int i = 0; i < switches; i++) {
+            int to = (i + 1) % 2;
+            firstNew.set(0);
+            want.set(bodies[to]);
+            long t0 = System.nanoTime();
+            switchStart.set(t0);
+            if (admin) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + args[8] + "/v1/switch"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"target\": \"" + how[to] + "\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) {
+                    throw new IllegalStateException("switch refused: " + r.body());
+                }
+            } else {
+                Process p = new ProcessBuilder("sh", "-c", how[to]).inheritIO().start();
+                if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                    throw new IllegalStateException("switch command failed: " + how[to]);
+                }
+            }
+            marks.add(t0 - origin);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (firstNew.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(0, 50_000);
+            }
+            if (firstNew.get() == 0) {
+                throw new IllegalStateException("the new backend never answered after switch " + i);
+            }
+            toFirst.add(firstNew.get() - t0);
+            Thread.sleep(pauseMs);
+        }
+        running.set(false);
+        for (Thread t : clients) {
+            t.join(10_000);
+        }
+
+        try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(csv))) {
+            out.println("# " + name);
+            for (long m : marks) {
+                out.println("switch," + m / 1_000);
+            }
+            for (Sample s : samples) {
+                out.println((s.ok() ? "ok," : "failed,") + s.atNanos() / 1_000 + "," + s.latencyNanos() / 1_000);
+            }
+        }
+        Collections.sort(toFirst);
+        System.out.printf("%s switches=%d requests=%d failed=%d switch_to_first_response_ms median=%.3f p90=%.3f max=%.3f%n",
+                name, switches, samples.size(), failed.get(), ms(toFirst.get(toFirst.size() / 2)),
+                ms(toFirst.get(toFirst.size() * 9 / 10)), ms(toFirst.get(toFirst.size() - 1)));
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+
+    private static void closeQuietly(KeepAliveClient c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // closing a dead connection
+            }
+        }
+    }
+}
