@@ -3,8 +3,10 @@ package io.cutover.proxy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The last handler of a backend connection. While an {@link Exchange} holds the connection it
@@ -13,7 +15,20 @@ import io.netty.util.ReferenceCountUtil;
  * once and the connection is dropped instead of being handed to the next request.
  */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
+    private final long idleTimeoutNanos;
+    private ChannelHandlerContext ctx;
     private Exchange exchange;
+    private long parkedSince = -1;
+    private ScheduledFuture<?> idleTimer;
+
+    BackendHandler(Duration idleTimeout) {
+        this.idleTimeoutNanos = idleTimeout.toNanos();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
 
     static BackendHandler of(Channel ch) {
         return ch.pipeline().get(BackendHandler.class);
@@ -21,10 +36,30 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     void bind(Exchange owner) {
         this.exchange = owner;
+        this.parkedSince = -1;
     }
 
+    /** The exchange let go: the connection is parked (or about to be closed). */
     void unbind() {
         this.exchange = null;
+        this.parkedSince = System.nanoTime();
+        if (idleTimer == null && ctx.channel().isActive()) {
+            idleTimer = ctx.executor().schedule(this::checkIdle, idleTimeoutNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Closes a connection parked longer than the backend idle timeout. */
+    private void checkIdle() {
+        idleTimer = null;
+        if (exchange != null || parkedSince < 0 || !ctx.channel().isActive()) {
+            return;     // busy again: the next unbind schedules the next check
+        }
+        long parked = System.nanoTime() - parkedSince;
+        if (parked >= idleTimeoutNanos) {
+            ctx.close();
+        } else {
+            idleTimer = ctx.executor().schedule(this::checkIdle, idleTimeoutNanos - parked, TimeUnit.NANOSECONDS);
+        }
     }
 
     @Override
@@ -73,10 +108,4 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && exchange == null) {
-            ctx.close();    // parked longer than the backend idle timeout
-        }
-    }
 }

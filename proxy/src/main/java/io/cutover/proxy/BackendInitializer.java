@@ -3,10 +3,8 @@ package io.cutover.proxy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 
-/** Wires a backend connection: idle timer, HTTP client codec, {@link BackendHandler}. */
+/** Wires a backend connection: HTTP client codec, {@link BackendHandler}. */
 final class BackendInitializer extends ChannelInitializer<Channel> {
     private final ProxySettings settings;
 
@@ -17,8 +15,7 @@ final class BackendInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         ch.pipeline().addLast(
-                new IdleStateHandler(0, 0, settings.backendIdleTimeout().toNanos(), TimeUnit.NANOSECONDS),
                 new HttpClientCodec(settings.decoderConfig(), false, false),
-                new BackendHandler());
+                new BackendHandler(settings.backendIdleTimeout()));
     }
 }

@@ -12,8 +12,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,10 +55,9 @@ final class Exchange {
     private boolean backendKeepAlive;
     private boolean finished;
     private long lastSendNanos;
-    private ScheduledFuture<?> responseTimer;
 
     Exchange(FrontendHandler front, ChannelHandlerContext client, Backend backend, HttpRequest request,
-             ProxySettings settings) {
+             ProxySettings settings, String clientIp) {
         this.front = front;
         this.client = client;
         this.backend = backend;
@@ -70,7 +67,7 @@ final class Exchange {
         this.headRequest = HttpMethod.HEAD.equals(request.method());
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.bodyless = !FrontendHandler.hasBody(request);
-        ForwardedHeaders.prepareRequest(request, client.channel().remoteAddress());
+        ForwardedHeaders.prepareRequest(request, clientIp);
     }
 
     boolean responseStarted() {
@@ -116,7 +113,7 @@ final class Exchange {
         }
         ch.flush();
         lastSendNanos = System.nanoTime();
-        armResponseTimer();
+        front.armTimer(lastSendNanos + responseTimeoutNanos);
         ch.read();
         if (held != null) {
             HttpContent next = held;
@@ -200,7 +197,6 @@ final class Exchange {
         } else {
             responseStarted = true;
             status = code;
-            cancelResponseTimer();
             backendKeepAlive = HttpUtil.isKeepAlive(response);
             boolean bodyPossible = !headRequest && code != 204 && code != 304;
             // a response that ends before the request body did leaves that body unread: close after
@@ -242,7 +238,6 @@ final class Exchange {
     private void complete() {
         finished = true;
         observe(status);
-        cancelResponseTimer();
         Channel up = upstream;
         unbind();
         if (backendKeepAlive && requestDone) {
@@ -308,7 +303,6 @@ final class Exchange {
      */
     private void end() {
         finished = true;
-        cancelResponseTimer();
         releaseHeld();
         if (upstream != null) {
             unbind();
@@ -336,31 +330,19 @@ final class Exchange {
         }
     }
 
-    private void armResponseTimer() {
-        if (responseTimer == null) {
-            responseTimer = client.executor().schedule(this::checkResponseTimeout, responseTimeoutNanos,
-                    TimeUnit.NANOSECONDS);
-        }
+    /**
+     * When the backend must have started its response, counted from the last request byte it
+     * accepted; {@code Long.MAX_VALUE} once it has (or while connecting: that has its own timeout).
+     */
+    long responseDeadline() {
+        return finished || responseStarted || !sending ? Long.MAX_VALUE : lastSendNanos + responseTimeoutNanos;
     }
 
-    private void checkResponseTimeout() {
-        responseTimer = null;
-        if (finished || responseStarted) {
-            return;
-        }
-        long waited = System.nanoTime() - lastSendNanos;
-        if (waited < responseTimeoutNanos) {
-            responseTimer = client.executor().schedule(this::checkResponseTimeout,
-                    responseTimeoutNanos - waited, TimeUnit.NANOSECONDS);
-        } else {
+    /** Called by the connection's timer: fails the exchange with 504 if its deadline has passed. */
+    void checkResponseTimeout(long now) {
+        long deadline = responseDeadline();
+        if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
             fail(ProxyError.BACKEND_TIMEOUT);
-        }
-    }
-
-    private void cancelResponseTimer() {
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-            responseTimer = null;
         }
     }
 }

@@ -29,7 +29,13 @@ final class ForwardedHeaders {
     }
 
     /** Rewrites a client's request for the backend hop. */
-    static void prepareRequest(HttpRequest request, SocketAddress client) {
+    /** The address forwarding headers name for a client connection: its IP, or "unknown". */
+    static String clientIp(SocketAddress client) {
+        return client instanceof InetSocketAddress isa && isa.getAddress() != null
+                ? isa.getAddress().getHostAddress() : "unknown";
+    }
+
+    static void prepareRequest(HttpRequest request, String ip) {
         HttpHeaders h = request.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         removeHopByHop(h);
@@ -38,8 +44,6 @@ final class ForwardedHeaders {
         }
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
 
-        String ip = client instanceof InetSocketAddress isa && isa.getAddress() != null
-                ? isa.getAddress().getHostAddress() : "unknown";
         String forwardedFor = h.get(X_FORWARDED_FOR);
         h.set(X_FORWARDED_FOR, forwardedFor == null || forwardedFor.isBlank() ? ip : forwardedFor + ", " + ip);
         h.set(X_REAL_IP, ip);

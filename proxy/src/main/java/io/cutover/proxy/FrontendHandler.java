@@ -9,8 +9,9 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +29,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private final Router router;
     private final ProxySettings settings;
+    private final long idleTimeoutNanos;
     private ChannelHandlerContext ctx;
+    private String clientIp;
     private Exchange exchange;
+    private long idleSince;
+    private ScheduledFuture<?> timer;
+    private long timerAt;
     private boolean readPending;
     private boolean skippingRequestEnd;
     private boolean closing;
@@ -37,6 +43,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     FrontendHandler(Router router, ProxySettings settings) {
         this.router = router;
         this.settings = settings;
+        this.idleTimeoutNanos = settings.clientIdleTimeout().toNanos();
     }
 
     @Override
@@ -46,6 +53,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        clientIp = ForwardedHeaders.clientIp(ctx.channel().remoteAddress());
+        becameIdle();
         requestMore();
         ctx.fireChannelActive();
     }
@@ -77,8 +86,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             respond(ProxyError.NO_TARGET, HttpUtil.isKeepAlive(request) && !hasBody(request), false);
             return;
         }
+        idleSince = -1;
         try {
-            exchange = new Exchange(this, ctx, backend, request, settings);
+            exchange = new Exchange(this, ctx, backend, request, settings, clientIp);
         } catch (RuntimeException e) {
             backend.exit();     // counted in by route(); no exchange will give the count back
             log.debug("cannot forward request from {}", ctx.channel().remoteAddress(), e);
@@ -147,6 +157,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         exchange = null;
         if (keepAlive && !closing) {
             ctx.flush();
+            becameIdle();
             requestMore();
         } else {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -173,9 +184,49 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ChannelFuture written = ctx.writeAndFlush(error.toResponse(keep));
         if (keep) {
             skippingRequestEnd = !requestRead;
+            becameIdle();
             requestMore();
         } else {
             written.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void becameIdle() {
+        idleSince = System.nanoTime();
+        armTimer(idleSince + idleTimeoutNanos);
+    }
+
+    /**
+     * One timer per connection covers its idle timeout and its exchange's response timeout. It is
+     * only rescheduled when a deadline earlier than the pending one appears, so the usual request
+     * schedules nothing.
+     */
+    void armTimer(long deadline) {
+        if (timer != null && deadline - timerAt >= 0) {
+            return;
+        }
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        timerAt = deadline;
+        timer = ctx.executor().schedule(this::onTimer, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimer() {
+        timer = null;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (exchange != null) {
+            exchange.checkResponseTimeout(now);
+        }
+        if (exchange != null) {
+            armTimer(Math.min(exchange.responseDeadline(), now + idleTimeoutNanos));
+        } else if (idleSince >= 0 && now - idleSince >= idleTimeoutNanos) {
+            ctx.close();
+        } else if (timer == null) {
+            armTimer(idleSince >= 0 ? idleSince + idleTimeoutNanos : now + idleTimeoutNanos);
         }
     }
 
@@ -189,6 +240,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
         if (exchange != null) {
             exchange.abort();
             exchange = null;
@@ -198,11 +253,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            if (exchange == null) {
-                ctx.close();
-            }
-        } else if (evt == SHUTDOWN) {
+        if (evt == SHUTDOWN) {
             closing = true;
             if (exchange == null) {
                 ctx.close();

@@ -5,11 +5,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Wires a client connection: idle timer, HTTP server codec, one-message-per-read flow control
+ * Wires a client connection: HTTP server codec, one-message-per-read flow control
  * (so a pipelined request waits until the previous exchange is done), {@link FrontendHandler}.
  */
 final class ProxyInitializer extends ChannelInitializer<Channel> {
@@ -27,7 +25,6 @@ final class ProxyInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         clients.add(ch);
         ch.pipeline().addLast(
-                new IdleStateHandler(0, 0, settings.clientIdleTimeout().toNanos(), TimeUnit.NANOSECONDS),
                 new HttpServerCodec(settings.decoderConfig()),
                 new FlowControlHandler(),
                 new FrontendHandler(router, settings));

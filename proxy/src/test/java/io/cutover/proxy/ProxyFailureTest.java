@@ -53,6 +53,56 @@ class ProxyFailureTest {
     }
 
     @Test
+    void answers504WhenTheBackendStallsAfterTakingPartOfTheBody() throws Exception {
+        try (ScriptedBackend stalls = ScriptedBackend.start((s, b) -> {
+                ScriptedBackend.readHead(s.getInputStream());
+                Thread.sleep(30_000);
+            });
+             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withResponseTimeout(Duration.ofMillis(300)));
+             RawHttp raw = new RawHttp(proxy.address())) {
+            proxy.switchTo(stalls.target());
+            raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
+            Thread.sleep(100);
+            raw.send("cd");
+            assertEquals(504, raw.read().status());
+        }
+    }
+
+    @Test
+    void closesAClientConnectionIdleLongerThanTheClientIdleTimeout() throws Exception {
+        try (TestBackend app = TestBackend.start("app");
+             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withClientIdleTimeout(Duration.ofMillis(300)));
+             RawHttp raw = new RawHttp(proxy.address())) {
+            proxy.switchTo(app.target());
+            assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+            assertTrue(raw.closedByPeer(), "closed after the idle timeout");
+        }
+    }
+
+    @Test
+    void keepsABusyClientConnectionPastTheClientIdleTimeout() throws Exception {
+        try (TestBackend app = TestBackend.start("app");
+             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withClientIdleTimeout(Duration.ofMillis(300)));
+             RawHttp raw = new RawHttp(proxy.address())) {
+            proxy.switchTo(app.target());
+            assertEquals("app", raw.send("GET /slow?ms=1000 HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+        }
+    }
+
+    @Test
+    void closesParkedBackendConnectionsAfterTheBackendIdleTimeout() throws Exception {
+        try (TestBackend app = TestBackend.start("app");
+             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withBackendIdleTimeout(Duration.ofMillis(300)))) {
+            proxy.switchTo(app.target());
+            assertEquals("app", get(proxy, "/").body());
+            Backend backend = proxy.server().router().active();
+            assertTrue(backend.openConnections() > 0);
+            SwitchAndDrainTest.awaitNoConnections(backend);
+            assertEquals("app", get(proxy, "/").body());
+        }
+    }
+
+    @Test
     void answers502WhenTheBackendResetsBeforeResponding() throws Exception {
         try (ScriptedBackend rude = ScriptedBackend.start((s, b) -> {
                 ScriptedBackend.readHead(s.getInputStream());
