@@ -13,12 +13,9 @@ import io.cutover.control.deploy.StateStore;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Transport;
 import java.net.InetSocketAddress;
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,16 +29,14 @@ public final class Cutover implements AutoCloseable {
     private final SwitchService switches;
     private final Optional<Deployer> deployer;
     private final AdminServer admin;
-    private final ExecutorService control;
 
     private Cutover(Settings settings, ProxyServer proxy, SwitchService switches, Optional<Deployer> deployer,
-                    AdminServer admin, ExecutorService control) {
+                    AdminServer admin) {
         this.settings = settings;
         this.proxy = proxy;
         this.switches = switches;
         this.deployer = deployer;
         this.admin = admin;
-        this.control = control;
     }
 
     private static AppRuntime runtimeFor(AppSettings app) {
@@ -55,18 +50,8 @@ public final class Cutover implements AutoCloseable {
         Metrics metrics = new Metrics();
         ProxyServer proxy = ProxyServer.start(settings.listen(), settings.proxy(),
                 Transport.select(settings.transport()), settings.eventLoops(), metrics);
-        ExecutorService control = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "cutover-control");
-            t.setDaemon(true);
-            return t;
-        });
         try {
-            HttpClient probes = HttpClient.newBuilder()
-                    .version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(settings.health().timeout())
-                    .executor(control)
-                    .build();
-            HealthCheck health = new HealthCheck(probes, settings.health(), Ticker.SYSTEM);
+            HealthCheck health = HealthCheck.on(proxy, settings.health(), Ticker.SYSTEM);
             SwitchService switches = new SwitchService(proxy, health, settings.drainDeadline(), clock,
                     metrics.registry());
             settings.target().ifPresent(switches::startWith);
@@ -78,11 +63,10 @@ public final class Cutover implements AutoCloseable {
             deployer.ifPresent(Deployer::restore);
             Duration adminIdle = settings.health().deadline().plusSeconds(30);
             AdminServer admin = AdminServer.start(settings.admin(), proxy,
-                    new AdminApi(switches, deployer, metrics, json, control), json, adminIdle);
-            return new Cutover(settings, proxy, switches, deployer, admin, control);
+                    new AdminApi(switches, deployer, metrics, json), json, adminIdle);
+            return new Cutover(settings, proxy, switches, deployer, admin);
         } catch (RuntimeException | InterruptedException e) {
             proxy.close();
-            control.shutdownNow();
             throw e;
         }
     }
@@ -112,12 +96,6 @@ public final class Cutover implements AutoCloseable {
         admin.close();
         deployer.ifPresent(Deployer::close);
         int cut = proxy.shutdownGracefully(settings.drainDeadline());
-        control.shutdownNow();
-        try {
-            control.awaitTermination(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         log.info("stopped took_ms={} cut_connections={}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), cut);
     }
 

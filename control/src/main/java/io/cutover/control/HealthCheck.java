@@ -2,26 +2,26 @@ package io.cutover.control;
 
 import io.cutover.control.config.HealthSettings;
 import io.cutover.proxy.Target;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import io.netty.util.concurrent.EventExecutorGroup;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /** Polls a target's health path until it answers 2xx, or gives up at the deadline. */
 public final class HealthCheck {
-    private final HttpClient client;
+    private final HttpProbe probe;
     private final HealthSettings settings;
     private final Ticker ticker;
+    private final EventExecutorGroup timers;
 
-    public HealthCheck(HttpClient client, HealthSettings settings, Ticker ticker) {
-        this.client = client;
+    HealthCheck(HttpProbe probe, HealthSettings settings, Ticker ticker, EventExecutorGroup timers) {
+        this.probe = probe;
         this.settings = settings;
         this.ticker = ticker;
+        this.timers = timers;
     }
 
     /** A target that did not become healthy; the message says what the last probe saw. */
@@ -32,33 +32,54 @@ public final class HealthCheck {
     }
 
     /**
-     * Blocks until the target is healthy.
+     * Checks without blocking: probes, and between probes waits on the event loops' timers.
      *
-     * @return how long that took
+     * @return how long it took to see a 2xx; fails with {@link UnhealthyException}
      */
+    public CompletableFuture<Duration> check(Target target) {
+        CompletableFuture<Duration> result = new CompletableFuture<>();
+        long start = ticker.nanos();
+        probeUntilHealthy(target, start, 1, result);
+        return result;
+    }
+
+    private void probeUntilHealthy(Target target, long start, int probes, CompletableFuture<Duration> result) {
+        probe.get(target, settings.path(), settings.timeout()).thenAccept(problem -> {
+            if (problem == null) {
+                result.complete(Duration.ofNanos(ticker.nanos() - start));
+            } else if (ticker.nanos() + settings.interval().toNanos() > start + settings.deadline().toNanos()) {
+                result.completeExceptionally(gaveUp(target, probes, problem));
+            } else {
+                timers.schedule(() -> probeUntilHealthy(target, start, probes + 1, result),
+                        settings.interval().toNanos(), TimeUnit.NANOSECONDS);
+            }
+        });
+    }
+
+    /** Blocks until the target is healthy; see {@link #await(Target, Supplier)}. */
     public Duration await(Target target) throws UnhealthyException, InterruptedException {
         return await(target, Optional::empty);
     }
 
     /**
      * Blocks until the target is healthy, giving up early when {@code stopReason} has one (the
-     * candidate's process or container exited: no point waiting for the deadline).
+     * candidate's process or container exited: no point waiting for the deadline). The check of
+     * {@code stopReason} runs on the calling thread, so it may block.
      *
      * @return how long that took
      */
     public Duration await(Target target, Supplier<Optional<String>> stopReason)
             throws UnhealthyException, InterruptedException {
-        URI uri = URI.create("http://" + target + settings.path());
-        HttpRequest probe = HttpRequest.newBuilder(uri).timeout(settings.timeout()).GET()
-                .header("User-Agent", "cutover-health").build();
         long start = ticker.nanos();
         long deadline = start + settings.deadline().toNanos();
-        String last;
-        int probes = 0;
-        while (true) {
-            probes++;
-            last = probeOnce(probe);
-            if (last == null) {
+        for (int probes = 1; ; probes++) {
+            String problem;
+            try {
+                problem = probe.get(target, settings.path(), settings.timeout()).get();
+            } catch (ExecutionException e) {
+                problem = e.getCause().toString();
+            }
+            if (problem == null) {
                 return Duration.ofNanos(ticker.nanos() - start);
             }
             Optional<String> stopped = stopReason.get();
@@ -67,22 +88,19 @@ public final class HealthCheck {
                         + settings.path() + " (after " + Duration.ofNanos(ticker.nanos() - start).toMillis() + " ms)");
             }
             if (ticker.nanos() + settings.interval().toNanos() > deadline) {
-                throw new UnhealthyException(target + " did not pass its health check GET " + settings.path()
-                        + " within " + settings.deadline().toMillis() + " ms (" + probes + " probes; last: " + last + ")");
+                throw gaveUp(target, probes, problem);
             }
             Thread.sleep(settings.interval().toMillis(), (int) (settings.interval().toNanos() % 1_000_000));
         }
     }
 
-    /** Null when healthy, else what was wrong. */
-    private String probeOnce(HttpRequest probe) throws InterruptedException {
-        try {
-            int status = client.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode();
-            return status >= 200 && status < 300 ? null : "status " + status;
-        } catch (HttpTimeoutException e) {
-            return "no answer within " + settings.timeout().toMillis() + " ms";
-        } catch (IOException e) {
-            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
-        }
+    private UnhealthyException gaveUp(Target target, int probes, String problem) {
+        return new UnhealthyException(target + " did not pass its health check GET " + settings.path()
+                + " within " + settings.deadline().toMillis() + " ms (" + probes + " probes; last: " + problem + ")");
+    }
+
+    /** The health check of a running proxy: probes on its event loops. */
+    public static HealthCheck on(io.cutover.proxy.ProxyServer proxy, HealthSettings settings, Ticker ticker) {
+        return new HealthCheck(new HttpProbe(proxy, settings.timeout()), settings, ticker, proxy.group());
     }
 }

@@ -1,6 +1,5 @@
 package io.cutover.control;
 
-import io.cutover.control.HealthCheck.UnhealthyException;
 import io.cutover.proxy.Backend;
 import io.cutover.proxy.DrainResult;
 import io.cutover.proxy.ProxyServer;
@@ -11,7 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.Semaphore;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -29,7 +28,8 @@ public final class SwitchService {
     private final HealthCheck health;
     private final Duration drainDeadline;
     private final Clock clock;
-    private final ReentrantLock lock = new ReentrantLock();
+    /** Held from a switch's health gate to its flip; a permit, so async code can give it back. */
+    private final Semaphore permit = new Semaphore(1);
     private final Set<Backend> draining = ConcurrentHashMap.newKeySet();
     private volatile Target switchingTo;
     private volatile Target previous;
@@ -71,27 +71,30 @@ public final class SwitchService {
     }
 
     /**
-     * Switches traffic to {@code target} and returns right after the flip; the old backend keeps
-     * finishing its in-flight requests in the background.
+     * Switches traffic to {@code target} once it is healthy. The future completes right after the
+     * flip; the old backend keeps finishing its in-flight requests in the background. Nothing
+     * here blocks: the health probes and the flip run on the proxy's event loops.
      */
-    public Outcome switchTo(Target target)
-            throws SwitchInProgressException, UnhealthyException, InterruptedException {
-        if (!lock.tryLock()) {
-            throw new SwitchInProgressException("a switch to " + switchingTo + " is already running");
+    public CompletableFuture<Outcome> switchTo(Target target) {
+        if (!permit.tryAcquire()) {
+            return CompletableFuture.failedFuture(
+                    new SwitchInProgressException("a switch to " + switchingTo + " is already running"));
         }
-        try {
-            switchingTo = target;
-            Backend current = proxy.router().active();
-            if (current != null && current.target().equals(target)) {
-                return new Outcome(previous, target, false, Duration.ZERO);
-            }
-            Duration healthWait = health.await(target);
-            Flip flip = flip(target, target.toString(), healthWait);
-            return new Outcome(flip.previous(), target, true, healthWait);
-        } finally {
+        switchingTo = target;
+        Backend current = proxy.router().active();
+        CompletableFuture<Outcome> outcome;
+        if (current != null && current.target().equals(target)) {
+            outcome = CompletableFuture.completedFuture(new Outcome(previous, target, false, Duration.ZERO));
+        } else {
+            outcome = health.check(target).thenApply(healthWait -> {
+                Flip flip = flip(target, target.toString(), healthWait);
+                return new Outcome(flip.previous(), target, true, healthWait);
+            });
+        }
+        return outcome.whenComplete((o, e) -> {
             switchingTo = null;
-            lock.unlock();
-        }
+            permit.release();
+        });
     }
 
     /** A flip: the target traffic left (null on the first), and the drain of its backend. */
@@ -103,11 +106,11 @@ public final class SwitchService {
      * waiting for any manual switch in its health gate to finish first.
      */
     public Flip flipChecked(Target target, String version, Duration healthWait) {
-        lock.lock();
+        permit.acquireUninterruptibly();
         try {
             return flip(target, version, healthWait);
         } finally {
-            lock.unlock();
+            permit.release();
         }
     }
 

@@ -30,14 +30,13 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API's routes, independent of the HTTP server carrying them. Work that blocks (the
- * health gate) runs on the control executor, never on an event loop. {@link #reply(Throwable)}
- * is the one place where errors become statuses.
+ * The admin API's routes, independent of the HTTP server carrying them. Nothing here blocks:
+ * a switch runs on the event loops, a deploy on the deployer's own thread.
+ * {@link #reply(Throwable)} is the one place where errors become statuses.
  */
 public final class AdminApi {
     private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
@@ -46,15 +45,12 @@ public final class AdminApi {
     private final Optional<Deployer> deployer;
     private final Metrics metrics;
     private final ObjectMapper json;
-    private final Executor control;
 
-    public AdminApi(SwitchService switches, Optional<Deployer> deployer, Metrics metrics, ObjectMapper json,
-                    Executor control) {
+    public AdminApi(SwitchService switches, Optional<Deployer> deployer, Metrics metrics, ObjectMapper json) {
         this.switches = switches;
         this.deployer = deployer;
         this.metrics = metrics;
         this.json = json;
-        this.control = control;
     }
 
     /** A status and the object to send as JSON (or a {@link Text} sent as it is). */
@@ -152,15 +148,10 @@ public final class AdminApi {
 
     private CompletableFuture<Reply> switchTo(byte[] body) throws ApiException {
         Target target = parseTarget(body);
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                SwitchService.Outcome o = switches.switchTo(target);
-                return new Reply(200, new SwitchResponse(ApiModel.text(o.previous()), o.active().toString(),
-                        o.changed(), o.healthWait().toMillis()));
-            } catch (Exception e) {
-                throw new CompletionException(e);
-            }
-        }, control).exceptionally(this::reply);
+        return switches.switchTo(target)
+                .thenApply(o -> new Reply(200, new SwitchResponse(ApiModel.text(o.previous()), o.active().toString(),
+                        o.changed(), o.healthWait().toMillis())))
+                .exceptionally(this::reply);
     }
 
     private Target parseTarget(byte[] body) throws ApiException {

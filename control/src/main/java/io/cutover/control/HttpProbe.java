@@ -1,0 +1,93 @@
+package io.cutover.control;
+
+import io.cutover.proxy.ProxyServer;
+import io.cutover.proxy.Target;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One health probe: {@code GET path} on a fresh connection, on the proxy's own event loops (no
+ * thread hand-offs, so a switch is not slowed down by its health check). Completes with null
+ * when the answer is 2xx, otherwise with what was wrong; never exceptionally.
+ */
+final class HttpProbe {
+    private final Bootstrap bootstrap;
+
+    HttpProbe(ProxyServer proxy, Duration timeout) {
+        this.bootstrap = new Bootstrap()
+                .group(proxy.group())
+                .channel(proxy.transport().channel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, timeout.toMillis()))
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpClientCodec());
+                    }
+                });
+    }
+
+    CompletableFuture<String> get(Target target, String path, Duration timeout) {
+        CompletableFuture<String> result = new CompletableFuture<>();
+        ChannelFuture connect = bootstrap.connect(target.resolve());
+        Channel ch = connect.channel();
+        result.whenComplete((r, e) -> ch.close());
+        connect.addListener(f -> {
+            if (!f.isSuccess()) {
+                result.complete(describe(f.cause()));
+                return;
+            }
+            var timer = ch.eventLoop().schedule(
+                    () -> result.complete("no answer within " + timeout.toMillis() + " ms"),
+                    timeout.toNanos(), TimeUnit.NANOSECONDS);
+            result.whenComplete((r, e) -> timer.cancel(false));
+            ch.pipeline().addLast(new SimpleChannelInboundHandler<HttpObject>() {
+                @Override
+                protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
+                    if (msg instanceof HttpResponse r) {
+                        int status = r.status().code();
+                        result.complete(status >= 200 && status < 300 ? null : "status " + status);
+                    }
+                }
+
+                @Override
+                public void channelInactive(ChannelHandlerContext ctx) {
+                    result.complete("connection closed before an answer");
+                }
+
+                @Override
+                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                    result.complete(describe(cause));
+                }
+            });
+            FullHttpRequest get = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
+            get.headers().set(HttpHeaderNames.HOST, target.toString())
+                    .set(HttpHeaderNames.USER_AGENT, "cutover-health")
+                    .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ch.writeAndFlush(get);
+        });
+        return result;
+    }
+
+    private static String describe(Throwable e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}
