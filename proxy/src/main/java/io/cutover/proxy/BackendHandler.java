@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The last handler of a backend connection. While an {@link Exchange} holds the connection it
- * passes every event to it; while the connection is parked in the pool it keeps one read
- * pending, so a backend that closes an idle connection (or sends anything unasked) is noticed at
+ * passes every event to it; while the connection is parked in the pool it keeps reading, so a
+ * backend that closes an idle connection (or sends anything unasked) is noticed at
  * once and the connection is dropped instead of being handed to the next request.
  */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
@@ -43,6 +43,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     void unbind() {
         this.exchange = null;
         this.parkedSince = System.nanoTime();
+        ctx.channel().config().setAutoRead(true);   // a parked connection keeps reading to notice a close
         if (idleTimer == null && ctx.channel().isActive()) {
             idleTimer = ctx.executor().schedule(this::checkIdle, idleTimeoutNanos, TimeUnit.NANOSECONDS);
         }
@@ -76,8 +77,6 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (exchange != null) {
             exchange.onResponseReadComplete();
-        } else if (ctx.channel().isActive()) {
-            ctx.read();
         }
     }
 

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,10 +20,10 @@ import org.slf4j.LoggerFactory;
  * One request and its response, relayed between a client connection and a backend connection.
  * Both connections live on the same event loop, so nothing here is shared between threads.
  *
- * <p>Back-pressure both ways is read-after-write: the next piece of the request body is read
- * from the client only while the backend connection is writable, and the next piece of the
- * response is read from the backend only while the client connection is writable. Nothing is
- * aggregated; at most one read's worth plus the channel's write buffer is held per direction.
+ * <p>Back-pressure both ways follows writability: reading from the client stops while the
+ * backend connection cannot take more (or is still opening), and reading from the backend stops
+ * while the client connection cannot. Nothing is aggregated; at most one read's worth plus the
+ * channel's write buffer is held per direction.
  *
  * <p>The exchange owns one count in its backend's in-flight figure from routing until it ends
  * (complete, failed, cut or aborted); {@link #finished} makes sure it gives it back exactly once.
@@ -44,7 +45,7 @@ final class Exchange {
 
     private Channel upstream;
     private BackendHandler bound;
-    private HttpContent held;
+    private final ArrayDeque<HttpContent> held = new ArrayDeque<>(2);
     private boolean sending;
     private boolean reused;
     private boolean retried;
@@ -74,6 +75,11 @@ final class Exchange {
         return responseStarted;
     }
 
+    /** The whole request went to the backend; the client connection waits for the response. */
+    boolean requestDone() {
+        return requestDone;
+    }
+
     /** Takes a parked connection of this loop, or opens one, and sends the request head. */
     void start() {
         Channel parked = backend.pooled(client.channel().eventLoop());
@@ -86,6 +92,7 @@ final class Exchange {
     }
 
     private void connect() {
+        front.upstreamBlocked(true);
         ChannelFuture connecting = backend.connect(client.channel().eventLoop());
         upstream = connecting.channel();
         connecting.addListener(f -> onConnected(connecting));
@@ -114,13 +121,11 @@ final class Exchange {
         ch.flush();
         lastSendNanos = System.nanoTime();
         front.armTimer(lastSendNanos + responseTimeoutNanos);
-        ch.read();
-        if (held != null) {
-            HttpContent next = held;
-            held = null;
-            forward(next);
-        } else if (!requestDone && ch.isWritable()) {
-            front.requestMore();
+        while (!held.isEmpty() && sending) {
+            forward(held.poll());
+        }
+        if (sending && !requestDone) {
+            front.upstreamBlocked(!ch.isWritable());
         }
     }
 
@@ -129,7 +134,7 @@ final class Exchange {
         if (finished) {
             content.release();
         } else if (!sending) {
-            held = content;         // connecting or reconnecting; at most one message is read ahead
+            held.add(content);      // the front holds messages back while connecting; this is a safety net
         } else {
             forward(content);
         }
@@ -146,20 +151,20 @@ final class Exchange {
         }
         upstream.writeAndFlush(content, upstream.voidPromise());
         lastSendNanos = System.nanoTime();
-        if (!last && upstream.isWritable()) {
-            front.requestMore();
+        if (!last && !upstream.isWritable()) {
+            front.upstreamBlocked(true);
         }
     }
 
     void onBackendWritable() {
         if (!finished && sending && !requestDone) {
-            front.requestMore();
+            front.upstreamBlocked(false);
         }
     }
 
     void onClientWritable() {
         if (!finished && sending) {
-            upstream.read();
+            upstream.config().setAutoRead(true);
         }
     }
 
@@ -224,14 +229,14 @@ final class Exchange {
         }
     }
 
-    /** The backend's read batch ended: flush to the client, read on while the client keeps up. */
+    /** The backend's read batch ended: flush to the client; stop reading while it cannot keep up. */
     void onResponseReadComplete() {
         if (finished) {
             return;
         }
         client.flush();
-        if (client.channel().isWritable()) {
-            upstream.read();
+        if (!client.channel().isWritable()) {
+            upstream.config().setAutoRead(false);
         }
     }
 
@@ -263,7 +268,7 @@ final class Exchange {
                     cause == null ? "closed" : cause.toString());
             retried = true;
             reused = false;
-            connect();
+            connect();      // blocks the client's body until the new connection is up
         } else if (!responseStarted) {
             fail(ProxyError.of(cause));
         } else {
@@ -324,9 +329,8 @@ final class Exchange {
     }
 
     private void releaseHeld() {
-        if (held != null) {
-            held.release();
-            held = null;
+        while (!held.isEmpty()) {
+            held.poll().release();
         }
     }
 

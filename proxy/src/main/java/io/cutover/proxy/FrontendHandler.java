@@ -10,16 +10,21 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last handler of a client connection. It reads one message at a time (AUTO_READ is off and
- * {@code FlowControlHandler} hands out one message per read), routes each request on its own,
- * so a keep-alive connection follows a switch at its next request, and hands the request to an
- * {@link Exchange}. Between exchanges it owns the connection: idle timeout, shutdown, errors.
+ * The last handler of a client connection. It routes each request on its own, so a keep-alive
+ * connection follows a switch at its next request, and hands the request to an {@link Exchange}.
+ * Between exchanges it owns the connection: idle timeout, shutdown, errors.
+ *
+ * <p>Reading is on (auto-read) while messages can go somewhere and off while they cannot: while
+ * the backend connection is still opening or cannot take more of the body, and while a complete
+ * request waits for its response (a pipelined next request waits here, in order). What was
+ * already read when reading stopped waits in a queue of at most one read's worth.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Fired on every client connection when the proxy shuts down gracefully. */
@@ -36,7 +41,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private long idleSince;
     private ScheduledFuture<?> timer;
     private long timerAt;
-    private boolean readPending;
+    private final ArrayDeque<Object> waiting = new ArrayDeque<>();
+    private boolean upstreamBlocked;
+    private boolean paused;
     private boolean skippingRequestEnd;
     private boolean closing;
 
@@ -55,13 +62,25 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         clientIp = ForwardedHeaders.clientIp(ctx.channel().remoteAddress());
         becameIdle();
-        requestMore();
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        readPending = false;
+        if (!waiting.isEmpty() || mustWait()) {
+            waiting.add(msg);
+            pause();
+        } else {
+            dispatch(msg);
+        }
+    }
+
+    /** Whether a message read now would have nowhere to go yet. */
+    private boolean mustWait() {
+        return upstreamBlocked || exchange != null && exchange.requestDone();
+    }
+
+    private void dispatch(Object msg) {
         if (msg instanceof HttpRequest request) {
             onRequest(request);
         } else if (msg instanceof HttpContent content) {
@@ -73,7 +92,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private void onRequest(HttpRequest request) {
         if (exchange != null) {
-            ctx.close();        // cannot happen with one read per message; never mix two exchanges
+            ReferenceCountUtil.release(request);
+            ctx.close();        // cannot happen: a request only goes on once the last one is done
             return;
         }
         if (request.decoderResult().isFailure()) {
@@ -118,7 +138,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             content.release();
             if (skippingRequestEnd) {
                 skippingRequestEnd = !(content instanceof LastHttpContent);
-                requestMore();
             }
         }
     }
@@ -128,23 +147,31 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     }
 
-    /**
-     * A read cycle may end without a message (the decoder got half a message, or flow control
-     * counted the cycle as the answer to our read): if we still want one, ask again.
-     */
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (readPending) {
-            readPending = false;
-            requestMore();
+    /** The exchange's backend connection cannot take the body yet (opening, or its buffer is full). */
+    void upstreamBlocked(boolean blocked) {
+        upstreamBlocked = blocked;
+        if (blocked) {
+            pause();
+        } else {
+            resume();
         }
     }
 
-    /** Asks for the next message from the client unless a read is already pending. */
-    void requestMore() {
-        if (!readPending) {
-            readPending = true;
-            ctx.read();
+    private void pause() {
+        if (!paused) {
+            paused = true;
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    /** Hands over what waited, in order, as far as it can go; reads again once nothing waits. */
+    private void resume() {
+        while (!waiting.isEmpty() && !mustWait() && ctx.channel().isActive()) {
+            dispatch(waiting.poll());
+        }
+        if (paused && waiting.isEmpty() && !mustWait() && ctx.channel().isActive()) {
+            paused = false;
+            ctx.channel().config().setAutoRead(true);
         }
     }
 
@@ -155,10 +182,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The exchange delivered its whole response; read the next request or close. */
     void exchangeDone(boolean keepAlive) {
         exchange = null;
+        upstreamBlocked = false;
         if (keepAlive && !closing) {
             ctx.flush();
             becameIdle();
-            requestMore();
+            resume();
         } else {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
@@ -170,6 +198,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     void exchangeFailed(ProxyError error, boolean keepAlive, boolean requestRead) {
         exchange = null;
+        upstreamBlocked = false;
         respond(error, keepAlive, requestRead);
     }
 
@@ -185,7 +214,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (keep) {
             skippingRequestEnd = !requestRead;
             becameIdle();
-            requestMore();
+            resume();
         } else {
             written.addListener(ChannelFutureListener.CLOSE);
         }
@@ -247,6 +276,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             exchange.abort();
             exchange = null;
+        }
+        while (!waiting.isEmpty()) {
+            ReferenceCountUtil.release(waiting.poll());
         }
         ctx.fireChannelInactive();
     }

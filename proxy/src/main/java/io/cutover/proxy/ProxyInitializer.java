@@ -4,12 +4,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.flow.FlowControlHandler;
 
-/**
- * Wires a client connection: HTTP server codec, one-message-per-read flow control
- * (so a pipelined request waits until the previous exchange is done), {@link FrontendHandler}.
- */
+/** Wires a client connection: HTTP server codec, {@link FrontendHandler}. */
 final class ProxyInitializer extends ChannelInitializer<Channel> {
     private final Router router;
     private final ProxySettings settings;
@@ -26,7 +22,6 @@ final class ProxyInitializer extends ChannelInitializer<Channel> {
         clients.add(ch);
         ch.pipeline().addLast(
                 new HttpServerCodec(settings.decoderConfig()),
-                new FlowControlHandler(),
                 new FrontendHandler(router, settings));
     }
 }

@@ -37,7 +37,6 @@ public final class ProxyServer implements AutoCloseable {
         this.group = transport.newGroup(eventLoops);
         this.backendBootstrap = new Bootstrap()
                 .channel(transport.channel())
-                .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                 .handler(new BackendInitializer(settings));
@@ -46,7 +45,6 @@ public final class ProxyServer implements AutoCloseable {
                     .group(group)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 4096)
-                    .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ProxyInitializer(router, settings, clients))
                     .bind(listen).sync().channel();
