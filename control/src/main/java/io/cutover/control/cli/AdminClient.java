@@ -28,6 +28,15 @@ final class AdminClient {
         return call(HttpRequest.newBuilder(uri(path)).GET().build(), type);
     }
 
+    /** Like {@link #post(String, Object, Class)}, with {@code what} leading any failure's message. */
+    <T> T post(String path, Object body, Class<T> type, String what) {
+        try {
+            return post(path, body, type);
+        } catch (CliFailure e) {
+            throw new CliFailure(what + ": " + e.getMessage());
+        }
+    }
+
     <T> T post(String path, Object body, Class<T> type) {
         try {
             return call(HttpRequest.newBuilder(uri(path))

@@ -51,12 +51,7 @@ final class DeployCommand implements Callable<Integer> {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }
         AdminClient client = new AdminClient(admin.address);
-        DeploymentView accepted;
-        try {
-            accepted = client.post("/v1/deploy", request, DeploymentView.class);
-        } catch (Main.CliFailure e) {
-            throw new Main.CliFailure("deploy refused: " + e.getMessage());
-        }
+        DeploymentView accepted = client.post("/v1/deploy", request, DeploymentView.class, "deploy refused");
         return DeploymentFollower.follow(client, accepted, spec.commandLine().getOut());
     }
 }

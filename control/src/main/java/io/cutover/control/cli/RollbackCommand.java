@@ -26,12 +26,8 @@ final class RollbackCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         AdminClient client = new AdminClient(admin.address);
-        DeploymentView accepted;
-        try {
-            accepted = client.post("/v1/rollback", new RollbackRequest(!noWait), DeploymentView.class);
-        } catch (Main.CliFailure e) {
-            throw new Main.CliFailure("rollback refused: " + e.getMessage());
-        }
+        DeploymentView accepted = client.post("/v1/rollback", new RollbackRequest(!noWait), DeploymentView.class,
+                "rollback refused");
         return DeploymentFollower.follow(client, accepted, spec.commandLine().getOut());
     }
 }

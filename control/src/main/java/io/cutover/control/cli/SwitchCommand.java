@@ -25,12 +25,8 @@ final class SwitchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SwitchResponse r;
-        try {
-            r = new AdminClient(admin.address).post("/v1/switch", new SwitchRequest(target), SwitchResponse.class);
-        } catch (Main.CliFailure e) {
-            throw new Main.CliFailure("switch to " + target + " failed: " + e.getMessage());
-        }
+        SwitchResponse r = new AdminClient(admin.address).post("/v1/switch", new SwitchRequest(target),
+                SwitchResponse.class, "switch to " + target + " failed");
         var out = spec.commandLine().getOut();
         if (!r.changed()) {
             out.println(r.active() + " is already active; nothing to do");

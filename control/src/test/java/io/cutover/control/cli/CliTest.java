@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cutover.control.Cutover;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.proxy.TestBackend;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
@@ -39,19 +37,13 @@ class CliTest {
         green.close();
     }
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void switchPrintsWhatHappenedAndExitsZero() {
-        Run r = run("switch", green.target().toString(), "--admin", admin);
+        CliRun r = run("switch", green.target().toString(), "--admin", admin);
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("switched " + blue.target() + " -> " + green.target() + " (healthy after "),
                 r.out());
@@ -60,7 +52,7 @@ class CliTest {
     @Test
     void switchToAnUnhealthyTargetExitsNonZeroWithTheReason() {
         green.healthStatus(503);
-        Run r = run("switch", green.target().toString(), "--admin", admin);
+        CliRun r = run("switch", green.target().toString(), "--admin", admin);
         assertEquals(1, r.code());
         assertTrue(r.err().contains("switch to " + green.target() + " failed"), r.err());
         assertTrue(r.err().contains("status 503"), r.err());
@@ -71,7 +63,7 @@ class CliTest {
     void statusShowsActivePreviousAndTheLastSwitch() throws Exception {
         run("switch", green.target().toString(), "--admin", admin);
         Thread.sleep(200);
-        Run r = run("status", "--admin", admin);
+        CliRun r = run("status", "--admin", admin);
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("active    " + green.target()), r.out());
         assertTrue(r.out().contains("previous  " + blue.target()), r.out());
@@ -81,7 +73,7 @@ class CliTest {
 
     @Test
     void unreachableAdminExitsNonZeroWithAHint() {
-        Run r = run("status", "--admin", "127.0.0.1:1");
+        CliRun r = run("status", "--admin", "127.0.0.1:1");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("cannot reach the admin API at 127.0.0.1:1"), r.err());
     }
@@ -90,14 +82,14 @@ class CliTest {
     void badUsageExitsNonZero() {
         assertEquals(2, run("switch").code());
         assertEquals(2, run("frobnicate").code());
-        Run r = run("switch", "not-a-target", "--admin", admin);
+        CliRun r = run("switch", "not-a-target", "--admin", admin);
         assertEquals(1, r.code());
         assertTrue(r.err().contains("bad target"), r.err());
     }
 
     @Test
     void serveRefusesABadConfigNamingTheKey() {
-        Run r = run("serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--health-path", "up");
+        CliRun r = run("serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--health-path", "up");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("cutover.health.path"), r.err());
     }

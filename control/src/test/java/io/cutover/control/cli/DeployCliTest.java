@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cutover.control.Cutover;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.deploy.VersionApp;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -56,14 +54,8 @@ class DeployCliTest {
         new io.cutover.control.deploy.ProcessRuntime(app, dir).removeAllExcept(List.of());
     }
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private String served() throws Exception {
@@ -74,9 +66,9 @@ class DeployCliTest {
 
     @Test
     void deployPrintsEachStepAndExitsZero() throws Exception {
-        Run first = run("deploy", "--env", "VERSION=v1", "--admin", admin);
+        CliRun first = run("deploy", "--env", "VERSION=v1", "--admin", admin);
         assertEquals(0, first.code(), first.out() + first.err());
-        Run second = run("deploy", "--env", "VERSION=v2", "--admin", admin);
+        CliRun second = run("deploy", "--env", "VERSION=v2", "--admin", admin);
         assertEquals(0, second.code(), second.out() + second.err());
         int previous = -1;
         for (String step : List.of("accepted", "candidate started", "healthy", "switched", "drained",
@@ -93,7 +85,7 @@ class DeployCliTest {
     @Test
     void aFailedDeployExitsNonZeroWithTheReason() throws Exception {
         assertEquals(0, run("deploy", "--env", "VERSION=v1", "--admin", admin).code());
-        Run failed = run("deploy", "--env", "VERSION=sick", "--env", "HEALTH_STATUS=503", "--admin", admin);
+        CliRun failed = run("deploy", "--env", "VERSION=sick", "--env", "HEALTH_STATUS=503", "--admin", admin);
         assertEquals(1, failed.code());
         assertTrue(failed.err().contains("failed: "), failed.err());
         assertTrue(failed.err().contains("status 503"), failed.err());
@@ -103,7 +95,7 @@ class DeployCliTest {
 
     @Test
     void rollbackWithNothingToGoBackToExitsNonZero() {
-        Run r = run("rollback", "--admin", admin);
+        CliRun r = run("rollback", "--admin", admin);
         assertEquals(1, r.code());
         assertTrue(r.err().contains("no previous version"), r.err());
     }

@@ -1,0 +1,14 @@
+package io.cutover.control.cli;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+/** One command line run in-process: its exit code and what it printed. */
+record CliRun(int code, String out, String err) {
+    static CliRun of(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new CliRun(code, out.toString(), err.toString());
+    }
+}
