@@ -2,6 +2,7 @@ package io.cutover.control;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.admin.AdminApi;
+import io.cutover.control.admin.AdminAuth;
 import io.cutover.control.admin.AdminServer;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.Settings;
@@ -63,7 +64,7 @@ public final class Cutover implements AutoCloseable {
             deployer.ifPresent(Deployer::restore);
             Duration adminIdle = settings.health().deadline().plusSeconds(30);
             AdminServer admin = AdminServer.start(settings.admin(), proxy,
-                    new AdminApi(switches, deployer, metrics, json), json, adminIdle);
+                    new AdminApi(switches, deployer, metrics, json), json, adminIdle, new AdminAuth(settings.adminToken()));
             return new Cutover(settings, proxy, switches, deployer, admin);
         } catch (RuntimeException | InterruptedException e) {
             proxy.close();

@@ -25,10 +25,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private final AdminApi api;
     private final ObjectMapper json;
+    private final AdminAuth auth;
 
-    AdminHandler(AdminApi api, ObjectMapper json) {
+    AdminHandler(AdminApi api, ObjectMapper json, AdminAuth auth) {
         this.api = api;
         this.json = json;
+        this.auth = auth;
     }
 
     @Override
@@ -36,6 +38,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (request.decoderResult().isFailure()) {
             write(ctx, new AdminApi.Reply(400, new ApiModel.ErrorResponse(400, "malformed request")), false);
+            return;
+        }
+        if (!auth.allows(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+            write(ctx, new AdminApi.Reply(401, new ApiModel.ErrorResponse(401,
+                    "missing or wrong token: send Authorization: Bearer <cutover.admin-token>")), keepAlive);
             return;
         }
         String path = new QueryStringDecoder(request.uri()).path();
@@ -62,6 +69,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, contentType)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        if (reply.status() == 401) {
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+        }
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

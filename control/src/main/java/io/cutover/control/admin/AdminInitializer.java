@@ -18,8 +18,10 @@ final class AdminInitializer extends ChannelInitializer<Channel> {
     private final ObjectMapper json;
     private final Duration idleTimeout;
     private final ChannelGroup connections;
+    private final AdminAuth auth;
 
-    AdminInitializer(AdminApi api, ObjectMapper json, Duration idleTimeout, ChannelGroup connections) {
+    AdminInitializer(AdminApi api, ObjectMapper json, Duration idleTimeout, ChannelGroup connections, AdminAuth auth) {
+        this.auth = auth;
         this.api = api;
         this.json = json;
         this.idleTimeout = idleTimeout;
@@ -33,6 +35,6 @@ final class AdminInitializer extends ChannelInitializer<Channel> {
                 new ReadTimeoutHandler(idleTimeout.toMillis(), TimeUnit.MILLISECONDS),
                 new HttpServerCodec(),
                 new HttpObjectAggregator(MAX_BODY),
-                new AdminHandler(api, json));
+                new AdminHandler(api, json, auth));
     }
 }

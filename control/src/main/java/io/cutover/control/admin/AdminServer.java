@@ -29,12 +29,12 @@ public final class AdminServer implements AutoCloseable {
      *                    longest request (a switch waits for its health gate)
      */
     public static AdminServer start(InetSocketAddress address, ProxyServer proxy, AdminApi api, ObjectMapper json,
-                                    Duration idleTimeout) throws InterruptedException {
+                                    Duration idleTimeout, AdminAuth auth) throws InterruptedException {
         ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
         Channel ch = new ServerBootstrap()
                 .group(proxy.group())
                 .channel(proxy.transport().serverChannel())
-                .childHandler(new AdminInitializer(api, json, idleTimeout, connections))
+                .childHandler(new AdminInitializer(api, json, idleTimeout, connections, auth))
                 .bind(address).sync().channel();
         AdminServer server = new AdminServer(ch, connections);
         log.info("admin API listening on {}", server.localAddress());

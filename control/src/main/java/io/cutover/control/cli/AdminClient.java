@@ -16,16 +16,18 @@ import java.time.Duration;
 /** Calls the admin API of a running cutover; any failure becomes a {@link CliFailure}. */
 final class AdminClient {
     private final String admin;
+    private final String token;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private final ObjectMapper json = Json.mapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    AdminClient(String admin) {
+    AdminClient(String admin, String token) {
         this.admin = admin;
+        this.token = token;
     }
 
     <T> T get(String path, Class<T> type) {
-        return call(HttpRequest.newBuilder(uri(path)).GET().build(), type);
+        return call(authorized(HttpRequest.newBuilder(uri(path))).GET().build(), type);
     }
 
     /** Like {@link #post(String, Object, Class)}, with {@code what} leading any failure's message. */
@@ -39,7 +41,7 @@ final class AdminClient {
 
     <T> T post(String path, Object body, Class<T> type) {
         try {
-            return call(HttpRequest.newBuilder(uri(path))
+            return call(authorized(HttpRequest.newBuilder(uri(path)))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body))).build(), type);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -68,6 +70,10 @@ final class AdminClient {
         } catch (IOException e) {
             throw new CliFailure("unexpected answer from " + admin + " (HTTP " + response.statusCode() + ")");
         }
+    }
+
+    private HttpRequest.Builder authorized(HttpRequest.Builder b) {
+        return token == null || token.isBlank() ? b : b.header("Authorization", "Bearer " + token.trim());
     }
 
     private URI uri(String path) {

@@ -7,4 +7,12 @@ final class AdminOption {
     @Option(names = "--admin", paramLabel = "HOST:PORT", defaultValue = "${env:CUTOVER_ADMIN:-127.0.0.1:8099}",
             description = "admin API of the running cutover (default: $CUTOVER_ADMIN or ${DEFAULT-VALUE})")
     String address;
+
+    @Option(names = "--admin-token", paramLabel = "TOKEN", defaultValue = "${env:CUTOVER_ADMIN_TOKEN}",
+            description = "the admin API's token, if it has one (default: $CUTOVER_ADMIN_TOKEN)")
+    String token;
+
+    AdminClient client() {
+        return new AdminClient(address, token);
+    }
 }

@@ -50,7 +50,7 @@ final class DeployCommand implements Callable<Integer> {
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }
-        AdminClient client = new AdminClient(admin.address);
+        AdminClient client = admin.client();
         DeploymentView accepted = client.post("/v1/deploy", request, DeploymentView.class, "deploy refused");
         return DeploymentFollower.follow(client, accepted, spec.commandLine().getOut());
     }

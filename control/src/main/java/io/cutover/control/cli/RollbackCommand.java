@@ -25,7 +25,7 @@ final class RollbackCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        AdminClient client = new AdminClient(admin.address);
+        AdminClient client = admin.client();
         DeploymentView accepted = client.post("/v1/rollback", new RollbackRequest(!noWait), DeploymentView.class,
                 "rollback refused");
         return DeploymentFollower.follow(client, accepted, spec.commandLine().getOut());

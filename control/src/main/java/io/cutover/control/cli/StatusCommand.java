@@ -25,7 +25,7 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Status s = new AdminClient(admin.address).get("/v1/status", Status.class);
+        Status s = admin.client().get("/v1/status", Status.class);
         PrintWriter out = spec.commandLine().getOut();
         if (s.active() == null) {
             out.println("active    none (requests are answered 503 until the first switch)");

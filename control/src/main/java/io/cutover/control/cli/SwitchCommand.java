@@ -25,7 +25,7 @@ final class SwitchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SwitchResponse r = new AdminClient(admin.address).post("/v1/switch", new SwitchRequest(target),
+        SwitchResponse r = admin.client().post("/v1/switch", new SwitchRequest(target),
                 SwitchResponse.class, "switch to " + target + " failed");
         var out = spec.commandLine().getOut();
         if (!r.changed()) {

@@ -37,7 +37,9 @@ public final class ConfigLoader {
      * @param overrides full keys (e.g. {@code cutover.listen}) to values, from flags
      */
     public static Settings load(Optional<Path> file, Map<String, ?> overrides) {
-        Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf");
+        // resolved on its own first: it reads CUTOVER_ADMIN_TOKEN from the environment
+        Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf")
+                .resolve();
         Config user = ConfigFactory.empty();
         if (file.isPresent()) {
             Path path = file.get();
@@ -96,9 +98,20 @@ public final class ConfigLoader {
             throw bad(c, "transport", e.getMessage());
         }
         String target = c.getString(path("target")).trim();
+        InetSocketAddress admin = address(c, "admin");
+        String token = c.getString(path("admin-token")).trim();
+        if (token.isEmpty() && !admin.getAddress().isLoopbackAddress()) {
+            throw new ConfigError("cutover.admin binds " + admin.getAddress().getHostAddress() + ", which is not "
+                    + "loopback: whoever reaches the admin API can redirect all traffic, so set cutover.admin-token "
+                    + "(or CUTOVER_ADMIN_TOKEN), or bind the admin API to 127.0.0.1");
+        }
+        if (!token.isEmpty() && token.length() < 16) {
+            throw bad(c, "admin-token", "must be at least 16 characters");
+        }
         return new Settings(
                 address(c, "listen"),
-                address(c, "admin"),
+                admin,
+                token.isEmpty() ? Optional.empty() : Optional.of(token),
                 target.isEmpty() ? Optional.empty() : Optional.of(target(c, "target")),
                 transport,
                 atLeast(c, "event-loops", 0),

@@ -10,6 +10,7 @@ import java.util.Optional;
 public record Settings(
         InetSocketAddress listen,
         InetSocketAddress admin,
+        Optional<String> adminToken,
         Optional<Target> target,
         String transport,
         int eventLoops,
