@@ -58,7 +58,7 @@ final class Exchange {
     private long lastSendNanos;
 
     Exchange(FrontendHandler front, ChannelHandlerContext client, Backend backend, HttpRequest request,
-             ProxySettings settings, String clientIp) {
+             ProxySettings settings, String clientIp, boolean fromTrustedProxy) {
         this.front = front;
         this.client = client;
         this.backend = backend;
@@ -68,7 +68,7 @@ final class Exchange {
         this.headRequest = HttpMethod.HEAD.equals(request.method());
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.bodyless = !FrontendHandler.hasBody(request);
-        ForwardedHeaders.prepareRequest(request, clientIp);
+        ForwardedHeaders.prepareRequest(request, clientIp, fromTrustedProxy, settings.trustedProxies());
     }
 
     boolean responseStarted() {

@@ -35,7 +35,14 @@ final class ForwardedHeaders {
                 ? isa.getAddress().getHostAddress() : "unknown";
     }
 
-    static void prepareRequest(HttpRequest request, String ip) {
+    /**
+     * Rewrites a client's request for the backend hop. From a trusted proxy (a load balancer) the
+     * forwarding headers it set are kept, X-Forwarded-For is extended, and the client IP is the
+     * rightmost X-Forwarded-For entry that is not itself a trusted proxy. From anyone else they
+     * are replaced: a client cannot claim to be someone else, or to have come over https.
+     */
+    static void prepareRequest(HttpRequest request, String ip, boolean fromTrustedProxy,
+                               TrustedProxies trusted) {
         HttpHeaders h = request.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         removeHopByHop(h);
@@ -44,16 +51,33 @@ final class ForwardedHeaders {
         }
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
 
-        String forwardedFor = h.get(X_FORWARDED_FOR);
-        h.set(X_FORWARDED_FOR, forwardedFor == null || forwardedFor.isBlank() ? ip : forwardedFor + ", " + ip);
-        h.set(X_REAL_IP, ip);
-        h.set(X_FORWARDED_PROTO, HTTP);
-        String host = h.get(HttpHeaderNames.HOST);
-        if (host != null) {
-            h.set(X_FORWARDED_HOST, host);
-        } else {
-            h.remove(X_FORWARDED_HOST);
+        String forwardedFor = fromTrustedProxy ? String.join(", ", h.getAll(X_FORWARDED_FOR)) : "";
+        h.set(X_FORWARDED_FOR, forwardedFor.isBlank() ? ip : forwardedFor + ", " + ip);
+        h.set(X_REAL_IP, fromTrustedProxy ? originalClient(forwardedFor, ip, trusted) : ip);
+        if (!fromTrustedProxy || !h.contains(X_FORWARDED_PROTO)) {
+            h.set(X_FORWARDED_PROTO, HTTP);
         }
+        if (!fromTrustedProxy || !h.contains(X_FORWARDED_HOST)) {
+            String host = h.get(HttpHeaderNames.HOST);
+            if (host != null) {
+                h.set(X_FORWARDED_HOST, host);
+            } else {
+                h.remove(X_FORWARDED_HOST);
+            }
+        }
+    }
+
+    /** The rightmost address in the chain that is not a trusted proxy (the peer itself is one). */
+    private static String originalClient(String forwardedFor, String peer, TrustedProxies trusted) {
+        String[] hops = forwardedFor.split(",");
+        for (int i = hops.length - 1; i >= 0; i--) {
+            String hop = hops[i].trim();
+            if (!hop.isEmpty() && !trusted.trusts(hop)) {
+                return hop;
+            }
+        }
+        String first = hops.length > 0 ? hops[0].trim() : "";
+        return first.isEmpty() ? peer : first;
     }
 
     /**

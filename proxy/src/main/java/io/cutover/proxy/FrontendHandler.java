@@ -37,6 +37,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final long idleTimeoutNanos;
     private ChannelHandlerContext ctx;
     private String clientIp;
+    private boolean fromTrustedProxy;
     private Exchange exchange;
     private long idleSince;
     private ScheduledFuture<?> timer;
@@ -61,6 +62,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         clientIp = ForwardedHeaders.clientIp(ctx.channel().remoteAddress());
+        fromTrustedProxy = ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress isa
+                && settings.trustedProxies().trusts(isa.getAddress());
         becameIdle();
         ctx.fireChannelActive();
     }
@@ -108,7 +111,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         idleSince = -1;
         try {
-            exchange = new Exchange(this, ctx, backend, request, settings, clientIp);
+            exchange = new Exchange(this, ctx, backend, request, settings, clientIp, fromTrustedProxy);
         } catch (RuntimeException e) {
             backend.exit();     // counted in by route(); no exchange will give the count back
             log.debug("cannot forward request from {}", ctx.channel().remoteAddress(), e);

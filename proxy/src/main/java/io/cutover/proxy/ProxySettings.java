@@ -14,6 +14,7 @@ import java.time.Duration;
  * @param maxIdlePerLoop      idle backend connections kept per event loop and backend
  * @param maxHeaderSize       bytes allowed for a request or response header section
  * @param maxInitialLineLength bytes allowed for a request or status line
+ * @param trustedProxies      whose X-Forwarded-* headers are kept (extended) rather than replaced
  */
 public record ProxySettings(
         Duration connectTimeout,
@@ -22,7 +23,8 @@ public record ProxySettings(
         Duration backendIdleTimeout,
         int maxIdlePerLoop,
         int maxHeaderSize,
-        int maxInitialLineLength) {
+        int maxInitialLineLength,
+        TrustedProxies trustedProxies) {
 
     /** The HTTP parser limits, the same for requests and responses. */
     HttpDecoderConfig decoderConfig() {
@@ -35,21 +37,26 @@ public record ProxySettings(
     public static ProxySettings defaults() {
         return new ProxySettings(
                 Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(75),
-                Duration.ofSeconds(30), 64, 16 * 1024, 8 * 1024);
+                Duration.ofSeconds(30), 64, 16 * 1024, 8 * 1024, TrustedProxies.NONE);
     }
 
     public ProxySettings withResponseTimeout(Duration timeout) {
         return new ProxySettings(connectTimeout, timeout, clientIdleTimeout, backendIdleTimeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies);
     }
 
     public ProxySettings withBackendIdleTimeout(Duration timeout) {
         return new ProxySettings(connectTimeout, responseTimeout, clientIdleTimeout, timeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies);
+    }
+
+    public ProxySettings withTrustedProxies(TrustedProxies trusted) {
+        return new ProxySettings(connectTimeout, responseTimeout, clientIdleTimeout, backendIdleTimeout,
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trusted);
     }
 
     public ProxySettings withClientIdleTimeout(Duration timeout) {
         return new ProxySettings(connectTimeout, responseTimeout, timeout, backendIdleTimeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies);
     }
 }

@@ -77,15 +77,33 @@ class ProxyForwardingTest {
     }
 
     @Test
-    void setsForwardedHeadersAndKeepsHost() throws Exception {
+    void replacesTheForwardingHeadersOfAnUntrustedClientAndKeepsHost() throws Exception {
         try (RawHttp raw = new RawHttp(proxy.address())) {
             String seen = raw.send("GET /headers HTTP/1.1\r\nHost: shop.example\r\n"
-                    + "X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\n\r\n").read().body();
+                    + "X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\nX-Real-IP: 1.1.1.1\r\n"
+                    + "X-Forwarded-Host: evil.example\r\n\r\n").read().body();
             assertTrue(seen.contains("host: shop.example\n"), seen);
-            assertTrue(seen.contains("x-forwarded-for: 203.0.113.7, 127.0.0.1\n"), seen);
+            assertTrue(seen.contains("x-forwarded-for: 127.0.0.1\n"), seen);
             assertTrue(seen.contains("x-real-ip: 127.0.0.1\n"), seen);
             assertTrue(seen.contains("x-forwarded-host: shop.example\n"), seen);
             assertTrue(seen.contains("x-forwarded-proto: http\n"), seen);
+        }
+    }
+
+    @Test
+    void keepsAndExtendsTheForwardingHeadersOfATrustedLoadBalancer() throws Exception {
+        try (TestProxy behindLb = TestProxy.start(ProxySettings.defaults()
+                .withTrustedProxies(TrustedProxies.parse(java.util.List.of("127.0.0.0/8"))));
+             RawHttp raw = new RawHttp(behindLb.address())) {
+            behindLb.switchTo(app.target());
+            String seen = raw.send("GET /headers HTTP/1.1\r\nHost: internal:8080\r\n"
+                    + "X-Forwarded-For: 198.51.100.9, 203.0.113.7\r\nX-Forwarded-Proto: https\r\n"
+                    + "X-Forwarded-Host: shop.example\r\n\r\n").read().body();
+            assertTrue(seen.contains("x-forwarded-for: 198.51.100.9, 203.0.113.7, 127.0.0.1\n"), seen);
+            assertTrue(seen.contains("x-real-ip: 203.0.113.7\n"), "rightmost untrusted hop: " + seen);
+            assertTrue(seen.contains("x-forwarded-proto: https\n"), seen);
+            assertTrue(seen.contains("x-forwarded-host: shop.example\n"), seen);
+            assertTrue(seen.contains("host: internal:8080\n"), seen);
         }
     }
 

@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigValueType;
 import io.cutover.proxy.ProxySettings;
 import io.cutover.proxy.Target;
 import io.cutover.proxy.Transport;
+import io.cutover.proxy.TrustedProxies;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +86,8 @@ public final class ConfigLoader {
                 positive(c, "timeouts.backend-idle"),
                 atLeast(c, "pool.max-idle-per-loop", 0),
                 bytes(c, "limits.max-header-size"),
-                bytes(c, "limits.max-initial-line"));
+                bytes(c, "limits.max-initial-line"),
+                trusted(c));
         HealthSettings health = new HealthSettings(
                 healthPath(c),
                 positive(c, "health.interval"),
@@ -181,6 +183,14 @@ public final class ConfigLoader {
             String options = String.join(", ", java.util.Arrays.stream(type.getEnumConstants())
                     .map(o -> o.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList());
             throw bad(c, key, "must be one of " + options + ", got '" + value + "'");
+        }
+    }
+
+    private static TrustedProxies trusted(Config c) {
+        try {
+            return TrustedProxies.parse(c.getStringList(path("trusted-proxies")));
+        } catch (IllegalArgumentException e) {
+            throw bad(c, "trusted-proxies", e.getMessage());
         }
     }
 

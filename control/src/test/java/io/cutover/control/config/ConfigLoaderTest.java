@@ -93,6 +93,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aTrustedProxyThatIsNotAnAddressFailsNamingTheKey() {
+        String msg = error(() -> ConfigLoader.load(Optional.empty(),
+                Map.of("cutover.trusted-proxies", java.util.List.of("lb.internal"))));
+        assertTrue(msg.contains("cutover.trusted-proxies") && msg.contains("lb.internal"), msg);
+    }
+
+    @Test
     void wrongTypeFailsNamingTheKey() throws Exception {
         Path f = file("cutover.pool.max-idle-per-loop = many");
         assertTrue(error(() -> ConfigLoader.load(Optional.of(f), Map.of())).contains("max-idle-per-loop"));

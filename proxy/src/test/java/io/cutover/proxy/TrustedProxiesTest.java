@@ -1,0 +1,41 @@
+package io.cutover.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TrustedProxiesTest {
+    private final TrustedProxies trusted = TrustedProxies.parse(
+            List.of("10.0.0.0/8", "192.168.1.7", "172.16.0.0/12", "fc00::/7", "203.0.113.128/25"));
+
+    @Test
+    void matchesAddressesInsideItsBlocksOnly() {
+        assertTrue(trusted.trusts("10.1.2.3"));
+        assertTrue(trusted.trusts("192.168.1.7"));
+        assertFalse(trusted.trusts("192.168.1.8"));
+        assertTrue(trusted.trusts("172.31.255.255"));
+        assertFalse(trusted.trusts("172.32.0.1"));
+        assertTrue(trusted.trusts("203.0.113.200"));
+        assertFalse(trusted.trusts("203.0.113.127"));
+        assertTrue(trusted.trusts("fd12:3456::1"));
+        assertFalse(trusted.trusts("2001:db8::1"));
+    }
+
+    @Test
+    void neverTrustsWhatIsNotAnIpAddress() {
+        assertFalse(trusted.trusts("localhost"));
+        assertFalse(trusted.trusts("10.0.0.1.evil.example"));
+        assertFalse(trusted.trusts(""));
+        assertFalse(TrustedProxies.NONE.trusts("10.0.0.1"));
+    }
+
+    @Test
+    void refusesHostNamesAndBadBlocks() {
+        assertThrows(IllegalArgumentException.class, () -> TrustedProxies.parse(List.of("lb.internal")));
+        assertThrows(IllegalArgumentException.class, () -> TrustedProxies.parse(List.of("10.0.0.0/33")));
+        assertThrows(IllegalArgumentException.class, () -> TrustedProxies.parse(List.of("10.0.0.0/x")));
+    }
+}
