@@ -188,6 +188,10 @@ final class Exchange {
             backendFailed(new BadResponseException("unparseable response: " + response.decoderResult().cause()));
             return false;
         }
+        if (!Framing.unambiguous(response)) {
+            backendFailed(new BadResponseException("ambiguous response framing"));
+            return false;
+        }
         int code = response.status().code();
         if (code == 101) {
             backendFailed(new BadResponseException("backend switched protocols unasked"));

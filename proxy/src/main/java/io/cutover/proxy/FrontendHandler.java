@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -100,7 +101,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (request.decoderResult().isFailure()) {
-            log.debug("bad request from {}: {}", ctx.channel().remoteAddress(), request.decoderResult().cause());
+            Throwable cause = request.decoderResult().cause();
+            log.debug("bad request from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+            ReferenceCountUtil.release(request);
+            respond(ProxyError.ofBadRequest(cause), false, false);
+            return;
+        }
+        if (!Framing.unambiguous(request)) {
+            log.debug("ambiguous framing from {}: {}", ctx.channel().remoteAddress(),
+                    request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING));
             respond(ProxyError.BAD_REQUEST, false, false);
             return;
         }

@@ -9,6 +9,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -16,8 +18,12 @@ import java.nio.charset.StandardCharsets;
  * place where failures become statuses; the client sees a short text, never a stack trace.
  */
 enum ProxyError {
-    /** The client's request could not be parsed. */
+    /** The client's request could not be parsed, or is ambiguous (a smuggling attempt). */
     BAD_REQUEST(HttpResponseStatus.BAD_REQUEST),
+    /** The request line is longer than allowed. */
+    URI_TOO_LONG(HttpResponseStatus.REQUEST_URI_TOO_LONG),
+    /** The header section is larger than allowed. */
+    HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE),
     /** No backend has been switched in yet. */
     NO_TARGET(HttpResponseStatus.SERVICE_UNAVAILABLE),
     /** The backend refused, reset or closed the connection before a response. */
@@ -48,6 +54,17 @@ enum ProxyError {
             return BAD_RESPONSE;
         }
         return BACKEND_UNREACHABLE;
+    }
+
+    /** The failure a request the decoder could not take stands for. */
+    static ProxyError ofBadRequest(Throwable cause) {
+        if (cause instanceof TooLongHttpHeaderException) {
+            return HEADERS_TOO_LARGE;
+        }
+        if (cause instanceof TooLongHttpLineException) {
+            return URI_TOO_LONG;
+        }
+        return BAD_REQUEST;
     }
 
     FullHttpResponse toResponse(boolean keepAlive) {

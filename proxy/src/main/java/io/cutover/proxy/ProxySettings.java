@@ -31,7 +31,11 @@ public record ProxySettings(
         return new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxInitialLineLength)
                 .setMaxHeaderSize(maxHeaderSize)
-                .setMaxChunkSize(64 * 1024);
+                .setMaxChunkSize(64 * 1024)
+                .setStrictLineParsing(true)             // a bare LF ends nothing: it is an error
+                .setUseRfc9112TransferEncoding(true)    // Content-Length with Transfer-Encoding: rejected
+                .setAllowDuplicateContentLengths(false)
+                .setValidateHeaders(true);
     }
 
     public static ProxySettings defaults() {

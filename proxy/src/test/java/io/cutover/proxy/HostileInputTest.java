@@ -1,0 +1,119 @@
+package io.cutover.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Malformed and ambiguous requests: each gets a clear status, its connection is closed, and the
+ * backend never sees it (a smuggled second request cannot slip past).
+ */
+class HostileInputTest {
+    private TestBackend app;
+    private TestProxy proxy;
+
+    @BeforeEach
+    void start() throws Exception {
+        app = TestBackend.start("app");
+        proxy = TestProxy.start();
+        proxy.switchTo(app.target());
+    }
+
+    @AfterEach
+    void stop() {
+        proxy.close();
+        app.close();
+    }
+
+    static Stream<Arguments> ambiguousResponses() {
+        return Stream.of(
+                Arguments.of("Content-Length and Transfer-Encoding", "Content-Length: 2\r\nTransfer-Encoding: chunked"),
+                Arguments.of("a transfer coding besides chunked", "Transfer-Encoding: gzip, chunked"));
+    }
+
+    static Stream<Arguments> hostile() {
+        String big = "a".repeat(20_000);
+        return Stream.of(
+                Arguments.of("malformed request line", "GARBAGE\r\n\r\n", 400),
+                Arguments.of("header without a colon", "GET / HTTP/1.1\r\nHost a\r\n\r\n", 400),
+                Arguments.of("header section too large", "GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + big + "\r\n\r\n", 431),
+                Arguments.of("URI too long", "GET /" + big + " HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+                Arguments.of("Content-Length and Transfer-Encoding",
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+                Arguments.of("duplicate Content-Length",
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400),
+                Arguments.of("non-numeric Content-Length",
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3x\r\n\r\nabc", 400),
+                Arguments.of("negative Content-Length",
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400),
+                Arguments.of("xchunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 400),
+                Arguments.of("chunked, identity",
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400),
+                Arguments.of("chunked twice",
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+                Arguments.of("space before the colon",
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400),
+                Arguments.of("bare LF line endings", "GET / HTTP/1.1\nHost: a\n\n", 400),
+                Arguments.of("NUL in a header value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: a\0b\r\n\r\n", 400),
+                Arguments.of("invalid header name", "GET / HTTP/1.1\r\nHost: a\r\nX@Y: 1\r\n\r\n", 400),
+                Arguments.of("a transfer coding besides chunked (the decoder accepts it; cutover does not)",
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400));
+    }
+
+    @ParameterizedTest(name = "{0} -> {2}")
+    @MethodSource("hostile")
+    void answersWithAClearStatusClosesAndNeverForwards(String what, String raw, int status) throws Exception {
+        try (RawHttp client = new RawHttp(proxy.address())) {
+            RawHttp.Response r = client.send(raw).read();
+            assertEquals(status, r.status(), what);
+            assertEquals("close", r.header("connection"), what);
+            assertTrue(client.closedByPeer(), what + ": connection closed");
+        }
+        assertEquals(0, app.requests(), what + ": the backend never saw it");
+        assertEquals("app", new RawHttp(proxy.address()).send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+    }
+
+    @Test
+    void aBadChunkMidBodyIsA400AndTheConnectionCloses() throws Exception {
+        // the head was valid and went on (bodies stream); the bad chunk ends the exchange
+        try (RawHttp client = new RawHttp(proxy.address())) {
+            RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "zz\r\nabc\r\n0\r\n\r\n").read();
+            assertEquals(400, r.status());
+            assertTrue(client.closedByPeer());
+        }
+        SwitchAndDrainTest.awaitInFlight(proxy.server().router().active(), 0);
+    }
+
+    @Test
+    void chunkedInAnyCaseIsStillChunked() throws Exception {
+        try (RawHttp client = new RawHttp(proxy.address())) {
+            RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n"
+                    + "3\r\nabc\r\n0\r\n\r\n").read();
+            assertEquals("3", r.body());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("ambiguousResponses")
+    void anAmbiguousResponseIsA502AndItsConnectionIsNotReused(String what, String framing) throws Exception {
+        try (ScriptedBackend liar = ScriptedBackend.start((s, b) -> {
+                while (ScriptedBackend.readHead(s.getInputStream()) != null) {
+                    ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\n" + framing + "\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+                }
+            });
+             RawHttp client = new RawHttp(proxy.address())) {
+            proxy.switchTo(liar.target());
+            assertEquals(502, client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+            assertEquals(502, client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+            assertEquals(2, liar.connections(), "each bad response cost its connection");
+        }
+    }
+}
