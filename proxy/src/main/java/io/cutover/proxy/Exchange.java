@@ -36,6 +36,8 @@ final class Exchange {
     private final Backend backend;
     private final HttpRequest request;
     private final long responseTimeoutNanos;
+    private final long maxBodySize;
+    private long bodyBytes;
     private final long startNanos = System.nanoTime();
     private int status;
     private final boolean http10;
@@ -64,6 +66,7 @@ final class Exchange {
         this.backend = backend;
         this.request = request;
         this.responseTimeoutNanos = settings.responseTimeout().toNanos();
+        this.maxBodySize = settings.maxBodySize();
         this.http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
         this.headRequest = HttpMethod.HEAD.equals(request.method());
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
@@ -142,6 +145,19 @@ final class Exchange {
 
     private void forward(HttpContent content) {
         boolean last = content instanceof LastHttpContent;
+        bodyBytes += content.content().readableBytes();
+        if (maxBodySize > 0 && bodyBytes > maxBodySize) {
+            content.release();      // a chunked body grew past the limit: stop here
+            if (responseStarted) {
+                observe(0);
+                end();
+                front.exchangeCut();
+            } else {
+                clientKeepAlive = false;
+                fail(ProxyError.BODY_TOO_LARGE);
+            }
+            return;
+        }
         if (content.content().isReadable()
                 || last && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
             bodySent = true;

@@ -36,11 +36,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final Router router;
     private final ProxySettings settings;
     private final long idleTimeoutNanos;
+    private final long headTimeoutNanos;
     private ChannelHandlerContext ctx;
     private String clientIp;
     private boolean fromTrustedProxy;
     private Exchange exchange;
     private long idleSince;
+    private long headStartedAt = -1;
     private ScheduledFuture<?> timer;
     private long timerAt;
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
@@ -53,6 +55,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.router = router;
         this.settings = settings;
         this.idleTimeoutNanos = settings.clientIdleTimeout().toNanos();
+        this.headTimeoutNanos = settings.requestHeadTimeout().toNanos();
     }
 
     @Override
@@ -95,6 +98,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onRequest(HttpRequest request) {
+        headStartedAt = -1;
         if (exchange != null) {
             ReferenceCountUtil.release(request);
             ctx.close();        // cannot happen: a request only goes on once the last one is done
@@ -111,6 +115,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             log.debug("ambiguous framing from {}: {}", ctx.channel().remoteAddress(),
                     request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING));
             respond(ProxyError.BAD_REQUEST, false, false);
+            return;
+        }
+        long limit = settings.maxBodySize();
+        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
+            respond(ProxyError.BODY_TOO_LARGE, false, false);
             return;
         }
         Backend backend = router.route();
@@ -232,6 +241,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Bytes came in: if no exchange is running they begin a request head, which is now timed. */
+    void bytesArrived() {
+        if (exchange == null && headStartedAt < 0 && waiting.isEmpty()) {
+            headStartedAt = System.nanoTime();
+            armTimer(headStartedAt + headTimeoutNanos);
+        }
+    }
+
     private void becameIdle() {
         idleSince = System.nanoTime();
         armTimer(idleSince + idleTimeoutNanos);
@@ -264,10 +281,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (exchange != null) {
             armTimer(Math.min(exchange.responseDeadline(), now + idleTimeoutNanos));
+        } else if (headStartedAt >= 0 && now - headStartedAt >= headTimeoutNanos) {
+            respond(ProxyError.REQUEST_TIMEOUT, false, false);
         } else if (idleSince >= 0 && now - idleSince >= idleTimeoutNanos) {
             ctx.close();
         } else if (timer == null) {
-            armTimer(idleSince >= 0 ? idleSince + idleTimeoutNanos : now + idleTimeoutNanos);
+            long next = idleSince >= 0 ? idleSince + idleTimeoutNanos : now + idleTimeoutNanos;
+            armTimer(headStartedAt >= 0 ? Math.min(next, headStartedAt + headTimeoutNanos) : next);
         }
     }
 

@@ -20,6 +20,10 @@ import java.nio.charset.StandardCharsets;
 enum ProxyError {
     /** The client's request could not be parsed, or is ambiguous (a smuggling attempt). */
     BAD_REQUEST(HttpResponseStatus.BAD_REQUEST),
+    /** The request head did not arrive in time (a slow or stalled client). */
+    REQUEST_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT),
+    /** The request body is larger than allowed. */
+    BODY_TOO_LARGE(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE),
     /** The request line is longer than allowed. */
     URI_TOO_LONG(HttpResponseStatus.REQUEST_URI_TOO_LONG),
     /** The header section is larger than allowed. */

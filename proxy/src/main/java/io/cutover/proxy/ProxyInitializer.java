@@ -5,7 +5,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpServerCodec;
 
-/** Wires a client connection: HTTP server codec, {@link FrontendHandler}. */
+/** Wires a client connection: request-start watch, HTTP server codec, {@link FrontendHandler}. */
 final class ProxyInitializer extends ChannelInitializer<Channel> {
     private final Router router;
     private final ProxySettings settings;
@@ -20,8 +20,10 @@ final class ProxyInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         clients.add(ch);
+        FrontendHandler front = new FrontendHandler(router, settings);
         ch.pipeline().addLast(
+                new RequestStart(front),
                 new HttpServerCodec(settings.decoderConfig()),
-                new FrontendHandler(router, settings));
+                front);
     }
 }

@@ -15,6 +15,8 @@ import java.time.Duration;
  * @param maxHeaderSize       bytes allowed for a request or response header section
  * @param maxInitialLineLength bytes allowed for a request or status line
  * @param trustedProxies      whose X-Forwarded-* headers are kept (extended) rather than replaced
+ * @param requestHeadTimeout  how long a request head may take to arrive once it has begun (then 408)
+ * @param maxBodySize         largest request body in bytes (then 413); 0: no limit
  */
 public record ProxySettings(
         Duration connectTimeout,
@@ -24,7 +26,9 @@ public record ProxySettings(
         int maxIdlePerLoop,
         int maxHeaderSize,
         int maxInitialLineLength,
-        TrustedProxies trustedProxies) {
+        TrustedProxies trustedProxies,
+        Duration requestHeadTimeout,
+        long maxBodySize) {
 
     /** The HTTP parser limits, the same for requests and responses. */
     HttpDecoderConfig decoderConfig() {
@@ -41,26 +45,31 @@ public record ProxySettings(
     public static ProxySettings defaults() {
         return new ProxySettings(
                 Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(75),
-                Duration.ofSeconds(30), 64, 16 * 1024, 8 * 1024, TrustedProxies.NONE);
+                Duration.ofSeconds(30), 64, 16 * 1024, 8 * 1024, TrustedProxies.NONE, Duration.ofSeconds(10), 0);
     }
 
     public ProxySettings withResponseTimeout(Duration timeout) {
         return new ProxySettings(connectTimeout, timeout, clientIdleTimeout, backendIdleTimeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, requestHeadTimeout, maxBodySize);
     }
 
     public ProxySettings withBackendIdleTimeout(Duration timeout) {
         return new ProxySettings(connectTimeout, responseTimeout, clientIdleTimeout, timeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, requestHeadTimeout, maxBodySize);
+    }
+
+    public ProxySettings withRequestLimits(Duration headTimeout, long bodySize) {
+        return new ProxySettings(connectTimeout, responseTimeout, clientIdleTimeout, backendIdleTimeout,
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, headTimeout, bodySize);
     }
 
     public ProxySettings withTrustedProxies(TrustedProxies trusted) {
         return new ProxySettings(connectTimeout, responseTimeout, clientIdleTimeout, backendIdleTimeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trusted);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trusted, requestHeadTimeout, maxBodySize);
     }
 
     public ProxySettings withClientIdleTimeout(Duration timeout) {
         return new ProxySettings(connectTimeout, responseTimeout, timeout, backendIdleTimeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, requestHeadTimeout, maxBodySize);
     }
 }

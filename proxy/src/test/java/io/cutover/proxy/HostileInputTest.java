@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -90,6 +91,45 @@ class HostileInputTest {
             assertTrue(client.closedByPeer());
         }
         SwitchAndDrainTest.awaitInFlight(proxy.server().router().active(), 0);
+    }
+
+    @Test
+    void aRequestHeadThatTrickles408sAndCloses() throws Exception {
+        try (TestProxy strict = TestProxy.start(ProxySettings.defaults().withRequestLimits(Duration.ofMillis(300), 0));
+             RawHttp client = new RawHttp(strict.address())) {
+            strict.switchTo(app.target());
+            client.send("GET / HTTP/1.1\r\nHo");
+            Thread.sleep(150);
+            client.send("st: a\r\nX-Slow: ");      // still trickling, never finishing
+            RawHttp.Response r = client.read();
+            assertEquals(408, r.status());
+            assertTrue(client.closedByPeer());
+        }
+        assertEquals(0, app.requests());
+    }
+
+    @Test
+    void aBodyOverTheLimit413sWhetherItsLengthIsDeclaredOrNot() throws Exception {
+        try (TestProxy limited = TestProxy.start(ProxySettings.defaults().withRequestLimits(Duration.ofSeconds(10), 10))) {
+            limited.switchTo(app.target());
+            try (RawHttp client = new RawHttp(limited.address())) {
+                RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n"
+                        + "hello world").read();
+                assertEquals(413, r.status());
+                assertTrue(client.closedByPeer());
+            }
+            assertEquals(0, app.requests(), "a declared length over the limit never reaches the backend");
+            try (RawHttp client = new RawHttp(limited.address())) {
+                RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n").read();
+                assertEquals(413, r.status());
+                assertTrue(client.closedByPeer());
+            }
+            try (RawHttp client = new RawHttp(limited.address())) {
+                assertEquals("5", client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
+                        .read().body());
+            }
+        }
     }
 
     @Test

@@ -87,7 +87,9 @@ public final class ConfigLoader {
                 atLeast(c, "pool.max-idle-per-loop", 0),
                 bytes(c, "limits.max-header-size"),
                 bytes(c, "limits.max-initial-line"),
-                trusted(c));
+                trusted(c),
+                positive(c, "timeouts.request-head"),
+                bodyLimit(c));
         HealthSettings health = new HealthSettings(
                 healthPath(c),
                 positive(c, "health.interval"),
@@ -184,6 +186,14 @@ public final class ConfigLoader {
                     .map(o -> o.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList());
             throw bad(c, key, "must be one of " + options + ", got '" + value + "'");
         }
+    }
+
+    private static long bodyLimit(Config c) {
+        long n = c.getBytes(path("limits.max-body-size"));
+        if (n < 0) {
+            throw bad(c, "limits.max-body-size", "must be 0 (no limit) or a size, got " + n);
+        }
+        return n;
     }
 
     private static TrustedProxies trusted(Config c) {
