@@ -1,13 +1,16 @@
 package io.cutover.proxy;
 
 import io.cutover.proxy.ProxyError.BadResponseException;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -43,7 +46,9 @@ final class Exchange {
     private final boolean http10;
     private final boolean headRequest;
     private final boolean bodyless;
+    private final String upgrade;           // the protocol an upgrade request asks for, or null
     private boolean clientKeepAlive;
+    private boolean tunnel;                 // after a 101: bytes both ways, no HTTP
 
     private Channel upstream;
     private BackendHandler bound;
@@ -71,7 +76,11 @@ final class Exchange {
         this.headRequest = HttpMethod.HEAD.equals(request.method());
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.bodyless = !FrontendHandler.hasBody(request);
+        this.upgrade = http10 ? null : ForwardedHeaders.upgradeRequested(request.headers());
         ForwardedHeaders.prepareRequest(request, clientIp, fromTrustedProxy, settings.trustedProxies());
+        if (upgrade != null) {
+            ForwardedHeaders.keepUpgrade(request.headers(), upgrade);
+        }
     }
 
     boolean responseStarted() {
@@ -81,6 +90,11 @@ final class Exchange {
     /** The whole request went to the backend; the client connection waits for the response. */
     boolean requestDone() {
         return requestDone;
+    }
+
+    /** Upgraded (101): the connection carries bytes both ways until either side closes. */
+    boolean tunnelling() {
+        return tunnel;
     }
 
     /** Takes a parked connection of this loop, or opens one, and sends the request head. */
@@ -173,7 +187,7 @@ final class Exchange {
     }
 
     void onBackendWritable() {
-        if (!finished && sending && !requestDone) {
+        if (!finished && sending && (!requestDone || tunnel)) {
             front.upstreamBlocked(false);
         }
     }
@@ -188,6 +202,10 @@ final class Exchange {
     void onResponse(Object msg) {
         if (finished) {
             ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (tunnel) {
+            client.write(msg, client.voidPromise());
             return;
         }
         if (msg instanceof HttpResponse response && !onResponseHead(response)) {
@@ -210,8 +228,17 @@ final class Exchange {
         }
         int code = response.status().code();
         if (code == 101) {
-            backendFailed(new BadResponseException("backend switched protocols unasked"));
-            return false;
+            String accepted = ForwardedHeaders.upgradeOffered(response.headers());
+            if (upgrade == null || accepted == null) {
+                backendFailed(new BadResponseException("backend switched protocols unasked"));
+                return false;
+            }
+            responseStarted = true;
+            status = code;
+            ForwardedHeaders.prepareResponse(response, false, true, false);
+            ForwardedHeaders.keepUpgrade(response.headers(), accepted);
+            client.write(response, client.voidPromise());
+            return true;
         }
         informational = code < 200;
         if (informational) {
@@ -244,8 +271,34 @@ final class Exchange {
             return;
         }
         client.write(content, client.voidPromise());
-        if (last) {
+        if (last && status == 101) {
+            openTunnel();
+        } else if (last) {
             complete();
+        }
+    }
+
+    /**
+     * The backend accepted the upgrade: both connections stop speaking HTTP and relay bytes. The
+     * exchange stays in flight on its backend (a drain waits for it, its deadline closes it).
+     */
+    private void openTunnel() {
+        tunnel = true;
+        client.flush();
+        client.pipeline().remove(HttpServerCodec.class);
+        upstream.pipeline().remove(HttpClientCodec.class);
+        front.upstreamBlocked(!upstream.isWritable());
+    }
+
+    /** Bytes from the client of an upgraded connection. */
+    void fromClient(ByteBuf bytes) {
+        if (finished) {
+            bytes.release();
+            return;
+        }
+        upstream.writeAndFlush(bytes, upstream.voidPromise());
+        if (!upstream.isWritable()) {
+            front.upstreamBlocked(true);
         }
     }
 
@@ -292,8 +345,10 @@ final class Exchange {
         } else if (!responseStarted) {
             fail(ProxyError.of(cause));
         } else {
-            log.debug("backend {} closed mid-response to {}", backend.target(), request.uri());
-            observe(0);
+            if (!tunnel) {
+                log.debug("backend {} closed mid-response to {}", backend.target(), request.uri());
+            }
+            observe(tunnel ? 101 : 0);
             end();
             front.exchangeCut();
         }
@@ -317,7 +372,7 @@ final class Exchange {
     /** The client went away: drop the backend side (it is mid-exchange, so not reusable). */
     void abort() {
         if (!finished) {
-            observe(TrafficObserver.CLIENT_GONE);
+            observe(tunnel ? 101 : TrafficObserver.CLIENT_GONE);
             end();
         }
     }

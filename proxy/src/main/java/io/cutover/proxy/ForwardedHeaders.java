@@ -29,6 +29,23 @@ final class ForwardedHeaders {
     }
 
     /** Rewrites a client's request for the backend hop. */
+    /** The protocol an upgrade request asks for (Connection: upgrade plus Upgrade), or null. */
+    static String upgradeRequested(HttpHeaders h) {
+        return h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+                ? h.get(HttpHeaderNames.UPGRADE) : null;
+    }
+
+    /** The protocol a 101 response switches to, or null. */
+    static String upgradeOffered(HttpHeaders h) {
+        return h.get(HttpHeaderNames.UPGRADE);
+    }
+
+    /** Upgrade is hop-by-hop, but an upgrade must reach the next hop: put it back, alone. */
+    static void keepUpgrade(HttpHeaders h, String protocol) {
+        h.set(HttpHeaderNames.UPGRADE, protocol);
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+    }
+
     /** The address forwarding headers name for a client connection: its IP, or "unknown". */
     static String clientIp(SocketAddress client) {
         return client instanceof InetSocketAddress isa && isa.getAddress() != null

@@ -1,5 +1,6 @@
 package io.cutover.proxy;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -84,7 +85,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Whether a message read now would have nowhere to go yet. */
     private boolean mustWait() {
-        return upstreamBlocked || exchange != null && exchange.requestDone();
+        return upstreamBlocked || exchange != null && exchange.requestDone() && !exchange.tunnelling();
     }
 
     private void dispatch(Object msg) {
@@ -92,6 +93,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             onRequest(request);
         } else if (msg instanceof HttpContent content) {
             onContent(content);
+        } else if (msg instanceof ByteBuf bytes && exchange != null && exchange.tunnelling()) {
+            exchange.fromClient(bytes);
         } else {
             ReferenceCountUtil.release(msg);
         }

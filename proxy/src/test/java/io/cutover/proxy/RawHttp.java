@@ -69,6 +69,15 @@ public final class RawHttp implements AutoCloseable {
         return new Response(Integer.parseInt(status.split(" ")[1]), headers, body.toString(StandardCharsets.UTF_8));
     }
 
+    /** Reads exactly n raw bytes (after an upgrade), or fails if the connection ends first. */
+    public String readRaw(int n) throws IOException {
+        byte[] bytes = in.readNBytes(n);
+        if (bytes.length < n) {
+            throw new java.io.EOFException("got " + bytes.length + " of " + n + " bytes");
+        }
+        return new String(bytes, StandardCharsets.ISO_8859_1);
+    }
+
     /** True once the server has closed its side (reads end of stream). */
     public boolean closedByPeer() throws IOException {
         try {
