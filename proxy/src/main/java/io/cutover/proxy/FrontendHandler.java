@@ -6,6 +6,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -51,6 +53,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean paused;
     private boolean skippingRequestEnd;
     private boolean closing;
+    private boolean inputClosed;
 
     FrontendHandler(Router router, ProxySettings settings) {
         this.router = router;
@@ -89,7 +92,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void dispatch(Object msg) {
-        if (msg instanceof HttpRequest request) {
+        if (msg instanceof HAProxyMessage header) {
+            onProxyHeader(header);
+        } else if (msg instanceof HttpRequest request) {
             onRequest(request);
         } else if (msg instanceof HttpContent content) {
             onContent(content);
@@ -97,6 +102,22 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             exchange.fromClient(bytes);
         } else {
             ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /**
+     * The PROXY protocol header of a load balancer that passes TCP through: the client is the
+     * source it names, for the forwarding headers and for trust alike.
+     */
+    private void onProxyHeader(HAProxyMessage header) {
+        try {
+            String source = header.sourceAddress();
+            if (source != null) {
+                clientIp = source;
+                fromTrustedProxy = settings.trustedProxies().trusts(source);
+            }
+        } finally {
+            header.release();
         }
     }
 
@@ -207,7 +228,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     void exchangeDone(boolean keepAlive) {
         exchange = null;
         upstreamBlocked = false;
-        if (keepAlive && !closing) {
+        if (keepAlive && !closing && !(inputClosed && waiting.isEmpty())) {
             ctx.flush();
             becameIdle();
             resume();
@@ -233,7 +254,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void respond(ProxyError error, boolean keepAlive, boolean requestRead) {
-        boolean keep = keepAlive && !closing;
+        boolean keep = keepAlive && !closing && !(inputClosed && waiting.isEmpty());
         ChannelFuture written = ctx.writeAndFlush(error.toResponse(keep));
         if (keep) {
             skippingRequestEnd = !requestRead;
@@ -320,7 +341,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt == SHUTDOWN) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputClosed = true;     // nothing more will come: answer what is under way, then close
+            if (exchange == null && waiting.isEmpty() || exchange != null && exchange.tunnelling()) {
+                ctx.close();        // an upgraded connection the client ended is over
+            }
+        } else if (evt == SHUTDOWN) {
             closing = true;
             if (exchange == null) {
                 ctx.close();

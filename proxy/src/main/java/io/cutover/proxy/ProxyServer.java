@@ -46,6 +46,8 @@ public final class ProxyServer implements AutoCloseable {
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    // a client may send its request and shut down its sending side: answer it first
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childHandler(new ProxyInitializer(router, settings, clients))
                     .bind(listen).sync().channel();
         } catch (RuntimeException | InterruptedException e) {

@@ -17,6 +17,7 @@ import java.time.Duration;
  * @param trustedProxies      whose X-Forwarded-* headers are kept (extended) rather than replaced
  * @param requestHeadTimeout  how long a request head may take to arrive once it has begun (then 408)
  * @param maxBodySize         largest request body in bytes (then 413); 0: no limit
+ * @param proxyProtocol       every client connection starts with a PROXY protocol (v1 or v2) header
  */
 public record ProxySettings(
         Duration connectTimeout,
@@ -28,7 +29,8 @@ public record ProxySettings(
         int maxInitialLineLength,
         TrustedProxies trustedProxies,
         Duration requestHeadTimeout,
-        long maxBodySize) {
+        long maxBodySize,
+        boolean proxyProtocol) {
 
     /** The HTTP parser limits, the same for requests and responses. */
     HttpDecoderConfig decoderConfig() {
@@ -45,31 +47,42 @@ public record ProxySettings(
     public static ProxySettings defaults() {
         return new ProxySettings(
                 Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(75),
-                Duration.ofSeconds(30), 64, 16 * 1024, 8 * 1024, TrustedProxies.NONE, Duration.ofSeconds(10), 0);
+                Duration.ofSeconds(30), 64, 16 * 1024, 8 * 1024, TrustedProxies.NONE, Duration.ofSeconds(10), 0, false);
     }
 
     public ProxySettings withResponseTimeout(Duration timeout) {
         return new ProxySettings(connectTimeout, timeout, clientIdleTimeout, backendIdleTimeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, requestHeadTimeout, maxBodySize);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, requestHeadTimeout, maxBodySize,
+                proxyProtocol);
     }
 
     public ProxySettings withBackendIdleTimeout(Duration timeout) {
         return new ProxySettings(connectTimeout, responseTimeout, clientIdleTimeout, timeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, requestHeadTimeout, maxBodySize);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, requestHeadTimeout, maxBodySize,
+                proxyProtocol);
     }
 
     public ProxySettings withRequestLimits(Duration headTimeout, long bodySize) {
         return new ProxySettings(connectTimeout, responseTimeout, clientIdleTimeout, backendIdleTimeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, headTimeout, bodySize);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, headTimeout, bodySize,
+                proxyProtocol);
+    }
+
+    public ProxySettings withProxyProtocol(boolean enabled) {
+        return new ProxySettings(connectTimeout, responseTimeout, clientIdleTimeout, backendIdleTimeout,
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, requestHeadTimeout, maxBodySize,
+                enabled);
     }
 
     public ProxySettings withTrustedProxies(TrustedProxies trusted) {
         return new ProxySettings(connectTimeout, responseTimeout, clientIdleTimeout, backendIdleTimeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trusted, requestHeadTimeout, maxBodySize);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trusted, requestHeadTimeout, maxBodySize,
+                proxyProtocol);
     }
 
     public ProxySettings withClientIdleTimeout(Duration timeout) {
         return new ProxySettings(connectTimeout, responseTimeout, timeout, backendIdleTimeout,
-                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, requestHeadTimeout, maxBodySize);
+                maxIdlePerLoop, maxHeaderSize, maxInitialLineLength, trustedProxies, requestHeadTimeout, maxBodySize,
+                proxyProtocol);
     }
 }

@@ -163,6 +163,17 @@ class ProxyForwardingTest {
     }
 
     @Test
+    void answersAClientThatShutsDownItsSendingSideAfterTheRequest() throws Exception {
+        try (java.net.Socket s = new java.net.Socket(proxy.address().getAddress(), proxy.address().getPort())) {
+            s.getOutputStream().write("GET /slow?ms=200 HTTP/1.1\r\nHost: a\r\n\r\n".getBytes());
+            s.shutdownOutput();
+            String answer = new String(s.getInputStream().readAllBytes());
+            assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+            assertTrue(answer.endsWith("blue"), answer);
+        }
+    }
+
+    @Test
     void closesAfterTheResponseWhenTheClientAsksTo() throws Exception {
         try (RawHttp raw = new RawHttp(proxy.address())) {
             RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").read();

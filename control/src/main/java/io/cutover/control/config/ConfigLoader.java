@@ -89,7 +89,8 @@ public final class ConfigLoader {
                 bytes(c, "limits.max-initial-line"),
                 trusted(c),
                 positive(c, "timeouts.request-head"),
-                bodyLimit(c));
+                bodyLimit(c),
+                c.getBoolean(path("proxy-protocol")));
         HealthSettings health = new HealthSettings(
                 healthPath(c),
                 positive(c, "health.interval"),
