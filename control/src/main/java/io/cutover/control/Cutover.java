@@ -62,7 +62,8 @@ public final class Cutover implements AutoCloseable {
                             metrics.registry()),
                     clock, Ticker.SYSTEM));
             deployer.ifPresent(Deployer::restore);
-            Duration adminIdle = settings.health().deadline().plusSeconds(30);
+            // silence longer than a switch's health gate (plus margin) means a stuck or slow client
+            Duration adminIdle = settings.health().deadline().plusSeconds(5);
             AdminServer admin = AdminServer.start(settings.admin(), proxy,
                     new AdminApi(switches, deployer, metrics, json), json, adminIdle, new AdminAuth(settings.adminToken()));
             return new Cutover(settings, proxy, switches, deployer, admin);

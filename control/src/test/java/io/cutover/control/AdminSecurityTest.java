@@ -59,6 +59,18 @@ class AdminSecurityTest {
     }
 
     @Test
+    void anAdminRequestThatNeverFinishesHasItsConnectionClosed() throws Exception {
+        Settings settings = ConfigLoader.load(Optional.empty(), Map.of(
+                "cutover.listen", "127.0.0.1:0", "cutover.admin", "127.0.0.1:0", "cutover.health.deadline", "100ms"));
+        try (Cutover cutover = Cutover.start(settings, Clock.systemUTC());
+             java.net.Socket s = new java.net.Socket("127.0.0.1", cutover.adminAddress().getPort())) {
+            s.getOutputStream().write("POST /v1/switch HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n{".getBytes());
+            s.setSoTimeout(30_000);
+            assertEquals(-1, s.getInputStream().read(), "closed by the admin API's read timeout");
+        }
+    }
+
+    @Test
     void theCliSendsTheTokenFromItsFlag() throws Exception {
         Settings settings = ConfigLoader.load(Optional.empty(), Map.of(
                 "cutover.listen", "127.0.0.1:0", "cutover.admin", "127.0.0.1:0", "cutover.admin-token", TOKEN));
