@@ -366,7 +366,7 @@ final class Exchange {
         log.debug("{} {} via {}: {}", request.method(), request.uri(), backend.target(), error);
         observe(error.status().code());
         end();
-        front.exchangeFailed(error, clientKeepAlive && (requestDone || bodyless), requestDone);
+        front.exchangeFailed(error, clientKeepAlive && (requestDone || bodyless));
     }
 
     /** The client went away: drop the backend side (it is mid-exchange, so not reusable). */

@@ -12,7 +12,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
@@ -51,7 +50,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     private boolean upstreamBlocked;
     private boolean paused;
-    private boolean skippingRequestEnd;
     private boolean closing;
     private boolean inputClosed;
 
@@ -132,23 +130,23 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             Throwable cause = request.decoderResult().cause();
             log.debug("bad request from {}: {}", ctx.channel().remoteAddress(), cause.toString());
             ReferenceCountUtil.release(request);
-            respond(ProxyError.ofBadRequest(cause), false, false);
+            respond(ProxyError.ofBadRequest(cause), false);
             return;
         }
         if (!Framing.unambiguous(request)) {
             log.debug("ambiguous framing from {}: {}", ctx.channel().remoteAddress(),
                     request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING));
-            respond(ProxyError.BAD_REQUEST, false, false);
+            respond(ProxyError.BAD_REQUEST, false);
             return;
         }
         long limit = settings.maxBodySize();
         if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
-            respond(ProxyError.BODY_TOO_LARGE, false, false);
+            respond(ProxyError.BODY_TOO_LARGE, false);
             return;
         }
         Backend backend = router.route();
         if (backend == null) {
-            respond(ProxyError.NO_TARGET, HttpUtil.isKeepAlive(request) && !hasBody(request), false);
+            respond(ProxyError.NO_TARGET, HttpUtil.isKeepAlive(request) && !hasBody(request));
             return;
         }
         idleSince = -1;
@@ -157,7 +155,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         } catch (RuntimeException e) {
             backend.exit();     // counted in by route(); no exchange will give the count back
             log.debug("cannot forward request from {}", ctx.channel().remoteAddress(), e);
-            respond(ProxyError.BAD_REQUEST, false, false);
+            respond(ProxyError.BAD_REQUEST, false);
             return;
         }
         exchange.start();
@@ -172,18 +170,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 broken.abort();
             }
             if (broken == null || !broken.responseStarted()) {
-                respond(ProxyError.BAD_REQUEST, false, false);
+                respond(ProxyError.BAD_REQUEST, false);
             } else {
                 ctx.close();
             }
         } else if (exchange != null) {
             exchange.onRequestContent(content);
         } else {
-            // the end of a request already answered: skip it and read on, or it is being closed
-            content.release();
-            if (skippingRequestEnd) {
-                skippingRequestEnd = !(content instanceof LastHttpContent);
-            }
+            content.release();      // the rest of a request already answered
         }
     }
 
@@ -241,10 +235,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * The exchange failed before its response started. The connection is kept only when the
      * request is complete, or has no body and just its (empty) end is still to be read.
      */
-    void exchangeFailed(ProxyError error, boolean keepAlive, boolean requestRead) {
+    void exchangeFailed(ProxyError error, boolean keepAlive) {
         exchange = null;
         upstreamBlocked = false;
-        respond(error, keepAlive, requestRead);
+        respond(error, keepAlive);
     }
 
     /** The exchange failed mid-response: the client cannot be told, only cut off. */
@@ -253,11 +247,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    private void respond(ProxyError error, boolean keepAlive, boolean requestRead) {
+    private void respond(ProxyError error, boolean keepAlive) {
         boolean keep = keepAlive && !closing && !(inputClosed && waiting.isEmpty());
         ChannelFuture written = ctx.writeAndFlush(error.toResponse(keep));
         if (keep) {
-            skippingRequestEnd = !requestRead;
             becameIdle();
             resume();
         } else {
@@ -306,7 +299,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             armTimer(Math.min(exchange.responseDeadline(), now + idleTimeoutNanos));
         } else if (headStartedAt >= 0 && now - headStartedAt >= headTimeoutNanos) {
-            respond(ProxyError.REQUEST_TIMEOUT, false, false);
+            respond(ProxyError.REQUEST_TIMEOUT, false);
         } else if (idleSince >= 0 && now - idleSince >= idleTimeoutNanos) {
             ctx.close();
         } else if (timer == null) {
