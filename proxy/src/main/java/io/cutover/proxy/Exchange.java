@@ -386,9 +386,21 @@ final class Exchange {
         releaseHeld();
         if (upstream != null) {
             unbind();
-            upstream.close();
+            close(upstream);
         }
         backend.exit();
+    }
+
+    /**
+     * Closes a backend connection, also one that never got onto an event loop (its registration
+     * failed, as it does when no file descriptor is left): close() would throw for that one.
+     */
+    private static void close(Channel ch) {
+        if (ch.isRegistered()) {
+            ch.close();
+        } else {
+            ch.unsafe().closeForcibly();
+        }
     }
 
     private void observe(int finalStatus) {

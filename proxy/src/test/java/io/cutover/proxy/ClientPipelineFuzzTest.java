@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * Arbitrary bytes, in arbitrary pieces, through the real client-facing pipeline
  * ({@link ProxyInitializer} on an embedded channel): no exception may escape it, no buffer may
- * leak (the detector runs at paranoid, see {@link LeakDetection}), no input may hang it. Half the
+ * leak (the detector runs at paranoid, see {@link LeakDetection}), no input may hang it, and no
+ * request may stay counted in flight once its connection is gone. Half the
  * inputs meet no target (503s); the other half a backend that cannot be reached (the exchange
  * runs until its connect fails: 502s). Bounded: 30 s of fuzzing per run.
  */
@@ -54,6 +55,11 @@ class ClientPipelineFuzzTest {
             ch.checkException();
         } finally {
             ch.finishAndReleaseAll();
+        }
+        // whatever happened, no request may stay counted (a drain would wait for it)
+        if (UNREACHABLE.active().inFlight() != 0) {
+            int stuck = UNREACHABLE.active().inFlight();
+            throw new AssertionError(stuck + " request(s) still counted in flight after the connection closed");
         }
     }
 }
