@@ -19,10 +19,10 @@ final class Framing {
      * final coding, unknown codings ("xchunked", "identity"), or several headers are refused.
      */
     static boolean unambiguous(HttpMessage message) {
-        List<String> codings = message.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (codings.isEmpty()) {
-            return true;
+        if (!message.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            return true;    // the usual case, without building a list per message
         }
+        List<String> codings = message.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
         return codings.size() == 1 && HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(codings.get(0).trim());
     }
 }
