@@ -11,6 +11,7 @@ import io.cutover.control.deploy.Deployer;
 import io.cutover.control.deploy.DockerRuntime;
 import io.cutover.control.deploy.ProcessRuntime;
 import io.cutover.control.deploy.StateStore;
+import io.cutover.proxy.ListenFailure;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Transport;
 import java.net.InetSocketAddress;
@@ -18,59 +19,92 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running cutover: the proxy, the switch service and the admin API, wired together. */
+/** A running cutover: the proxy, the switch service, the deployer and the admin API, wired together. */
 public final class Cutover implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Cutover.class);
 
     private final Settings settings;
     private final ProxyServer proxy;
+    private final ControlThreads control;
     private final SwitchService switches;
     private final Optional<Deployer> deployer;
     private final AdminServer admin;
 
-    private Cutover(Settings settings, ProxyServer proxy, SwitchService switches, Optional<Deployer> deployer,
-                    AdminServer admin) {
+    private Cutover(Settings settings, ProxyServer proxy, ControlThreads control, SwitchService switches,
+                    Optional<Deployer> deployer, AdminServer admin) {
         this.settings = settings;
         this.proxy = proxy;
+        this.control = control;
         this.switches = switches;
         this.deployer = deployer;
         this.admin = admin;
     }
 
-    private static AppRuntime runtimeFor(AppSettings app) {
+    /** The runtime an app's settings ask for. */
+    public static AppRuntime runtimeFor(AppSettings app) {
         return switch (app.runtime()) {
             case DOCKER -> new DockerRuntime(app, DockerRuntime.connect());
-            case PROCESS -> new ProcessRuntime(app, app.stateFile().toAbsolutePath().getParent());
+            case PROCESS -> new ProcessRuntime(app, app.stateFile().getParent());
         };
     }
 
     public static Cutover start(Settings settings, Clock clock) throws InterruptedException {
+        return start(settings, clock, Cutover::runtimeFor);
+    }
+
+    /**
+     * Starts everything, or nothing: whatever started before a failure is stopped again.
+     *
+     * @throws StartupFailure for a reason the user can act on (an address that cannot be bound, a
+     *                        state file that cannot be read)
+     */
+    public static Cutover start(Settings settings, Clock clock, Function<AppSettings, AppRuntime> runtimes)
+            throws InterruptedException {
+        Transport transport = Transport.select(settings.transport());
         Metrics metrics = new Metrics();
-        ProxyServer proxy = ProxyServer.start(settings.listen(), settings.proxy(),
-                Transport.select(settings.transport()), settings.eventLoops(), metrics);
+        ProxyServer proxy;
         try {
-            HealthCheck health = HealthCheck.on(proxy, settings.health(), Ticker.SYSTEM);
-            SwitchService switches = new SwitchService(proxy, health, settings.drainDeadline(), clock,
-                    metrics.registry());
+            proxy = ProxyServer.start(settings.listen(), settings.proxy(), transport, settings.eventLoops(), metrics);
+        } catch (ListenFailure e) {
+            throw new StartupFailure(e.getMessage(), e);
+        }
+        ControlThreads control = ControlThreads.start(transport);
+        Optional<Deployer> deployer = Optional.empty();
+        try {
+            HealthCheck health = HealthCheck.on(control.loop(), transport, settings.health(), Ticker.SYSTEM);
+            SwitchService switches = new SwitchService(
+                    new SwitchService.Parts(proxy, health, metrics.registry(), control.work()),
+                    settings.drainDeadline(), clock);
             settings.target().ifPresent(switches::startWith);
             ObjectMapper json = Json.mapper();
-            Optional<Deployer> deployer = settings.app().map(app -> new Deployer(app,
-                    new Deployer.Parts(runtimeFor(app), switches, health, new StateStore(app.stateFile(), json),
-                            metrics.registry()),
+            deployer = settings.app().map(app -> new Deployer(app,
+                    new Deployer.Parts(runtimes.apply(app), switches, health,
+                            new StateStore(app.stateFile(), app.name(), app.ports(), json), metrics.registry()),
                     clock, Ticker.SYSTEM));
             deployer.ifPresent(Deployer::restore);
             // silence longer than a switch's health gate (plus margin) means a stuck or slow client
             Duration adminIdle = settings.health().deadline().plusSeconds(5);
-            AdminServer admin = AdminServer.start(settings.admin(), proxy,
-                    new AdminApi(switches, deployer, metrics, json), json, adminIdle, new AdminAuth(settings.adminToken()));
-            return new Cutover(settings, proxy, switches, deployer, admin);
+            AdminServer admin = AdminServer.start(
+                    new AdminServer.Settings(settings.admin(), adminIdle, new AdminAuth(settings.adminToken())),
+                    control, new AdminApi(switches, deployer, metrics, json), json);
+            return new Cutover(settings, proxy, control, switches, deployer, admin);
+        } catch (ListenFailure e) {
+            stopAll(proxy, control, deployer);
+            throw new StartupFailure(e.getMessage(), e);
         } catch (RuntimeException | InterruptedException e) {
-            proxy.close();
+            stopAll(proxy, control, deployer);
             throw e;
         }
+    }
+
+    private static void stopAll(ProxyServer proxy, ControlThreads control, Optional<Deployer> deployer) {
+        deployer.ifPresent(Deployer::close);
+        control.close();
+        proxy.close();
     }
 
     public InetSocketAddress proxyAddress() {
@@ -98,6 +132,7 @@ public final class Cutover implements AutoCloseable {
         admin.close();
         deployer.ifPresent(Deployer::close);
         int cut = proxy.shutdownGracefully(settings.drainDeadline());
+        control.close();
         log.info("stopped took_ms={} cut_connections={}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), cut);
     }
 

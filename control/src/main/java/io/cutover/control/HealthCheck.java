@@ -2,7 +2,10 @@ package io.cutover.control;
 
 import io.cutover.control.config.HealthSettings;
 import io.cutover.proxy.Target;
+import io.cutover.proxy.Transport;
+import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutorGroup;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -39,18 +42,19 @@ public final class HealthCheck {
     public CompletableFuture<Duration> check(Target target) {
         CompletableFuture<Duration> result = new CompletableFuture<>();
         long start = ticker.nanos();
-        probeUntilHealthy(target, start, 1, result);
+        probeUntilHealthy(target, target.resolve(), start, 1, result);     // resolved here, off the loops
         return result;
     }
 
-    private void probeUntilHealthy(Target target, long start, int probes, CompletableFuture<Duration> result) {
-        probe.get(target, settings.path(), settings.timeout()).thenAccept(problem -> {
+    private void probeUntilHealthy(Target target, InetSocketAddress address, long start, int probes,
+                                   CompletableFuture<Duration> result) {
+        probe.get(address, target.toString(), settings.path(), settings.timeout()).thenAccept(problem -> {
             if (problem == null) {
                 result.complete(Duration.ofNanos(ticker.nanos() - start));
             } else if (ticker.nanos() + settings.interval().toNanos() > start + settings.deadline().toNanos()) {
                 result.completeExceptionally(gaveUp(target, probes, problem));
             } else {
-                timers.schedule(() -> probeUntilHealthy(target, start, probes + 1, result),
+                timers.schedule(() -> probeUntilHealthy(target, address, start, probes + 1, result),
                         settings.interval().toNanos(), TimeUnit.NANOSECONDS);
             }
         });
@@ -72,10 +76,11 @@ public final class HealthCheck {
             throws UnhealthyException, InterruptedException {
         long start = ticker.nanos();
         long deadline = start + settings.deadline().toNanos();
+        InetSocketAddress address = target.resolve();
         for (int probes = 1; ; probes++) {
             String problem;
             try {
-                problem = probe.get(target, settings.path(), settings.timeout()).get();
+                problem = probe.get(address, target.toString(), settings.path(), settings.timeout()).get();
             } catch (ExecutionException e) {
                 problem = e.getCause().toString();
             }
@@ -99,8 +104,8 @@ public final class HealthCheck {
                 + " within " + settings.deadline().toMillis() + " ms (" + probes + " probes; last: " + problem + ")");
     }
 
-    /** The health check of a running proxy: probes on its event loops. */
-    public static HealthCheck on(io.cutover.proxy.ProxyServer proxy, HealthSettings settings, Ticker ticker) {
-        return new HealthCheck(new HttpProbe(proxy, settings.timeout()), settings, ticker, proxy.group());
+    /** Probes on the given event loop (the control plane's: never the proxy's). */
+    public static HealthCheck on(EventLoopGroup loop, Transport transport, HealthSettings settings, Ticker ticker) {
+        return new HealthCheck(new HttpProbe(loop, transport, settings.timeout()), settings, ticker, loop);
     }
 }

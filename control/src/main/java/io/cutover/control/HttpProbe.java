@@ -1,13 +1,13 @@
 package io.cutover.control;
 
-import io.cutover.proxy.ProxyServer;
-import io.cutover.proxy.Target;
+import io.cutover.proxy.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -18,22 +18,23 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One health probe: {@code GET path} on a fresh connection, on the proxy's own event loops (no
- * thread hand-offs, so a switch is not slowed down by its health check). Completes with null
+ * One health probe: {@code GET path} on a fresh connection, on the control plane's event loop
+ * (never the proxy's: whatever a probe costs, traffic does not wait for it). Completes with null
  * when the answer is 2xx, otherwise with what was wrong; never exceptionally.
  */
 final class HttpProbe {
     private final Bootstrap bootstrap;
 
-    HttpProbe(ProxyServer proxy, Duration timeout) {
+    HttpProbe(EventLoopGroup loop, Transport transport, Duration timeout) {
         this.bootstrap = new Bootstrap()
-                .group(proxy.group())
-                .channel(proxy.transport().channel())
+                .group(loop)
+                .channel(transport.channel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, timeout.toMillis()))
                 .handler(new ChannelInitializer<>() {
@@ -44,9 +45,13 @@ final class HttpProbe {
                 });
     }
 
-    CompletableFuture<String> get(Target target, String path, Duration timeout) {
+    /**
+     * @param address the target, already resolved (name resolution may block: never on a loop)
+     * @param host    the Host header to send
+     */
+    CompletableFuture<String> get(InetSocketAddress address, String host, String path, Duration timeout) {
         CompletableFuture<String> result = new CompletableFuture<>();
-        ChannelFuture connect = bootstrap.connect(target.resolve());
+        ChannelFuture connect = bootstrap.connect(address);
         Channel ch = connect.channel();
         result.whenComplete((r, e) -> ch.close());
         connect.addListener(f -> {
@@ -78,7 +83,7 @@ final class HttpProbe {
                 }
             });
             FullHttpRequest get = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path);
-            get.headers().set(HttpHeaderNames.HOST, target.toString())
+            get.headers().set(HttpHeaderNames.HOST, host)
                     .set(HttpHeaderNames.USER_AGENT, "cutover-health")
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ch.writeAndFlush(get);

@@ -11,8 +11,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.Executor;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,12 +23,20 @@ import org.slf4j.LoggerFactory;
  * Where a switch happens: wait until the new target is healthy, flip the router (the old
  * backend is handed back), drain the old backend with a deadline in the background. Switches
  * never interleave: one that arrives while another is in its health gate is refused.
+ *
+ * <p>None of it runs on the proxy's event loops: the probes run on the control plane's loop, and
+ * the flip and what follows a drain on the control executor.
  */
 public final class SwitchService {
     private static final Logger log = LoggerFactory.getLogger(SwitchService.class);
 
+    /** What a switch works with. */
+    public record Parts(ProxyServer proxy, HealthCheck health, MeterRegistry meters, Executor control) {
+    }
+
     private final ProxyServer proxy;
     private final HealthCheck health;
+    private final Executor control;
     private final Duration drainDeadline;
     private final Clock clock;
     /** Held from a switch's health gate to its flip; a permit, so async code can give it back. */
@@ -35,18 +46,36 @@ public final class SwitchService {
     private volatile Target previous;
     private volatile SwitchRecord last;
 
-    private final MeterRegistry meters;
+    private final Counter switchCount;
+    private final Timer healthWaits;
+    private final Timer drains;
+    private final Counter drainedCompleted;
+    private final Counter drainedForced;
 
-    public SwitchService(ProxyServer proxy, HealthCheck health, Duration drainDeadline, Clock clock,
-                         MeterRegistry meters) {
-        this.proxy = proxy;
-        this.health = health;
+    public SwitchService(Parts parts, Duration drainDeadline, Clock clock) {
+        this.proxy = parts.proxy();
+        this.health = parts.health();
+        this.control = parts.control();
         this.drainDeadline = drainDeadline;
         this.clock = clock;
-        this.meters = meters;
+        MeterRegistry meters = parts.meters();
         Gauge.builder("cutover.requests.in.flight", this, SwitchService::inFlight)
                 .description("Requests in flight, on the active backend and those still draining")
                 .register(meters);
+        switchCount = Counter.builder("cutover.switches").description("Switches of traffic to another target")
+                .register(meters);
+        healthWaits = Timer.builder("cutover.health.wait")
+                .description("How long a switch waited for its new target to pass the health check").register(meters);
+        drains = Timer.builder("cutover.drain")
+                .description("How long the old target took to finish its requests after a switch").register(meters);
+        drainedCompleted = drainedRequests(meters, "completed");
+        drainedForced = drainedRequests(meters, "forced");
+    }
+
+    private static Counter drainedRequests(MeterRegistry meters, String outcome) {
+        return Counter.builder("cutover.drain.requests")
+                .description("Requests in flight on a target when traffic left it: completed, or cut at the drain deadline")
+                .tag("outcome", outcome).register(meters);
     }
 
     /** Requests in flight on the active backend and on those still draining. */
@@ -86,10 +115,10 @@ public final class SwitchService {
         if (current != null && current.target().equals(target)) {
             outcome = CompletableFuture.completedFuture(new Outcome(previous, target, false, Duration.ZERO));
         } else {
-            outcome = health.check(target).thenApply(healthWait -> {
+            outcome = health.check(target).thenApplyAsync(healthWait -> {
                 Flip flip = flip(target, target.toString(), healthWait);
                 return new Outcome(flip.previous(), target, true, healthWait);
-            });
+            }, control);
         }
         return outcome.whenComplete((o, e) -> {
             switchingTo = null;
@@ -117,8 +146,8 @@ public final class SwitchService {
     /** The switch itself: one flip of the router, then the old backend drains in the background. */
     private Flip flip(Target target, String version, Duration healthWait) {
         Backend old = proxy.router().flip(proxy.newBackend(target, version));
-        meters.counter("cutover.switches").increment();
-        meters.timer("cutover.health.wait").record(healthWait);
+        switchCount.increment();
+        healthWaits.record(healthWait);
         SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), target, clock.instant(),
                 healthWait, null);
         last = record;
@@ -143,19 +172,20 @@ public final class SwitchService {
 
     private CompletableFuture<DrainResult> drainInBackground(Backend old, SwitchRecord record) {
         draining.add(old);
-        return old.drain(drainDeadline, proxy.group().next()).whenComplete((result, error) -> {
+        // a drain ends on whichever loop its last request ended: the bookkeeping is not theirs to do
+        return old.drain(drainDeadline, proxy.group().next()).whenCompleteAsync((result, error) -> {
             draining.remove(old);
             if (result != null) {
-                meters.timer("cutover.drain").record(result.took());
-                meters.counter("cutover.drain.requests", "outcome", "completed").increment(result.completed());
-                meters.counter("cutover.drain.requests", "outcome", "forced").increment(result.forced());
+                drains.record(result.took());
+                drainedCompleted.increment(result.completed());
+                drainedForced.increment(result.forced());
             }
             SwitchRecord done = record.drained(result);
             if (last == record) {
                 last = done;
             }
             logSwitch(done);
-        });
+        }, control);
     }
 
     private static void logSwitch(SwitchRecord r) {

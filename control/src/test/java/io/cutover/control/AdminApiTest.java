@@ -70,6 +70,32 @@ class AdminApiTest {
     }
 
     @Test
+    void aRequestCutAtTheDrainDeadlineIsCountedAsForcedInStatusAndMetrics() throws Exception {
+        cutover.close();
+        cutover = TestCutover.start("cutover.target", blue.target().toString(), "cutover.drain.deadline", "300ms");
+        CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cutover.get("/slow?ms=10000");
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        awaitInFlight(1);
+        assertEquals(200, cutover.switchTo(green.target().toString()).statusCode());
+        JsonNode drain = awaitDrainFigures();
+        assertEquals(1, drain.get("inFlight").asInt(), drain.toString());
+        assertEquals(0, drain.get("completed").asInt(), drain.toString());
+        assertEquals(1, drain.get("forced").asInt(), drain.toString());
+        // cut before its response began: the client is told so (502), it never hangs
+        assertEquals(502, slow.get(10, TimeUnit.SECONDS).statusCode());
+
+        String m = cutover.admin("GET", "/metrics", null).body();
+        assertTrue(m.contains("cutover_drain_requests_total{outcome=\"forced\"} 1.0"), m);
+        assertTrue(m.contains("cutover_drain_requests_total{outcome=\"completed\"} 0.0"), m);
+        assertTrue(m.contains("cutover_drain_seconds_count 1"), m);
+    }
+
+    @Test
     void statusNamesActiveAndPreviousTargetsAndTheLastSwitch() throws Exception {
         JsonNode before = cutover.status();
         assertEquals(blue.target().toString(), before.get("active").asText());

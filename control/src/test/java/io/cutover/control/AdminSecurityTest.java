@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cutover.control.config.ConfigError;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.config.Settings;
+import io.cutover.proxy.TestHttp;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 class AdminSecurityTest {
     private static final String TOKEN = "s3cret-token-0123456789";
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http = TestHttp.client();
 
     @Test
     void refusesToStartWithTheAdminApiBeyondLoopbackAndNoToken() {
@@ -41,17 +42,17 @@ class AdminSecurityTest {
                 "cutover.listen", "127.0.0.1:0", "cutover.admin", "0.0.0.0:0", "cutover.admin-token", TOKEN));
         try (Cutover cutover = Cutover.start(settings, Clock.systemUTC())) {
             URI status = URI.create("http://127.0.0.1:" + cutover.adminAddress().getPort() + "/v1/status");
-            HttpResponse<String> none = http.send(HttpRequest.newBuilder(status).build(),
+            HttpResponse<String> none = http.send(TestHttp.request(status).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(401, none.statusCode());
             assertEquals("Bearer", none.headers().firstValue("www-authenticate").orElse(""));
-            assertEquals(401, http.send(HttpRequest.newBuilder(status).header("Authorization", "Bearer wrong-token-0123456")
+            assertEquals(401, http.send(TestHttp.request(status).header("Authorization", "Bearer wrong-token-0123456")
                     .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
-            assertEquals(401, http.send(HttpRequest.newBuilder(status).header("Authorization", TOKEN)
+            assertEquals(401, http.send(TestHttp.request(status).header("Authorization", TOKEN)
                     .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
-            assertEquals(200, http.send(HttpRequest.newBuilder(status).header("Authorization", "Bearer " + TOKEN)
+            assertEquals(200, http.send(TestHttp.request(status).header("Authorization", "Bearer " + TOKEN)
                     .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
-            HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
+            HttpResponse<String> metrics = http.send(TestHttp.request(
                     URI.create("http://127.0.0.1:" + cutover.adminAddress().getPort() + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(401, metrics.statusCode());

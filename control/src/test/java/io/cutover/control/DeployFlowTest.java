@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
+import io.cutover.proxy.TestHttp;
+import io.cutover.proxy.TestPorts;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,7 +40,7 @@ abstract class DeployFlowTest {
     protected String appName;
     private List<Integer> ports;
     private TestCutover cutover;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http = TestHttp.client();
 
     /** Runtime-specific app settings (runtime, image or command, ...). */
     abstract Map<String, Object> runtimeConfig();
@@ -90,7 +90,7 @@ abstract class DeployFlowTest {
                 "cutover.app.name", appName,
                 "cutover.app.ports", ports,
                 "cutover.app.stop-timeout", "5s",
-                "cutover.app.state-file", dir.resolve("state.json").toString()));
+                "cutover.state-dir", dir.toString()));
         c.putAll(runtimeConfig());
         return c;
     }
@@ -107,11 +107,10 @@ abstract class DeployFlowTest {
         JsonNode second;
         List<String> failures;
         try (KeepAliveLoad load = KeepAliveLoad.start(proxy(), 4)) {
-            Thread.sleep(200);
+            load.awaitRequests(100);
             second = deploy(version("v2"));
-            Thread.sleep(200);
+            load.awaitVersion("v2");
             failures = load.stop();
-            assertTrue(load.versionsSeen().contains("v2"), load.versionsSeen().toString());
         }
         assertSucceeded(second);
         assertEquals(List.of(), failures, "failed requests");
@@ -256,7 +255,7 @@ abstract class DeployFlowTest {
             assertTrue(runs().contains(interrupted), "the candidate outlived the crash");
         }
         try (ServeProcess serve = ServeProcess.start(List.of("-Xmx128m"), "--config", file.toString())) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+            HttpResponse<String> r = http.send(TestHttp.request(
                     URI.create("http://127.0.0.1:" + serve.proxyPort() + "/")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals("v1", r.body().trim(), serve.log());
             assertFalse(runs().contains(interrupted), "orphan candidate removed: " + runs());
@@ -318,7 +317,7 @@ abstract class DeployFlowTest {
     }
 
     private JsonNode postVia(String admin, String path, Map<String, Object> body) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + admin + path))
+        HttpResponse<String> r = http.send(TestHttp.request(URI.create("http://" + admin + path))
                 .POST(HttpRequest.BodyPublishers.ofString(json(body))).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(202, r.statusCode(), r.body());
         return Json.mapper().readTree(r.body());
@@ -346,7 +345,7 @@ abstract class DeployFlowTest {
     }
 
     private JsonNode getVia(String admin, String path) throws Exception {
-        return Json.mapper().readTree(http.send(HttpRequest.newBuilder(URI.create("http://" + admin + path)).build(),
+        return Json.mapper().readTree(http.send(TestHttp.request(URI.create("http://" + admin + path)).build(),
                 HttpResponse.BodyHandlers.ofString()).body());
     }
 
@@ -355,9 +354,6 @@ abstract class DeployFlowTest {
     }
 
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return TestPorts.free();
     }
-
 }

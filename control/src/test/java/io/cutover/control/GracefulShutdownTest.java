@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.proxy.TestBackend;
+import io.cutover.proxy.TestHttp;
 import java.net.ConnectException;
 import java.net.Socket;
 import java.net.URI;
@@ -17,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class GracefulShutdownTest {
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http = TestHttp.client();
 
     @Test
     void sigtermFinishesInFlightRequestsStopsAcceptingAndExitsZero() throws Exception {
@@ -25,8 +26,8 @@ class GracefulShutdownTest {
              ServeProcess serve = ServeProcess.start(List.of("-Xmx128m"), "--target", app.target().toString())) {
             URI slowUri = URI.create("http://127.0.0.1:" + serve.proxyPort() + "/slow?ms=2000");
             List<CompletableFuture<HttpResponse<String>>> slow = List.of(
-                    http.sendAsync(HttpRequest.newBuilder(slowUri).build(), HttpResponse.BodyHandlers.ofString()),
-                    http.sendAsync(HttpRequest.newBuilder(slowUri).build(), HttpResponse.BodyHandlers.ofString()));
+                    http.sendAsync(TestHttp.request(slowUri).build(), HttpResponse.BodyHandlers.ofString()),
+                    http.sendAsync(TestHttp.request(slowUri).build(), HttpResponse.BodyHandlers.ofString()));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (app.requests() < 2) {
                 assertTrue(System.nanoTime() < deadline, "the slow requests never reached the backend");

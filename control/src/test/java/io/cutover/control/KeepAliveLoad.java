@@ -61,6 +61,29 @@ final class KeepAliveLoad implements AutoCloseable {
         return requests.get();
     }
 
+    /** Waits (bounded) until the clients have had {@code n} requests answered. */
+    void awaitRequests(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (requests.get() < n) {
+            if (System.nanoTime() > deadline || stopped.getCount() == 0) {
+                throw new AssertionError("only " + requests.get() + " requests answered; failures: " + failures);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** Waits (bounded) until some client has been answered by {@code version}. */
+    void awaitVersion(String version) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!bodies.contains(version)) {
+            if (System.nanoTime() > deadline || stopped.getCount() == 0) {
+                throw new AssertionError("never answered by " + version + ", only by " + versionsSeen()
+                        + "; failures: " + failures);
+            }
+            Thread.sleep(5);
+        }
+    }
+
     /** The distinct bodies answered, in the order first seen. */
     List<String> versionsSeen() {
         return bodies.stream().distinct().toList();

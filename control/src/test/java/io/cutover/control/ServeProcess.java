@@ -13,8 +13,10 @@ import java.util.regex.Pattern;
 
 /**
  * {@code cutover serve} in its own JVM (the test classpath, so no packaging step is needed),
- * with the heap and flags a test asks for. It listens on port 0; the ports are read from its log
- * (a file, so nothing is lost when the process exits).
+ * with the heap and flags a test asks for, paranoid leak detection and BlockHound
+ * ({@link ChildMain}). It listens on port 0; the ports are read from its log (a file, so nothing
+ * is lost when the process exits). Closing it fails the test if its output reports a leak or a
+ * blocking call on an event loop.
  */
 final class ServeProcess implements AutoCloseable {
     private static final Pattern PROXY = Pattern.compile("proxy listening on /127\\.0\\.0\\.1:(\\d+)");
@@ -26,12 +28,11 @@ final class ServeProcess implements AutoCloseable {
     private ServeProcess(List<String> jvmFlags, List<String> serveArgs) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of("-Dio.netty.leakDetection.level=paranoid", "-XX:+AllowRedefinitionToAddDeleteMethods"));
         cmd.addAll(jvmFlags);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add("io.cutover.control.cli.Main");
-        cmd.add("serve");
-        cmd.addAll(List.of("--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"));
+        cmd.add(ChildMain.class.getName());
         cmd.addAll(serveArgs);
         this.logFile = Files.createTempFile("cutover-serve", ".log");
         this.process = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -40,7 +41,9 @@ final class ServeProcess implements AutoCloseable {
     }
 
     static ServeProcess start(List<String> jvmFlags, String... serveArgs) throws Exception {
-        ServeProcess p = new ServeProcess(jvmFlags, List.of(serveArgs));
+        List<String> args = new ArrayList<>(List.of("serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"));
+        args.addAll(List.of(serveArgs));
+        ServeProcess p = new ServeProcess(jvmFlags, args);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (p.port(ADMIN) < 0) {
             if (!p.process.isAlive() || System.nanoTime() > deadline) {
@@ -86,13 +89,48 @@ final class ServeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * Runs a cutover command line to its end (bounded).
+     *
+     * @return its exit code and its whole output
+     */
+    static Result run(String... args) throws Exception {
+        try (ServeProcess p = new ServeProcess(List.of(), List.of(args))) {
+            if (!p.process.waitFor(60, TimeUnit.SECONDS)) {
+                throw new AssertionError("cutover " + String.join(" ", args) + " did not end; its log:\n" + p.log());
+            }
+            return new Result(p.process.exitValue(), p.log());
+        }
+    }
+
+    record Result(int exitCode, String output) {
+    }
+
+    /** Fails if the output reports a buffer leak or a blocking call on an event loop. */
+    void assertClean() {
+        String log = log();
+        if (log.contains(ChildMain.LEAK) || log.contains(ChildMain.BLOCKING)) {
+            throw new AssertionError("the cutover JVM reported a leak or a blocking call on an event loop:\n" + log);
+        }
+    }
+
+    /** Stops it as an operator would (SIGTERM: its exit hooks look for leaks), killing it if it hangs. */
     @Override
     public void close() {
-        process.destroyForcibly();
+        process.destroy();
         try {
-            Files.deleteIfExists(logFile);
-        } catch (IOException ignored) {
-            // a temp file
+            if (!process.waitFor(45, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            assertClean();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            try {
+                Files.deleteIfExists(logFile);
+            } catch (IOException ignored) {
+                // a temp file
+            }
         }
     }
 }

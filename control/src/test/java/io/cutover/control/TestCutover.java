@@ -2,39 +2,68 @@ package io.cutover.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.config.Settings;
+import io.cutover.control.deploy.AppRuntime;
+import io.cutover.proxy.TestHttp;
+import io.cutover.proxy.TestProxy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /** A whole cutover in-process on loopback port 0, configured through the real config loader. */
 final class TestCutover implements AutoCloseable {
     private final Cutover cutover;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http = TestHttp.client();
     private final ObjectMapper json = Json.mapper();
 
-    private TestCutover(Map<String, ?> overrides) throws InterruptedException {
+    private TestCutover(Map<String, ?> overrides, Function<AppSettings, AppRuntime> runtimes)
+            throws InterruptedException {
         Map<String, Object> all = new HashMap<>(Map.of(
                 "cutover.listen", "127.0.0.1:0",
                 "cutover.admin", "127.0.0.1:0",
                 "cutover.event-loops", "2",
-                "cutover.transport", System.getProperty("cutover.transport", "auto"),
+                "cutover.transport", TestProxy.transport().toString(),
                 "cutover.health.path", "/health",
                 "cutover.health.interval", "20ms",
                 "cutover.health.deadline", "2s"));
         all.putAll(overrides);
+        if (!all.containsKey("cutover.state-dir")) {
+            all.put("cutover.state-dir", tempStateDir().toString());     // never the user's or the system's
+        }
         Settings settings = ConfigLoader.load(Optional.empty(), all);
-        this.cutover = Cutover.start(settings, Clock.systemUTC());
+        this.cutover = Cutover.start(settings, Clock.systemUTC(), runtimes);
     }
 
     static TestCutover start(Map<String, ?> overrides) throws InterruptedException {
-        return new TestCutover(overrides);
+        return new TestCutover(overrides, Cutover::runtimeFor);
+    }
+
+    /** With the app's runtime made by the test (one that misbehaves on cue). */
+    static TestCutover start(Map<String, ?> overrides, Function<AppSettings, AppRuntime> runtimes)
+            throws InterruptedException {
+        return new TestCutover(overrides, runtimes);
+    }
+
+    private static Path tempStateDir() {
+        try {
+            Path dir = Files.createTempDirectory("cutover-state");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static TestCutover start(String... keyValues) throws InterruptedException {
@@ -42,7 +71,7 @@ final class TestCutover implements AutoCloseable {
         for (int i = 0; i < keyValues.length; i += 2) {
             overrides.put(keyValues[i], keyValues[i + 1]);
         }
-        return new TestCutover(overrides);
+        return new TestCutover(overrides, Cutover::runtimeFor);
     }
 
     Cutover cutover() {
@@ -58,11 +87,11 @@ final class TestCutover implements AutoCloseable {
     }
 
     HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(proxyUri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(TestHttp.request(proxyUri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> admin(String method, String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://" + adminAddress() + path))
+        return http.send(TestHttp.request(URI.create("http://" + adminAddress() + path))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }

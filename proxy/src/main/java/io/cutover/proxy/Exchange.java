@@ -112,7 +112,10 @@ final class Exchange {
         front.upstreamBlocked(true);
         ChannelFuture connecting = backend.connect(client.channel().eventLoop());
         upstream = connecting.channel();
-        connecting.addListener(f -> onConnected(connecting));
+        // Carried on as a task of its own: closing a channel from within its connect completion
+        // leaves io_uring (Netty 4.2.18) a read that holds the socket open, so the backend never
+        // sees the close; and a connect that failed at once completes on another thread.
+        connecting.addListener(f -> client.channel().eventLoop().execute(() -> onConnected(connecting)));
     }
 
     private void onConnected(ChannelFuture connecting) {

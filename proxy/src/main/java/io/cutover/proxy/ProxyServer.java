@@ -3,6 +3,7 @@ package io.cutover.proxy;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
@@ -40,8 +41,9 @@ public final class ProxyServer implements AutoCloseable {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                 .handler(new BackendInitializer(settings));
+        ChannelFuture bound;
         try {
-            this.listener = new ServerBootstrap()
+            bound = new ServerBootstrap()
                     .group(group)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 4096)
@@ -49,11 +51,16 @@ public final class ProxyServer implements AutoCloseable {
                     // a client may send its request and shut down its sending side: answer it first
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childHandler(new ProxyInitializer(router, settings, clients))
-                    .bind(listen).sync().channel();
-        } catch (RuntimeException | InterruptedException e) {
+                    .bind(listen).await();
+        } catch (InterruptedException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
         }
+        if (!bound.isSuccess()) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw new ListenFailure("clients", listen, bound.cause());
+        }
+        this.listener = bound.channel();
     }
 
     /**

@@ -48,7 +48,7 @@ class DescriptorChurnTest {
 
             // churn: half ask for something, half connect and go away at once
             for (int i = 0; i < 10_000; i++) {
-                try (Socket s = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
+                try (Socket s = RawHttp.socket(proxy.address())) {
                     if (i % 2 == 0) {
                         OutputStream out = s.getOutputStream();
                         out.write("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -62,7 +62,7 @@ class DescriptorChurnTest {
             List<Socket> slow = new ArrayList<>();
             try {
                 for (int i = 0; i < 1_000; i++) {
-                    Socket s = new Socket(proxy.address().getAddress(), proxy.address().getPort());
+                    Socket s = RawHttp.socket(proxy.address());
                     s.getOutputStream().write("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
                     slow.add(s);
                 }

@@ -65,7 +65,17 @@ class HostileInputTest {
                 Arguments.of("NUL in a header value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: a\0b\r\n\r\n", 400),
                 Arguments.of("invalid header name", "GET / HTTP/1.1\r\nHost: a\r\nX@Y: 1\r\n\r\n", 400),
                 Arguments.of("a transfer coding besides chunked (the decoder accepts it; cutover does not)",
-                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400));
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400),
+                Arguments.of("a list of equal Content-Lengths",
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\nabc", 400),
+                Arguments.of("a signed Content-Length",
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\nabc", 400),
+                Arguments.of("no Host in HTTP/1.1", "GET / HTTP/1.1\r\nX-A: 1\r\n\r\n", 400),
+                Arguments.of("two Host headers", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+                Arguments.of("Transfer_Encoding with an underscore",
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer_Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400),
+                Arguments.of("Content_Length with an underscore",
+                        "POST / HTTP/1.1\r\nHost: a\r\nContent_Length: 5\r\n\r\nhello", 400));
     }
 
     @ParameterizedTest(name = "{0} -> {2}")
@@ -91,6 +101,50 @@ class HostileInputTest {
             assertTrue(client.closedByPeer());
         }
         SwitchAndDrainTest.awaitInFlight(proxy.server().router().active(), 0);
+    }
+
+    @Test
+    void aChunkSizeThatOverflows64BitsIs400AndNothingOfItReachesTheBackend() throws Exception {
+        StringBuilder received = new StringBuilder();
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        try (ScriptedBackend recorder = ScriptedBackend.start((s, b) -> {
+                try {
+                    int c;
+                    while ((c = s.getInputStream().read()) != -1) {
+                        synchronized (received) {
+                            received.append((char) c);
+                        }
+                    }
+                } finally {
+                    closed.countDown();     // end of stream or reset: the proxy closed it
+                }
+            });
+             RawHttp client = new RawHttp(proxy.address())) {
+            proxy.switchTo(recorder.target());
+            RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "1ffffffffffffffff\r\nabc\r\n0\r\n\r\n").read();
+            assertEquals(400, r.status());
+            assertTrue(client.closedByPeer());
+            if (recorder.connections() > 0) {
+                assertTrue(closed.await(10, java.util.concurrent.TimeUnit.SECONDS), "the backend connection was closed");
+            }
+            synchronized (received) {
+                assertTrue(!received.toString().contains("ffff") && !received.toString().contains("abc"),
+                        "the bad chunk never reached the backend: " + received);
+            }
+        }
+    }
+
+    @Test
+    void aBodyThatLooksLikeARequestReachesTheBackendAsABodyNeverAsARequest() throws Exception {
+        String smuggled = "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+        try (RawHttp client = new RawHttp(proxy.address())) {
+            RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: "
+                    + smuggled.length() + "\r\n\r\n" + smuggled).read();
+            assertEquals(Integer.toString(smuggled.length()), r.body(), "all of it arrived as the body");
+            assertEquals("app", client.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+        }
+        assertEquals(java.util.List.of("POST /upload", "GET /next"), app.seen());
     }
 
     @Test

@@ -20,8 +20,18 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class LeakDetection implements AfterAllCallback {
     private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
+    private static boolean installed;
 
     static {
+        install();
+    }
+
+    /** Tracks every leak report (from now on); idempotent. Child JVMs of tests call it too. */
+    public static synchronized void install() {
+        if (installed) {
+            return;
+        }
+        installed = true;
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory() {
             @Override
             @SuppressWarnings("deprecation")
@@ -44,12 +54,14 @@ public final class LeakDetection implements AfterAllCallback {
         });
     }
 
-    @Override
-    public void afterAll(ExtensionContext context) throws InterruptedException {
+    /**
+     * Collects garbage and lets the detector look at what was collected (it reports when the next
+     * buffer is tracked), then returns the leaks reported so far and forgets them.
+     */
+    public static List<String> collectLeaks() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(50);
-            // the detector reports collected leaks when the next buffer is tracked
             for (int j = 0; j < 64; j++) {
                 ByteBuf a = PooledByteBufAllocator.DEFAULT.buffer(16);
                 ByteBuf b = UnpooledByteBufAllocator.DEFAULT.buffer(16);
@@ -57,10 +69,16 @@ public final class LeakDetection implements AfterAllCallback {
                 b.release();
             }
         }
-        if (!LEAKS.isEmpty()) {
-            String report = String.join("\n\n", LEAKS);
-            LEAKS.clear();
-            fail("Netty buffers leaked during " + context.getDisplayName() + ":\n" + report);
+        List<String> leaks = List.copyOf(LEAKS);
+        LEAKS.clear();
+        return leaks;
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws InterruptedException {
+        List<String> leaks = collectLeaks();
+        if (!leaks.isEmpty()) {
+            fail("Netty buffers leaked during " + context.getDisplayName() + ":\n" + String.join("\n\n", leaks));
         }
     }
 }

@@ -14,10 +14,10 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class ProxyFailureTest {
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http = TestHttp.client();
 
     private HttpResponse<String> get(TestProxy proxy, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(proxy.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(TestHttp.request(proxy.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static int freePort() throws IOException {

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class ProxyForwardingTest {
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http = TestHttp.client();
     private TestBackend app;
     private TestProxy proxy;
 
@@ -32,7 +32,7 @@ class ProxyForwardingTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(proxy.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(TestHttp.request(proxy.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -41,7 +41,7 @@ class ProxyForwardingTest {
         assertEquals(200, get.statusCode());
         assertEquals("blue", get.body());
 
-        HttpResponse<String> post = http.send(HttpRequest.newBuilder(proxy.uri("/upload"))
+        HttpResponse<String> post = http.send(TestHttp.request(proxy.uri("/upload"))
                 .POST(HttpRequest.BodyPublishers.ofString("x".repeat(100_000))).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals("100000", post.body());
@@ -205,7 +205,7 @@ class ProxyForwardingTest {
 
     @Test
     void answersHeadRequestsWithoutABody() throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(proxy.uri("/"))
+        HttpResponse<String> r = http.send(TestHttp.request(proxy.uri("/"))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode());
         assertEquals("", r.body());
@@ -214,7 +214,7 @@ class ProxyForwardingTest {
 
     @Test
     void passesExpectContinueThrough() throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(proxy.uri("/upload").toString()))
+        HttpResponse<String> r = http.send(TestHttp.request(URI.create(proxy.uri("/upload").toString()))
                 .expectContinue(true).POST(HttpRequest.BodyPublishers.ofString("12345")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals("5", r.body());

@@ -42,7 +42,7 @@ class ProxyProtocolTest {
     }
 
     private String send(byte[] header, String request) throws IOException {
-        try (Socket s = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
+        try (Socket s = RawHttp.socket(proxy.address())) {
             OutputStream out = s.getOutputStream();
             out.write(header);
             out.write(request.getBytes(StandardCharsets.US_ASCII));

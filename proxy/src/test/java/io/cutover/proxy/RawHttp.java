@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -20,11 +22,21 @@ public final class RawHttp implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
 
+    /** How long any read waits for a byte; a read that waits longer fails the test. */
+    public static final int READ_TIMEOUT_MS = 15_000;
+
     public RawHttp(InetSocketAddress address) throws IOException {
-        this.socket = new Socket(address.getAddress(), address.getPort());
-        socket.setSoTimeout(15_000);
+        this.socket = socket(address);
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
+    }
+
+    /** A plain socket connected to {@code address} whose reads time out after {@link #READ_TIMEOUT_MS}. */
+    public static Socket socket(InetSocketAddress address) throws IOException {
+        Socket s = new Socket();
+        s.connect(address, READ_TIMEOUT_MS);
+        s.setSoTimeout(READ_TIMEOUT_MS);
+        return s;
     }
 
     public RawHttp send(String raw) throws IOException {
@@ -69,6 +81,22 @@ public final class RawHttp implements AutoCloseable {
         return new Response(Integer.parseInt(status.split(" ")[1]), headers, body.toString(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Reads raw bytes until what was read ends with {@code marker} (the next event of a stream),
+     * and returns them; fails if the connection ends or the read times out first.
+     */
+    public String readUntil(String marker) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        while (!sb.toString().endsWith(marker)) {
+            int c = in.read();
+            if (c == -1) {
+                throw new java.io.EOFException("closed before '" + marker.strip() + "'; got: " + sb);
+            }
+            sb.append((char) c);
+        }
+        return sb.toString();
+    }
+
     /** Reads exactly n raw bytes (after an upgrade), or fails if the connection ends first. */
     public String readRaw(int n) throws IOException {
         byte[] bytes = in.readNBytes(n);
@@ -78,13 +106,26 @@ public final class RawHttp implements AutoCloseable {
         return new String(bytes, StandardCharsets.ISO_8859_1);
     }
 
-    /** True once the server has closed its side (reads end of stream). */
+    /**
+     * Whether the server closed the connection: true on end of stream or a reset, false if it sent
+     * another byte. Silence is neither: a read that times out fails the test, so a proxy that
+     * stops answering without closing cannot pass for one that closed.
+     */
     public boolean closedByPeer() throws IOException {
         try {
             return in.read() == -1;
-        } catch (IOException e) {
-            return true;
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("the connection was neither closed nor written to within "
+                    + socket.getSoTimeout() + " ms", e);
+        } catch (SocketException e) {
+            return true;    // reset by the peer
         }
+    }
+
+    /** Shortens the read timeout (for a test that expects a close well within it). */
+    public RawHttp readTimeout(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+        return this;
     }
 
     private String line() throws IOException {

@@ -34,6 +34,7 @@ public final class ScriptedBackend implements AutoCloseable {
             while (!server.isClosed()) {
                 try {
                     Socket s = server.accept();
+                    s.setSoTimeout(30_000);     // a script never waits for ever on a silent proxy
                     sockets.add(s);
                     connections.incrementAndGet();
                     executor.execute(() -> {

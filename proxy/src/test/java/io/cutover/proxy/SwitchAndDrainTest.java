@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class SwitchAndDrainTest {
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http = TestHttp.client();
     private TestBackend blue;
     private TestBackend green;
     private TestProxy proxy;
@@ -39,7 +39,7 @@ class SwitchAndDrainTest {
     }
 
     private CompletableFuture<HttpResponse<String>> getAsync(String path) {
-        return http.sendAsync(HttpRequest.newBuilder(proxy.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.sendAsync(TestHttp.request(proxy.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -91,7 +91,7 @@ class SwitchAndDrainTest {
 
     @Test
     void chunkedResponseStreamedOverSecondsCompletesAcrossASwitch() throws Exception {
-        HttpResponse<InputStream> streaming = http.send(HttpRequest.newBuilder(proxy.uri("/stream?chunks=6&ms=400"))
+        HttpResponse<InputStream> streaming = http.send(TestHttp.request(proxy.uri("/stream?chunks=6&ms=400"))
                 .build(), HttpResponse.BodyHandlers.ofInputStream());
         InputStream body = streaming.body();
         byte[] first = body.readNBytes(7);

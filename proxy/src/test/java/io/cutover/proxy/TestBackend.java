@@ -10,8 +10,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,6 +42,7 @@ public final class TestBackend implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final AtomicInteger requests = new AtomicInteger();
+    private final List<String> seen = new CopyOnWriteArrayList<>();
     private volatile int healthStatus = 200;
     private volatile long healthDelayMs;
 
@@ -72,6 +75,11 @@ public final class TestBackend implements AutoCloseable {
         return requests.get();
     }
 
+    /** Every request it got, as {@code METHOD target}, in order. */
+    public List<String> seen() {
+        return List.copyOf(seen);
+    }
+
     public void healthStatus(int status) {
         this.healthStatus = status;
     }
@@ -83,6 +91,7 @@ public final class TestBackend implements AutoCloseable {
 
     private void handle(HttpExchange ex) throws IOException {
         requests.incrementAndGet();
+        seen.add(ex.getRequestMethod() + " " + ex.getRequestURI());
         try (ex) {
             URI uri = ex.getRequestURI();
             Map<String, String> q = query(uri);

@@ -12,7 +12,20 @@ public final class TestProxy implements AutoCloseable {
 
     private TestProxy(ProxySettings settings, int eventLoops) throws InterruptedException {
         this.server = ProxyServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), settings,
-                Transport.select(System.getProperty("cutover.transport", "auto")), eventLoops);
+                transport(), eventLoops);
+    }
+
+    /**
+     * The transport this test run is for, from {@code -Dcutover.transport} (set by each surefire
+     * execution). A named native transport that is not available fails instead of falling back,
+     * so a run meant for io_uring never passes on epoll.
+     */
+    public static Transport transport() {
+        String name = System.getProperty("cutover.transport");
+        if (name == null) {
+            throw new IllegalStateException("-Dcutover.transport is not set: each test run names its transport");
+        }
+        return Transport.select(name);
     }
 
     public static TestProxy start() throws InterruptedException {

@@ -1,6 +1,5 @@
 package io.cutover.control.admin;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
@@ -14,16 +13,12 @@ import java.util.concurrent.TimeUnit;
 final class AdminInitializer extends ChannelInitializer<Channel> {
     private static final int MAX_BODY = 64 * 1024;
 
-    private final AdminApi api;
-    private final ObjectMapper json;
+    private final AdminHandler handler;
     private final Duration idleTimeout;
     private final ChannelGroup connections;
-    private final AdminAuth auth;
 
-    AdminInitializer(AdminApi api, ObjectMapper json, Duration idleTimeout, ChannelGroup connections, AdminAuth auth) {
-        this.auth = auth;
-        this.api = api;
-        this.json = json;
+    AdminInitializer(AdminHandler handler, Duration idleTimeout, ChannelGroup connections) {
+        this.handler = handler;
         this.idleTimeout = idleTimeout;
         this.connections = connections;
     }
@@ -35,6 +30,6 @@ final class AdminInitializer extends ChannelInitializer<Channel> {
                 new ReadTimeoutHandler(idleTimeout.toMillis(), TimeUnit.MILLISECONDS),
                 new HttpServerCodec(),
                 new HttpObjectAggregator(MAX_BODY),
-                new AdminHandler(api, json, auth));
+                handler);
     }
 }

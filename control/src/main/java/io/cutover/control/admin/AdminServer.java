@@ -1,9 +1,11 @@
 package io.cutover.control.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cutover.proxy.ProxyServer;
+import io.cutover.control.ControlThreads;
+import io.cutover.proxy.ListenFailure;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -12,9 +14,19 @@ import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The admin HTTP listener; it shares the proxy's event loops. Bodies over 64 KiB are refused (413). */
+/**
+ * The admin HTTP listener, on the control plane's own event loop (never the proxy's); requests
+ * are answered on the control workers. Bodies over 64 KiB are refused (413).
+ */
 public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+
+    /**
+     * @param idleTimeout a connection with no bytes for this long is closed; it must exceed the
+     *                    longest request (a switch waits for its health gate)
+     */
+    public record Settings(InetSocketAddress address, Duration idleTimeout, AdminAuth auth) {
+    }
 
     private final Channel listener;
     private final ChannelGroup connections;
@@ -24,19 +36,19 @@ public final class AdminServer implements AutoCloseable {
         this.connections = connections;
     }
 
-    /**
-     * @param idleTimeout a connection with no bytes for this long is closed; it must exceed the
-     *                    longest request (a switch waits for its health gate)
-     */
-    public static AdminServer start(InetSocketAddress address, ProxyServer proxy, AdminApi api, ObjectMapper json,
-                                    Duration idleTimeout, AdminAuth auth) throws InterruptedException {
+    public static AdminServer start(Settings settings, ControlThreads threads, AdminApi api, ObjectMapper json)
+            throws InterruptedException {
         ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
-        Channel ch = new ServerBootstrap()
-                .group(proxy.group())
-                .channel(proxy.transport().serverChannel())
-                .childHandler(new AdminInitializer(api, json, idleTimeout, connections, auth))
-                .bind(address).sync().channel();
-        AdminServer server = new AdminServer(ch, connections);
+        ChannelFuture bound = new ServerBootstrap()
+                .group(threads.loop())
+                .channel(threads.transport().serverChannel())
+                .childHandler(new AdminInitializer(new AdminHandler(api, json, settings.auth(), threads.work()),
+                        settings.idleTimeout(), connections))
+                .bind(settings.address()).await();
+        if (!bound.isSuccess()) {
+            throw new ListenFailure("admin API", settings.address(), bound.cause());
+        }
+        AdminServer server = new AdminServer(bound.channel(), connections);
         log.info("admin API listening on {}", server.localAddress());
         return server;
     }

@@ -1,5 +1,6 @@
 package io.cutover.control.cli;
 
+import io.cutover.control.StartupFailure;
 import io.cutover.control.config.ConfigError;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -28,7 +29,7 @@ public final class Main {
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
-            if (e instanceof ConfigError || e instanceof CliFailure) {
+            if (e instanceof ConfigError || e instanceof CliFailure || e instanceof StartupFailure) {
                 commandLine.getErr().println("cutover: " + e.getMessage());
                 return 1;
             }

@@ -38,6 +38,11 @@ public final class ConfigLoader {
      * @param overrides full keys (e.g. {@code cutover.listen}) to values, from flags
      */
     public static Settings load(Optional<Path> file, Map<String, ?> overrides) {
+        return load(file, overrides, Environment.SYSTEM);
+    }
+
+    /** As {@link #load(Optional, Map)}, with the process's environment given (tests pass their own). */
+    public static Settings load(Optional<Path> file, Map<String, ?> overrides, Environment environment) {
         // resolved on its own first: it reads CUTOVER_ADMIN_TOKEN from the environment
         Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf")
                 .resolve();
@@ -58,7 +63,7 @@ public final class ConfigLoader {
         try {
             Config config = merged.withFallback(reference).resolve();
             config.checkValid(reference, ROOT);
-            return read(config);
+            return read(config, environment);
         } catch (ConfigException e) {
             throw new ConfigError(e.getMessage());
         }
@@ -78,7 +83,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static Settings read(Config c) {
+    private static Settings read(Config c, Environment environment) {
         ProxySettings proxy = new ProxySettings(
                 positive(c, "timeouts.connect"),
                 positive(c, "timeouts.response"),
@@ -113,6 +118,7 @@ public final class ConfigLoader {
         if (!token.isEmpty() && token.length() < 16) {
             throw bad(c, "admin-token", "must be at least 16 characters");
         }
+        Path stateDir = stateDir(c, environment);
         return new Settings(
                 address(c, "listen"),
                 admin,
@@ -123,10 +129,34 @@ public final class ConfigLoader {
                 proxy,
                 health,
                 positive(c, "drain.deadline"),
-                app(c));
+                stateDir,
+                app(c, stateDir));
     }
 
-    private static Optional<AppSettings> app(Config c) {
+    /**
+     * The state directory: as configured, or the usual place for a service's state (never the
+     * working directory).
+     */
+    private static Path stateDir(Config c, Environment environment) {
+        String configured = c.getString(path("state-dir")).trim();
+        if (!configured.isEmpty()) {
+            return Path.of(configured).toAbsolutePath();
+        }
+        if (environment.root()) {
+            return Path.of("/var/lib/cutover");
+        }
+        String xdg = environment.variable("XDG_STATE_HOME");
+        if (xdg != null && Path.of(xdg).isAbsolute()) {
+            return Path.of(xdg, "cutover");
+        }
+        String home = environment.variable("HOME");
+        if (home == null || home.isBlank()) {
+            throw new ConfigError("cannot tell where to keep state: HOME is not set; set cutover.state-dir");
+        }
+        return Path.of(home, ".local", "state", "cutover");
+    }
+
+    private static Optional<AppSettings> app(Config c, Path stateDir) {
         String name = c.getString(path("app.name")).trim();
         if (name.isEmpty()) {
             return Optional.empty();
@@ -175,7 +205,12 @@ public final class ConfigLoader {
                 positive(c, "app.keep-running-for"),
                 atLeast(c, "app.log-lines", 0),
                 positive(c, "app.lock-wait"),
-                Path.of(c.getString(path("app.state-file")))));
+                stateFile(c, stateDir, name)));
+    }
+
+    private static Path stateFile(Config c, Path stateDir, String app) {
+        String configured = c.getString(path("app.state-file")).trim();
+        return configured.isEmpty() ? stateDir.resolve(app + ".json") : stateDir.resolve(configured);
     }
 
     private static <E extends Enum<E>> E choice(Config c, String key, Class<E> type) {

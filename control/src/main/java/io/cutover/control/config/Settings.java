@@ -3,6 +3,7 @@ package io.cutover.control.config;
 import io.cutover.proxy.ProxySettings;
 import io.cutover.proxy.Target;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -17,5 +18,6 @@ public record Settings(
         ProxySettings proxy,
         HealthSettings health,
         Duration drainDeadline,
+        Path stateDir,
         Optional<AppSettings> app) {
 }

@@ -30,7 +30,8 @@ public final class DeployLock {
 
     void acquire(Deployment d, Duration wait) throws BusyException, InterruptedException {
         if (!permit.tryAcquire(wait.toNanos(), TimeUnit.NANOSECONDS)) {
-            throw new BusyException("gave up after " + wait.toSeconds() + " s waiting for " + describeHolder());
+            throw new BusyException("gave up after " + (wait.toSeconds() < 10 ? wait.toMillis() + " ms"
+                    : wait.toSeconds() + " s") + " waiting for " + describeHolder() + " (cutover.app.lock-wait)");
         }
         holder = d;
     }

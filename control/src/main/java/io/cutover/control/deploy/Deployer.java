@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class Deployer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Deployer.class);
     private static final int REMEMBERED = 100;
+    private static final Duration RUN_STATE_INTERVAL = Duration.ofSeconds(2);
 
     /** What the deployer works with. */
     public record Parts(AppRuntime runtime, SwitchService switches, HealthCheck health, StateStore store,
@@ -58,6 +59,7 @@ public final class Deployer implements AutoCloseable {
     private final MeterRegistry meters;
     private final Clock clock;
     private final Ticker ticker;
+    private final RunStates runStates;
     private final DeployLock lock = new DeployLock();
     private final ExecutorService runner = Executors.newCachedThreadPool(daemon("cutover-deploy"));
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("cutover-keep"));
@@ -78,6 +80,7 @@ public final class Deployer implements AutoCloseable {
         this.meters = parts.meters();
         this.clock = clock;
         this.ticker = ticker;
+        this.runStates = new RunStates(runtime);
     }
 
     /**
@@ -90,7 +93,7 @@ public final class Deployer implements AutoCloseable {
                 .forEach(r -> log.info("removed leftover {}", r));
         Instance active = state.active();
         if (active != null) {
-            Optional<String> down = runtime.notRunning(active);
+            Optional<String> down = runStates.check(active);
             if (down.isPresent()) {
                 log.info("active version {} {}; starting it again", active.release().describe(), down.get());
                 active = runtime.restart(active);
@@ -98,6 +101,7 @@ public final class Deployer implements AutoCloseable {
             switches.startWith(active.target(), active.release().describe());
         }
         record(new AppState(active, state.previous(), null));
+        runStates.watch(() -> state, RUN_STATE_INTERVAL);
     }
 
     public Deployment deploy(Release release, boolean waitForLock) throws DeployLock.BusyException {
@@ -125,7 +129,7 @@ public final class Deployer implements AutoCloseable {
             throw new DeployException("there is no previous version to roll back to");
         }
         Instance back = wake(d, previous);
-        bringIn(d, back, current, () -> runtime.stop(back));
+        bringIn(d, back, current, () -> stop(back));
     }
 
     /**
@@ -170,11 +174,12 @@ public final class Deployer implements AutoCloseable {
                     : "; its last log lines:\n  " + String.join("\n  ", lines)));
         }
         d.step("healthy", "after " + took.toMillis() + " ms", took);
+        runStates.check(i);
         return took;
     }
 
     private Instance wake(Deployment d, Instance previous) {
-        if (runtime.notRunning(previous).isEmpty()) {
+        if (runStates.check(previous).isEmpty()) {
             d.step("previous version still running", previous.release().describe(), Duration.ZERO);
             return previous;
         }
@@ -196,7 +201,7 @@ public final class Deployer implements AutoCloseable {
             return;
         }
         long t = ticker.nanos();
-        runtime.stop(old);
+        stop(old);
         d.step("old version stopped", old.release().describe() + " on " + old.colour().label(), since(t));
     }
 
@@ -209,7 +214,7 @@ public final class Deployer implements AutoCloseable {
         }
         try {
             if (old.sameRun(state.previous())) {
-                runtime.stop(state.previous());
+                stop(state.previous());
                 log.info("stopped previous version {} after keeping it running for {}", old.release().describe(),
                         app.keepRunningFor());
             }
@@ -228,9 +233,9 @@ public final class Deployer implements AutoCloseable {
         for (String removed : runtime.removeAllExcept(listOf(active, previous))) {
             d.step("removed leftover", removed, since(t));
         }
-        if (previous != null && runtime.notRunning(previous).isEmpty()) {
+        if (previous != null && runStates.check(previous).isEmpty()) {
             t = ticker.nanos();
-            runtime.stop(previous);
+            stop(previous);
             d.step("previous version stopped", previous.release().describe() + " (to free " + previous.target() + ")",
                     since(t));
         }
@@ -322,9 +327,14 @@ public final class Deployer implements AutoCloseable {
         return runtime.kind();
     }
 
-    /** "running", or why not (for status). */
+    /** "running", or why not, as last seen (for status: it never waits on the runtime). */
     public String describeRunning(Instance i) {
-        return i == null ? null : runtime.notRunning(i).orElse("running");
+        return runStates.describe(i);
+    }
+
+    private void stop(Instance i) {
+        runtime.stop(i);
+        runStates.check(i);
     }
 
     private void record(AppState next) {
@@ -362,5 +372,6 @@ public final class Deployer implements AutoCloseable {
     public void close() {
         runner.shutdownNow();
         timer.shutdownNow();
+        runStates.close();
     }
 }

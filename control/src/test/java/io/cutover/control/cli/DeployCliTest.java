@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cutover.control.Cutover;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.deploy.VersionApp;
+import io.cutover.proxy.TestHttp;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -43,7 +44,7 @@ class DeployCliTest {
                 "cutover.app.name", name, "cutover.app.runtime", "process",
                 "cutover.app.ports", List.of(freePort(), freePort()),
                 "cutover.app.command", command,
-                "cutover.app.state-file", dir.resolve("state.json").toString())), Clock.systemUTC());
+                "cutover.state-dir", dir.toString())), Clock.systemUTC());
         admin = "127.0.0.1:" + cutover.adminAddress().getPort();
     }
 
@@ -59,7 +60,7 @@ class DeployCliTest {
     }
 
     private String served() throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        return TestHttp.client().send(TestHttp.request(
                 URI.create("http://127.0.0.1:" + cutover.proxyAddress().getPort() + "/")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
     }

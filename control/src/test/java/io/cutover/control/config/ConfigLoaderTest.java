@@ -112,4 +112,52 @@ class ConfigLoaderTest {
         Path broken = file("cutover { listen = ");
         error(() -> ConfigLoader.load(Optional.of(broken), Map.of()));
     }
+
+    private static Environment environment(boolean root, Map<String, String> variables) {
+        return new Environment() {
+            @Override
+            public boolean root() {
+                return root;
+            }
+
+            @Override
+            public String variable(String name) {
+                return variables.get(name);
+            }
+        };
+    }
+
+    private static Path stateFileOf(Environment environment) {
+        Settings s = ConfigLoader.load(Optional.empty(), Map.of("cutover.app.name", "shop"), environment);
+        return s.app().orElseThrow().stateFile();
+    }
+
+    @Test
+    void stateLivesInTheSystemStateDirectoryAsRootOnePerApp() {
+        assertEquals(Path.of("/var/lib/cutover/shop.json"), stateFileOf(environment(true, Map.of("HOME", "/root"))));
+    }
+
+    @Test
+    void stateLivesInTheUsersStateDirectoryOtherwise() {
+        assertEquals(Path.of("/home/ann/.local/state/cutover/shop.json"),
+                stateFileOf(environment(false, Map.of("HOME", "/home/ann"))));
+        assertEquals(Path.of("/srv/state/cutover/shop.json"),
+                stateFileOf(environment(false, Map.of("HOME", "/home/ann", "XDG_STATE_HOME", "/srv/state"))));
+    }
+
+    @Test
+    void aConfiguredStateDirectoryWins() {
+        Settings s = ConfigLoader.load(Optional.empty(),
+                Map.of("cutover.app.name", "shop", "cutover.state-dir", "/data/cutover"), environment(true, Map.of()));
+        assertEquals(Path.of("/data/cutover"), s.stateDir());
+        assertEquals(Path.of("/data/cutover/shop.json"), s.app().orElseThrow().stateFile());
+    }
+
+    @Test
+    void theStateIsNeverKeptInTheWorkingDirectoryByDefault() {
+        Path cwd = Path.of("").toAbsolutePath();
+        for (Environment e : new Environment[] {environment(true, Map.of()), environment(false, Map.of("HOME", "/h"))}) {
+            assertTrue(!stateFileOf(e).startsWith(cwd), stateFileOf(e).toString());
+        }
+    }
 }

@@ -1,0 +1,93 @@
+package io.cutover.control;
+
+import io.cutover.control.deploy.AppRuntime;
+import io.cutover.control.deploy.Colour;
+import io.cutover.control.deploy.Instance;
+import io.cutover.control.deploy.Release;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An app runtime the test steers: a version "runs" on its colour's port, where the test serves
+ * whatever it likes, and a call can be made to hang on cue (a paused Docker engine, a slow start).
+ */
+final class FakeRuntime implements AppRuntime {
+
+    /** A point where calls wait once it is closed, until it is opened again (bounded). */
+    static final class Gate {
+        private volatile CountDownLatch open = new CountDownLatch(0);
+        private final CountDownLatch reached = new CountDownLatch(1);
+
+        void close() {
+            open = new CountDownLatch(1);
+        }
+
+        void open() {
+            open.countDown();
+        }
+
+        /** Waits until a call is held here. */
+        boolean awaitHeld(long seconds) throws InterruptedException {
+            return reached.await(seconds, TimeUnit.SECONDS);
+        }
+
+        void pass() {
+            CountDownLatch latch = open;
+            if (latch.getCount() > 0) {
+                reached.countDown();
+                try {
+                    latch.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    final Gate notRunning = new Gate();
+    final Gate start = new Gate();
+
+    @Override
+    public Optional<String> notRunning(Instance instance) {
+        notRunning.pass();
+        return Optional.empty();
+    }
+
+    @Override
+    public Instance start(Release release, Colour colour, int port, String deployId) {
+        start.pass();
+        return new Instance(colour, port, release, deployId, "fake-" + deployId, Instant.now());
+    }
+
+    @Override
+    public Instance restart(Instance instance) {
+        return instance;
+    }
+
+    @Override
+    public List<String> logs(Instance instance, int lines) {
+        return List.of();
+    }
+
+    @Override
+    public void stop(Instance instance) {
+    }
+
+    @Override
+    public void remove(Instance instance) {
+    }
+
+    @Override
+    public List<String> removeAllExcept(Collection<Instance> keep) {
+        return List.of();
+    }
+
+    @Override
+    public String kind() {
+        return "fake";
+    }
+}
