@@ -19,7 +19,9 @@ public final class KeepAliveClient implements AutoCloseable {
     private int end;
 
     public KeepAliveClient(InetSocketAddress address) throws IOException {
-        socket = new Socket(address.getAddress(), address.getPort());
+        socket = new Socket();
+        socket.connect(address, 10_000);
+        socket.setSoTimeout(10_000);     // a silent proxy fails the request; it never hangs the run
         socket.setTcpNoDelay(true);
         out = socket.getOutputStream();
         in = socket.getInputStream();

@@ -3,10 +3,10 @@ package io.cutover.bench;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,12 +25,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * every request (time, latency, ok) to a CSV for the chart.
  *
  * <pre>
- * SwitchProbe NAME PROXY_HOST:PORT SWITCHES PAUSE_MS CSV BODY_A BODY_B (--admin HOST:PORT TARGET_A TARGET_B | --cmd CMD_A CMD_B)
+ * SwitchProbe NAME PROXY_HOST:PORT SWITCHES PAUSE_MS CSV BODY_A BODY_B
+ *     (--admin HOST:PORT TARGET_A TARGET_B | --cmd CMD_A CMD_B | --haproxy SOCKET CMD_A CMD_B)
  * </pre>
  * TARGET_A / CMD_A is where, or how, traffic goes to the backend answering BODY_A; likewise B.
  * Traffic starts on A; the first switch goes to B.
  * With --admin the switch is POST /v1/switch (cutover); with --cmd a shell command (nginx's
- * symlink swap and reload). Bounded: SWITCHES x PAUSE_MS, plus at most 10 s per switch.
+ * symlink swap and reload); with --haproxy a line of commands to HAProxy's runtime API on its
+ * stats socket. Bounded: SWITCHES x PAUSE_MS, plus at most 10 s per switch.
+ *
+ * <p>Prints the time from the start of each switch to the first response of the new backend
+ * (first, median, p90, max) and the slowest request that ended after the first switch began.
  */
 public final class SwitchProbe {
     private static final int CLIENTS = 4;
@@ -46,9 +51,10 @@ public final class SwitchProbe {
         long pauseMs = Long.parseLong(args[3]);
         Path csv = Path.of(args[4]);
         String[] bodies = {args[5], args[6]};
-        boolean admin = args[7].equals("--admin");
-        String[] how = {args[admin ? 9 : 8], args[admin ? 10 : 9]};
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        String mode = args[7];
+        boolean admin = mode.equals("--admin");
+        boolean haproxy = mode.equals("--haproxy");
+        String[] how = {args[admin || haproxy ? 9 : 8], args[admin || haproxy ? 10 : 9]};
 
         long origin = System.nanoTime();
         AtomicBoolean running = new AtomicBoolean(true);
@@ -99,12 +105,9 @@ public final class SwitchProbe {
             long t0 = System.nanoTime();
             switchStart.set(t0);
             if (admin) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + args[8] + "/v1/switch"))
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"target\": \"" + how[to] + "\"}")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() != 200) {
-                    throw new IllegalStateException("switch refused: " + r.body());
-                }
+                adminSwitch(args[8], how[to]);
+            } else if (haproxy) {
+                runtimeApi(Path.of(args[8]), how[to]);
             } else {
                 Process p = new ProcessBuilder("sh", "-c", how[to]).inheritIO().start();
                 if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -136,10 +139,51 @@ public final class SwitchProbe {
                 out.println((s.ok() ? "ok," : "failed,") + s.atNanos() / 1_000 + "," + s.latencyNanos() / 1_000);
             }
         }
+        long firstSwitch = toFirst.get(0);
+        long firstMark = marks.get(0);
+        long slowest = samples.stream().filter(x -> x.atNanos() + x.latencyNanos() >= firstMark).mapToLong(Sample::latencyNanos).max()
+                .orElse(0);
         Collections.sort(toFirst);
-        System.out.printf("%s switches=%d requests=%d failed=%d switch_to_first_response_ms median=%.3f p90=%.3f max=%.3f%n",
-                name, switches, samples.size(), failed.get(), ms(toFirst.get(toFirst.size() / 2)),
-                ms(toFirst.get(toFirst.size() * 9 / 10)), ms(toFirst.get(toFirst.size() - 1)));
+        System.out.printf("%s switches=%d requests=%d failed=%d switch_to_first_response_ms first=%.3f median=%.3f "
+                        + "p90=%.3f max=%.3f slowest_request_ms=%.3f%n",
+                name, switches, samples.size(), failed.get(), ms(firstSwitch), ms(toFirst.get(toFirst.size() / 2)),
+                ms(toFirst.get(toFirst.size() * 9 / 10)), ms(toFirst.get(toFirst.size() - 1)), ms(slowest));
+    }
+
+    /**
+     * POST /v1/switch on a plain socket from this thread, as curl would send it: the figure is
+     * cutover's, not an HTTP client library's thread hand-offs.
+     */
+    private static void adminSwitch(String admin, String target) throws IOException {
+        String[] hp = admin.split(":");
+        String body = "{\"target\": \"" + target + "\"}";
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), 10_000);
+            s.setSoTimeout(30_000);
+            s.setTcpNoDelay(true);
+            s.getOutputStream().write(("POST /v1/switch HTTP/1.1\r\nHost: " + admin + "\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            if (!answer.startsWith("HTTP/1.1 200")) {
+                throw new IllegalStateException("switch refused: " + answer);
+            }
+        }
+    }
+
+    /** Sends one line of commands to HAProxy's runtime API and checks it answered nothing but blank lines. */
+    private static void runtimeApi(Path socket, String commands) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            ch.write(ByteBuffer.wrap((commands + "\n").getBytes(StandardCharsets.US_ASCII)));
+            ByteBuffer answer = ByteBuffer.allocate(4096);
+            while (ch.read(answer) > 0) {
+                // until HAProxy closes the connection
+            }
+            String text = new String(answer.array(), 0, answer.position(), StandardCharsets.US_ASCII).trim();
+            if (!text.isEmpty()) {
+                throw new IllegalStateException("HAProxy answered '" + text + "' to " + commands);
+            }
+        }
     }
 
     private static double ms(long nanos) {

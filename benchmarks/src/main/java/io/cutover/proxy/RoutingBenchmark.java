@@ -37,8 +37,8 @@ public class RoutingBenchmark {
 
         public Routes() {
             DefaultChannelGroup all = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-            blue = new Backend(new Target("127.0.0.1", 8081), "blue", TrafficObserver.NONE, new Bootstrap(), 1, all);
-            green = new Backend(new Target("127.0.0.1", 8082), "green", TrafficObserver.NONE, new Bootstrap(), 1, all);
+            blue = new Backend(new Target("127.0.0.1", 8081), new Target("127.0.0.1", 8081).resolve(), "blue", TrafficObserver.NONE, new Bootstrap(), 1, all);
+            green = new Backend(new Target("127.0.0.1", 8082), new Target("127.0.0.1", 8082).resolve(), "green", TrafficObserver.NONE, new Bootstrap(), 1, all);
             router.flip(blue);
         }
 

@@ -14,6 +14,7 @@ import io.cutover.control.deploy.StateStore;
 import io.cutover.proxy.ListenFailure;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Transport;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,12 +30,12 @@ public final class Cutover implements AutoCloseable {
 
     private final Settings settings;
     private final ProxyServer proxy;
-    private final ControlThreads control;
+    private final ControlLoop control;
     private final SwitchService switches;
     private final Optional<Deployer> deployer;
     private final AdminServer admin;
 
-    private Cutover(Settings settings, ProxyServer proxy, ControlThreads control, SwitchService switches,
+    private Cutover(Settings settings, ProxyServer proxy, ControlLoop control, SwitchService switches,
                     Optional<Deployer> deployer, AdminServer admin) {
         this.settings = settings;
         this.proxy = proxy;
@@ -72,12 +73,12 @@ public final class Cutover implements AutoCloseable {
         } catch (ListenFailure e) {
             throw new StartupFailure(e.getMessage(), e);
         }
-        ControlThreads control = ControlThreads.start(transport);
+        ControlLoop control = ControlLoop.start(transport);
         Optional<Deployer> deployer = Optional.empty();
         try {
-            HealthCheck health = HealthCheck.on(control.loop(), transport, settings.health(), Ticker.SYSTEM);
+            HealthCheck health = HealthCheck.on(control.group(), transport, settings.health(), Ticker.SYSTEM);
             SwitchService switches = new SwitchService(
-                    new SwitchService.Parts(proxy, health, metrics.registry(), control.work()),
+                    new SwitchService.Parts(proxy, health, metrics.registry(), control.executor()),
                     settings.drainDeadline(), clock);
             settings.target().ifPresent(switches::startWith);
             ObjectMapper json = Json.mapper();
@@ -91,6 +92,9 @@ public final class Cutover implements AutoCloseable {
             AdminServer admin = AdminServer.start(
                     new AdminServer.Settings(settings.admin(), adminIdle, new AdminAuth(settings.adminToken())),
                     control, new AdminApi(switches, deployer, metrics, json), json);
+            InetSocketAddress adminAddress = admin.localAddress();
+            WarmUp.start(control, adminAddress.getAddress().isAnyLocalAddress()
+                    ? new InetSocketAddress(InetAddress.getLoopbackAddress(), adminAddress.getPort()) : adminAddress, json);
             return new Cutover(settings, proxy, control, switches, deployer, admin);
         } catch (ListenFailure e) {
             stopAll(proxy, control, deployer);
@@ -101,7 +105,7 @@ public final class Cutover implements AutoCloseable {
         }
     }
 
-    private static void stopAll(ProxyServer proxy, ControlThreads control, Optional<Deployer> deployer) {
+    private static void stopAll(ProxyServer proxy, ControlLoop control, Optional<Deployer> deployer) {
         deployer.ifPresent(Deployer::close);
         control.close();
         proxy.close();

@@ -35,14 +35,15 @@ public final class HealthCheck {
     }
 
     /**
-     * Checks without blocking: probes, and between probes waits on the event loops' timers.
+     * Checks without blocking: probes, and between probes waits on the control loop's timer.
      *
+     * @param address the target, resolved (resolution may block: it is the caller's to do)
      * @return how long it took to see a 2xx; fails with {@link UnhealthyException}
      */
-    public CompletableFuture<Duration> check(Target target) {
+    public CompletableFuture<Duration> check(Target target, InetSocketAddress address) {
         CompletableFuture<Duration> result = new CompletableFuture<>();
         long start = ticker.nanos();
-        probeUntilHealthy(target, target.resolve(), start, 1, result);     // resolved here, off the loops
+        probeUntilHealthy(target, address, start, 1, result);
         return result;
     }
 

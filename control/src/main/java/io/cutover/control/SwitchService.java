@@ -11,7 +11,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.net.InetSocketAddress;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * backend is handed back), drain the old backend with a deadline in the background. Switches
  * never interleave: one that arrives while another is in its health gate is refused.
  *
- * <p>None of it runs on the proxy's event loops: the probes run on the control plane's loop, and
- * the flip and what follows a drain on the control executor.
+ * <p>None of it runs on the proxy's event loops: the probes, the flip and what follows a drain
+ * run on the control loop.
  */
 public final class SwitchService {
     private static final Logger log = LoggerFactory.getLogger(SwitchService.class);
@@ -102,7 +107,8 @@ public final class SwitchService {
     /**
      * Switches traffic to {@code target} once it is healthy. The future completes right after the
      * flip; the old backend keeps finishing its in-flight requests in the background. Nothing
-     * here blocks: the health probes and the flip run on the proxy's event loops.
+     * here blocks: a host name is resolved on a thread of its own, the probes and the flip run
+     * on the control loop.
      */
     public CompletableFuture<Outcome> switchTo(Target target) {
         if (!permit.tryAcquire()) {
@@ -115,10 +121,22 @@ public final class SwitchService {
         if (current != null && current.target().equals(target)) {
             outcome = CompletableFuture.completedFuture(new Outcome(previous, target, false, Duration.ZERO));
         } else {
-            outcome = health.check(target).thenApplyAsync(healthWait -> {
-                Flip flip = flip(target, target.toString(), healthWait);
-                return new Outcome(flip.previous(), target, true, healthWait);
-            }, control);
+            outcome = resolve(target).thenCompose(address -> {
+                // connections to the new target open while its health is checked, so the first
+                // requests after the flip find them ready
+                Backend incoming = proxy.newBackend(target, address, target.toString());
+                incoming.prewarm(proxy.group());
+                return health.check(target, address)
+                        .thenApply(healthWait -> {      // on the control loop, where the last probe ended
+                            Flip flip = flip(incoming, healthWait);
+                            return new Outcome(flip.previous(), target, true, healthWait);
+                        })
+                        .whenComplete((o, e) -> {
+                            if (e != null) {
+                                incoming.discard();
+                            }
+                        });
+            });
         }
         return outcome.whenComplete((o, e) -> {
             switchingTo = null;
@@ -135,17 +153,26 @@ public final class SwitchService {
      * waiting for any manual switch in its health gate to finish first.
      */
     public Flip flipChecked(Target target, String version, Duration healthWait) {
+        Backend incoming = proxy.newBackend(target, target.resolve(), version);  // the caller's thread may block
+        try {
+            incoming.prewarm(proxy.group()).get(PREWARM_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // flip regardless: the first requests open their own connections
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         permit.acquireUninterruptibly();
         try {
-            return flip(target, version, healthWait);
+            return flip(incoming, healthWait);
         } finally {
             permit.release();
         }
     }
 
     /** The switch itself: one flip of the router, then the old backend drains in the background. */
-    private Flip flip(Target target, String version, Duration healthWait) {
-        Backend old = proxy.router().flip(proxy.newBackend(target, version));
+    private Flip flip(Backend incoming, Duration healthWait) {
+        Target target = incoming.target();
+        Backend old = proxy.router().flip(incoming);
         switchCount.increment();
         healthWaits.record(healthWait);
         SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), target, clock.instant(),
@@ -166,9 +193,25 @@ public final class SwitchService {
 
     /** Routes to a target at start-up, naming the version running there. */
     public void startWith(Target target, String version) {
-        proxy.router().flip(proxy.newBackend(target, version));
+        proxy.router().flip(proxy.newBackend(target, target.resolve(), version));
         log.info("routing to {} ({}) from start-up", target, version);
     }
+
+    /** A target's address: at once for an IP address, from a thread of its own for a host name (DNS may block). */
+    private static CompletableFuture<InetSocketAddress> resolve(Target target) {
+        CompletableFuture<InetSocketAddress> address = target.literal()
+                ? CompletableFuture.completedFuture(target.resolve())
+                : CompletableFuture.supplyAsync(target::resolve, RESOLVER);
+        return address.thenCompose(a -> a.isUnresolved()
+                ? CompletableFuture.failedFuture(new HealthCheck.UnhealthyException(
+                        target + ": host '" + target.host() + "' does not resolve"))
+                : CompletableFuture.completedFuture(a));
+    }
+
+    /** How long a deploy's flip waits for the connections opened ahead of it. */
+    private static final Duration PREWARM_WAIT = Duration.ofSeconds(1);
+
+    private static final Executor RESOLVER = Executors.newCachedThreadPool(ControlLoop.daemon("cutover-resolve"));
 
     private CompletableFuture<DrainResult> drainInBackground(Backend old, SwitchRecord record) {
         draining.add(old);

@@ -4,12 +4,15 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,12 +37,12 @@ public final class Backend {
 
     private final ChannelGroup allBackendChannels;
 
-    Backend(Target target, String version, TrafficObserver observer, Bootstrap bootstrap, int maxIdlePerLoop,
-            ChannelGroup allBackendChannels) {
+    Backend(Target target, InetSocketAddress address, String version, TrafficObserver observer, Bootstrap bootstrap,
+            int maxIdlePerLoop, ChannelGroup allBackendChannels) {
         this.target = target;
         this.version = version;
         this.observer = observer.forBackend(target, version);
-        this.address = target.resolve();
+        this.address = address;
         this.bootstrap = bootstrap;
         this.pool = new BackendPool(maxIdlePerLoop);
         this.channels = new DefaultChannelGroup("backend " + target, GlobalEventExecutor.INSTANCE);
@@ -109,6 +112,39 @@ public final class Backend {
         channels.add(connecting.channel());
         allBackendChannels.add(connecting.channel());
         return connecting;
+    }
+
+    /**
+     * Opens a connection on each loop and parks it, so that the first requests after a switch
+     * find one ready instead of waiting for a connect. Call it before the flip, from any thread.
+     *
+     * @return completes once every attempt succeeded or failed (it never fails)
+     */
+    public CompletableFuture<Void> prewarm(EventLoopGroup loops) {
+        List<CompletableFuture<Void>> attempts = new ArrayList<>();
+        for (EventExecutor executor : loops) {
+            EventLoop loop = (EventLoop) executor;
+            CompletableFuture<Void> attempt = new CompletableFuture<>();
+            attempts.add(attempt);
+            ChannelFuture connecting = connect(loop);
+            // parked from a task of its own: never from within the connect completion (see Exchange.connect)
+            connecting.addListener(f -> loop.execute(() -> {
+                if (f.isSuccess()) {
+                    BackendHandler.of(connecting.channel()).unbind();
+                    release(connecting.channel());
+                }
+                attempt.complete(null);
+            }));
+        }
+        return CompletableFuture.allOf(attempts.toArray(CompletableFuture[]::new));
+    }
+
+    /** Gives up a backend that was never routed to (its health check failed): its connections close. */
+    public void discard() {
+        draining = true;
+        closed = true;
+        pool.closeAll();
+        channels.close();
     }
 
     /** Parks a connection whose exchange ended cleanly, or closes it if it cannot be kept. */

@@ -120,7 +120,7 @@ final class Exchange {
 
     private void onConnected(ChannelFuture connecting) {
         if (finished) {
-            connecting.channel().close();
+            close(connecting.channel());
         } else if (!connecting.isSuccess()) {
             fail(ProxyError.of(connecting.cause()));
         } else {

@@ -101,14 +101,18 @@ public final class ProxyServer implements AutoCloseable {
         return (InetSocketAddress) listener.localAddress();
     }
 
-    /** A new, not yet routed backend for a target; pass it to {@link Router#flip}. */
+    /**
+     * A new, not yet routed backend for a target, resolved now (which may block: not on an event
+     * loop); pass it to {@link Router#flip}.
+     */
     public Backend newBackend(Target target) {
-        return newBackend(target, target.toString());
+        return newBackend(target, target.resolve(), target.toString());
     }
 
-    /** A new, not yet routed backend, with the name of the version running there (for metrics). */
-    public Backend newBackend(Target target, String version) {
-        return new Backend(target, version, observer, backendBootstrap, settings.maxIdlePerLoop(), backendChannels);
+    /** A new, not yet routed backend at a resolved address, with the name of the version running there. */
+    public Backend newBackend(Target target, InetSocketAddress address, String version) {
+        return new Backend(target, address, version, observer, backendBootstrap, settings.maxIdlePerLoop(),
+                backendChannels);
     }
 
     /** Open client connections right now. */

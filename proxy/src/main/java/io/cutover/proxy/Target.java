@@ -1,5 +1,6 @@
 package io.cutover.proxy;
 
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 
 /** An upstream address, written {@code HOST:PORT} (IPv6 as {@code [::1]:PORT}). */
@@ -61,9 +62,17 @@ public record Target(String host, int port) {
         return n;
     }
 
-    /** Resolves the host now; the proxy resolves a target once, when it becomes routable. */
+    /**
+     * Resolves the host now: a host name asks the system resolver, which may block (never on an
+     * event loop); an IP literal asks no one. The result is unresolved if the name does not resolve.
+     */
     public InetSocketAddress resolve() {
         return new InetSocketAddress(host, port);
+    }
+
+    /** Whether the host is an IP address, so that {@link #resolve()} asks no one. */
+    public boolean literal() {
+        return NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host);
     }
 
     @Override

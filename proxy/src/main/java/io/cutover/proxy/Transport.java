@@ -5,7 +5,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -13,6 +15,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
@@ -72,6 +75,19 @@ public enum Transport {
 
     public Class<? extends Channel> channel() {
         return channel;
+    }
+
+    /**
+     * Lets the kernel hold a new connection back until its first bytes arrive (for up to
+     * {@code seconds}), so accepting and reading it is one wake-up of the loop, not two; where
+     * the transport has the option (not NIO).
+     */
+    public ServerBootstrap deferAccept(ServerBootstrap bootstrap, int seconds) {
+        return switch (this) {
+            case IO_URING -> bootstrap.option(IoUringChannelOption.TCP_DEFER_ACCEPT, seconds);
+            case EPOLL -> bootstrap.option(EpollChannelOption.TCP_DEFER_ACCEPT, seconds);
+            case NIO -> bootstrap;
+        };
     }
 
     @Override

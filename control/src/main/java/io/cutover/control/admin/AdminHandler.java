@@ -17,14 +17,12 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries admin requests to {@link AdminApi}, on the control workers (an event loop only parses
- * and writes), and its replies back as JSON. Shared by every admin connection: it keeps no state.
+ * Carries admin requests to {@link AdminApi} and its replies back as JSON, on the control loop
+ * (the API never blocks). Shared by every admin connection: it keeps no state.
  */
 @ChannelHandler.Sharable
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -33,13 +31,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final AdminApi api;
     private final ObjectMapper json;
     private final AdminAuth auth;
-    private final Executor work;
 
-    AdminHandler(AdminApi api, ObjectMapper json, AdminAuth auth, Executor work) {
+    AdminHandler(AdminApi api, ObjectMapper json, AdminAuth auth) {
         this.api = api;
         this.json = json;
         this.auth = auth;
-        this.work = work;
     }
 
     @Override
@@ -55,14 +51,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         String path = new QueryStringDecoder(request.uri()).path();
-        String method = request.method().name();
         byte[] body = ByteBufUtil.getBytes(request.content());
-        CompletableFuture.supplyAsync(() -> api.handle(method, path, body), work)
-                .thenCompose(reply -> reply)
+        api.handle(request.method().name(), path, body)
                 .whenComplete((reply, error) -> write(ctx, reply != null ? reply : api.reply(error), keepAlive));
     }
 
-    /** Serialises on the calling thread (a worker, or the loop for the early refusals), then writes. */
     private void write(ChannelHandlerContext ctx, AdminApi.Reply reply, boolean keepAlive) {
         byte[] bytes;
         String contentType = HttpHeaderValues.APPLICATION_JSON.toString();

@@ -1,7 +1,7 @@
 package io.cutover.control.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cutover.control.ControlThreads;
+import io.cutover.control.ControlLoop;
 import io.cutover.proxy.ListenFailure;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -15,8 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin HTTP listener, on the control plane's own event loop (never the proxy's); requests
- * are answered on the control workers. Bodies over 64 KiB are refused (413).
+ * The admin HTTP listener, on the control plane's own event loop (never the proxy's). Bodies
+ * over 64 KiB are refused (413).
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -36,13 +36,13 @@ public final class AdminServer implements AutoCloseable {
         this.connections = connections;
     }
 
-    public static AdminServer start(Settings settings, ControlThreads threads, AdminApi api, ObjectMapper json)
+    public static AdminServer start(Settings settings, ControlLoop control, AdminApi api, ObjectMapper json)
             throws InterruptedException {
         ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
-        ChannelFuture bound = new ServerBootstrap()
-                .group(threads.loop())
-                .channel(threads.transport().serverChannel())
-                .childHandler(new AdminInitializer(new AdminHandler(api, json, settings.auth(), threads.work()),
+        ChannelFuture bound = control.transport().deferAccept(new ServerBootstrap(), 5)
+                .group(control.group())
+                .channel(control.transport().serverChannel())
+                .childHandler(new AdminInitializer(new AdminHandler(api, json, settings.auth()),
                         settings.idleTimeout(), connections))
                 .bind(settings.address()).await();
         if (!bound.isSuccess()) {

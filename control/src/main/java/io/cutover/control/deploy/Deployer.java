@@ -14,10 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -259,8 +259,7 @@ public final class Deployer implements AutoCloseable {
 
     private Deployment submit(Deployment.Kind kind, Release release, boolean waitForLock, Flow flow)
             throws DeployLock.BusyException {
-        Deployment d = new Deployment(UUID.randomUUID().toString().substring(0, 8), kind, release, clock.instant(),
-                ticker);
+        Deployment d = new Deployment(newId(), kind, release, clock.instant(), ticker);
         boolean locked = false;
         if (!waitForLock) {
             if (!lock.tryAcquire(d)) {
@@ -340,6 +339,15 @@ public final class Deployer implements AutoCloseable {
     private void record(AppState next) {
         state = next;
         store.save(next);
+    }
+
+    /** A short id no remembered deployment has (not a secret: no SecureRandom, which may block). */
+    private String newId() {
+        String id;
+        do {
+            id = String.format("%08x", ThreadLocalRandom.current().nextInt());
+        } while (deployments.containsKey(id));
+        return id;
     }
 
     private Duration since(long startNanos) {

@@ -1,6 +1,6 @@
 package io.cutover.control.deploy;
 
-import io.cutover.control.ControlThreads;
+import io.cutover.control.ControlLoop;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +25,7 @@ final class RunStates implements AutoCloseable {
     private final AppRuntime runtime;
     private final Map<Instance, String> lastSeen = new ConcurrentHashMap<>();
     private final ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
-            ControlThreads.daemon("cutover-watch"));
+            ControlLoop.daemon("cutover-watch"));
 
     RunStates(AppRuntime runtime) {
         this.runtime = runtime;
