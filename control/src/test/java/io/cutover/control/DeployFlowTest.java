@@ -179,8 +179,7 @@ abstract class DeployFlowTest {
     void rollbackWorksAfterARestartOfCutover() throws Exception {
         deploy(version("v1"));
         deploy(version("v2"));
-        cutover.close();
-        cutover = TestCutover.start(config());
+        restartCutover();
         assertEquals("v2", body("/"), "routing restored from the state file");
         assertSucceeded(follow(post("/v1/rollback", Map.of())));
         assertEquals("v1", body("/"));
@@ -270,6 +269,13 @@ abstract class DeployFlowTest {
         return cutover;
     }
 
+    /** Stops cutover and starts it again with the same config (and state directory). */
+    void restartCutover() throws Exception {
+        cutover.close();
+        cutover = null;
+        cutover = TestCutover.start(config());
+    }
+
     static void awaitBody(TestCutover c, String expected) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!expected.equals(c.get("/").body().trim())) {
@@ -292,7 +298,7 @@ abstract class DeployFlowTest {
         return names;
     }
 
-    private InetSocketAddress proxy() {
+    InetSocketAddress proxy() {
         return new InetSocketAddress("127.0.0.1", cutover.proxyUri("/").getPort());
     }
 
@@ -308,11 +314,11 @@ abstract class DeployFlowTest {
         return follow(post("/v1/deploy", body));
     }
 
-    private JsonNode post(String path, Map<String, Object> body) throws Exception {
+    JsonNode post(String path, Map<String, Object> body) throws Exception {
         return postVia(cutover.adminAddress(), path, body);
     }
 
-    private JsonNode follow(JsonNode accepted) throws Exception {
+    JsonNode follow(JsonNode accepted) throws Exception {
         return followVia(cutover.adminAddress(), accepted);
     }
 

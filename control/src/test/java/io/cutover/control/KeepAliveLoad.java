@@ -48,13 +48,19 @@ final class KeepAliveLoad implements AutoCloseable {
         return new KeepAliveLoad(proxy, clients, 120);
     }
 
-    /** Stops the clients and returns the failures they saw. */
+    /** Stops the clients and returns the failures they saw (the first 20, then how many more). */
     List<String> stop() throws InterruptedException {
         running.set(false);
         if (!stopped.await(30, TimeUnit.SECONDS)) {
             failures.add("clients did not stop");
         }
-        return new ArrayList<>(failures);
+        List<String> all = new ArrayList<>(failures);
+        if (all.size() <= 20) {
+            return all;
+        }
+        List<String> first = new ArrayList<>(all.subList(0, 20));
+        first.add("... and " + (all.size() - 20) + " more");
+        return first;
     }
 
     int requests() {

@@ -1,5 +1,9 @@
 package io.cutover.control;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import io.cutover.control.deploy.VersionApp;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,7 +12,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 
 /** The deploy flow with the process runtime: each version is a JVM running {@link VersionApp}. */
 class ProcessDeployTest extends DeployFlowTest {
@@ -69,6 +75,53 @@ class ProcessDeployTest extends DeployFlowTest {
         for (ProcessHandle h : mine()) {
             h.destroyForcibly();
             h.onExit().get();
+        }
+    }
+
+    /**
+     * An app started the way wrapper scripts and worker-forking servers start: a shell that does
+     * not exec, with two background "workers", around the real server.
+     */
+    private static Map<String, Object> behindAShell(String v) {
+        String java = String.join(" ", command());
+        return run(List.of("sh", "-c", "sleep 600 & sleep 600 & " + java + "; true"), Map.of("VERSION", v));
+    }
+
+    @Test
+    void anAppBehindAShellWithWorkersKeepsEveryProcessAcrossADeployAndARestartOfCutover() throws Exception {
+        String v1 = follow(post("/v1/deploy", behindAShell("v1"))).get("id").asText();
+        List<ProcessHandle> v1Processes = processesOf(v1);
+        assertTrue(v1Processes.size() >= 4, "shell, two workers, server: " + v1Processes);
+
+        JsonNode second;
+        List<String> failures;
+        try (KeepAliveLoad load = KeepAliveLoad.start(proxy(), 4)) {
+            load.awaitRequests(100);
+            second = follow(post("/v1/deploy", behindAShell("v2")));
+            load.awaitVersion("v2");
+            failures = load.stop();
+        }
+        assertSucceeded(second);
+        assertEquals(List.of(), failures, "failed requests while v2 was deployed");
+        String v2 = second.get("id").asText();
+        awaitGone(v1Processes);     // the old version goes as a whole: no orphaned worker
+        List<ProcessHandle> v2Processes = processesOf(v2);
+        assertTrue(v2Processes.size() >= 4, v2Processes.toString());
+
+        restartCutover();
+        assertEquals("v2", cutover().get("/").body().trim());
+        for (ProcessHandle h : v2Processes) {
+            assertTrue(h.isAlive(), "a restart of cutover left " + h.pid() + " of the live version alone");
+        }
+    }
+
+    private List<ProcessHandle> processesOf(String deployId) {
+        return mine().stream().filter(h -> deployId.equals(environment(h).get("CUTOVER_DEPLOY_ID"))).toList();
+    }
+
+    private static void awaitGone(List<ProcessHandle> processes) throws Exception {
+        for (ProcessHandle h : processes) {
+            h.onExit().get(30, TimeUnit.SECONDS);
         }
     }
 

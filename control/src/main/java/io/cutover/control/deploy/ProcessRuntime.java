@@ -5,15 +5,19 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -23,11 +27,16 @@ import java.util.stream.Stream;
  * {@code CUTOVER_COLOUR} and {@code CUTOVER_DEPLOY_ID} in its environment, which is how a
  * restarted cutover finds them again (Linux {@code /proc}). Processes outlive a restart of
  * cutover; the restarted cutover adopts the active one.
+ *
+ * <p>Each version runs in a process group of its own ({@code setsid}), led by the process
+ * cutover started: everything it starts (a shell's child, forked workers) belongs to it, is
+ * never taken for a leftover, and stops with it.
  */
 public final class ProcessRuntime implements AppRuntime {
     static final String APP = "CUTOVER_APP";
     static final String COLOUR = "CUTOVER_COLOUR";
     static final String DEPLOY_ID = "CUTOVER_DEPLOY_ID";
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
 
     private final AppSettings app;
     private final Path logDir;
@@ -50,7 +59,12 @@ public final class ProcessRuntime implements AppRuntime {
             throw new RuntimeFailure("no command to run: name one in the deploy or set cutover.app.command");
         }
         Release effective = new Release(null, command, release.env());
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        List<String> launch = new ArrayList<>();
+        if (Files.isExecutable(SETSID)) {
+            launch.add(SETSID.toString());  // not a group leader, so it execs in place: same pid, its own group
+        }
+        launch.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(launch).redirectErrorStream(true);
         pb.environment().putAll(app.env());
         pb.environment().putAll(release.env());
         pb.environment().put("PORT", Integer.toString(port));
@@ -101,7 +115,7 @@ public final class ProcessRuntime implements AppRuntime {
 
     @Override
     public void stop(Instance instance) {
-        handle(instance).ifPresent(this::terminate);
+        handle(instance).ifPresent(h -> terminate(membersOf(h)));
         children.remove(pid(instance));
     }
 
@@ -112,21 +126,61 @@ public final class ProcessRuntime implements AppRuntime {
 
     @Override
     public List<String> removeAllExcept(Collection<Instance> keep) {
+        Set<Long> kept = new HashSet<>();
+        for (Instance i : keep) {
+            if (i != null) {
+                handle(i).ifPresent(h -> kept.add(h.pid()));
+            }
+        }
         List<String> removed = new ArrayList<>();
-        try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
-            all.filter(h -> h.pid() != ProcessHandle.current().pid()).forEach(h -> {
+        List<ProcessHandle> leftovers = new ArrayList<>();
+        for (ProcessHandle h : appProcesses()) {
+            if (!belongsTo(h, kept)) {
                 Map<String, String> env = environment(h.pid());
-                if (!app.name().equals(env.get(APP))) {
-                    return;
-                }
-                boolean kept = keep.stream().anyMatch(i -> i != null && Long.toString(h.pid()).equals(i.handle()));
-                if (!kept) {
-                    terminate(h);
-                    removed.add("process " + h.pid() + " (" + env.get(COLOUR) + ", deploy " + env.get(DEPLOY_ID) + ")");
-                }
+                leftovers.add(h);
+                removed.add("process " + h.pid() + " (" + env.get(COLOUR) + ", deploy " + env.get(DEPLOY_ID) + ")");
+            }
+        }
+        terminate(leftovers);
+        return removed;
+    }
+
+    /** This app's processes (by their environment), cutover itself aside. */
+    private List<ProcessHandle> appProcesses() {
+        long self = ProcessHandle.current().pid();
+        try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
+            return all.filter(h -> h.pid() != self && app.name().equals(environment(h.pid()).get(APP))).toList();
+        }
+    }
+
+    /**
+     * Whether a process is part of one of the given instances: it is one, it is in the process
+     * group one leads, or one is among its ancestors (a process started before process groups).
+     */
+    private static boolean belongsTo(ProcessHandle h, Set<Long> instances) {
+        if (instances.contains(h.pid()) || instances.contains(processGroup(h.pid()))) {
+            return true;
+        }
+        for (Optional<ProcessHandle> p = h.parent(); p.isPresent(); p = p.get().parent()) {
+            if (instances.contains(p.get().pid())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** An instance's process, the processes of the group it leads, and their descendants. */
+    private static List<ProcessHandle> membersOf(ProcessHandle leader) {
+        Set<ProcessHandle> members = new LinkedHashSet<>();
+        members.add(leader);
+        members.addAll(leader.descendants().toList());
+        try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
+            all.filter(h -> processGroup(h.pid()) == leader.pid()).forEach(h -> {
+                members.add(h);
+                members.addAll(h.descendants().toList());
             });
         }
-        return removed;
+        return new ArrayList<>(members);
     }
 
     /** The live process of an instance, if it is still the one that was started (pids are reused). */
@@ -136,24 +190,44 @@ public final class ProcessRuntime implements AppRuntime {
                 .filter(h -> instance.startedAt() == null || instance.startedAt().equals(startInstant(h)));
     }
 
-    private void terminate(ProcessHandle h) {
-        List<ProcessHandle> tree = new ArrayList<>(h.descendants().toList());
-        tree.add(0, h);
-        tree.forEach(ProcessHandle::destroy);
+    /** SIGTERM to each, then SIGKILL to those still there after the stop timeout. */
+    private void terminate(List<ProcessHandle> processes) {
+        processes.forEach(ProcessHandle::destroy);
         long deadline = System.nanoTime() + app.stopTimeout().toNanos();
-        for (ProcessHandle p : tree) {
+        boolean interrupted = false;
+        for (ProcessHandle p : processes) {
             try {
                 p.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (Exception e) {
+            } catch (InterruptedException e) {
+                interrupted = true;     // still kill them all below; the interrupt is given back after
+                p.destroyForcibly();
+            } catch (ExecutionException | TimeoutException e) {
                 p.destroyForcibly();
             }
         }
-        for (ProcessHandle p : tree) {
+        for (ProcessHandle p : processes) {
             try {
-                p.onExit().get(Duration.ofSeconds(5).toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception ignored) {
+                p.onExit().get(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException | TimeoutException e) {
                 // killed; the kernel reaps it
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The process group of a process (Linux /proc/PID/stat), or -1 if it is gone. */
+    private static long processGroup(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+            // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[2]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 
