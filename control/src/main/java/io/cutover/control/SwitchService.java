@@ -44,8 +44,12 @@ public final class SwitchService {
     private final Executor control;
     private final Duration drainDeadline;
     private final Clock clock;
-    /** Held from a switch's health gate to its flip; a permit, so async code can give it back. */
+    /**
+     * Who may move traffic: a manual switch holds it from its health gate to its flip, a deploy
+     * from its start to its end. A permit, so async code can give it back.
+     */
     private final Semaphore permit = new Semaphore(1);
+    private volatile String reservedBy;
     private final Set<Backend> draining = ConcurrentHashMap.newKeySet();
     private volatile Target switchingTo;
     private volatile Target previous;
@@ -112,8 +116,10 @@ public final class SwitchService {
      */
     public CompletableFuture<Outcome> switchTo(Target target) {
         if (!permit.tryAcquire()) {
-            return CompletableFuture.failedFuture(
-                    new SwitchInProgressException("a switch to " + switchingTo + " is already running"));
+            String owner = reservedBy;
+            return CompletableFuture.failedFuture(new SwitchInProgressException(owner != null
+                    ? owner + " is running and owns routing until it ends; switch after it (or roll back then)"
+                    : "a switch to " + switchingTo + " is already running"));
         }
         switchingTo = target;
         Backend current = proxy.router().active();
@@ -149,8 +155,23 @@ public final class SwitchService {
     }
 
     /**
-     * Flips to a target whose health the caller has already checked (a deploy's candidate),
-     * waiting for any manual switch in its health gate to finish first.
+     * A deploy takes routing over for its whole run: it waits for a manual switch in its health
+     * gate to end, and from then on manual switches are refused (409, naming {@code owner}), so
+     * that neither undoes the other. Give it back with {@link #release()}.
+     */
+    public void reserve(String owner) {
+        permit.acquireUninterruptibly();
+        reservedBy = owner;
+    }
+
+    public void release() {
+        reservedBy = null;
+        permit.release();
+    }
+
+    /**
+     * Flips to a target whose health the caller has already checked (a deploy's candidate, under
+     * its {@link #reserve reservation}), once a connection to it is open on each loop (bounded).
      */
     public Flip flipChecked(Target target, String version, Duration healthWait) {
         Backend incoming = proxy.newBackend(target, target.resolve(), version);  // the caller's thread may block
@@ -161,12 +182,13 @@ public final class SwitchService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        permit.acquireUninterruptibly();
-        try {
-            return flip(incoming, healthWait);
-        } finally {
-            permit.release();
-        }
+        return flip(incoming, healthWait);
+    }
+
+    /** Whether new requests go to {@code target} now. */
+    public boolean routesTo(Target target) {
+        Backend active = proxy.router().active();
+        return active != null && active.target().equals(target);
     }
 
     /** The switch itself: one flip of the router, then the old backend drains in the background. */

@@ -269,6 +269,11 @@ abstract class DeployFlowTest {
         return cutover;
     }
 
+    /** Puts another cutover in place of this test's (closed at the end like it). */
+    void replaceCutover(TestCutover other) {
+        cutover = other;
+    }
+
     /** Stops cutover and starts it again with the same config (and state directory). */
     void restartCutover() throws Exception {
         cutover.close();

@@ -1,19 +1,22 @@
 package io.cutover.control;
 
-import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.model.Container;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.Container;
+import io.cutover.proxy.TestHttp;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.images.builder.ImageFromDockerfile;
+import org.testcontainers.images.builder.Transferable;
 
 /**
  * The deploy flow with the Docker runtime, on a real engine. Images are built here, FROM scratch
@@ -34,6 +37,21 @@ class DockerDeployTest extends DeployFlowTest {
         build("sick", "sick", false, SERVE);
         build("exits", "never", true, "echo boom: no config >&2; exit 3");
         build("slow-v2", "v2", true, "sleep 3; " + SERVE);
+        // GET /cgi-bin/crash kills the server: its restart policy brings the container back
+        new ImageFromDockerfile(REPO + "crashable-v1", false)
+                .withFileFromPath("busybox", Path.of("/bin/busybox"))
+                .withFileFromString("www/index.html", "v1\n")
+                .withFileFromString("www/up", "ok\n")
+                .withFileFromTransferable("www/cgi-bin/crash", Transferable.of(
+                        // its parent serves this connection; the grandparent is the server
+                        "#!/bin/sh\nread -r _ _ _ server _ < /proc/$PPID/stat\nkill -9 $server\n", 0755))
+                .withDockerfileFromBuilder(b -> b.from("scratch")
+                        .copy("busybox", "/bin/busybox")
+                        .copy("busybox", "/bin/sh")
+                        .copy("www", "/www")
+                        .cmd("/bin/busybox", "sh", "-c", SERVE)
+                        .build())
+                .get();
     }
 
     private static void build(String tag, String version, boolean healthy, String script) {
@@ -93,6 +111,52 @@ class DockerDeployTest extends DeployFlowTest {
         assertEquals("failed", failed.get("state").asText());
         assertTrue(failed.get("error").asText().contains("image cutover-test/nope:1 is not present"), failed.toString());
         assertEquals("v1", c.get("/").body().trim());
+    }
+
+    @Test
+    void aVersionItsRestartPolicyBroughtBackOnceStillCountsAsRunningAndIsStoppedToFreeItsPort() throws Exception {
+        cutover().close();
+        Map<String, Object> conf = new java.util.HashMap<>(config());
+        conf.put("cutover.app.keep-previous", "running");
+        TestCutover c = TestCutover.start(conf);
+        replaceCutover(c);
+        String v1 = deployed(c, "crashable-v1");
+        deployed(c, "v2");                                  // v1 is kept running, on blue
+        Container blue = mine().stream().filter(x -> v1.equals(x.getLabels().get("io.cutover.deploy-id")))
+                .findFirst().orElseThrow();
+        int port = Integer.parseInt(c.status().get("app").get("previous").get("target").asText().split(":")[1]);
+        try {
+            TestHttp.client().send(TestHttp.request("http://127.0.0.1:" + port + "/cgi-bin/crash").build(),
+                    HttpResponse.BodyHandlers.discarding());
+        } catch (java.io.IOException expected) {
+            // the server died mid-answer
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Integer.valueOf(1).equals(docker.inspectContainerCmd(blue.getId()).exec().getRestartCount())
+                || !Boolean.TRUE.equals(docker.inspectContainerCmd(blue.getId()).exec().getState().getRunning())) {
+            assertTrue(System.nanoTime() < deadline, "the restart policy never brought v1 back");
+            Thread.sleep(50);
+        }
+        awaitRunning(c);     // it crashed once and runs again: running, not "keeps exiting"
+        JsonNode v3 = awaitDone(c, Json.mapper().readTree(
+                c.admin("POST", "/v1/deploy", "{\"image\": \"" + REPO + "v3\"}").body()).get("id").asText());
+        assertEquals("succeeded", v3.get("state").asText(), v3.toString());
+        assertEquals("v3", c.get("/").body().trim());
+    }
+
+    private void awaitRunning(TestCutover c) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!c.status().get("app").get("previous").get("running").asText().equals("running")) {
+            assertTrue(System.nanoTime() < deadline, "status never saw v1 running again: " + c.status());
+            Thread.sleep(100);
+        }
+    }
+
+    private String deployed(TestCutover c, String tag) throws Exception {
+        JsonNode done = awaitDone(c, Json.mapper().readTree(
+                c.admin("POST", "/v1/deploy", "{\"image\": \"" + REPO + tag + "\"}").body()).get("id").asText());
+        assertEquals("succeeded", done.get("state").asText(), done.toString());
+        return done.get("id").asText();
     }
 
     private List<Container> mine() {

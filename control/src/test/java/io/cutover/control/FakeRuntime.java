@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -50,21 +51,38 @@ final class FakeRuntime implements AppRuntime {
 
     final Gate notRunning = new Gate();
     final Gate start = new Gate();
+    /** The instances stopped so far, in order. */
+    final List<Instance> stopped = new CopyOnWriteArrayList<>();
+    /** When set, stop() throws it (a runtime failing after the flip). */
+    volatile RuntimeException stopFails;
+    /** When set, every call throws it (a Docker engine not up yet). */
+    volatile RuntimeException down;
 
     @Override
     public Optional<String> notRunning(Instance instance) {
         notRunning.pass();
-        return Optional.empty();
+        check();
+        return stopped.stream().anyMatch(instance::sameRun) ? Optional.of("is stopped") : Optional.empty();
+    }
+
+    private void check() {
+        RuntimeException e = down;
+        if (e != null) {
+            throw e;
+        }
     }
 
     @Override
     public Instance start(Release release, Colour colour, int port, String deployId) {
         start.pass();
+        check();
         return new Instance(colour, port, release, deployId, "fake-" + deployId, Instant.now());
     }
 
     @Override
     public Instance restart(Instance instance) {
+        check();
+        stopped.removeIf(instance::sameRun);
         return instance;
     }
 
@@ -75,6 +93,12 @@ final class FakeRuntime implements AppRuntime {
 
     @Override
     public void stop(Instance instance) {
+        check();
+        RuntimeException e = stopFails;
+        if (e != null) {
+            throw e;
+        }
+        stopped.add(instance);
     }
 
     @Override
@@ -83,6 +107,7 @@ final class FakeRuntime implements AppRuntime {
 
     @Override
     public List<String> removeAllExcept(Collection<Instance> keep) {
+        check();
         return List.of();
     }
 

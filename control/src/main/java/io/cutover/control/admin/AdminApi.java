@@ -14,7 +14,7 @@ import io.cutover.control.admin.ApiModel.InstanceView;
 import io.cutover.control.admin.ApiModel.RollbackRequest;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.deploy.AppState;
-import io.cutover.control.deploy.DeployLock;
+import io.cutover.control.deploy.DeployQueue;
 import io.cutover.control.deploy.Deployer;
 import io.cutover.control.deploy.Deployment;
 import io.cutover.control.deploy.Release;
@@ -188,7 +188,8 @@ public final class AdminApi {
         AppState s = d.state();
         return new AppView(d.app().name(), d.runtimeKind(), InstanceView.of(s.active(), d.describeRunning(s.active())),
                 InstanceView.of(s.previous(), d.describeRunning(s.previous())),
-                d.running().map(Deployment::id).orElse(null));
+                s.previousStopsAt() == null ? null : s.previousStopsAt().toString(),
+                d.running().map(Deployment::id).orElse(null), d.restoreProblem());
     }
 
     /** Every error the API can answer, mapped to its status. */
@@ -197,7 +198,7 @@ public final class AdminApi {
         int status;
         if (e instanceof ApiException api) {
             status = api.status();
-        } else if (e instanceof SwitchInProgressException || e instanceof DeployLock.BusyException) {
+        } else if (e instanceof SwitchInProgressException || e instanceof DeployQueue.BusyException) {
             status = 409;
         } else if (e instanceof UnhealthyException) {
             status = 503;

@@ -64,17 +64,22 @@ public final class ApiModel {
     /** A deploy or rollback and its timeline. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record DeploymentView(String id, String kind, String state, String release, String accepted,
-                                 long elapsedMs, List<Deployment.Step> steps, String error) {
+                                 long elapsedMs, List<Deployment.Step> steps, String error, List<String> warnings) {
+        public DeploymentView {
+            warnings = warnings == null ? List.of() : warnings;
+        }
+
         static DeploymentView of(Deployment d) {
             return new DeploymentView(d.id(), d.kind().name().toLowerCase(Locale.ROOT),
                     d.state().name().toLowerCase(Locale.ROOT), d.release() == null ? null : d.release().describe(),
-                    d.accepted().toString(), d.elapsed().toMillis(), d.steps(), d.error());
+                    d.accepted().toString(), d.elapsed().toMillis(), d.steps(), d.error(), d.warnings());
         }
     }
 
     /** The app's versions, in {@code GET /v1/status}. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record AppView(String name, String runtime, InstanceView active, InstanceView previous, String deploying) {
+    public record AppView(String name, String runtime, InstanceView active, InstanceView previous,
+                          String previousStopsAt, String deploying, String problem) {
     }
 
     /** One version of the app. */

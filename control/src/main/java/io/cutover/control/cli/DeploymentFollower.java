@@ -27,7 +27,11 @@ final class DeploymentFollower {
             }
             out.flush();
             if ("succeeded".equals(d.state())) {
-                out.printf("%s succeeded in %.2f s%n", what, d.elapsedMs() / 1000.0);
+                for (String warning : d.warnings()) {
+                    out.println("warning: " + warning);
+                }
+                out.printf("%s succeeded in %.2f s%s%n", what, d.elapsedMs() / 1000.0,
+                        d.warnings().isEmpty() ? "" : " (traffic moved; " + d.warnings().size() + " warning(s) above)");
                 return 0;
             }
             if ("failed".equals(d.state())) {

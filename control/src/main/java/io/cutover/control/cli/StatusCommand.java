@@ -40,6 +40,13 @@ final class StatusCommand implements Callable<Integer> {
                     app.deploying() == null ? "" : ", deploy " + app.deploying() + " running");
             printVersion(out, "version", app.active());
             printVersion(out, "previous version", app.previous());
+            if (app.previousStopsAt() != null) {
+                out.printf("  %-17s %s (kept running for an instant rollback until then)%n", "previous stops at",
+                        app.previousStopsAt());
+            }
+            if (app.problem() != null) {
+                out.printf("  %-17s %s%n", "problem", app.problem());
+            }
         }
         SwitchView w = s.lastSwitch();
         if (w == null) {

@@ -27,6 +27,14 @@ public interface AppRuntime {
     /** Why the instance is not running ("exited with code 3"), or empty while it runs. */
     Optional<String> notRunning(Instance instance);
 
+    /**
+     * Why a candidate that has just been started cannot become healthy, or empty: it exited, or
+     * (a container) its restart policy keeps bringing it back.
+     */
+    default Optional<String> failing(Instance candidate) {
+        return notRunning(candidate);
+    }
+
     /** Its last log lines, oldest first. */
     List<String> logs(Instance instance, int lines);
 

@@ -6,34 +6,32 @@ import io.cutover.control.SwitchService;
 import io.cutover.control.Ticker;
 import io.cutover.control.config.AppSettings;
 import io.cutover.proxy.DrainResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deploys and rollbacks of the app. A deploy, top-down: take the lock, pick the free colour,
- * start the candidate there, wait until it is healthy, flip traffic to it, drain the old
- * version, stop it, record the new state. A rollback is the same with the previous version as
- * the candidate. Deployments run one at a time on their own thread; callers get a
- * {@link Deployment} at once and follow its steps.
+ * Deploys and rollbacks of the app. A deploy, top-down: pick the free colour, start the
+ * candidate there, wait until it is healthy, record it as the active version, flip traffic to
+ * it, drain the old version, stop it. A rollback is the same with the previous version as the
+ * candidate. Deployments run one at a time ({@link DeployQueue}) and own routing while they run
+ * (manual switches are refused meanwhile); callers get a {@link Deployment} at once and follow
+ * its steps. Once traffic has moved, the deploy has succeeded: what fails after that is a
+ * warning, not a failure that would make a CD job roll a good release back.
  */
 public final class Deployer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Deployer.class);
-    private static final int REMEMBERED = 100;
     private static final Duration RUN_STATE_INTERVAL = Duration.ofSeconds(2);
+    private static final int SAVE_ATTEMPTS = 3;
 
     /** What the deployer works with. */
     public record Parts(AppRuntime runtime, SwitchService switches, HealthCheck health, StateStore store,
@@ -47,10 +45,6 @@ public final class Deployer implements AutoCloseable {
         }
     }
 
-    private interface Flow {
-        void run(Deployment d) throws Exception;
-    }
-
     private final AppSettings app;
     private final AppRuntime runtime;
     private final SwitchService switches;
@@ -60,16 +54,11 @@ public final class Deployer implements AutoCloseable {
     private final Clock clock;
     private final Ticker ticker;
     private final RunStates runStates;
-    private final DeployLock lock = new DeployLock();
-    private final ExecutorService runner = Executors.newCachedThreadPool(daemon("cutover-deploy"));
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("cutover-keep"));
-    private final Map<String, Deployment> deployments = Collections.synchronizedMap(new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Deployment> eldest) {
-            return size() > REMEMBERED;
-        }
-    });
+    private final DeployQueue line = new DeployQueue();
+    private final Reaper reaper;
+    private final Counter warnings;
     private volatile AppState state = AppState.EMPTY;
+    private volatile String restoreProblem;
 
     public Deployer(AppSettings app, Parts parts, Clock clock, Ticker ticker) {
         this.app = app;
@@ -81,45 +70,61 @@ public final class Deployer implements AutoCloseable {
         this.clock = clock;
         this.ticker = ticker;
         this.runStates = new RunStates(runtime);
+        this.reaper = new Reaper(line, clock, () -> state, i -> switches.routesTo(i.target()), this::stopPrevious,
+                () -> record(state.withPreviousStopsAt(null)));
+        this.warnings = Counter.builder("cutover.deploy.warnings")
+                .description("Steps after a deploy's flip that failed (the deploy itself succeeded)").register(meters);
     }
 
     /**
-     * After a start or restart of cutover: removes leftovers of an interrupted deploy, makes sure
-     * the active version runs, and routes traffic to it.
+     * After a start or restart of cutover: routes traffic to the active version, removes
+     * leftovers of an interrupted deploy and makes sure the active version runs. If the runtime
+     * cannot be reached (Docker not up yet at boot), cutover still starts, routing to the last
+     * known version, and status says what failed.
      */
     public void restore() {
         state = store.load();
-        runtime.removeAllExcept(listOf(state.active(), state.previous()))
-                .forEach(r -> log.info("removed leftover {}", r));
         Instance active = state.active();
-        if (active != null) {
-            Optional<String> down = runStates.check(active);
+        try {
+            runtime.removeAllExcept(listOf(active, state.previous())).forEach(r -> log.info("removed leftover {}", r));
+            Optional<String> down = active == null ? Optional.empty() : runStates.check(active);
             if (down.isPresent()) {
                 log.info("active version {} {}; starting it again", active.release().describe(), down.get());
                 active = runtime.restart(active);
             }
+        } catch (RuntimeException e) {
+            restoreProblem = "could not check the app's versions at start-up (" + reason(e) + "); routing to "
+                    + (active == null ? "nothing" : active.target()) + " as last recorded";
+            log.warn(restoreProblem);
+        }
+        if (active != null) {
             switches.startWith(active.target(), active.release().describe());
         }
-        record(new AppState(active, state.previous(), null));
+        try {
+            record(new AppState(active, state.previous(), null, state.previousStopsAt()));
+        } catch (UncheckedIOException e) {
+            log.warn("{}", e.getMessage());
+        }
+        reaper.watch(state);
         runStates.watch(() -> state, RUN_STATE_INTERVAL);
     }
 
-    public Deployment deploy(Release release, boolean waitForLock) throws DeployLock.BusyException {
+    public Deployment deploy(Release release, boolean waitForLock) throws DeployQueue.BusyException {
         return submit(Deployment.Kind.DEPLOY, release, waitForLock, this::deploy);
     }
 
-    public Deployment rollback(boolean waitForLock) throws DeployLock.BusyException {
+    public Deployment rollback(boolean waitForLock) throws DeployQueue.BusyException {
         return submit(Deployment.Kind.ROLLBACK, null, waitForLock, this::rollback);
     }
 
     private void deploy(Deployment d) throws Exception {
         Instance old = state.active();
         Instance older = state.previous();
-        Colour colour = old == null ? Colour.BLUE : old.colour().other();
         makeRoom(d, old, older);
-        Instance candidate = startCandidate(d, colour);
+        Instance candidate = startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
         bringIn(d, candidate, old, () -> discard(d, candidate));
-        removeOlder(d, older);
+        afterFlip(d, "removing the version before " + (old == null ? "it" : old.release().describe()),
+                () -> removeOlder(d, older));
     }
 
     private void rollback(Deployment d) throws Exception {
@@ -133,19 +138,21 @@ public final class Deployer implements AutoCloseable {
     }
 
     /**
-     * The second half of every deploy: health gate, flip, drain, retire the old version. If the
-     * incoming version fails its health gate, {@code giveUp} undoes its start; traffic never moved.
+     * The second half of every deploy: health gate, record, flip, drain, retire the old version.
+     * If the incoming version fails its health gate or cannot be recorded, {@code giveUp} undoes
+     * its start and traffic never moved.
      */
     private void bringIn(Deployment d, Instance incoming, Instance outgoing, Runnable giveUp) throws Exception {
         Duration healthWait;
         try {
             healthWait = awaitHealthy(d, incoming);
+            // recorded before the flip: a restart after it (or a crash in between) routes to the new version
+            record(new AppState(incoming, outgoing, null));
         } catch (Exception e) {
             giveUp.run();
             throw e;
         }
         SwitchService.Flip flip = switches.flipChecked(incoming.target(), incoming.release().describe(), healthWait);
-        record(new AppState(incoming, outgoing, null));
         d.step("switched", (flip.previous() == null ? "now routing to " : flip.previous() + " -> ")
                 + incoming.target(), Duration.ZERO);
         DrainResult drained = flip.drain().join();
@@ -153,7 +160,8 @@ public final class Deployer implements AutoCloseable {
             d.step("drained", drained.completed() + " requests in " + drained.took().toMillis() + " ms"
                     + (drained.forced() > 0 ? ", " + drained.forced() + " cut at the deadline" : ""), drained.took());
         }
-        retire(d, outgoing);
+        afterFlip(d, "retiring " + (outgoing == null ? "the old version" : outgoing.release().describe()),
+                () -> retire(d, outgoing));
     }
 
     private Instance startCandidate(Deployment d, Colour colour) {
@@ -167,7 +175,7 @@ public final class Deployer implements AutoCloseable {
     private Duration awaitHealthy(Deployment d, Instance i) throws UnhealthyException, InterruptedException {
         Duration took;
         try {
-            took = health.await(i.target(), () -> runtime.notRunning(i));
+            took = health.await(i.target(), () -> runtime.failing(i));
         } catch (UnhealthyException e) {
             List<String> lines = runtime.logs(i, app.logLines());
             throw new UnhealthyException(e.getMessage() + (lines.isEmpty() ? "; it logged nothing"
@@ -190,14 +198,20 @@ public final class Deployer implements AutoCloseable {
         return woken;
     }
 
+    /** The old version, after its drain: stopped, or kept running for a while (never while it carries traffic). */
     private void retire(Deployment d, Instance old) {
         if (old == null) {
             return;
         }
+        if (switches.routesTo(old.target())) {
+            d.warn(old.release().describe() + " carries traffic, so it was not stopped");
+            return;
+        }
         if (app.keepPrevious() == AppSettings.KeepPrevious.RUNNING) {
-            timer.schedule(() -> stopIfStillPrevious(old), app.keepRunningFor().toMillis(), TimeUnit.MILLISECONDS);
-            d.step("old version kept running", "for " + app.keepRunningFor().toSeconds() + " s: rollback is instant until then",
-                    Duration.ZERO);
+            record(state.withPreviousStopsAt(clock.instant().plus(app.keepRunningFor())));
+            reaper.watch(state);
+            d.step("old version kept running", "for " + app.keepRunningFor().toSeconds()
+                    + " s: rollback is instant until then", Duration.ZERO);
             return;
         }
         long t = ticker.nanos();
@@ -205,22 +219,10 @@ public final class Deployer implements AutoCloseable {
         d.step("old version stopped", old.release().describe() + " on " + old.colour().label(), since(t));
     }
 
-    private void stopIfStillPrevious(Instance old) {
-        Deployment keeper = new Deployment("keep-" + old.deployId(), Deployment.Kind.DEPLOY, old.release(),
-                clock.instant(), ticker);
-        if (!lock.tryAcquire(keeper)) {
-            timer.schedule(() -> stopIfStillPrevious(old), 5, TimeUnit.SECONDS);
-            return;
-        }
-        try {
-            if (old.sameRun(state.previous())) {
-                stop(state.previous());
-                log.info("stopped previous version {} after keeping it running for {}", old.release().describe(),
-                        app.keepRunningFor());
-            }
-        } finally {
-            lock.release();
-        }
+    /** The reaper's stop of a previous version kept running. */
+    private void stopPrevious(Instance previous) {
+        stop(previous);
+        record(state.withPreviousStopsAt(null));
     }
 
     /**
@@ -228,10 +230,15 @@ public final class Deployer implements AutoCloseable {
      * for instant rollback) is stopped. A stopped previous version stays until the candidate is
      * live, so a failed deploy still has something to roll back to.
      */
-    private void makeRoom(Deployment d, Instance active, Instance previous) {
+    private void makeRoom(Deployment d, Instance active, Instance previous) throws DeployException {
         long t = ticker.nanos();
         for (String removed : runtime.removeAllExcept(listOf(active, previous))) {
             d.step("removed leftover", removed, since(t));
+        }
+        if (previous != null && switches.routesTo(previous.target())) {
+            throw new DeployException("traffic goes to the previous version " + previous.release().describe() + " at "
+                    + previous.target() + " (switched to by hand), whose port the new version would take: "
+                    + "roll back, or switch to the active version, then deploy");
         }
         if (previous != null && runStates.check(previous).isEmpty()) {
             t = ticker.nanos();
@@ -257,61 +264,38 @@ public final class Deployer implements AutoCloseable {
         d.step("candidate removed", candidate.release().describe(), since(t));
     }
 
-    private Deployment submit(Deployment.Kind kind, Release release, boolean waitForLock, Flow flow)
-            throws DeployLock.BusyException {
-        Deployment d = new Deployment(newId(), kind, release, clock.instant(), ticker);
-        boolean locked = false;
-        if (!waitForLock) {
-            if (!lock.tryAcquire(d)) {
-                throw new DeployLock.BusyException(lock.describeHolder() + " holds the deploy lock");
-            }
-            locked = true;
+    /** A step after the flip: if it fails, the deploy says so as a warning and goes on. */
+    private void afterFlip(Deployment d, String what, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            d.warn(what + " failed: " + reason(e));
+            warnings.increment();
         }
-        deployments.put(d.id(), d);
-        boolean alreadyLocked = locked;
-        runner.execute(() -> run(d, alreadyLocked, flow));
+    }
+
+    private Deployment submit(Deployment.Kind kind, Release release, boolean waitForLock, DeployQueue.Flow flow)
+            throws DeployQueue.BusyException {
+        Deployment d = new Deployment(newId(), kind, release, clock.instant(), ticker);
+        line.submit(d, waitForLock ? app.lockWait() : null, x -> {
+            switches.reserve(x.describe());     // routing is the deploy's until it ends
+            try {
+                flow.run(x);
+            } finally {
+                switches.release();
+            }
+        }, () -> meters.counter("cutover.deploys", "kind", kind.name().toLowerCase(Locale.ROOT),
+                "outcome", d.state() == Deployment.State.SUCCEEDED ? "succeeded" : "failed").increment());
         return d;
     }
 
-    private void run(Deployment d, boolean locked, Flow flow) {
-        boolean holding = locked;
-        try {
-            if (!holding) {
-                Deployment holder = lock.holder();
-                long t = ticker.nanos();
-                if (holder != null) {
-                    d.step("queued", "waiting for " + holder.describe(), Duration.ZERO);
-                }
-                lock.acquire(d, app.lockWait());
-                holding = true;
-                if (holder != null) {
-                    d.step("lock acquired", "after " + since(t).toMillis() + " ms", since(t));
-                }
-            }
-            d.running();
-            log.info("{} started", d.describe());
-            flow.run(d);
-            d.succeeded();
-            log.info("{} succeeded in {} ms", d.describe(), d.elapsed().toMillis());
-        } catch (Exception e) {
-            d.failed(reason(e));
-            log.warn("{} failed: {}", d.describe(), reason(e));
-        } finally {
-            meters.counter("cutover.deploys", "kind", d.kind().name().toLowerCase(java.util.Locale.ROOT),
-                    "outcome", d.state() == Deployment.State.SUCCEEDED ? "succeeded" : "failed").increment();
-            if (holding) {
-                lock.release();
-            }
-        }
-    }
-
     public Optional<Deployment> find(String id) {
-        return Optional.ofNullable(deployments.get(id));
+        return line.find(id);
     }
 
-    /** The deploy holding the lock, if any. */
+    /** The deploy running now, if any. */
     public Optional<Deployment> running() {
-        return Optional.ofNullable(lock.holder()).filter(d -> !d.id().startsWith("keep-"));
+        return line.running();
     }
 
     public AppState state() {
@@ -326,6 +310,11 @@ public final class Deployer implements AutoCloseable {
         return runtime.kind();
     }
 
+    /** What went wrong restoring the app at start-up, or null. */
+    public String restoreProblem() {
+        return restoreProblem;
+    }
+
     /** "running", or why not, as last seen (for status: it never waits on the runtime). */
     public String describeRunning(Instance i) {
         return runStates.describe(i);
@@ -336,9 +325,26 @@ public final class Deployer implements AutoCloseable {
         runStates.check(i);
     }
 
+    /** Saves the state, trying again a little later if the disk refuses (then the caller fails). */
     private void record(AppState next) {
-        state = next;
-        store.save(next);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                store.save(next);
+                state = next;
+                return;
+            } catch (UncheckedIOException e) {
+                if (attempt == SAVE_ATTEMPTS) {
+                    throw e;
+                }
+                log.warn("{}; trying again", e.getMessage());
+                try {
+                    Thread.sleep(100L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** A short id no remembered deployment has (not a secret: no SecureRandom, which may block). */
@@ -346,7 +352,7 @@ public final class Deployer implements AutoCloseable {
         String id;
         do {
             id = String.format("%08x", ThreadLocalRandom.current().nextInt());
-        } while (deployments.containsKey(id));
+        } while (line.knows(id));
         return id;
     }
 
@@ -368,18 +374,9 @@ public final class Deployer implements AutoCloseable {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
     @Override
     public void close() {
-        runner.shutdownNow();
-        timer.shutdownNow();
+        line.close();
         runStates.close();
     }
 }

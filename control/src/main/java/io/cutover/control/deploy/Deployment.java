@@ -7,7 +7,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** One deploy or rollback: what it runs, where it is, and a timeline of its steps with timings. */
+/**
+ * One deploy or rollback: what it runs, where it is, a timeline of its steps with timings, and
+ * warnings: steps after the flip that went wrong (the deploy still succeeded: traffic moved).
+ */
 public final class Deployment {
     public enum Kind { DEPLOY, ROLLBACK }
 
@@ -27,6 +30,7 @@ public final class Deployment {
     private final Ticker ticker;
     private final long start;
     private final List<Step> steps = new CopyOnWriteArrayList<>();
+    private final List<String> warnings = new CopyOnWriteArrayList<>();
     private volatile State state = State.QUEUED;
     private volatile String error;
 
@@ -68,6 +72,10 @@ public final class Deployment {
         return List.copyOf(steps);
     }
 
+    public List<String> warnings() {
+        return List.copyOf(warnings);
+    }
+
     public boolean done() {
         return state == State.SUCCEEDED || state == State.FAILED;
     }
@@ -79,6 +87,10 @@ public final class Deployment {
 
     void step(String name, String detail, Duration took) {
         steps.add(new Step(name, detail, Duration.ofNanos(ticker.nanos() - start).toMillis(), took.toMillis()));
+    }
+
+    void warn(String warning) {
+        warnings.add(warning);
     }
 
     void running() {

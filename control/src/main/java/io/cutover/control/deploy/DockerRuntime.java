@@ -164,22 +164,50 @@ public final class DockerRuntime implements AppRuntime {
 
     @Override
     public Optional<String> notRunning(Instance instance) {
-        try {
-            InspectContainerResponse inspect = docker.inspectContainerCmd(instance.handle()).exec();
-            InspectContainerResponse.ContainerState s = inspect.getState();
-            Integer restarts = inspect.getRestartCount();
-            // a restart policy brings a crashing container back again and again: that is not running
-            if (Boolean.TRUE.equals(s.getRestarting()) || restarts != null && restarts > 0) {
-                return Optional.of("keeps exiting (last exit code " + s.getExitCodeLong() + ", restarted "
-                        + (restarts == null ? "?" : restarts) + " times)");
-            }
-            if (Boolean.TRUE.equals(s.getRunning())) {
-                return Optional.empty();
-            }
-            return Optional.of("exited with code " + s.getExitCodeLong());
-        } catch (NotFoundException e) {
-            return Optional.of("is gone (container " + shortId(instance.handle()) + " no longer exists)");
+        Optional<InspectContainerResponse> inspect = inspect(instance);
+        if (inspect.isEmpty()) {
+            return gone(instance);
         }
+        InspectContainerResponse.ContainerState s = inspect.get().getState();
+        return Boolean.TRUE.equals(s.getRunning()) && !Boolean.TRUE.equals(s.getRestarting())
+                ? Optional.empty() : Optional.of(exited(s));
+    }
+
+    /**
+     * A candidate its restart policy brought back even once has crashed since it was started: it
+     * is not going to pass its health check (a version that restarted once, long after it went
+     * live, still runs: see {@link #notRunning}).
+     */
+    @Override
+    public Optional<String> failing(Instance candidate) {
+        Optional<InspectContainerResponse> inspect = inspect(candidate);
+        if (inspect.isEmpty()) {
+            return gone(candidate);
+        }
+        InspectContainerResponse.ContainerState s = inspect.get().getState();
+        Integer restarts = inspect.get().getRestartCount();
+        if (Boolean.TRUE.equals(s.getRestarting()) || restarts != null && restarts > 0) {
+            return Optional.of("keeps exiting (last exit code " + s.getExitCodeLong() + ", restarted "
+                    + (restarts == null ? "?" : restarts) + " times)");
+        }
+        return Boolean.TRUE.equals(s.getRunning()) ? Optional.empty() : Optional.of(exited(s));
+    }
+
+    private Optional<InspectContainerResponse> inspect(Instance instance) {
+        try {
+            return Optional.of(docker.inspectContainerCmd(instance.handle()).exec());
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static String exited(InspectContainerResponse.ContainerState s) {
+        return Boolean.TRUE.equals(s.getRestarting()) ? "is restarting (last exit code " + s.getExitCodeLong() + ")"
+                : "exited with code " + s.getExitCodeLong();
+    }
+
+    private static Optional<String> gone(Instance instance) {
+        return Optional.of("is gone (container " + shortId(instance.handle()) + " no longer exists)");
     }
 
     @Override

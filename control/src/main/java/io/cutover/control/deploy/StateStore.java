@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -35,7 +36,7 @@ public final class StateStore {
 
     /** The file's content. */
     record StateFile(int format, String app, List<Integer> ports, Instance active, Instance previous,
-                     Instance candidate) {
+                     Instance candidate, Instant previousStopsAt) {
     }
 
     /** Puts the fully written temp file in place of the state file (a test stands a crash in for it). */
@@ -112,7 +113,7 @@ public final class StateStore {
             log.warn("state file {} was written for ports {}; cutover.app.ports is now {}: the versions it names "
                     + "keep their ports, new ones take the new ports", file, s.ports(), ports);
         }
-        return new AppState(s.active(), s.previous(), s.candidate());
+        return new AppState(s.active(), s.previous(), s.candidate(), s.previousStopsAt());
     }
 
     public void save(AppState state) {
@@ -122,7 +123,7 @@ public final class StateStore {
             Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
             byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(new StateFile(FORMAT, app, ports,
-                    state.active(), state.previous(), state.candidate()));
+                    state.active(), state.previous(), state.candidate(), state.previousStopsAt()));
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 while (buffer.hasRemaining()) {

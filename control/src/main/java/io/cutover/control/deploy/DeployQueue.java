@@ -1,0 +1,144 @@
+package io.cutover.control.deploy;
+
+import io.cutover.control.ControlLoop;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deploys and rollbacks, one at a time, in the order they came, on one thread of their own (it
+ * may block on Docker, processes, files). A deployment waits its turn for at most its lock-wait,
+ * then fails naming the one it waited for; one that must not wait is refused at once if another
+ * runs or waits. At most {@link #MAX_WAITING} may wait. The history keeps the last
+ * {@link #REMEMBERED} finished ones, and every one still waiting or running. Housekeeping (the
+ * reaper's stop of a version kept running) goes through the same line, so it never runs beside a deploy.
+ */
+public final class DeployQueue implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DeployQueue.class);
+    static final int MAX_WAITING = 16;
+    static final int REMEMBERED = 100;
+
+    /** A deployment's work; it may throw whatever went wrong. */
+    interface Flow {
+        void run(Deployment d) throws Exception;
+    }
+
+    /** Another deploy holds the line, or too many wait. */
+    public static final class BusyException extends Exception {
+        public BusyException(String message) {
+            super(message);
+        }
+    }
+
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(
+            ControlLoop.daemon("cutover-deploy"));
+    /** Gives up on those waiting too long: not the worker, which is busy with the one they wait for. */
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            ControlLoop.daemon("cutover-deploy-timer"));
+    private final Map<String, Deployment> history = new LinkedHashMap<>();
+    private Deployment running;
+    private int waiting;
+
+    /**
+     * Takes a deployment in; it runs once those before it are done.
+     *
+     * @param lockWait how long it may wait for its turn; null: it must not wait
+     */
+    synchronized void submit(Deployment d, Duration lockWait, Flow flow, Runnable finished) throws BusyException {
+        Optional<Deployment> ahead = ahead();
+        if (ahead.isPresent() && lockWait == null) {
+            throw new BusyException(ahead.get().describe() + " holds the deploy lock");
+        }
+        if (waiting >= MAX_WAITING) {
+            throw new BusyException(waiting + " deploys are waiting already; try again once they are done");
+        }
+        remember(d);
+        waiting++;
+        ahead.ifPresent(a -> d.step("queued", "waiting for " + a.describe(), Duration.ZERO));
+        if (lockWait != null && ahead.isPresent()) {
+            timer.schedule(() -> giveUp(d, lockWait), lockWait.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        worker.execute(() -> run(d, flow, finished));
+    }
+
+    /** Runs housekeeping in the line, after whatever is queued now. */
+    void later(Runnable task, Duration delay) {
+        worker.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private synchronized void giveUp(Deployment d, Duration lockWait) {
+        if (d.state() != Deployment.State.QUEUED) {
+            return;
+        }
+        String holder = running != null ? running.describe() : "another deploy";
+        d.failed("gave up after " + (lockWait.toSeconds() < 10 ? lockWait.toMillis() + " ms" : lockWait.toSeconds() + " s")
+                + " waiting for " + holder + " (cutover.app.lock-wait)");
+    }
+
+    private void run(Deployment d, Flow flow, Runnable finished) {
+        synchronized (this) {
+            waiting--;
+            if (d.state() != Deployment.State.QUEUED) {
+                finished.run();     // gave up waiting
+                return;
+            }
+            running = d;
+            d.running();
+        }
+        try {
+            log.info("{} started", d.describe());
+            flow.run(d);
+            d.succeeded();
+            log.info("{} succeeded in {} ms{}", d.describe(), d.elapsed().toMillis(),
+                    d.warnings().isEmpty() ? "" : " with warnings: " + d.warnings());
+        } catch (Exception e) {
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            d.failed(reason);
+            log.warn("{} failed: {}", d.describe(), reason);
+        } finally {
+            synchronized (this) {
+                running = null;
+            }
+            finished.run();
+        }
+    }
+
+    private synchronized Optional<Deployment> ahead() {
+        if (running != null) {
+            return Optional.of(running);
+        }
+        return history.values().stream().filter(x -> x.state() == Deployment.State.QUEUED).reduce((a, b) -> b);
+    }
+
+    private void remember(Deployment d) {
+        history.put(d.id(), d);
+        if (history.size() > REMEMBERED) {
+            history.values().stream().filter(Deployment::done).findFirst().ifPresent(old -> history.remove(old.id()));
+        }
+    }
+
+    synchronized Optional<Deployment> find(String id) {
+        return Optional.ofNullable(history.get(id));
+    }
+
+    synchronized boolean knows(String id) {
+        return history.containsKey(id);
+    }
+
+    /** The deployment running now, if any. */
+    synchronized Optional<Deployment> running() {
+        return Optional.ofNullable(running);
+    }
+
+    @Override
+    public void close() {
+        worker.shutdownNow();
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,190 @@
+package io.cutover.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cutover.proxy.TestBackend;
+import java.net.http.HttpResponse;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Deploys and manual switches share one idea of where traffic goes, and what fails after a
+ * deploy's flip is reported, not turned into a failed deploy. A fake runtime "runs" v1 and v2 on
+ * the app's two ports, where real test backends answer.
+ */
+class DeployCoordinationTest {
+    @TempDir
+    java.nio.file.Path dir;
+
+    private final FakeRuntime runtime = new FakeRuntime();
+    private TestBackend v1;
+    private TestBackend v2;
+    private TestCutover cutover;
+
+    @BeforeEach
+    void start() throws Exception {
+        v1 = TestBackend.start("v1");
+        v2 = TestBackend.start("v2");
+        cutover = TestCutover.start(config(Map.of()), s -> runtime);
+    }
+
+    @AfterEach
+    void stop() {
+        runtime.start.open();
+        if (cutover != null) {
+            cutover.close();
+        }
+        v1.close();
+        v2.close();
+    }
+
+    private Map<String, Object> config(Map<String, Object> extra) {
+        Map<String, Object> c = new HashMap<>(Map.of(
+                "cutover.app.name", "coord",
+                "cutover.app.runtime", "process",
+                "cutover.app.ports", List.of(v1.port(), v2.port()),
+                "cutover.health.path", "/",
+                "cutover.drain.deadline", "10s",
+                "cutover.state-dir", dir.toString()));
+        c.putAll(extra);
+        return c;
+    }
+
+    private String deploy(String v) throws Exception {
+        HttpResponse<String> r = cutover.admin("POST", "/v1/deploy", "{\"command\": [\"" + v + "\"]}");
+        assertEquals(202, r.statusCode(), r.body());
+        return cutover.json(r.body()).get("id").asText();
+    }
+
+    private JsonNode follow(String id) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            JsonNode d = cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body());
+            if (d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed")) {
+                return d;
+            }
+            assertTrue(System.nanoTime() < deadline, "never finished: " + d);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void aManualSwitchWhileADeployRunsIsRefusedNamingTheDeployAndTheDeployFinishesOnItsNewVersion() throws Exception {
+        assertEquals("succeeded", follow(deploy("v1")).get("state").asText());
+        CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cutover.get("/slow?ms=1500").body();    // keeps v1 draining for a while
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        awaitInFlight();
+        String second = deploy("v2");
+        awaitStep(second, "switched");
+
+        HttpResponse<String> refused = cutover.switchTo(v1.target().toString());
+        assertEquals(409, refused.statusCode(), refused.body());
+        assertTrue(refused.body().contains(second), refused.body());
+
+        assertEquals("succeeded", follow(second).get("state").asText());
+        assertEquals("v1", slow.get(10, TimeUnit.SECONDS), "the request in flight finished on v1");
+        assertEquals("v2", cutover.get("/").body());
+        assertEquals(1, runtime.stopped.size(), "v1 stopped once its drain ended: " + runtime.stopped);
+
+        assertEquals(200, cutover.switchTo(v1.target().toString()).statusCode(), "after the deploy, switching works");
+    }
+
+    @Test
+    void aPreviousVersionAnOperatorSwitchedBackToIsNotStoppedWhenItsKeepRunningTimeEnds() throws Exception {
+        cutover.close();
+        cutover = TestCutover.start(config(Map.of("cutover.app.keep-previous", "running",
+                "cutover.app.keep-running-for", "500ms")), s -> runtime);
+        follow(deploy("v1"));
+        follow(deploy("v2"));
+        assertFalse(cutover.status().get("app").get("previousStopsAt").isNull());
+        assertEquals(200, cutover.switchTo(v1.target().toString()).statusCode());
+        assertEquals("v1", cutover.get("/").body());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!cutover.status().get("app").get("previousStopsAt").isNull()) {    // the reaper has run
+            assertTrue(System.nanoTime() < deadline, "the reaper never ran");
+            Thread.sleep(50);
+        }
+        assertEquals(List.of(), runtime.stopped, "v1 carries traffic: it was left running");
+        assertEquals("v1", cutover.get("/").body());
+    }
+
+    @Test
+    void theKeepRunningTimeSurvivesARestartOfCutover() throws Exception {
+        cutover.close();
+        Map<String, Object> conf = config(Map.of("cutover.app.keep-previous", "running",
+                "cutover.app.keep-running-for", "1s"));
+        cutover = TestCutover.start(conf, s -> runtime);
+        String first = deploy("v1");
+        follow(first);
+        follow(deploy("v2"));
+        cutover.close();
+        cutover = TestCutover.start(conf, s -> runtime);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (runtime.stopped.isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the restarted cutover never stopped the previous version");
+            Thread.sleep(50);
+        }
+        assertEquals(first, runtime.stopped.get(0).deployId());
+        assertEquals("v2", cutover.get("/").body());
+    }
+
+    @Test
+    void aDeployWhoseOldVersionCannotBeStoppedSucceedsWithAWarning() throws Exception {
+        follow(deploy("v1"));
+        runtime.stopFails = new IllegalStateException("docker: connection reset");
+        JsonNode d = follow(deploy("v2"));
+        assertEquals("succeeded", d.get("state").asText(), d.toString());
+        assertTrue(d.get("warnings").get(0).asText().contains("connection reset"), d.toString());
+        assertEquals("v2", cutover.get("/").body());
+        assertTrue(cutover.admin("GET", "/metrics", null).body().contains("cutover_deploy_warnings_total 1.0"));
+    }
+
+    @Test
+    void cutoverStartsAndRoutesToTheLastKnownVersionWhenTheRuntimeIsDownAtStartUp() throws Exception {
+        follow(deploy("v1"));
+        follow(deploy("v2"));
+        cutover.close();
+        runtime.down = new IllegalStateException("Cannot connect to the Docker daemon");
+        cutover = TestCutover.start(config(Map.of()), s -> runtime);
+        assertEquals("v2", cutover.get("/").body());
+        JsonNode app = cutover.status().get("app");
+        assertTrue(app.get("problem").asText().contains("Cannot connect to the Docker daemon"), app.toString());
+        runtime.down = null;
+        cutover.close();
+        cutover = TestCutover.start(config(Map.of()), s -> runtime);
+        assertNull(cutover.status().get("app").get("problem").textValue(), "nothing to report once it is up");
+    }
+
+    private void awaitInFlight() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (cutover.status().get("backends").get(0).get("inFlight").asInt() == 0) {
+            assertTrue(System.nanoTime() < deadline, "the slow request never arrived");
+            Thread.sleep(10);
+        }
+    }
+
+    private void awaitStep(String id, String step) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!DeployFlowTest.stepNames(cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body()))
+                .contains(step)) {
+            assertTrue(System.nanoTime() < deadline, "never reached " + step);
+            Thread.sleep(10);
+        }
+    }
+}
