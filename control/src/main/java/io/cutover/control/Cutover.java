@@ -78,8 +78,8 @@ public final class Cutover implements AutoCloseable {
         try {
             HealthCheck health = HealthCheck.on(control.group(), transport, settings.health(), Ticker.SYSTEM);
             SwitchService switches = new SwitchService(
-                    new SwitchService.Parts(proxy, health, metrics.registry(), control.executor()),
-                    settings.drainDeadline(), clock);
+                    new SwitchService.Parts(proxy, health, metrics, control.executor()),
+                    settings.drainDeadline(), settings.keepRetiredSeries(), clock);
             settings.target().ifPresent(switches::startWith);
             ObjectMapper json = Json.mapper();
             deployer = settings.app().map(app -> new Deployer(app,

@@ -45,6 +45,12 @@ public final class Metrics implements TrafficObserver {
         };
     }
 
+    /** Removes the request series of a version traffic has left for good. */
+    public void forget(Target target, String version) {
+        registry.find("cutover.requests").tags("target", target.toString(), "version", version).meters()
+                .forEach(registry::remove);
+    }
+
     private static String statusClass(int i) {
         return switch (i) {
             case 0 -> "cut";

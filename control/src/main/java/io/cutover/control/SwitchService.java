@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.net.InetSocketAddress;
+import io.netty.channel.EventLoop;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -36,12 +37,14 @@ public final class SwitchService {
     private static final Logger log = LoggerFactory.getLogger(SwitchService.class);
 
     /** What a switch works with. */
-    public record Parts(ProxyServer proxy, HealthCheck health, MeterRegistry meters, Executor control) {
+    public record Parts(ProxyServer proxy, HealthCheck health, Metrics metrics, EventLoop control) {
     }
 
     private final ProxyServer proxy;
     private final HealthCheck health;
-    private final Executor control;
+    private final EventLoop control;
+    private final Metrics metrics;
+    private final Duration keepRetiredSeries;
     private final Duration drainDeadline;
     private final Clock clock;
     /**
@@ -61,13 +64,19 @@ public final class SwitchService {
     private final Counter drainedCompleted;
     private final Counter drainedForced;
 
-    public SwitchService(Parts parts, Duration drainDeadline, Clock clock) {
+    /**
+     * @param keepRetiredSeries how long the request series of a version traffic has left stay in
+     *                          the metrics (so the last scrapes see their final counts)
+     */
+    public SwitchService(Parts parts, Duration drainDeadline, Duration keepRetiredSeries, Clock clock) {
         this.proxy = parts.proxy();
         this.health = parts.health();
         this.control = parts.control();
+        this.metrics = parts.metrics();
         this.drainDeadline = drainDeadline;
+        this.keepRetiredSeries = keepRetiredSeries;
         this.clock = clock;
-        MeterRegistry meters = parts.meters();
+        MeterRegistry meters = metrics.registry();
         Gauge.builder("cutover.requests.in.flight", this, SwitchService::inFlight)
                 .description("Requests in flight, on the active backend and those still draining")
                 .register(meters);
@@ -219,6 +228,18 @@ public final class SwitchService {
         log.info("routing to {} ({}) from start-up", target, version);
     }
 
+    /** Drops a drained backend's request series after a while, unless traffic has gone back to the same version. */
+    private void forgetLater(Backend old) {
+        control.schedule(() -> {
+            Backend active = proxy.router().active();
+            boolean inUse = active != null && active.target().equals(old.target()) && active.version().equals(old.version())
+                    || draining.stream().anyMatch(b -> b.target().equals(old.target()) && b.version().equals(old.version()));
+            if (!inUse) {
+                metrics.forget(old.target(), old.version());
+            }
+        }, keepRetiredSeries.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
     /** A target's address: at once for an IP address, from a thread of its own for a host name (DNS may block). */
     private static CompletableFuture<InetSocketAddress> resolve(Target target) {
         CompletableFuture<InetSocketAddress> address = target.literal()
@@ -240,6 +261,7 @@ public final class SwitchService {
         // a drain ends on whichever loop its last request ended: the bookkeeping is not theirs to do
         return old.drain(drainDeadline, proxy.group().next()).whenCompleteAsync((result, error) -> {
             draining.remove(old);
+            forgetLater(old);
             if (result != null) {
                 drains.record(result.took());
                 drainedCompleted.increment(result.completed());

@@ -202,6 +202,22 @@ class AdminApiTest {
     }
 
     @Test
+    void theRequestSeriesOfAVersionTrafficHasLeftGoAfterAWhileSoTheyDoNotPileUpWithReleases() throws Exception {
+        cutover.close();
+        cutover = TestCutover.start("cutover.target", blue.target().toString(), "cutover.metrics.keep-retired", "200ms");
+        cutover.get("/");
+        cutover.switchTo(green.target().toString());
+        cutover.get("/");
+        String blueSeries = "target=\"" + blue.target() + "\"";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (cutover.admin("GET", "/metrics", null).body().contains(blueSeries)) {
+            assertTrue(System.nanoTime() < deadline, "blue's series stayed");
+            Thread.sleep(20);
+        }
+        assertTrue(cutover.admin("GET", "/metrics", null).body().contains("target=\"" + green.target() + "\""));
+    }
+
+    @Test
     void refusesAnOversizedAdminBody() throws Exception {
         HttpResponse<String> r = cutover.admin("POST", "/v1/switch", "{\"target\": \"" + "a".repeat(100_000) + "\"}");
         assertEquals(413, r.statusCode());

@@ -129,6 +129,7 @@ public final class ConfigLoader {
                 proxy,
                 health,
                 positive(c, "drain.deadline"),
+                positive(c, "metrics.keep-retired"),
                 stateDir,
                 app(c, stateDir));
     }

@@ -18,6 +18,7 @@ public record Settings(
         ProxySettings proxy,
         HealthSettings health,
         Duration drainDeadline,
+        Duration keepRetiredSeries,
         Path stateDir,
         Optional<AppSettings> app) {
 }
