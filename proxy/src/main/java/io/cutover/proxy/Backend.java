@@ -16,6 +16,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One routable upstream: its connections (pooled per event loop), the requests in flight on it,
@@ -36,6 +39,10 @@ public final class Backend {
     private volatile boolean closed;
 
     private final ChannelGroup allBackendChannels;
+    private static final long NO_CONNECTION_LOG_INTERVAL = TimeUnit.MINUTES.toNanos(1);
+    private static final Logger log = LoggerFactory.getLogger(Backend.class);
+    private final AtomicLong lastNoConnectionLog = new AtomicLong(System.nanoTime() - NO_CONNECTION_LOG_INTERVAL - 1);
+    private final AtomicLong noConnections = new AtomicLong();
 
     Backend(Target target, InetSocketAddress address, String version, TrafficObserver observer, Bootstrap bootstrap,
             int maxIdlePerLoop, ChannelGroup allBackendChannels) {
@@ -106,12 +113,44 @@ public final class Backend {
         return pool.poll(loop);
     }
 
-    /** A new connection on the given loop (the client's, so both sides share one thread). */
+    /**
+     * A new connection on the given loop (the client's, so both sides share one thread). One
+     * that could not even be created (no file descriptor left) fails at once and is kept in no
+     * group: closing a group must never meet a channel that never was.
+     */
     ChannelFuture connect(EventLoop loop) {
         ChannelFuture connecting = bootstrap.clone(loop).connect(address);
-        channels.add(connecting.channel());
-        allBackendChannels.add(connecting.channel());
+        if (!connecting.isDone() || connecting.isSuccess()) {
+            channels.add(connecting.channel());
+            allBackendChannels.add(connecting.channel());
+        }
         return connecting;
+    }
+
+    /** The answer to a connection that could not be created; logged at most once a minute. */
+    ProxyError noConnection(Throwable cause) {
+        long now = System.nanoTime();
+        long last = lastNoConnectionLog.get();
+        if (now - last > NO_CONNECTION_LOG_INTERVAL && lastNoConnectionLog.compareAndSet(last, now)) {
+            long suppressed = noConnections.getAndSet(0);
+            log.warn("cannot open a connection to {}: {}{}", target, cause.getMessage(),
+                    suppressed > 0 ? " (and " + suppressed + " more since the last report)" : "");
+        } else {
+            noConnections.incrementAndGet();
+        }
+        return ProxyError.NO_CONNECTION;
+    }
+
+    /**
+     * Closes a backend connection, also one that never got onto an event loop (its registration
+     * failed, as it does when no file descriptor is left): close() would throw for that one.
+     */
+    static void close(Channel ch) {
+        if (ch.isRegistered()) {
+            ch.close();
+        } else {
+            ch.unsafe().closeForcibly();
+        }
     }
 
     /**
@@ -144,7 +183,18 @@ public final class Backend {
         draining = true;
         closed = true;
         pool.closeAll();
-        channels.close();
+        closeAll();
+    }
+
+    /** Closes every connection to this backend; whatever one of them does, the others close. */
+    private void closeAll() {
+        for (Channel ch : channels) {
+            try {
+                close(ch);
+            } catch (RuntimeException e) {
+                log.debug("closing a connection to {} failed", target, e);
+            }
+        }
     }
 
     /** Parks a connection whose exchange ended cleanly, or closes it if it cannot be kept. */
@@ -175,11 +225,11 @@ public final class Backend {
             // its exit would otherwise race this task to complete the result as a clean drain
             result.complete(new DrainResult(target, atStart, Math.max(0, atStart - left), left,
                     Duration.ofNanos(System.nanoTime() - start)));
-            channels.close();
+            closeAll();
         }, deadline.toNanos(), TimeUnit.NANOSECONDS);
         idle.thenRun(() -> {
             forceClose.cancel(false);
-            channels.close();
+            closeAll();
             result.complete(new DrainResult(target, atStart, atStart, 0,
                     Duration.ofNanos(System.nanoTime() - start)));
         });

@@ -10,19 +10,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The last handler of a backend connection. While an {@link Exchange} holds the connection it
- * passes every event to it; while the connection is parked in the pool it keeps reading, so a
- * backend that closes an idle connection (or sends anything unasked) is noticed at
- * once and the connection is dropped instead of being handed to the next request.
+ * passes every message to it; while the connection is parked in the pool it keeps reading, so a
+ * backend that closes an idle connection (or sends anything unasked) is noticed at once and the
+ * connection is dropped instead of being handed to the next request.
  */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
     private final long idleTimeoutNanos;
+    private final ResponseDecoder decoder;
     private ChannelHandlerContext ctx;
     private Exchange exchange;
     private long parkedSince = -1;
     private ScheduledFuture<?> idleTimer;
 
-    BackendHandler(Duration idleTimeout) {
+    BackendHandler(Duration idleTimeout, ResponseDecoder decoder) {
         this.idleTimeoutNanos = idleTimeout.toNanos();
+        this.decoder = decoder;
     }
 
     @Override
@@ -34,9 +36,16 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         return ch.pipeline().get(BackendHandler.class);
     }
 
-    void bind(Exchange owner) {
+    /**
+     * An exchange takes the connection for its request.
+     *
+     * @param headRequest the request is a HEAD
+     * @param dechunk     the client speaks HTTP/1.0: chunked bodies lose their framing
+     */
+    void bind(Exchange owner, boolean headRequest, boolean dechunk) {
         this.exchange = owner;
         this.parkedSince = -1;
+        decoder.expect(headRequest, dechunk);
     }
 
     /** The exchange let go: the connection is parked (or about to be closed). */
@@ -93,7 +102,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         Exchange owner = exchange;
         exchange = null;
         if (owner != null) {
-            owner.onBackendClosed(null);
+            owner.onBackendClosed(null, decoder.began());
         }
     }
 
@@ -103,8 +112,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         exchange = null;
         ctx.close();
         if (owner != null) {
-            owner.onBackendClosed(cause);
+            owner.onBackendClosed(cause, decoder.began());
         }
     }
-
 }

@@ -2,9 +2,8 @@ package io.cutover.proxy;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.HttpClientCodec;
 
-/** Wires a backend connection: HTTP client codec, {@link BackendHandler}. */
+/** Wires a backend connection: {@link ResponseDecoder}, {@link BackendHandler}. */
 final class BackendInitializer extends ChannelInitializer<Channel> {
     private final ProxySettings settings;
 
@@ -14,8 +13,7 @@ final class BackendInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
-        ch.pipeline().addLast(
-                new HttpClientCodec(settings.decoderConfig(), false, false),
-                new BackendHandler(settings.backendIdleTimeout()));
+        ResponseDecoder decoder = new ResponseDecoder(settings);
+        ch.pipeline().addLast(decoder, new BackendHandler(settings.backendIdleTimeout(), decoder));
     }
 }

@@ -1,100 +1,100 @@
 package io.cutover.proxy;
 
-import io.cutover.proxy.ProxyError.BadResponseException;
+import io.cutover.proxy.http.Framing;
+import io.cutover.proxy.http.HeadWriter;
+import io.cutover.proxy.http.HttpParseException;
+import io.cutover.proxy.http.RequestHead;
+import io.cutover.proxy.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One request and its response, relayed between a client connection and a backend connection.
- * Both connections live on the same event loop, so nothing here is shared between threads.
+ * One request and its response, relayed between a client connection and a backend connection
+ * of the same event loop: nothing here is shared between threads. Its life is a {@link Phase};
+ * it owns one count of its backend's in-flight figure from routing until it ends, and gives it
+ * back exactly once ({@link #end}, {@link #complete}).
  *
- * <p>Back-pressure both ways follows writability: reading from the client stops while the
- * backend connection cannot take more (or is still opening), and reading from the backend stops
- * while the client connection cannot. Nothing is aggregated; at most one read's worth plus the
- * channel's write buffer is held per direction.
- *
- * <p>The exchange owns one count in its backend's in-flight figure from routing until it ends
- * (complete, failed, cut or aborted); {@link #finished} makes sure it gives it back exactly once.
+ * <p>Heads are written once (see {@link HeadWriter}); bodies pass as the slices the decoders cut
+ * from what was read. Back-pressure follows writability both ways. A request is sent again only
+ * when it cannot have reached the application: its pooled connection died before a byte of the
+ * response, no byte of its body went out, and its method is idempotent (RFC 9110 9.2.2).
  */
 final class Exchange {
     private static final Logger log = LoggerFactory.getLogger(Exchange.class);
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** Where the exchange is. */
+    enum Phase {
+        /** Waiting for a backend connection; body parts that already came are held. */
+        CONNECTING,
+        /** The request head went out; the body may still be streaming; no response yet. */
+        SENDING,
+        /** The final response head went to the client; its body streams. */
+        RESPONDING,
+        /** Upgraded (101): bytes both ways until either side closes. */
+        TUNNEL,
+        /** Completed, failed, cut or aborted: the in-flight count is given back. */
+        ENDED
+    }
 
     private final FrontendHandler front;
     private final ChannelHandlerContext client;
     private final Backend backend;
-    private final HttpRequest request;
+    private final RequestHead head;
+    private final HeadWriter.Forwarding forwarding;
     private final long responseTimeoutNanos;
-    private final long maxBodySize;
-    private long bodyBytes;
     private final long startNanos = System.nanoTime();
-    private int status;
-    private final boolean http10;
-    private final boolean headRequest;
-    private final boolean bodyless;
-    private final String upgrade;           // the protocol an upgrade request asks for, or null
-    private boolean clientKeepAlive;
-    private boolean tunnel;                 // after a 101: bytes both ways, no HTTP
-
+    private final String upgrade;
+    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>(2);
+    private Phase phase = Phase.CONNECTING;
     private Channel upstream;
     private BackendHandler bound;
-    private final ArrayDeque<HttpContent> held = new ArrayDeque<>(2);
-    private boolean sending;
     private boolean reused;
     private boolean retried;
     private boolean bodySent;
-    private boolean requestDone;
-    private boolean responseStarted;
-    private boolean informational;
+    private boolean requestComplete;
+    private int status;
     private boolean backendKeepAlive;
-    private boolean finished;
+    private boolean clientKeepAlive;
+    private boolean chunkForClient;
     private long lastSendNanos;
 
-    Exchange(FrontendHandler front, ChannelHandlerContext client, Backend backend, HttpRequest request,
-             ProxySettings settings, String clientIp, boolean fromTrustedProxy) {
+    Exchange(FrontendHandler front, ChannelHandlerContext client, Backend backend, RequestHead head,
+             HeadWriter.Forwarding forwarding, long responseTimeoutNanos) {
         this.front = front;
         this.client = client;
         this.backend = backend;
-        this.request = request;
-        this.responseTimeoutNanos = settings.responseTimeout().toNanos();
-        this.maxBodySize = settings.maxBodySize();
-        this.http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
-        this.headRequest = HttpMethod.HEAD.equals(request.method());
-        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
-        this.bodyless = !FrontendHandler.hasBody(request);
-        this.upgrade = http10 ? null : ForwardedHeaders.upgradeRequested(request.headers());
-        ForwardedHeaders.prepareRequest(request, clientIp, fromTrustedProxy, settings.trustedProxies());
-        if (upgrade != null) {
-            ForwardedHeaders.keepUpgrade(request.headers(), upgrade);
-        }
+        this.head = head;
+        this.forwarding = forwarding;
+        this.responseTimeoutNanos = responseTimeoutNanos;
+        this.upgrade = head.upgrade();
+        this.clientKeepAlive = head.keepAlive();
+        this.requestComplete = head.framing() == Framing.NONE;
+    }
+
+    Phase phase() {
+        return phase;
     }
 
     boolean responseStarted() {
-        return responseStarted;
+        return phase == Phase.RESPONDING || phase == Phase.TUNNEL;
     }
 
-    /** The whole request went to the backend; the client connection waits for the response. */
+    /** The whole request went to the backend (or will, once connected): the client waits for the response. */
     boolean requestDone() {
-        return requestDone;
+        return requestComplete;
     }
 
-    /** Upgraded (101): the connection carries bytes both ways until either side closes. */
     boolean tunnelling() {
-        return tunnel;
+        return phase == Phase.TUNNEL;
     }
 
     /** Takes a parked connection of this loop, or opens one, and sends the request head. */
@@ -109,20 +109,24 @@ final class Exchange {
     }
 
     private void connect() {
+        phase = Phase.CONNECTING;
         front.upstreamBlocked(true);
         ChannelFuture connecting = backend.connect(client.channel().eventLoop());
         upstream = connecting.channel();
         // Carried on as a task of its own: closing a channel from within its connect completion
         // leaves io_uring (Netty 4.2.18) a read that holds the socket open, so the backend never
-        // sees the close; and a connect that failed at once completes on another thread.
-        connecting.addListener(f -> client.channel().eventLoop().execute(() -> onConnected(connecting)));
+        // sees the close; and a connect that failed at once (no descriptor left) completes on
+        // another thread.
+        boolean notCreated = connecting.isDone() && !connecting.isSuccess();  // no socket could be made at all
+        connecting.addListener(f -> client.channel().eventLoop().execute(() -> onConnected(connecting, notCreated)));
     }
 
-    private void onConnected(ChannelFuture connecting) {
-        if (finished) {
-            close(connecting.channel());
+    private void onConnected(ChannelFuture connecting, boolean notCreated) {
+        if (phase == Phase.ENDED) {
+            Backend.close(connecting.channel());
         } else if (!connecting.isSuccess()) {
-            fail(ProxyError.of(connecting.cause()));
+            upstream = null;
+            fail(notCreated ? backend.noConnection(connecting.cause()) : ProxyError.of(connecting.cause()));
         } else {
             send(connecting.channel());
         }
@@ -131,183 +135,120 @@ final class Exchange {
     private void send(Channel ch) {
         upstream = ch;
         bound = BackendHandler.of(ch);
-        bound.bind(this);
-        sending = true;
-        ch.write(request, ch.voidPromise());
-        if (requestDone) {
-            // a retry of a request whose (empty) end was already read from the client
-            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
+        bound.bind(this, head.isHead(), head.http10());
+        phase = Phase.SENDING;
+        ch.write(HeadWriter.request(ch.alloc(), head, backend.target().toString(), forwarding), ch.voidPromise());
+        while (!held.isEmpty()) {
+            forward(held.poll());
         }
         ch.flush();
         lastSendNanos = System.nanoTime();
         front.armTimer(lastSendNanos + responseTimeoutNanos);
-        while (!held.isEmpty() && sending) {
-            forward(held.poll());
-        }
-        if (sending && !requestDone) {
-            front.upstreamBlocked(!ch.isWritable());
-        }
+        front.upstreamBlocked(!requestComplete && !ch.isWritable());
     }
 
-    /** A piece of the request body from the client. */
-    void onRequestContent(HttpContent content) {
-        if (finished) {
-            content.release();
-        } else if (!sending) {
-            held.add(content);      // the front holds messages back while connecting; this is a safety net
+    /** A piece of the request body (or, upgraded, of the client's bytes). */
+    void fromClient(ByteBuf part) {
+        if (phase == Phase.ENDED) {
+            part.release();
+        } else if (phase == Phase.CONNECTING) {
+            held.add(part);         // the front stops reading while connecting; these came in the same read
         } else {
-            forward(content);
+            forward(part);
+            upstream.flush();
+            if (!upstream.isWritable()) {
+                front.upstreamBlocked(true);
+            }
         }
     }
 
-    private void forward(HttpContent content) {
-        boolean last = content instanceof LastHttpContent;
-        bodyBytes += content.content().readableBytes();
-        if (maxBodySize > 0 && bodyBytes > maxBodySize) {
-            content.release();      // a chunked body grew past the limit: stop here
-            if (responseStarted) {
-                observe(0);
-                end();
-                front.exchangeCut();
-            } else {
-                clientKeepAlive = false;
-                fail(ProxyError.BODY_TOO_LARGE);
-            }
-            return;
-        }
-        if (content.content().isReadable()
-                || last && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
-            bodySent = true;
-        }
-        if (last) {
-            requestDone = true;
-        }
-        upstream.writeAndFlush(content, upstream.voidPromise());
+    private void forward(ByteBuf part) {
+        bodySent |= part.isReadable();
         lastSendNanos = System.nanoTime();
-        if (!last && !upstream.isWritable()) {
-            front.upstreamBlocked(true);
-        }
+        upstream.write(part, upstream.voidPromise());
+    }
+
+    /** The request body ended. */
+    void requestEnded() {
+        requestComplete = true;
     }
 
     void onBackendWritable() {
-        if (!finished && sending && (!requestDone || tunnel)) {
+        if (phase != Phase.ENDED && phase != Phase.CONNECTING && (!requestComplete || phase == Phase.TUNNEL)) {
             front.upstreamBlocked(false);
         }
     }
 
     void onClientWritable() {
-        if (!finished && sending) {
+        if (upstream != null && phase != Phase.ENDED && phase != Phase.CONNECTING) {
             upstream.config().setAutoRead(true);
         }
     }
 
-    /** A piece of the response from the backend. */
+    /** What the backend's decoder passes on: heads, body parts, the end, or a refusal. */
     void onResponse(Object msg) {
-        if (finished) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (tunnel) {
-            client.write(msg, client.voidPromise());
-            return;
-        }
-        if (msg instanceof HttpResponse response && !onResponseHead(response)) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (msg instanceof HttpContent content) {
-            onResponseContent(content);
+        if (phase == Phase.ENDED) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+        } else if (msg instanceof ByteBuf part) {
+            toClient(part);
+        } else if (msg instanceof ResponseHead h) {
+            onResponseHead(h);
+        } else if (msg instanceof Signal s) {
+            complete(s == Signal.BODY_END_WITH_LEFTOVERS);
+        } else if (msg instanceof Refused r) {
+            backendFailed(r.cause());
         }
     }
 
-    private boolean onResponseHead(HttpResponse response) {
-        if (response.decoderResult().isFailure()) {
-            backendFailed(new BadResponseException("unparseable response: " + response.decoderResult().cause()));
-            return false;
-        }
-        if (!Framing.unambiguous(response)) {
-            backendFailed(new BadResponseException("ambiguous response framing"));
-            return false;
-        }
-        int code = response.status().code();
-        if (code == 101) {
-            String accepted = ForwardedHeaders.upgradeOffered(response.headers());
-            if (upgrade == null || accepted == null) {
-                backendFailed(new BadResponseException("backend switched protocols unasked"));
-                return false;
+    private void onResponseHead(ResponseHead h) {
+        try {
+            if (h.informational()) {
+                if (!head.http10()) {
+                    client.write(HeadWriter.response(client.alloc(), h, true, false), client.voidPromise());
+                }
+                return;
             }
-            responseStarted = true;
-            status = code;
-            ForwardedHeaders.prepareResponse(response, false, true, false);
-            ForwardedHeaders.keepUpgrade(response.headers(), accepted);
-            client.write(response, client.voidPromise());
-            return true;
-        }
-        informational = code < 200;
-        if (informational) {
-            if (http10) {
-                return true;        // never sent to an HTTP/1.0 client; its content is dropped too
+            if (h.status() == 101 && (upgrade == null || h.upgrade() == null)) {
+                backendFailed(new HttpParseException(HttpParseException.Kind.MALFORMED, "backend switched protocols unasked"));
+                return;
             }
-            ForwardedHeaders.prepareResponse(response, false, true, false);
-        } else {
-            responseStarted = true;
-            status = code;
-            backendKeepAlive = HttpUtil.isKeepAlive(response);
-            boolean bodyPossible = !headRequest && code != 204 && code != 304;
+            status = h.status();
+            if (status == 101) {
+                phase = Phase.TUNNEL;
+                client.write(HeadWriter.response(client.alloc(), h, true, false), client.voidPromise());
+                client.flush();
+                front.openTunnel();
+                front.upstreamBlocked(!upstream.isWritable());
+                return;
+            }
+            phase = Phase.RESPONDING;
+            backendKeepAlive = h.keepAlive();
+            boolean delimitedByClose = head.http10() && (h.framing() == Framing.CHUNKED || h.framing() == Framing.UNTIL_CLOSE);
             // a response that ends before the request body did leaves that body unread: close after
-            boolean keep = clientKeepAlive && requestDone && !front.closing();
-            clientKeepAlive = ForwardedHeaders.prepareResponse(response, bodyPossible, keep, http10);
-        }
-        client.write(response, client.voidPromise());
-        return true;
-    }
-
-    private void onResponseContent(HttpContent content) {
-        boolean last = content instanceof LastHttpContent;
-        if (informational) {
-            if (http10) {
-                content.release();
-            } else {
-                client.write(content, client.voidPromise());
-            }
-            informational = !last;
-            return;
-        }
-        client.write(content, client.voidPromise());
-        if (last && status == 101) {
-            openTunnel();
-        } else if (last) {
-            complete();
+            clientKeepAlive = clientKeepAlive && requestComplete && !front.closing() && !delimitedByClose;
+            chunkForClient = !head.http10() && h.framing() == Framing.UNTIL_CLOSE;
+            client.write(HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10()), client.voidPromise());
+        } finally {
+            h.release();
         }
     }
 
-    /**
-     * The backend accepted the upgrade: both connections stop speaking HTTP and relay bytes. The
-     * exchange stays in flight on its backend (a drain waits for it, its deadline closes it).
-     */
-    private void openTunnel() {
-        tunnel = true;
-        client.flush();
-        client.pipeline().remove(HttpServerCodec.class);
-        upstream.pipeline().remove(HttpClientCodec.class);
-        front.upstreamBlocked(!upstream.isWritable());
-    }
-
-    /** Bytes from the client of an upgraded connection. */
-    void fromClient(ByteBuf bytes) {
-        if (finished) {
-            bytes.release();
-            return;
-        }
-        upstream.writeAndFlush(bytes, upstream.voidPromise());
-        if (!upstream.isWritable()) {
-            front.upstreamBlocked(true);
+    private void toClient(ByteBuf part) {
+        if (chunkForClient && phase == Phase.RESPONDING) {
+            ByteBuf size = client.alloc().directBuffer(18);
+            ByteBufUtil.writeAscii(size, Integer.toHexString(part.readableBytes()));
+            size.writeBytes(CRLF);
+            client.write(size, client.voidPromise());
+            client.write(part, client.voidPromise());
+            client.write(client.alloc().directBuffer(2).writeBytes(CRLF), client.voidPromise());
+        } else {
+            client.write(part, client.voidPromise());
         }
     }
 
     /** The backend's read batch ended: flush to the client; stop reading while it cannot keep up. */
     void onResponseReadComplete() {
-        if (finished) {
+        if (phase == Phase.ENDED) {
             return;
         }
         client.flush();
@@ -316,94 +257,95 @@ final class Exchange {
         }
     }
 
-    private void complete() {
-        finished = true;
+    /** The response ended (with bytes after it, it says so: then the connection is not reused). */
+    private void complete(boolean leftovers) {
+        if (chunkForClient) {
+            client.write(client.alloc().directBuffer(5).writeBytes(LAST_CHUNK), client.voidPromise());
+        }
+        phase = Phase.ENDED;
         observe(status);
         Channel up = upstream;
         unbind();
-        if (backendKeepAlive && requestDone) {
+        if (backendKeepAlive && requestComplete && !leftovers) {
             backend.release(up);
         } else {
             up.close();
         }
         backend.exit();
+        head.release();
         front.exchangeDone(clientKeepAlive);
     }
 
-    /** The backend connection closed or failed (its handler has already let go of us). */
-    void onBackendClosed(Throwable cause) {
-        if (finished) {
+    /**
+     * The backend connection closed or failed (its handler has already let go of us).
+     *
+     * @param responseBegan bytes of a response had arrived
+     */
+    void onBackendClosed(Throwable cause, boolean responseBegan) {
+        if (phase == Phase.ENDED) {
             return;
         }
-        sending = false;
         bound = null;
-        if (!responseStarted && reused && !retried && !bodySent && !backend.closed()) {
-            // a parked connection the backend closed meanwhile: nothing of the request body went
-            // out and no response came, so the request is sent again on a fresh connection
-            log.debug("retrying {} on a fresh connection to {}: {}", request.uri(), backend.target(),
+        if (phase == Phase.SENDING && reused && !retried && !bodySent && !responseBegan && head.idempotent()
+                && !backend.closed()) {
+            // a parked connection that died under the request: it cannot have been processed
+            log.debug("retrying {} on a fresh connection to {}: {}", head, backend.target(),
                     cause == null ? "closed" : cause.toString());
             retried = true;
             reused = false;
-            connect();      // blocks the client's body until the new connection is up
-        } else if (!responseStarted) {
+            connect();
+        } else if (phase == Phase.SENDING || phase == Phase.CONNECTING) {
             fail(ProxyError.of(cause));
         } else {
-            if (!tunnel) {
-                log.debug("backend {} closed mid-response to {}", backend.target(), request.uri());
-            }
-            observe(tunnel ? 101 : 0);
-            end();
-            front.exchangeCut();
+            cut(phase == Phase.TUNNEL ? 101 : 0);
         }
     }
 
-    private void backendFailed(Throwable cause) {
-        Channel up = upstream;
-        unbind();
-        up.close();
-        onBackendClosed(cause);
+    /** The backend sent something that is not a valid response: 502 if nothing was sent yet, never a retry. */
+    private void backendFailed(HttpParseException cause) {
+        log.debug("{} via {}: {}", head, backend.target(), cause.getMessage());
+        if (phase == Phase.SENDING) {
+            fail(ProxyError.BAD_RESPONSE);
+        } else {
+            cut(0);
+        }
     }
 
     /** Ends the exchange with an error response (no response has started yet). */
     private void fail(ProxyError error) {
-        log.debug("{} {} via {}: {}", request.method(), request.uri(), backend.target(), error);
-        observe(error.status().code());
+        log.debug("{} via {}: {}", head, backend.target(), error);
+        observe(error.status());
         end();
-        front.exchangeFailed(error, clientKeepAlive && (requestDone || bodyless));
+        front.exchangeFailed(error, clientKeepAlive && requestComplete);
+    }
+
+    /** Ends an exchange whose response had begun: the client can only be cut off. */
+    private void cut(int observed) {
+        observe(observed);
+        end();
+        front.exchangeCut();
     }
 
     /** The client went away: drop the backend side (it is mid-exchange, so not reusable). */
     void abort() {
-        if (!finished) {
-            observe(tunnel ? 101 : TrafficObserver.CLIENT_GONE);
+        if (phase != Phase.ENDED) {
+            observe(phase == Phase.TUNNEL ? 101 : TrafficObserver.CLIENT_GONE);
             end();
         }
     }
 
-    /**
-     * Ends an exchange that did not complete: the backend connection (mid-exchange, so not
-     * reusable) is closed, and the in-flight count is given back.
-     */
+    /** Ends an exchange that did not complete: its backend connection closes, the count is given back. */
     private void end() {
-        finished = true;
-        releaseHeld();
+        phase = Phase.ENDED;
+        while (!held.isEmpty()) {
+            held.poll().release();
+        }
         if (upstream != null) {
             unbind();
-            close(upstream);
+            Backend.close(upstream);
         }
         backend.exit();
-    }
-
-    /**
-     * Closes a backend connection, also one that never got onto an event loop (its registration
-     * failed, as it does when no file descriptor is left): close() would throw for that one.
-     */
-    private static void close(Channel ch) {
-        if (ch.isRegistered()) {
-            ch.close();
-        } else {
-            ch.unsafe().closeForcibly();
-        }
+        head.release();
     }
 
     private void observe(int finalStatus) {
@@ -415,13 +357,6 @@ final class Exchange {
             bound.unbind();
             bound = null;
         }
-        sending = false;
-    }
-
-    private void releaseHeld() {
-        while (!held.isEmpty()) {
-            held.poll().release();
-        }
     }
 
     /**
@@ -429,7 +364,7 @@ final class Exchange {
      * accepted; {@code Long.MAX_VALUE} once it has (or while connecting: that has its own timeout).
      */
     long responseDeadline() {
-        return finished || responseStarted || !sending ? Long.MAX_VALUE : lastSendNanos + responseTimeoutNanos;
+        return phase == Phase.SENDING ? lastSendNanos + responseTimeoutNanos : Long.MAX_VALUE;
     }
 
     /** Called by the connection's timer: fails the exchange with 504 if its deadline has passed. */

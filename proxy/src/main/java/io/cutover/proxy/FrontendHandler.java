@@ -1,5 +1,7 @@
 package io.cutover.proxy;
 
+import io.cutover.proxy.http.Framing;
+import io.cutover.proxy.http.RequestHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -8,21 +10,16 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The last handler of a client connection. It routes each request on its own, so a keep-alive
  * connection follows a switch at its next request, and hands the request to an {@link Exchange}.
- * Between exchanges it owns the connection: idle timeout, shutdown, errors.
+ * Between exchanges it owns the connection: its timer ({@link ClientTimer}), shutdown,
+ * half-close, refusals.
  *
  * <p>Reading is on (auto-read) while messages can go somewhere and off while they cannot: while
  * the backend connection is still opening or cannot take more of the body, and while a complete
@@ -35,42 +32,35 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
 
-    private final Router router;
+    private final Routing routing;
     private final ProxySettings settings;
-    private final long idleTimeoutNanos;
-    private final long headTimeoutNanos;
-    private ChannelHandlerContext ctx;
-    private String clientIp;
-    private boolean fromTrustedProxy;
-    private Exchange exchange;
-    private long idleSince;
-    private long headStartedAt = -1;
-    private ScheduledFuture<?> timer;
-    private long timerAt;
+    private final RequestDecoder decoder;
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private ClientForwarding forwarding;
+    private ClientTimer timer;
+    private Exchange exchange;
     private boolean upstreamBlocked;
     private boolean paused;
     private boolean closing;
     private boolean inputClosed;
 
-    FrontendHandler(Router router, ProxySettings settings) {
-        this.router = router;
+    FrontendHandler(Routing routing, ProxySettings settings, RequestDecoder decoder) {
+        this.routing = routing;
         this.settings = settings;
-        this.idleTimeoutNanos = settings.clientIdleTimeout().toNanos();
-        this.headTimeoutNanos = settings.requestHeadTimeout().toNanos();
+        this.decoder = decoder;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.timer = new ClientTimer(ctx, this, settings);
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        clientIp = ForwardedHeaders.clientIp(ctx.channel().remoteAddress());
-        fromTrustedProxy = ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress isa
-                && settings.trustedProxies().trusts(isa.getAddress());
-        becameIdle();
+        forwarding = new ClientForwarding(settings.trustedProxies(), ctx.channel().remoteAddress());
+        timer.idle();
         ctx.fireChannelActive();
     }
 
@@ -90,14 +80,26 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void dispatch(Object msg) {
-        if (msg instanceof HAProxyMessage header) {
+        if (msg instanceof ByteBuf bytes) {
+            if (exchange != null) {
+                exchange.fromClient(bytes);
+            } else {
+                bytes.release();    // the rest of a request already answered
+            }
+        } else if (msg instanceof RequestHead head) {
+            onRequest(head);
+        } else if (msg == Signal.BODY_END) {
+            if (exchange != null) {
+                exchange.requestEnded();
+            }
+        } else if (msg == Signal.HEAD_STARTED) {
+            if (exchange == null) {
+                timer.headStarted();
+            }
+        } else if (msg instanceof Refused refused) {
+            onRefused(refused);
+        } else if (msg instanceof HAProxyMessage header) {
             onProxyHeader(header);
-        } else if (msg instanceof HttpRequest request) {
-            onRequest(request);
-        } else if (msg instanceof HttpContent content) {
-            onContent(content);
-        } else if (msg instanceof ByteBuf bytes && exchange != null && exchange.tunnelling()) {
-            exchange.fromClient(bytes);
         } else {
             ReferenceCountUtil.release(msg);
         }
@@ -111,79 +113,47 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         try {
             String source = header.sourceAddress();
             if (source != null) {
-                clientIp = source;
-                fromTrustedProxy = settings.trustedProxies().trusts(source);
+                forwarding.client(source, settings.trustedProxies().trusts(source));
             }
         } finally {
             header.release();
         }
     }
 
-    private void onRequest(HttpRequest request) {
-        headStartedAt = -1;
+    private void onRequest(RequestHead head) {
+        timer.headDone();
         if (exchange != null) {
-            ReferenceCountUtil.release(request);
+            head.release();
             ctx.close();        // cannot happen: a request only goes on once the last one is done
             return;
         }
-        if (request.decoderResult().isFailure()) {
-            Throwable cause = request.decoderResult().cause();
-            log.debug("bad request from {}: {}", ctx.channel().remoteAddress(), cause.toString());
-            ReferenceCountUtil.release(request);
-            respond(ProxyError.ofBadRequest(cause), false);
-            return;
-        }
-        if (!Framing.unambiguous(request)) {
-            log.debug("ambiguous framing from {}: {}", ctx.channel().remoteAddress(),
-                    request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING));
-            respond(ProxyError.BAD_REQUEST, false);
-            return;
-        }
-        long limit = settings.maxBodySize();
-        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
-            respond(ProxyError.BODY_TOO_LARGE, false);
-            return;
-        }
-        Backend backend = router.route();
+        Backend backend = routing.route(head);
         if (backend == null) {
-            respond(ProxyError.NO_TARGET, HttpUtil.isKeepAlive(request) && !hasBody(request));
+            boolean bodyless = head.framing() == Framing.NONE;
+            boolean keep = head.keepAlive() && bodyless;
+            head.release();
+            respond(ProxyError.NO_TARGET, keep);
             return;
         }
-        idleSince = -1;
-        try {
-            exchange = new Exchange(this, ctx, backend, request, settings, clientIp, fromTrustedProxy);
-        } catch (RuntimeException e) {
-            backend.exit();     // counted in by route(); no exchange will give the count back
-            log.debug("cannot forward request from {}", ctx.channel().remoteAddress(), e);
-            respond(ProxyError.BAD_REQUEST, false);
-            return;
-        }
+        timer.busy();
+        exchange = new Exchange(this, ctx, backend, head, forwarding, settings.responseTimeout().toNanos());
         exchange.start();
     }
 
-    private void onContent(HttpContent content) {
-        if (content.decoderResult().isFailure()) {
-            content.release();
-            Exchange broken = exchange;
-            exchange = null;
-            if (broken != null) {
-                broken.abort();
-            }
-            if (broken == null || !broken.responseStarted()) {
-                respond(ProxyError.BAD_REQUEST, false);
-            } else {
-                ctx.close();
-            }
-        } else if (exchange != null) {
-            exchange.onRequestContent(content);
-        } else {
-            content.release();      // the rest of a request already answered
+    /** A request the decoder could not take: answered, and the connection closed. */
+    private void onRefused(Refused refused) {
+        ProxyError error = ProxyError.ofRequest(refused.cause());
+        log.debug("refused a request from {}: {}", forwarding.clientIp(), refused.cause().getMessage());
+        Exchange broken = exchange;
+        exchange = null;
+        if (broken != null) {
+            broken.abort();     // a body that went bad after its head went on
         }
-    }
-
-    /** Whether a body follows the head (RFC 9112 section 6.3: only framing headers say so). */
-    static boolean hasBody(HttpRequest request) {
-        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+        if (broken != null && broken.responseStarted()) {
+            ctx.close();
+        } else {
+            respond(error, false);
+        }
     }
 
     /** The exchange's backend connection cannot take the body yet (opening, or its buffer is full). */
@@ -192,7 +162,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (blocked) {
             pause();
         } else {
-            resume();
+            drainWaiting();
         }
     }
 
@@ -204,7 +174,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Hands over what waited, in order, as far as it can go; reads again once nothing waits. */
-    private void resume() {
+    private void drainWaiting() {
         while (!waiting.isEmpty() && !mustWait() && ctx.channel().isActive()) {
             dispatch(waiting.poll());
         }
@@ -218,14 +188,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return closing;
     }
 
+    /** The backend accepted an upgrade: from now on the client's bytes pass through. */
+    void openTunnel() {
+        decoder.tunnel();
+    }
+
     /** The exchange delivered its whole response; read the next request or close. */
     void exchangeDone(boolean keepAlive) {
         exchange = null;
         upstreamBlocked = false;
         if (keepAlive && !closing && !(inputClosed && waiting.isEmpty())) {
             ctx.flush();
-            becameIdle();
-            resume();
+            timer.idle();
+            decoder.resume();
+            drainWaiting();
         } else {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
@@ -233,7 +209,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * The exchange failed before its response started. The connection is kept only when the
-     * request is complete, or has no body and just its (empty) end is still to be read.
+     * request is complete (or has no body).
      */
     void exchangeFailed(ProxyError error, boolean keepAlive) {
         exchange = null;
@@ -249,62 +225,34 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private void respond(ProxyError error, boolean keepAlive) {
         boolean keep = keepAlive && !closing && !(inputClosed && waiting.isEmpty());
-        ChannelFuture written = ctx.writeAndFlush(error.toResponse(keep));
+        ChannelFuture written = ctx.writeAndFlush(error.response(keep));
         if (keep) {
-            becameIdle();
-            resume();
+            timer.idle();
+            decoder.resume();
+            drainWaiting();
         } else {
             written.addListener(ChannelFutureListener.CLOSE);
         }
     }
 
-    /** Bytes came in: if no exchange is running they begin a request head, which is now timed. */
-    void bytesArrived() {
-        if (exchange == null && headStartedAt < 0 && waiting.isEmpty()) {
-            headStartedAt = System.nanoTime();
-            armTimer(headStartedAt + headTimeoutNanos);
-        }
-    }
-
-    private void becameIdle() {
-        idleSince = System.nanoTime();
-        armTimer(idleSince + idleTimeoutNanos);
-    }
-
-    /**
-     * One timer per connection covers its idle timeout and its exchange's response timeout. It is
-     * only rescheduled when a deadline earlier than the pending one appears, so the usual request
-     * schedules nothing.
-     */
+    /** Arms the connection's timer for an exchange's response deadline. */
     void armTimer(long deadline) {
-        if (timer != null && deadline - timerAt >= 0) {
-            return;
-        }
-        if (timer != null) {
-            timer.cancel(false);
-        }
-        timerAt = deadline;
-        timer = ctx.executor().schedule(this::onTimer, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        timer.arm(deadline);
     }
 
-    private void onTimer() {
-        timer = null;
-        if (!ctx.channel().isActive()) {
-            return;
-        }
-        long now = System.nanoTime();
+    /** The timer went off at {@code now}: time out the response, the head, or the idle connection. */
+    void onTimer(long now, boolean headTimedOut, boolean idleTimedOut) {
         if (exchange != null) {
             exchange.checkResponseTimeout(now);
         }
         if (exchange != null) {
-            armTimer(Math.min(exchange.responseDeadline(), now + idleTimeoutNanos));
-        } else if (headStartedAt >= 0 && now - headStartedAt >= headTimeoutNanos) {
+            timer.arm(Math.min(exchange.responseDeadline(), now + settings.clientIdleTimeout().toNanos()));
+        } else if (headTimedOut) {
             respond(ProxyError.REQUEST_TIMEOUT, false);
-        } else if (idleSince >= 0 && now - idleSince >= idleTimeoutNanos) {
+        } else if (idleTimedOut) {
             ctx.close();
-        } else if (timer == null) {
-            long next = idleSince >= 0 ? idleSince + idleTimeoutNanos : now + idleTimeoutNanos;
-            armTimer(headStartedAt >= 0 ? Math.min(next, headStartedAt + headTimeoutNanos) : next);
+        } else {
+            timer.rearm(now);
         }
     }
 
@@ -318,16 +266,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        timer.cancel();
         if (exchange != null) {
             exchange.abort();
             exchange = null;
         }
         while (!waiting.isEmpty()) {
-            ReferenceCountUtil.release(waiting.poll());
+            ReferenceCountUtil.release(waiting.poll());     // heads too: they are reference counted
         }
         ctx.fireChannelInactive();
     }

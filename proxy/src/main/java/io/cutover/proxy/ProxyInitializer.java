@@ -4,19 +4,18 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
-import io.netty.handler.codec.http.HttpServerCodec;
 
 /**
  * Wires a client connection: the PROXY protocol header decoder (when the listener expects one),
- * request-start watch, HTTP server codec, {@link FrontendHandler}.
+ * {@link RequestDecoder}, {@link FrontendHandler}.
  */
 final class ProxyInitializer extends ChannelInitializer<Channel> {
-    private final Router router;
+    private final Routing routing;
     private final ProxySettings settings;
     private final ChannelGroup clients;
 
-    ProxyInitializer(Router router, ProxySettings settings, ChannelGroup clients) {
-        this.router = router;
+    ProxyInitializer(Routing routing, ProxySettings settings, ChannelGroup clients) {
+        this.routing = routing;
         this.settings = settings;
         this.clients = clients;
     }
@@ -24,13 +23,10 @@ final class ProxyInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         clients.add(ch);
-        FrontendHandler front = new FrontendHandler(router, settings);
         if (settings.proxyProtocol()) {
             ch.pipeline().addLast(new HAProxyMessageDecoder());    // removes itself after the header
         }
-        ch.pipeline().addLast(
-                new RequestStart(front),
-                new HttpServerCodec(settings.decoderConfig()),
-                front);
+        RequestDecoder decoder = new RequestDecoder(settings);
+        ch.pipeline().addLast(decoder, new FrontendHandler(routing, settings, decoder));
     }
 }

@@ -3,7 +3,9 @@ package io.cutover.proxy;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
@@ -26,6 +28,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final ChannelGroup backendChannels = new DefaultChannelGroup("backends", GlobalEventExecutor.INSTANCE);
     private final Bootstrap backendBootstrap;
+    private volatile ChannelFactory<? extends Channel> backendChannelFactory;
     private final Channel listener;
 
     private final TrafficObserver observer;
@@ -36,8 +39,9 @@ public final class ProxyServer implements AutoCloseable {
         this.observer = observer;
         this.settings = settings;
         this.group = transport.newGroup(eventLoops);
+        this.backendChannelFactory = new ReflectiveChannelFactory<>(transport.channel());
         this.backendBootstrap = new Bootstrap()
-                .channel(transport.channel())
+                .channelFactory(() -> backendChannelFactory.newChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                 .handler(new BackendInitializer(settings));
@@ -113,6 +117,11 @@ public final class ProxyServer implements AutoCloseable {
     public Backend newBackend(Target target, InetSocketAddress address, String version) {
         return new Backend(target, address, version, observer, backendBootstrap, settings.maxIdlePerLoop(),
                 backendChannels);
+    }
+
+    /** Makes backend connections with {@code factory} from now on (a test's, failing on cue). */
+    void backendChannels(ChannelFactory<? extends Channel> factory) {
+        backendChannelFactory = factory;
     }
 
     /** Open client connections right now. */

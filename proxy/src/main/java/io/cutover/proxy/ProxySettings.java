@@ -1,6 +1,5 @@
 package io.cutover.proxy;
 
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import java.time.Duration;
 
 /**
@@ -31,18 +30,6 @@ public record ProxySettings(
         Duration requestHeadTimeout,
         long maxBodySize,
         boolean proxyProtocol) {
-
-    /** The HTTP parser limits, the same for requests and responses. */
-    HttpDecoderConfig decoderConfig() {
-        return new HttpDecoderConfig()
-                .setMaxInitialLineLength(maxInitialLineLength)
-                .setMaxHeaderSize(maxHeaderSize)
-                .setMaxChunkSize(64 * 1024)
-                .setStrictLineParsing(true)             // a bare LF ends nothing: it is an error
-                .setUseRfc9112TransferEncoding(true)    // Content-Length with Transfer-Encoding: rejected
-                .setAllowDuplicateContentLengths(false)
-                .setValidateHeaders(true);
-    }
 
     public static ProxySettings defaults() {
         return new ProxySettings(

@@ -1,5 +1,6 @@
 package io.cutover.proxy;
 
+import io.cutover.proxy.http.RequestHead;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -8,7 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * path. Routing is per request, so the next request on an existing keep-alive client connection
  * follows a switch too.
  */
-public final class Router {
+public final class Router implements Routing {
     private final AtomicReference<Backend> active = new AtomicReference<>();
 
     /** The backend taking new requests now, or null before the first switch. */
@@ -23,6 +24,11 @@ public final class Router {
      */
     public Backend flip(Backend next) {
         return active.getAndSet(next);
+    }
+
+    @Override
+    public Backend route(RequestHead request) {
+        return route();
     }
 
     /** Picks the backend for one request and counts the request in; null if there is none. */

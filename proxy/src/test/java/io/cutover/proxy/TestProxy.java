@@ -36,6 +36,11 @@ public final class TestProxy implements AutoCloseable {
         return new TestProxy(settings, 2);
     }
 
+    /** With one event loop: every client shares one backend pool. */
+    public static TestProxy startOneLoop() throws InterruptedException {
+        return new TestProxy(ProxySettings.defaults(), 1);
+    }
+
 
     public ProxyServer server() {
         return server;

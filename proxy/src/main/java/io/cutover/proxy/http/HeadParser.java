@@ -1,0 +1,412 @@
+package io.cutover.proxy.http;
+
+import io.cutover.proxy.http.HttpParseException.Kind;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * The one HTTP/1.1 head parser (RFC 9112), strict: lines end in CRLF (a bare LF or CR is an
+ * error), tokens are tokens, no space before a colon, no obs-fold, no control characters in
+ * values, one unambiguous framing. It first finds where a head ends ({@link #headLength},
+ * incremental across reads, enforcing the size limits), then parses the whole head at once
+ * ({@link #parseRequest}, {@link #parseResponse}) and keeps only what the proxy needs.
+ */
+public final class HeadParser {
+    private static final String[] METHODS = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE",
+            "CONNECT"};
+
+    private final boolean requests;
+    private final int maxLine;
+    private final int maxHeaderSize;
+    private int scanned;
+    private int lineStart;
+    private int firstLineLength = -1;
+
+    /**
+     * @param requests      request heads (limits answer 414 and 431) or response heads (any excess is malformed)
+     * @param maxLine       longest request or status line, in bytes
+     * @param maxHeaderSize largest header section, in bytes
+     */
+    public HeadParser(boolean requests, int maxLine, int maxHeaderSize) {
+        this.requests = requests;
+        this.maxLine = maxLine;
+        this.maxHeaderSize = maxHeaderSize;
+    }
+
+    /** Forgets how far it looked: the next head starts afresh. */
+    public void reset() {
+        scanned = 0;
+        lineStart = 0;
+        firstLineLength = -1;
+    }
+
+    /**
+     * The length of the head starting at {@code buf}'s reader index, through its empty line; -1
+     * while it is incomplete. Looks at each byte once across calls (until {@link #reset}).
+     */
+    public int headLength(ByteBuf buf) throws HttpParseException {
+        int start = buf.readerIndex();
+        int end = buf.writerIndex();
+        for (int i = start + scanned; i < end; i++) {
+            if (buf.getByte(i) != '\n') {
+                continue;
+            }
+            int rel = i - start;
+            if (rel == lineStart || buf.getByte(i - 1) != '\r') {
+                throw new HttpParseException(Kind.MALFORMED, "a line ends in a bare LF");
+            }
+            if (firstLineLength < 0) {
+                firstLineLength = rel + 1;
+                checkLine(firstLineLength - 2);
+            } else if (rel == lineStart + 1) {
+                reset();
+                return rel + 1;
+            }
+            lineStart = rel + 1;
+            checkHeaders(rel + 1);
+        }
+        scanned = end - start;
+        // a partial line may end in the CR of its CRLF: that byte is not held against it yet
+        if (firstLineLength < 0) {
+            checkLine(scanned - 1);
+        } else {
+            checkHeaders(scanned - 1);
+        }
+        return -1;
+    }
+
+    private void checkLine(int length) throws HttpParseException {
+        if (length > maxLine) {
+            throw new HttpParseException(requests ? Kind.LINE_TOO_LONG : Kind.MALFORMED,
+                    (requests ? "request" : "status") + " line over " + maxLine + " bytes");
+        }
+    }
+
+    private void checkHeaders(int upTo) throws HttpParseException {
+        if (upTo - firstLineLength > maxHeaderSize) {
+            throw new HttpParseException(requests ? Kind.HEAD_TOO_LARGE : Kind.MALFORMED,
+                    "header section over " + maxHeaderSize + " bytes");
+        }
+    }
+
+    /** Parses a whole request head ({@code raw} holds exactly it, from index 0). */
+    public static RequestHead parseRequest(ByteBuf raw) throws HttpParseException {
+        RequestHead h = new RequestHead(raw);
+        int lineEnd = lineEnd(raw, 0);
+        int i = 0;
+        while (i < lineEnd && HttpChars.tchar(raw.getByte(i))) {
+            i++;
+        }
+        if (i == 0 || raw.getByte(i) != ' ') {
+            throw malformed("malformed request line");
+        }
+        h.method = method(raw, i);
+        int t = i + 1;
+        int j = t;
+        while (j < lineEnd && HttpChars.target(raw.getByte(j))) {
+            j++;
+        }
+        if (j == t || raw.getByte(j) != ' ') {
+            throw malformed("malformed request target");
+        }
+        h.targetStart = t;
+        h.targetEnd = j;
+        h.http10 = version(raw, j + 1, lineEnd);
+        if ("CONNECT".equals(h.method)) {
+            throw new HttpParseException(Kind.METHOD_NOT_ALLOWED, "CONNECT is not forwarded");
+        }
+        Fields f = new Fields();
+        int end = parseFields(raw, lineEnd + 2, f, true);
+        if (end != raw.readableBytes()) {
+            throw malformed("bytes after the head");
+        }
+        h.hostStart = f.hostStart;
+        h.hostEnd = f.hostEnd;
+        h.close = f.close;
+        h.keepAlive = f.keepAlive;
+        h.connectionUpgrade = f.upgradeToken;
+        h.connectionNamesOthers = f.namesOthers;
+        h.upgradeStart = f.upgradeStart;
+        h.upgradeEnd = f.upgradeEnd;
+        h.requestIdStart = f.requestIdStart;
+        h.requestIdEnd = f.requestIdEnd;
+        if (f.hosts > 1 || f.hosts == 0 && !h.http10) {
+            throw malformed(f.hosts == 0 ? "no Host" : "more than one Host");
+        }
+        if (f.transferEncodings > 0) {
+            if (f.contentLengths > 0 || f.transferEncodings > 1 || !f.chunked || h.http10) {
+                throw malformed("ambiguous framing: Transfer-Encoding must be one chunked, alone, in HTTP/1.1");
+            }
+            h.chunked = true;
+        } else if (f.contentLengths > 1) {
+            throw malformed("more than one Content-Length");
+        } else if (f.contentLengths == 1) {
+            h.contentLength = f.contentLength;
+        }
+        return h;
+    }
+
+    /**
+     * Parses a whole response head.
+     *
+     * @param toHeadRequest the request was a HEAD: the response has no body whatever it says
+     */
+    public static ResponseHead parseResponse(ByteBuf raw, boolean toHeadRequest) throws HttpParseException {
+        ResponseHead h = new ResponseHead(raw);
+        int lineEnd = lineEnd(raw, 0);
+        if (lineEnd < 12 || raw.getByte(8) != ' ') {
+            throw malformed("malformed status line");
+        }
+        h.http10 = version(raw, 0, 8);
+        int status = 0;
+        for (int i = 9; i < 12; i++) {
+            byte b = raw.getByte(i);
+            if (b < '0' || b > '9') {
+                throw malformed("malformed status code");
+            }
+            status = status * 10 + b - '0';
+        }
+        if (status < 100 || lineEnd > 12 && raw.getByte(12) != ' ') {
+            throw malformed("malformed status line");
+        }
+        for (int i = 13; i < lineEnd; i++) {
+            if (!HttpChars.fieldValue(raw.getByte(i))) {
+                throw malformed("control character in the reason phrase");
+            }
+        }
+        h.status = status;
+        h.statusStart = 9;
+        h.lineEnd = lineEnd;
+        Fields f = new Fields();
+        int end = parseFields(raw, lineEnd + 2, f, false);
+        if (end != raw.readableBytes()) {
+            throw malformed("bytes after the head");
+        }
+        h.close = f.close;
+        h.keepAlive = f.keepAlive;
+        h.connectionNamesOthers = f.namesOthers;
+        h.upgradeStart = f.upgradeStart;
+        h.upgradeEnd = f.upgradeEnd;
+        if (f.transferEncodings > 0 && (f.contentLengths > 0 || f.transferEncodings > 1 || !f.chunked)) {
+            throw malformed("ambiguous response framing");
+        }
+        if (f.contentLengths > 1) {
+            throw malformed("more than one Content-Length");
+        }
+        h.contentLength = f.contentLengths == 1 ? f.contentLength : -1;
+        h.chunked = f.transferEncodings > 0;
+        if (toHeadRequest || status < 200 || status == 204 || status == 304) {
+            h.framing = Framing.NONE;
+        } else if (h.chunked) {
+            h.framing = Framing.CHUNKED;
+        } else if (f.contentLengths == 1) {
+            h.framing = f.contentLength == 0 ? Framing.NONE : Framing.LENGTH;
+        } else {
+            h.framing = Framing.UNTIL_CLOSE;
+        }
+        return h;
+    }
+
+    /** What the header fields say, as far as the proxy cares. */
+    private static final class Fields {
+        int hosts;
+        int hostStart = -1;
+        int hostEnd = -1;
+        int contentLengths;
+        long contentLength = -1;
+        int transferEncodings;
+        boolean chunked;
+        boolean close;
+        boolean keepAlive;
+        boolean upgradeToken;
+        boolean namesOthers;
+        int upgradeStart = -1;
+        int upgradeEnd = -1;
+        int requestIdStart = -1;
+        int requestIdEnd = -1;
+    }
+
+    /**
+     * Parses header lines from {@code pos} through the empty line (RFC 9112 section 5).
+     *
+     * @return the index just past the empty line
+     */
+    static int parseFields(ByteBuf raw, int pos, Fields f, boolean request) throws HttpParseException {
+        while (true) {
+            int le = lineEnd(raw, pos);
+            if (le == pos) {
+                return pos + 2;
+            }
+            byte first = raw.getByte(pos);
+            if (HttpChars.ows(first)) {
+                throw malformed("obs-fold (a header line starting with whitespace)");
+            }
+            int colon = pos;
+            while (colon < le && HttpChars.tchar(raw.getByte(colon))) {
+                colon++;
+            }
+            if (colon == pos || colon == le || raw.getByte(colon) != ':') {
+                throw malformed("malformed header line");
+            }
+            int v = colon + 1;
+            for (int k = v; k < le; k++) {
+                if (!HttpChars.fieldValue(raw.getByte(k))) {
+                    throw malformed("control character in a header value");
+                }
+            }
+            while (v < le && HttpChars.ows(raw.getByte(v))) {
+                v++;
+            }
+            int ve = le;
+            while (ve > v && HttpChars.ows(raw.getByte(ve - 1))) {
+                ve--;
+            }
+            KnownHeader known = KnownHeader.of(raw, pos, colon - pos);
+            if (known != null) {
+                field(raw, known, v, ve, f, request);
+            }
+            pos = le + 2;
+        }
+    }
+
+    private static void field(ByteBuf raw, KnownHeader known, int v, int ve, Fields f, boolean request)
+            throws HttpParseException {
+        switch (known) {
+            case HOST -> {
+                if (f.hosts++ == 0) {
+                    f.hostStart = v;
+                    f.hostEnd = ve;
+                }
+            }
+            case CONTENT_LENGTH -> {
+                f.contentLengths++;
+                f.contentLength = length(raw, v, ve);
+            }
+            case TRANSFER_ENCODING -> {
+                f.transferEncodings++;
+                f.chunked = equalsIgnoreCase(raw, v, ve, "chunked");
+            }
+            case CONNECTION -> connectionTokens(raw, v, ve, f);
+            case UPGRADE -> {
+                f.upgradeStart = v;
+                f.upgradeEnd = ve;
+            }
+            case X_REQUEST_ID -> {
+                f.requestIdStart = v;
+                f.requestIdEnd = ve;
+            }
+            case TRANSFER_ENCODING_UNDERSCORE, CONTENT_LENGTH_UNDERSCORE -> {
+                if (request) {
+                    throw malformed("a framing header spelled with an underscore");
+                }
+            }
+            default -> {
+                // acted on when the head is written
+            }
+        }
+    }
+
+    private static void connectionTokens(ByteBuf raw, int v, int ve, Fields f) {
+        int i = v;
+        while (i < ve) {
+            int comma = i;
+            while (comma < ve && raw.getByte(comma) != ',') {
+                comma++;
+            }
+            int s = i;
+            int e = comma;
+            while (s < e && HttpChars.ows(raw.getByte(s))) {
+                s++;
+            }
+            while (e > s && HttpChars.ows(raw.getByte(e - 1))) {
+                e--;
+            }
+            if (equalsIgnoreCase(raw, s, e, "close")) {
+                f.close = true;
+            } else if (equalsIgnoreCase(raw, s, e, "keep-alive")) {
+                f.keepAlive = true;
+            } else if (equalsIgnoreCase(raw, s, e, "upgrade")) {
+                f.upgradeToken = true;
+            } else if (e > s) {
+                f.namesOthers = true;
+            }
+            i = comma + 1;
+        }
+    }
+
+    /** 1*DIGIT, nothing else: no sign, no list, no spaces inside; at most 18 digits. */
+    private static long length(ByteBuf raw, int v, int ve) throws HttpParseException {
+        if (v == ve || ve - v > 18) {
+            throw malformed("malformed Content-Length");
+        }
+        long n = 0;
+        for (int i = v; i < ve; i++) {
+            byte b = raw.getByte(i);
+            if (b < '0' || b > '9') {
+                throw malformed("malformed Content-Length");
+            }
+            n = n * 10 + b - '0';
+        }
+        return n;
+    }
+
+    /** "HTTP/1.1" (false) or "HTTP/1.0" (true) exactly, at {@code from} up to {@code to}. */
+    private static boolean version(ByteBuf raw, int from, int to) throws HttpParseException {
+        if (to - from != 8 || raw.getByte(from) != 'H' || raw.getByte(from + 1) != 'T' || raw.getByte(from + 2) != 'T'
+                || raw.getByte(from + 3) != 'P' || raw.getByte(from + 4) != '/' || raw.getByte(from + 5) != '1'
+                || raw.getByte(from + 6) != '.') {
+            throw malformed("not HTTP/1.0 or HTTP/1.1");
+        }
+        byte minor = raw.getByte(from + 7);
+        if (minor != '0' && minor != '1') {
+            throw malformed("not HTTP/1.0 or HTTP/1.1");
+        }
+        return minor == '0';
+    }
+
+    /** The index of the CR of the line starting at {@code from} (the scan made sure it is followed by LF). */
+    private static int lineEnd(ByteBuf raw, int from) throws HttpParseException {
+        int lf = raw.indexOf(from, raw.writerIndex(), (byte) '\n');
+        if (lf < 1 || raw.getByte(lf - 1) != '\r') {
+            throw malformed("a line ends in a bare LF");
+        }
+        int cr = raw.indexOf(from, lf - 1, (byte) '\r');
+        if (cr >= 0) {
+            throw malformed("a bare CR");
+        }
+        return lf - 1;
+    }
+
+    private static String method(ByteBuf raw, int len) {
+        for (String m : METHODS) {
+            if (m.length() == len && startsWith(raw, m)) {
+                return m;
+            }
+        }
+        return raw.toString(0, len, java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    private static boolean startsWith(ByteBuf raw, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (raw.getByte(i) != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean equalsIgnoreCase(ByteBuf raw, int from, int to, String lower) {
+        if (to - from != lower.length()) {
+            return false;
+        }
+        for (int i = 0; i < lower.length(); i++) {
+            if (HttpChars.lower(raw.getByte(from + i)) != lower.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static HttpParseException malformed(String why) {
+        return new HttpParseException(Kind.MALFORMED, why);
+    }
+}

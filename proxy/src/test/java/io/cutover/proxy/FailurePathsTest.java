@@ -1,0 +1,196 @@
+package io.cutover.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the proxy does when a backend misbehaves in ways that tempt it to repeat a request or
+ * reuse a connection it should not: never send a request twice that may have been processed,
+ * never pool a connection whose state is unknown.
+ */
+class FailurePathsTest {
+
+    /** Reads a request head and its Content-Length body; null at end of stream. */
+    private static String readRequest(InputStream in) throws IOException {
+        String head = ScriptedBackend.readHead(in);
+        if (head == null) {
+            return null;
+        }
+        for (String line : head.split("\r\n")) {
+            if (line.toLowerCase().startsWith("content-length:")) {
+                in.readNBytes(Integer.parseInt(line.substring(15).trim()));
+            }
+        }
+        return head;
+    }
+
+    @Test
+    void aPostIsSentOnceWhenTheBackendAnswersItWithAResponseCutoverRejects() throws Exception {
+        AtomicInteger posts = new AtomicInteger();
+        String tooBig = "X-Big: " + "a".repeat(20_000) + "\r\n";
+        try (ScriptedBackend backend = ScriptedBackend.start((s, b) -> {
+                for (int n = 0; ; n++) {
+                    String head = readRequest(s.getInputStream());
+                    if (head == null) {
+                        return;
+                    }
+                    if (head.startsWith("POST")) {
+                        posts.incrementAndGet();
+                    }
+                    // the first request on a connection is answered well, the next with a head over the limit
+                    ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" + (n == 0 ? "" : tooBig) + "\r\nok");
+                }
+            });
+             TestProxy proxy = TestProxy.startOneLoop(); RawHttp client = new RawHttp(proxy.address())) {
+            proxy.switchTo(backend.target());
+            assertEquals(200, client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+            // no body: the old retry rule (any request without one, on a reused connection) repeated it
+            RawHttp.Response charged = client.send("POST /charge-card?amount=9.99 HTTP/1.1\r\nHost: a\r\n"
+                    + "Content-Length: 0\r\n\r\n").read();
+            assertEquals(502, charged.status());
+            assertEquals(1, posts.get(), "the card was charged once");
+        }
+    }
+
+    @Test
+    void aPostOnAPooledConnectionThatDiesAsItIsSentIsNotSentAgain() throws Exception {
+        AtomicInteger posts = new AtomicInteger();
+        // keeps the connection after the first answer, and resets it when the next request arrives
+        try (ScriptedBackend treacherous = ScriptedBackend.start((s, b) -> {
+                InputStream in = s.getInputStream();
+                if (readRequest(in) == null) {
+                    return;
+                }
+                ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                String next = readRequest(in);
+                if (next != null) {
+                    if (next.startsWith("POST")) {
+                        posts.incrementAndGet();
+                    }
+                    s.setSoLinger(true, 0);
+                }
+            });
+             TestProxy proxy = TestProxy.startOneLoop(); RawHttp client = new RawHttp(proxy.address())) {
+            proxy.switchTo(treacherous.target());
+            assertEquals(200, client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+            RawHttp.Response r = client.send("POST /orders?item=7 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").read();
+            assertEquals(502, r.status(), "it may have been processed: the client decides, not the proxy");
+            assertEquals(1, posts.get());
+        }
+    }
+
+    @Test
+    void connectIsRefusedAndNeverReachesTheBackend() throws Exception {
+        try (TestBackend app = TestBackend.start("app"); TestProxy proxy = TestProxy.startOneLoop()) {
+            proxy.switchTo(app.target());
+            try (RawHttp client = new RawHttp(proxy.address())) {
+                RawHttp.Response r = client.send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n").read();
+                assertEquals(405, r.status());
+                assertTrue(client.closedByPeer());
+            }
+            assertEquals(0, app.requests());
+            try (RawHttp next = new RawHttp(proxy.address())) {
+                assertEquals("app", next.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+            }
+        }
+    }
+
+    @Test
+    void aBackendConnectionWithBytesLeftAfterItsResponseIsNeverReused() throws Exception {
+        try (ScriptedBackend sloppy = ScriptedBackend.start((s, b) -> {
+                InputStream in = s.getInputStream();
+                // the first answer carries stray bytes after its body; the connection stays open
+                if (readRequest(in) != null) {
+                    ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokSTRAY");
+                }
+                while (readRequest(in) != null) {
+                    ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                }
+            });
+             TestProxy proxy = TestProxy.startOneLoop(); RawHttp client = new RawHttp(proxy.address())) {
+            proxy.switchTo(sloppy.target());
+            // POSTs with a body: a request that may have been processed is never retried, so a
+            // connection left in an unknown state shows as a failed request
+            for (int i = 0; i < 3; i++) {
+                RawHttp.Response r = client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}").read();
+                assertEquals(200, r.status(), "request " + i);
+                assertEquals("ok", r.body());
+            }
+        }
+    }
+
+    @Test
+    void whenNoBackendSocketCanBeMadeTheClientGets503AndNothingIsLeftBehind() throws Exception {
+        AtomicInteger refusing = new AtomicInteger(1);
+        try (TestBackend app = TestBackend.start("app"); TestProxy proxy = TestProxy.startOneLoop()) {
+            proxy.switchTo(app.target());
+            io.netty.channel.ChannelFactory<io.netty.channel.Channel> real = () -> {
+                try {
+                    return TestProxy.transport().channel().getConstructor().newInstance();
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            proxy.server().backendChannels(() -> {
+                if (refusing.get() == 1) {
+                    throw new io.netty.channel.ChannelException("newSocketStream(..) failed: Too many open files");
+                }
+                return real.newChannel();
+            });
+            Backend backend = proxy.server().router().active();
+            for (int i = 0; i < 3; i++) {
+                try (RawHttp client = new RawHttp(proxy.address())) {
+                    assertEquals(503, client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+                }
+            }
+            assertEquals(0, backend.openConnections(), "no channel that never was is kept");
+            assertEquals(0, backend.inFlight());
+            refusing.set(0);
+            try (RawHttp client = new RawHttp(proxy.address())) {
+                assertEquals("app", client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+            }
+            DrainResult drained = proxy.switchTo(app.target(), java.time.Duration.ofSeconds(1)).get(10,
+                    java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(0, drained.forced());
+        }
+    }
+
+    @Test
+    void aPipelinedRequestWaitingWhenTheClientLeavesLeaksNothing() throws Exception {
+        LeakDetection.collectLeaks();   // whatever earlier tests left is theirs
+        java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
+        try (ScriptedBackend silent = ScriptedBackend.start((s, b) -> {
+                ScriptedBackend.readHead(s.getInputStream());
+                asked.countDown();
+                Thread.sleep(30_000);   // never answers
+            });
+             TestProxy proxy = TestProxy.startOneLoop()) {
+            proxy.switchTo(silent.target());
+            try (RawHttp client = new RawHttp(proxy.address())) {
+                // the first waits for its answer; the second waits behind it, parsed, in the proxy
+                client.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertTrue(asked.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        }   // the proxy closes every connection, the waiting one's too
+        assertEquals(java.util.List.of(), LeakDetection.collectLeaks());
+    }
+
+    @Test
+    void anHttp10RequestWithoutHostReachesTheBackendWithOne() throws Exception {
+        try (TestBackend app = TestBackend.start("app"); TestProxy proxy = TestProxy.start()) {
+            proxy.switchTo(app.target());
+            try (Socket s = RawHttp.socket(proxy.address())) {
+                s.getOutputStream().write("GET /headers HTTP/1.0\r\n\r\n".getBytes());
+                String answer = new String(s.getInputStream().readAllBytes());
+                assertTrue(answer.startsWith("HTTP/1.0 200") || answer.startsWith("HTTP/1.1 200"), answer);
+                assertTrue(answer.contains("host: " + app.target()), answer);
+            }
+        }
+    }
+}
