@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cutover.control.deploy.Instance;
 import io.cutover.proxy.TestBackend;
 import java.net.http.HttpResponse;
 import java.util.HashMap;
@@ -122,6 +123,23 @@ class DeployCoordinationTest {
         }
         assertEquals(List.of(), runtime.stopped, "v1 carries traffic: it was left running");
         assertEquals("v1", cutover.get("/").body());
+    }
+
+    @Test
+    void aPreviousVersionItsRestartPolicyIsBringingBackIsStoppedBeforeItsPortIsReused() throws Exception {
+        cutover.close();
+        cutover = TestCutover.start(config(Map.of("cutover.app.keep-previous", "running",
+                "cutover.app.keep-running-for", "1h")), s -> runtime);
+        String first = deploy("v1");
+        follow(first);
+        follow(deploy("v2"));
+        Instance v1Run = runtime.lastStarted(first);
+        runtime.restarting.add(v1Run);         // it crashed; the runtime will start it again, on v1's port
+        String third = deploy("v3");
+        assertEquals("succeeded", follow(third).get("state").asText());
+        List<String> calls = runtime.calls;
+        assertTrue(calls.indexOf("stop " + first) >= 0 && calls.indexOf("stop " + first) < calls.indexOf("start " + third),
+                "v1 was stopped before v3 took its port: " + calls);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.model.Container;
 import io.cutover.proxy.RawHttp;
 import java.net.http.HttpResponse;
@@ -132,8 +133,7 @@ class DockerDeployTest extends DeployFlowTest {
             // the server died mid-answer
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Integer.valueOf(1).equals(docker.inspectContainerCmd(blue.getId()).exec().getRestartCount())
-                || !Boolean.TRUE.equals(docker.inspectContainerCmd(blue.getId()).exec().getState().getRunning())) {
+        while (!backOnce(blue.getId())) {
             assertTrue(System.nanoTime() < deadline, "the restart policy never brought v1 back");
             Thread.sleep(50);
         }
@@ -142,6 +142,13 @@ class DockerDeployTest extends DeployFlowTest {
                 c.admin("POST", "/v1/deploy", "{\"image\": \"" + REPO + "v3\"}").body()).get("id").asText());
         assertEquals("succeeded", v3.get("state").asText(), v3.toString());
         assertEquals("v3", c.get("/").body().trim());
+    }
+
+    /** Restarted once and running again (Docker also reports "running" while it waits to restart). */
+    private boolean backOnce(String id) {
+        InspectContainerResponse i = docker.inspectContainerCmd(id).exec();
+        return Integer.valueOf(1).equals(i.getRestartCount()) && Boolean.TRUE.equals(i.getState().getRunning())
+                && !Boolean.TRUE.equals(i.getState().getRestarting());
     }
 
     private void awaitRunning(TestCutover c) throws Exception {

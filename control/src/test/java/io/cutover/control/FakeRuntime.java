@@ -53,6 +53,12 @@ final class FakeRuntime implements AppRuntime {
     final Gate start = new Gate();
     /** The instances stopped so far, in order. */
     final List<Instance> stopped = new CopyOnWriteArrayList<>();
+    /** Instances their restart policy is bringing back: not running, yet not stopped either. */
+    final List<Instance> restarting = new CopyOnWriteArrayList<>();
+    /** The instances started so far, in order. */
+    final List<Instance> started = new CopyOnWriteArrayList<>();
+    /** "start DEPLOY" and "stop DEPLOY", in the order they happened. */
+    final List<String> calls = new CopyOnWriteArrayList<>();
     /** When set, stop() throws it (a runtime failing after the flip). */
     volatile RuntimeException stopFails;
     /** When set, every call throws it (a Docker engine not up yet). */
@@ -62,7 +68,10 @@ final class FakeRuntime implements AppRuntime {
     public Optional<String> notRunning(Instance instance) {
         notRunning.pass();
         check();
-        return stopped.stream().anyMatch(instance::sameRun) ? Optional.of("is stopped") : Optional.empty();
+        if (stopped.stream().anyMatch(instance::sameRun)) {
+            return Optional.of("is stopped");
+        }
+        return restarting.stream().anyMatch(instance::sameRun) ? Optional.of("is restarting") : Optional.empty();
     }
 
     private void check() {
@@ -76,7 +85,14 @@ final class FakeRuntime implements AppRuntime {
     public Instance start(Release release, Colour colour, int port, String deployId) {
         start.pass();
         check();
-        return new Instance(colour, port, release, deployId, "fake-" + deployId, Instant.now());
+        calls.add("start " + deployId);
+        Instance i = new Instance(colour, port, release, deployId, "fake-" + deployId, Instant.now());
+        started.add(i);
+        return i;
+    }
+
+    Instance lastStarted(String deployId) {
+        return started.stream().filter(i -> i.deployId().equals(deployId)).reduce((a, b) -> b).orElseThrow();
     }
 
     @Override
@@ -98,7 +114,9 @@ final class FakeRuntime implements AppRuntime {
         if (e != null) {
             throw e;
         }
+        calls.add("stop " + instance.deployId());
         stopped.add(instance);
+        restarting.removeIf(instance::sameRun);
     }
 
     @Override

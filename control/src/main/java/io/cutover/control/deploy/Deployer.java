@@ -240,11 +240,15 @@ public final class Deployer implements AutoCloseable {
                     + previous.target() + " (switched to by hand), whose port the new version would take: "
                     + "roll back, or switch to the active version, then deploy");
         }
-        if (previous != null && runStates.check(previous).isEmpty()) {
+        if (previous != null) {
+            // stopped whatever its state: one its restart policy is bringing back would take the port again
+            boolean wasRunning = runStates.check(previous).isEmpty();
             t = ticker.nanos();
             stop(previous);
-            d.step("previous version stopped", previous.release().describe() + " (to free " + previous.target() + ")",
-                    since(t));
+            if (wasRunning) {
+                d.step("previous version stopped", previous.release().describe() + " (to free " + previous.target()
+                        + ")", since(t));
+            }
         }
     }
 
