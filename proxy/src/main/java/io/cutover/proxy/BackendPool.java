@@ -37,6 +37,10 @@ final class BackendPool {
     /** Parks a connection; false when this loop already keeps as many as allowed. */
     boolean offer(Channel ch) {
         ArrayDeque<Channel> parked = idle.computeIfAbsent(ch.eventLoop(), l -> new ArrayDeque<>());
+        // the oldest come first and their idle timeout closes them first: let go of those
+        while (!parked.isEmpty() && !parked.peekFirst().isActive()) {
+            parked.pollFirst();
+        }
         if (parked.size() >= maxIdlePerLoop) {
             parked.removeIf(c -> !c.isActive());
             if (parked.size() >= maxIdlePerLoop) {

@@ -10,7 +10,9 @@ import java.time.Duration;
  *                            request, measured from the last request byte it accepted (then 504)
  * @param clientIdleTimeout   how long an idle client keep-alive connection is kept open
  * @param backendIdleTimeout  how long an idle pooled backend connection is kept open
- * @param maxIdlePerLoop      idle backend connections kept per event loop and backend
+ * @param maxIdlePerLoop      idle backend connections kept per event loop and backend (0: none);
+ *                            {@link Integer#MAX_VALUE}: as many as the load has needed (idle ones
+ *                            close after the backend idle timeout)
  * @param maxHeaderSize       bytes allowed for a request or response header section
  * @param maxInitialLineLength bytes allowed for a request or status line
  * @param trustedProxies      whose X-Forwarded-* headers are kept (extended) rather than replaced
@@ -34,7 +36,7 @@ public record ProxySettings(
     public static ProxySettings defaults() {
         return new ProxySettings(
                 Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(75),
-                Duration.ofSeconds(30), 64, 16 * 1024, 8 * 1024, TrustedProxies.NONE, Duration.ofSeconds(10), 0, false);
+                Duration.ofSeconds(30), Integer.MAX_VALUE, 16 * 1024, 8 * 1024, TrustedProxies.NONE, Duration.ofSeconds(10), 0, false);
     }
 
     public ProxySettings withResponseTimeout(Duration timeout) {

@@ -89,7 +89,7 @@ public final class ConfigLoader {
                 positive(c, "timeouts.response"),
                 positive(c, "timeouts.client-idle"),
                 positive(c, "timeouts.backend-idle"),
-                atLeast(c, "pool.max-idle-per-loop", 0),
+                idlePerLoop(c),
                 bytes(c, "limits.max-header-size"),
                 bytes(c, "limits.max-initial-line"),
                 trusted(c),
@@ -271,6 +271,20 @@ public final class ConfigLoader {
             throw bad(c, key, "must be more than zero, got " + c.getValue(path(key)).unwrapped());
         }
         return d;
+    }
+
+    /** A count of connections, or "unlimited" (as many as the load has needed). */
+    private static int idlePerLoop(Config c) {
+        String key = "pool.max-idle-per-loop";
+        if (c.getValue(path(key)).valueType() == ConfigValueType.STRING
+                && c.getString(path(key)).equals("unlimited")) {
+            return Integer.MAX_VALUE;
+        }
+        try {
+            return atLeast(c, key, 0);
+        } catch (ConfigException.WrongType e) {
+            throw bad(c, key, "must be a number or unlimited, got " + c.getValue(path(key)).unwrapped());
+        }
     }
 
     private static int atLeast(Config c, String key, int min) {

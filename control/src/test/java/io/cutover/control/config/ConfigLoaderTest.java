@@ -100,6 +100,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theBackendPoolFollowsTheLoadByDefaultAndANumberBoundsItOrTurnsItOff() {
+        assertEquals(Integer.MAX_VALUE, ConfigLoader.load(Optional.empty(), Map.of()).proxy().maxIdlePerLoop());
+        assertEquals(12, ConfigLoader.load(Optional.empty(), Map.of("cutover.pool.max-idle-per-loop", 12))
+                .proxy().maxIdlePerLoop());
+        assertEquals(0, ConfigLoader.load(Optional.empty(), Map.of("cutover.pool.max-idle-per-loop", 0))
+                .proxy().maxIdlePerLoop());
+    }
+
+    @Test
     void wrongTypeFailsNamingTheKey() throws Exception {
         Path f = file("cutover.pool.max-idle-per-loop = many");
         assertTrue(error(() -> ConfigLoader.load(Optional.of(f), Map.of())).contains("max-idle-per-loop"));
