@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Backend {
     private final Target target;
+    private final String hostHeader;
     private final String version;
     private final TrafficObserver.RequestObserver observer;
     private final InetSocketAddress address;
@@ -47,6 +48,7 @@ public final class Backend {
     Backend(Target target, InetSocketAddress address, String version, TrafficObserver observer, Bootstrap bootstrap,
             int maxIdlePerLoop, ChannelGroup allBackendChannels) {
         this.target = target;
+        this.hostHeader = target.toString();
         this.version = version;
         this.observer = observer.forBackend(target, version);
         this.address = address;
@@ -58,6 +60,11 @@ public final class Backend {
 
     public Target target() {
         return target;
+    }
+
+    /** The Host a request without one is given (HTTP/1.0): this backend's address. */
+    String hostHeader() {
+        return hostHeader;
     }
 
     /** What runs there, as the control plane named it (an image, a command, or the target). */

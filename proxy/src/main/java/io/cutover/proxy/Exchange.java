@@ -53,7 +53,7 @@ final class Exchange {
     private final long responseTimeoutNanos;
     private final long startNanos = System.nanoTime();
     private final String upgrade;
-    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>(2);
+    private ArrayDeque<ByteBuf> held;      // body parts that came before the backend connection: rare
     private Phase phase = Phase.CONNECTING;
     private Channel upstream;
     private BackendHandler bound;
@@ -137,8 +137,8 @@ final class Exchange {
         bound = BackendHandler.of(ch);
         bound.bind(this, head.isHead(), head.http10());
         phase = Phase.SENDING;
-        ch.write(HeadWriter.request(ch.alloc(), head, backend.target().toString(), forwarding), ch.voidPromise());
-        while (!held.isEmpty()) {
+        ch.write(HeadWriter.request(ch.alloc(), head, backend.hostHeader(), forwarding), ch.voidPromise());
+        while (held != null && !held.isEmpty()) {
             forward(held.poll());
         }
         ch.flush();
@@ -152,6 +152,9 @@ final class Exchange {
         if (phase == Phase.ENDED) {
             part.release();
         } else if (phase == Phase.CONNECTING) {
+            if (held == null) {
+                held = new ArrayDeque<>(2);
+            }
             held.add(part);         // the front stops reading while connecting; these came in the same read
         } else {
             forward(part);
@@ -337,7 +340,7 @@ final class Exchange {
     /** Ends an exchange that did not complete: its backend connection closes, the count is given back. */
     private void end() {
         phase = Phase.ENDED;
-        while (!held.isEmpty()) {
+        while (held != null && !held.isEmpty()) {
             held.poll().release();
         }
         if (upstream != null) {

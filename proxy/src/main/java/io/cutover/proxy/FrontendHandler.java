@@ -35,7 +35,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final Routing routing;
     private final ProxySettings settings;
     private final RequestDecoder decoder;
-    private final ArrayDeque<Object> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Object> waiting = new ArrayDeque<>(4);
     private ChannelHandlerContext ctx;
     private ClientForwarding forwarding;
     private ClientTimer timer;

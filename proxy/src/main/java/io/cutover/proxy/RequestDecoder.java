@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.function.Consumer;
 
 /**
  * The client side's decoder: bytes in, {@link RequestHead}s and body parts out (slices of what
@@ -30,6 +31,9 @@ final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private boolean headStarted;
     private boolean gone;
     private ChannelHandlerContext ctx;
+    /** A head released for good, to parse the next one into (heads come and go on this loop only). */
+    private RequestHead spare;
+    private final Consumer<RequestHead> recycle = h -> spare = h;
 
     RequestDecoder(ProxySettings settings) {
         this.parser = new HeadParser(true, settings.maxInitialLineLength(), settings.maxHeaderSize());
@@ -119,7 +123,9 @@ final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private RequestHead parse(ByteBuf raw) throws HttpParseException {
         RequestHead head;
         try {
-            head = HeadParser.parseRequest(raw);
+            RequestHead into = spare;
+            spare = null;
+            head = HeadParser.parseRequest(into, raw, recycle);
         } catch (HttpParseException e) {
             raw.release();
             throw e;

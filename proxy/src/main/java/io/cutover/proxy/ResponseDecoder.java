@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.function.Consumer;
 
 /**
  * The backend side's decoder: bytes in, {@link ResponseHead}s (informational ones first, if
@@ -29,6 +30,9 @@ final class ResponseDecoder extends ChannelInboundHandlerAdapter {
     private boolean raw = true;
     private boolean began;
     private boolean gone;
+    /** A head released for good, to parse the next response into. */
+    private ResponseHead spare;
+    private final Consumer<ResponseHead> recycle = h -> spare = h;
 
     ResponseDecoder(ProxySettings settings) {
         this.parser = new HeadParser(false, settings.maxInitialLineLength(), settings.maxHeaderSize());
@@ -134,7 +138,9 @@ final class ResponseDecoder extends ChannelInboundHandlerAdapter {
 
     private ResponseHead parse(ByteBuf raw) throws HttpParseException {
         try {
-            return HeadParser.parseResponse(raw, toHeadRequest);
+            ResponseHead into = spare;
+            spare = null;
+            return HeadParser.parseResponse(into, raw, toHeadRequest, recycle);
         } catch (HttpParseException e) {
             raw.release();
             throw e;

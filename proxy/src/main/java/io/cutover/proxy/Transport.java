@@ -5,7 +5,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -16,7 +18,10 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.channel.uring.IoUringAdaptiveBufferRingAllocator;
+import io.netty.channel.uring.IoUringBufferRingConfig;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import java.util.Locale;
@@ -65,8 +70,45 @@ public enum Transport {
         }
     }
 
+    /** The buffer group the io_uring loops provide read buffers from. */
+    static final short READ_BUFFERS = 1;
+
+    /**
+     * io_uring loops with a ring of read buffers the kernel picks from when data arrives (and
+     * multishot receives), so that a connection waiting for data holds no buffer of its own.
+     */
+    private static IoHandlerFactory ioUringHandlers() {
+        return IoUringIoHandler.newFactory(new IoUringIoHandlerConfig().setBufferRingConfig(
+                IoUringBufferRingConfig.builder()
+                        .bufferGroupId(READ_BUFFERS)
+                        .bufferRingSize((short) 256)
+                        .batchSize(32)
+                        .allocator(new IoUringAdaptiveBufferRingAllocator(PooledByteBufAllocator.DEFAULT))
+                        .build()));
+    }
+
+    /** Sets what connections of this transport need: io_uring's read from the loop's buffer ring. */
+    public <B extends AbstractBootstrap<B, ?>> B connections(B bootstrap) {
+        return this == IO_URING ? bootstrap.option(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, READ_BUFFERS) : bootstrap;
+    }
+
+    /** As {@link #connections}, for the connections a listener accepts. */
+    public ServerBootstrap accepted(ServerBootstrap bootstrap) {
+        return this == IO_URING ? bootstrap.childOption(IoUringChannelOption.IO_URING_BUFFER_GROUP_ID, READ_BUFFERS)
+                : bootstrap;
+    }
+
+    /** Event loops for a few connections of their own (the control plane's). */
     public EventLoopGroup newGroup(int threads) {
         return new MultiThreadIoEventLoopGroup(threads, handlers.get());
+    }
+
+    /**
+     * Event loops for many connections (the proxy's): io_uring's come with a ring of read
+     * buffers (see {@link #connections}).
+     */
+    public EventLoopGroup newProxyGroup(int threads) {
+        return new MultiThreadIoEventLoopGroup(threads, this == IO_URING ? ioUringHandlers() : handlers.get());
     }
 
     public Class<? extends ServerChannel> serverChannel() {

@@ -74,6 +74,50 @@ public final class TrustedProxies {
         return false;
     }
 
+    /**
+     * Whether the address written at {@code from} up to {@code to} in {@code buf} (an
+     * X-Forwarded-For hop, trimmed) is trusted: dotted IPv4 is read straight from the bytes;
+     * anything else takes the slower way through a String; anything unparseable is not, nor is
+     * an ambiguous part such as {@code 010} (octal to some readers).
+     */
+    public boolean trusts(io.netty.buffer.ByteBuf buf, int from, int to) {
+        if (blocks.isEmpty()) {
+            return false;
+        }
+        byte[] v4 = new byte[4];
+        int part = 0;
+        int value = -1;
+        int digits = 0;
+        for (int i = from; i < to; i++) {
+            byte b = buf.getByte(i);
+            if (b >= '0' && b <= '9') {
+                if (digits == 1 && value == 0 || ++digits > 3) {
+                    return false;
+                }
+                value = (value < 0 ? 0 : value * 10) + b - '0';
+                if (value > 255) {
+                    return false;
+                }
+            } else if (b == '.' && value >= 0 && part < 3) {
+                digits = 0;
+                v4[part++] = (byte) value;
+                value = -1;
+            } else {
+                return trusts(buf.toString(from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1));
+            }
+        }
+        if (part != 3 || value < 0) {
+            return false;
+        }
+        v4[3] = (byte) value;
+        for (Block b : blocks) {
+            if (b.contains(v4)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether a textual address (from X-Forwarded-For) is trusted; anything unparseable is not. */
     public boolean trusts(String address) {
         if (blocks.isEmpty()) {

@@ -108,6 +108,25 @@ class ProxyForwardingTest {
     }
 
     @Test
+    void emptyForwardingHeadersFromATrustedLoadBalancerCountAsAbsent() throws Exception {
+        try (TestProxy behindLb = TestProxy.start(ProxySettings.defaults()
+                .withTrustedProxies(TrustedProxies.parse(java.util.List.of("127.0.0.0/8"))));
+             RawHttp raw = new RawHttp(behindLb.address())) {
+            behindLb.switchTo(app.target());
+            String one = raw.send("GET /headers HTTP/1.1\r\nHost: internal:8080\r\nX-Forwarded-For: \r\n"
+                    + "X-Forwarded-Proto:\r\nX-Forwarded-Host: \r\n\r\n").read().body();
+            assertTrue(one.contains("x-forwarded-for: 127.0.0.1\n"), one);
+            assertTrue(one.contains("x-real-ip: 127.0.0.1\n"), one);
+            assertTrue(one.contains("x-forwarded-proto: http\n"), one);
+            assertTrue(one.contains("x-forwarded-host: internal:8080\n"), one);
+            String several = raw.send("GET /headers HTTP/1.1\r\nHost: internal:8080\r\nX-Forwarded-For:\r\n"
+                    + "X-Forwarded-For: \r\nX-Forwarded-Proto:\r\nX-Forwarded-Proto:\r\n\r\n").read().body();
+            assertTrue(several.contains("x-forwarded-for: 127.0.0.1\n"), several);
+            assertTrue(several.contains("x-forwarded-proto: http\n"), several);
+        }
+    }
+
+    @Test
     void removesHopByHopRequestHeadersIncludingThoseNamedInConnection() throws Exception {
         try (RawHttp raw = new RawHttp(proxy.address())) {
             String seen = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret\r\n"

@@ -33,6 +33,32 @@ class TrustedProxiesTest {
     }
 
     @Test
+    void readsHopsStraightFromTheBytesAsItReadsThemFromText() {
+        assertTrue(trustsBytes("10.1.2.3"));
+        assertTrue(trustsBytes("203.0.113.200"));
+        assertFalse(trustsBytes("203.0.113.127"));
+        assertTrue(trustsBytes("fd12:3456::1"), "IPv6 takes the String way");
+        assertFalse(trustsBytes("10.1.2"));
+        assertFalse(trustsBytes("10.1.2.3."));
+        assertFalse(trustsBytes("10.1.2.256"));
+        assertFalse(trustsBytes("010.1.2.3"), "a leading zero is octal to some readers");
+        assertFalse(trustsBytes("0010.1.2.3"));
+        assertFalse(trustsBytes("10.1.2.3x"));
+        assertFalse(trustsBytes(""));
+        assertTrue(trustsBytes("10.0.0.0"));
+    }
+
+    private boolean trustsBytes(String hop) {
+        io.netty.buffer.ByteBuf buf = io.netty.buffer.Unpooled.copiedBuffer("x," + hop + ",y",
+                java.nio.charset.StandardCharsets.US_ASCII);
+        try {
+            return trusted.trusts(buf, 2, 2 + hop.length());
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
     void refusesHostNamesAndBadBlocks() {
         assertThrows(IllegalArgumentException.class, () -> TrustedProxies.parse(List.of("lb.internal")));
         assertThrows(IllegalArgumentException.class, () -> TrustedProxies.parse(List.of("10.0.0.0/33")));

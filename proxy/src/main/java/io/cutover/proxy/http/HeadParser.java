@@ -90,7 +90,16 @@ public final class HeadParser {
 
     /** Parses a whole request head ({@code raw} holds exactly it, from index 0). */
     public static RequestHead parseRequest(ByteBuf raw) throws HttpParseException {
-        RequestHead h = new RequestHead(raw);
+        return parseRequest(new RequestHead(), raw, null);
+    }
+
+    /**
+     * Parses a whole request head into {@code into} (one its last release handed back; null: a
+     * new one); {@code recycle} gets it back after its last release.
+     */
+    public static RequestHead parseRequest(RequestHead into, ByteBuf raw, java.util.function.Consumer<RequestHead> recycle)
+            throws HttpParseException {
+        RequestHead h = (into == null ? new RequestHead() : into).reset(raw, recycle);
         int lineEnd = lineEnd(raw, 0);
         int i = 0;
         while (i < lineEnd && HttpChars.tchar(raw.getByte(i))) {
@@ -114,21 +123,11 @@ public final class HeadParser {
         if ("CONNECT".equals(h.method)) {
             throw new HttpParseException(Kind.METHOD_NOT_ALLOWED, "CONNECT is not forwarded");
         }
-        Fields f = new Fields();
+        HeadFields f = h;
         int end = parseFields(raw, lineEnd + 2, f, true);
         if (end != raw.readableBytes()) {
             throw malformed("bytes after the head");
         }
-        h.hostStart = f.hostStart;
-        h.hostEnd = f.hostEnd;
-        h.close = f.close;
-        h.keepAlive = f.keepAlive;
-        h.connectionUpgrade = f.upgradeToken;
-        h.connectionNamesOthers = f.namesOthers;
-        h.upgradeStart = f.upgradeStart;
-        h.upgradeEnd = f.upgradeEnd;
-        h.requestIdStart = f.requestIdStart;
-        h.requestIdEnd = f.requestIdEnd;
         if (f.hosts > 1 || f.hosts == 0 && !h.http10) {
             throw malformed(f.hosts == 0 ? "no Host" : "more than one Host");
         }
@@ -136,11 +135,8 @@ public final class HeadParser {
             if (f.contentLengths > 0 || f.transferEncodings > 1 || !f.chunked || h.http10) {
                 throw malformed("ambiguous framing: Transfer-Encoding must be one chunked, alone, in HTTP/1.1");
             }
-            h.chunked = true;
         } else if (f.contentLengths > 1) {
             throw malformed("more than one Content-Length");
-        } else if (f.contentLengths == 1) {
-            h.contentLength = f.contentLength;
         }
         return h;
     }
@@ -151,7 +147,13 @@ public final class HeadParser {
      * @param toHeadRequest the request was a HEAD: the response has no body whatever it says
      */
     public static ResponseHead parseResponse(ByteBuf raw, boolean toHeadRequest) throws HttpParseException {
-        ResponseHead h = new ResponseHead(raw);
+        return parseResponse(new ResponseHead(), raw, toHeadRequest, null);
+    }
+
+    /** As {@link #parseResponse(ByteBuf, boolean)}, into a head to reuse (see {@link #parseRequest(RequestHead, ByteBuf, java.util.function.Consumer)}). */
+    public static ResponseHead parseResponse(ResponseHead into, ByteBuf raw, boolean toHeadRequest,
+                                             java.util.function.Consumer<ResponseHead> recycle) throws HttpParseException {
+        ResponseHead h = (into == null ? new ResponseHead() : into).reset(raw, recycle);
         int lineEnd = lineEnd(raw, 0);
         if (lineEnd < 12 || raw.getByte(8) != ' ') {
             throw malformed("malformed status line");
@@ -176,24 +178,17 @@ public final class HeadParser {
         h.status = status;
         h.statusStart = 9;
         h.lineEnd = lineEnd;
-        Fields f = new Fields();
+        HeadFields f = h;
         int end = parseFields(raw, lineEnd + 2, f, false);
         if (end != raw.readableBytes()) {
             throw malformed("bytes after the head");
         }
-        h.close = f.close;
-        h.keepAlive = f.keepAlive;
-        h.connectionNamesOthers = f.namesOthers;
-        h.upgradeStart = f.upgradeStart;
-        h.upgradeEnd = f.upgradeEnd;
         if (f.transferEncodings > 0 && (f.contentLengths > 0 || f.transferEncodings > 1 || !f.chunked)) {
             throw malformed("ambiguous response framing");
         }
         if (f.contentLengths > 1) {
             throw malformed("more than one Content-Length");
         }
-        h.contentLength = f.contentLengths == 1 ? f.contentLength : -1;
-        h.chunked = f.transferEncodings > 0;
         if (toHeadRequest || status < 200 || status == 204 || status == 304) {
             h.framing = Framing.NONE;
         } else if (h.chunked) {
@@ -206,31 +201,12 @@ public final class HeadParser {
         return h;
     }
 
-    /** What the header fields say, as far as the proxy cares. */
-    private static final class Fields {
-        int hosts;
-        int hostStart = -1;
-        int hostEnd = -1;
-        int contentLengths;
-        long contentLength = -1;
-        int transferEncodings;
-        boolean chunked;
-        boolean close;
-        boolean keepAlive;
-        boolean upgradeToken;
-        boolean namesOthers;
-        int upgradeStart = -1;
-        int upgradeEnd = -1;
-        int requestIdStart = -1;
-        int requestIdEnd = -1;
-    }
-
     /**
      * Parses header lines from {@code pos} through the empty line (RFC 9112 section 5).
      *
      * @return the index just past the empty line
      */
-    static int parseFields(ByteBuf raw, int pos, Fields f, boolean request) throws HttpParseException {
+    static int parseFields(ByteBuf raw, int pos, HeadFields f, boolean request) throws HttpParseException {
         while (true) {
             int le = lineEnd(raw, pos);
             if (le == pos) {
@@ -268,7 +244,7 @@ public final class HeadParser {
         }
     }
 
-    private static void field(ByteBuf raw, KnownHeader known, int v, int ve, Fields f, boolean request)
+    private static void field(ByteBuf raw, KnownHeader known, int v, int ve, HeadFields f, boolean request)
             throws HttpParseException {
         switch (known) {
             case HOST -> {
@@ -294,6 +270,24 @@ public final class HeadParser {
                 f.requestIdStart = v;
                 f.requestIdEnd = ve;
             }
+            case X_FORWARDED_FOR -> {
+                if (f.forwardedFors++ == 0) {
+                    f.forwardedForStart = v;
+                    f.forwardedForEnd = ve;
+                }
+            }
+            case X_FORWARDED_PROTO -> {
+                if (f.forwardedProtos++ == 0) {
+                    f.forwardedProtoStart = v;
+                    f.forwardedProtoEnd = ve;
+                }
+            }
+            case X_FORWARDED_HOST -> {
+                if (f.forwardedHosts++ == 0) {
+                    f.forwardedHostStart = v;
+                    f.forwardedHostEnd = ve;
+                }
+            }
             case TRANSFER_ENCODING_UNDERSCORE, CONTENT_LENGTH_UNDERSCORE -> {
                 if (request) {
                     throw malformed("a framing header spelled with an underscore");
@@ -305,7 +299,7 @@ public final class HeadParser {
         }
     }
 
-    private static void connectionTokens(ByteBuf raw, int v, int ve, Fields f) {
+    private static void connectionTokens(ByteBuf raw, int v, int ve, HeadFields f) {
         int i = v;
         while (i < ve) {
             int comma = i;
@@ -325,9 +319,9 @@ public final class HeadParser {
             } else if (equalsIgnoreCase(raw, s, e, "keep-alive")) {
                 f.keepAlive = true;
             } else if (equalsIgnoreCase(raw, s, e, "upgrade")) {
-                f.upgradeToken = true;
+                f.connectionUpgrade = true;
             } else if (e > s) {
-                f.namesOthers = true;
+                f.connectionNamesOthers = true;
             }
             i = comma + 1;
         }

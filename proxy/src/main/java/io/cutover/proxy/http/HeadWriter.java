@@ -154,23 +154,4 @@ public final class HeadWriter {
         }
     }
 
-    /** Every value of a header in a request head, joined with ", " as one field (RFC 9110 5.3); empty if none. */
-    public static String values(RequestHead h, String lowerName) {
-        KnownHeader header = KnownHeader.valueOf(lowerName.toUpperCase(Locale.ROOT).replace('-', '_'));
-        StringBuilder sb = new StringBuilder();
-        forEachValue(h.raw, header, v -> {
-            if (!v.isEmpty()) {
-                sb.append(sb.length() == 0 ? "" : ", ").append(v);
-            }
-        });
-        return sb.toString();
-    }
-
-    /** Whether a request head carries a header at all. */
-    public static boolean has(RequestHead h, String lowerName) {
-        KnownHeader header = KnownHeader.valueOf(lowerName.toUpperCase(Locale.ROOT).replace('-', '_'));
-        boolean[] found = {false};
-        forEachValue(h.raw, header, v -> found[0] = true);
-        return found[0];
-    }
 }

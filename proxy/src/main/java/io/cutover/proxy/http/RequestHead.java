@@ -1,7 +1,6 @@
 package io.cutover.proxy.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.AbstractReferenceCounted;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -9,30 +8,30 @@ import java.nio.charset.StandardCharsets;
  * proxy needs from them, found while parsing. Everything else stays bytes and is copied to the
  * backend as it came. Reference counted: the last {@link #release()} lets go of {@link #raw()}.
  */
-public final class RequestHead extends AbstractReferenceCounted {
-    final ByteBuf raw;
+public final class RequestHead extends HeadFields {
+    ByteBuf raw;
+    private java.util.function.Consumer<RequestHead> recycler;
     String method;
     int targetStart;
     int targetEnd;
     boolean http10;
-    int hostStart = -1;
-    int hostEnd = -1;
-    long contentLength = -1;
-    boolean chunked;
-    boolean close;
-    boolean keepAlive;
-    boolean connectionUpgrade;
-    /** The Connection header names other headers, which must not be forwarded. */
-    boolean connectionNamesOthers;
-    int upgradeStart = -1;
-    int upgradeEnd = -1;
-    int requestIdStart = -1;
-    int requestIdEnd = -1;
     private String target;
     private String host;
 
-    RequestHead(ByteBuf raw) {
-        this.raw = raw;
+    RequestHead() {
+    }
+
+    /** Takes on a new head's bytes (a fresh object, or one handed back to its decoder). */
+    RequestHead reset(ByteBuf bytes, java.util.function.Consumer<RequestHead> recycle) {
+        resetFields();
+        method = null;
+        targetStart = targetEnd = 0;
+        http10 = false;
+        target = null;
+        host = null;
+        this.raw = bytes;
+        this.recycler = recycle;
+        return this;
     }
 
     /** The head's bytes (not to be released by the caller). */
@@ -95,6 +94,54 @@ public final class RequestHead extends AbstractReferenceCounted {
                 ? raw.toString(upgradeStart, upgradeEnd - upgradeStart, StandardCharsets.ISO_8859_1) : null;
     }
 
+    /**
+     * The headers whose values the proxy copies into the outgoing head as bytes, found by
+     * {@link #count}, {@link #valueStart} and {@link #valueEnd} (or {@link #joined}, if several).
+     */
+    public enum Copyable { HOST, X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST }
+
+    /** How many lines of a header there were. */
+    public int count(Copyable header) {
+        return switch (header) {
+            case HOST -> hosts;
+            case X_FORWARDED_FOR -> forwardedFors;
+            case X_FORWARDED_PROTO -> forwardedProtos;
+            case X_FORWARDED_HOST -> forwardedHosts;
+        };
+    }
+
+    /** Where the first line's value starts in {@link #raw()}; -1 if there is none. */
+    public int valueStart(Copyable header) {
+        return switch (header) {
+            case HOST -> hostStart;
+            case X_FORWARDED_FOR -> forwardedForStart;
+            case X_FORWARDED_PROTO -> forwardedProtoStart;
+            case X_FORWARDED_HOST -> forwardedHostStart;
+        };
+    }
+
+    /** Where the first line's value ends in {@link #raw()}. */
+    public int valueEnd(Copyable header) {
+        return switch (header) {
+            case HOST -> hostEnd;
+            case X_FORWARDED_FOR -> forwardedForEnd;
+            case X_FORWARDED_PROTO -> forwardedProtoEnd;
+            case X_FORWARDED_HOST -> forwardedHostEnd;
+        };
+    }
+
+    /** Every line's value of a header, joined with ", " as one field (RFC 9110 5.3): the rare case of several. */
+    public String joined(Copyable header) {
+        KnownHeader known = KnownHeader.valueOf(header.name());
+        StringBuilder sb = new StringBuilder();
+        HeadWriter.forEachValue(raw, known, v -> {
+            if (!v.isEmpty()) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(v);
+            }
+        });
+        return sb.toString();
+    }
+
     /** The X-Request-Id the client sent, or null. */
     public String requestId() {
         return requestIdStart < 0 ? null
@@ -104,12 +151,19 @@ public final class RequestHead extends AbstractReferenceCounted {
     /** The last release lets go of the head's bytes. */
     @Override
     protected void deallocate() {
-        raw.release();
+        ByteBuf bytes = raw;
+        raw = null;
+        bytes.release();
+        if (recycler != null) {
+            recycler.accept(this);
+        }
     }
 
     @Override
     public RequestHead touch(Object hint) {
-        raw.touch(hint);
+        if (raw != null) {
+            raw.touch(hint);
+        }
         return this;
     }
 

@@ -1,31 +1,34 @@
 package io.cutover.proxy.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.AbstractReferenceCounted;
 import java.nio.charset.StandardCharsets;
 
 /**
  * A parsed response head: the bytes as received, and what the proxy needs from them. Reference
  * counted: the last {@link #release()} lets go of {@link #raw()}.
  */
-public final class ResponseHead extends AbstractReferenceCounted {
-    final ByteBuf raw;
+public final class ResponseHead extends HeadFields {
+    ByteBuf raw;
+    private java.util.function.Consumer<ResponseHead> recycler;
     int status;
     boolean http10;
     /** Where the status code starts: the client gets "HTTP/1.1" and the rest of the line from here. */
     int statusStart;
     int lineEnd;
-    long contentLength = -1;
-    boolean chunked;
-    boolean close;
-    boolean keepAlive;
-    boolean connectionNamesOthers;
-    int upgradeStart = -1;
-    int upgradeEnd = -1;
     Framing framing;
 
-    ResponseHead(ByteBuf raw) {
-        this.raw = raw;
+    ResponseHead() {
+    }
+
+    /** Takes on a new head's bytes (a fresh object, or one handed back to its decoder). */
+    ResponseHead reset(ByteBuf bytes, java.util.function.Consumer<ResponseHead> recycle) {
+        resetFields();
+        status = statusStart = lineEnd = 0;
+        http10 = false;
+        framing = null;
+        this.raw = bytes;
+        this.recycler = recycle;
+        return this;
     }
 
     public ByteBuf raw() {
@@ -63,12 +66,19 @@ public final class ResponseHead extends AbstractReferenceCounted {
     /** The last release lets go of the head's bytes. */
     @Override
     protected void deallocate() {
-        raw.release();
+        ByteBuf bytes = raw;
+        raw = null;
+        bytes.release();
+        if (recycler != null) {
+            recycler.accept(this);
+        }
     }
 
     @Override
     public ResponseHead touch(Object hint) {
-        raw.touch(hint);
+        if (raw != null) {
+            raw.touch(hint);
+        }
         return this;
     }
 
