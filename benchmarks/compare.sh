@@ -46,6 +46,7 @@ for p in $A $B $NGINX $CUTOVER $ADMIN $HAPROXY $H2O; do
 done
 
 work=$(mktemp -d /tmp/cutover-compare.XXXXXX)
+chmod 755 "$work"     # nginx's workers (nobody) serve the 1 MiB file from here
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -57,7 +58,7 @@ tool() { java -cp "$root/benchmarks/target/benchmarks.jar" "io.cutover.bench.$@"
 wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; exit 1; }
 
 # ---- the fast backend: two nginx servers answering "A" and "B"; A also serves 1 MiB ----
-head -c 1048576 /dev/urandom > "$work/big.bin"
+head -c 1048576 /dev/urandom > "$work/big.bin" && chmod 644 "$work/big.bin"
 cat > "$work/backend.conf" <<CONF
 worker_processes 1; worker_rlimit_nofile 65536; pid $work/backend.pid; error_log $work/backend.err warn;
 events { worker_connections 30000; }
@@ -85,7 +86,7 @@ nginx -c "$work/proxy.conf" -g 'daemon off;' & nginx_pid=$!; pids+=($nginx_pid)
 # ---- HAProxy: one thread, idle server connections shared; switched through its runtime API ----
 cat > "$work/haproxy.cfg" <<CONF
 global
-  maxconn 30000
+  maxconn 8000
   nbthread 1
   stats socket $work/haproxy.sock mode 600 level admin
 defaults
@@ -106,7 +107,6 @@ haproxy -f "$work/haproxy.cfg" -db -q & pids+=($!)
 # ---- h2o 2.2: one thread ----
 cat > "$work/h2o.conf" <<CONF
 num-threads: 1
-pid-file: $work/h2o.pid
 error-log: $work/h2o.err
 listen:
   host: 127.0.0.1
@@ -158,8 +158,9 @@ for pair in direct:$A $PROXIES; do
 done
 
 # ---- 3. a new connection per request ----
-echo "a new connection per request (ab -c32 -n20000)..."
+echo "a new connection per request (ab -c32 -n20000, after one such run each to warm up)..."
 for pair in direct:$A $PROXIES; do
+  ab -q -c32 -n20000 "http://127.0.0.1:${pair##*:}/" >/dev/null 2>&1 || true
   ab -q -c32 -n20000 "http://127.0.0.1:${pair##*:}/" > "$work/ab.txt" 2>&1 || true
   ab[${pair%%:*}]=$(awk '/^Requests per second/ { print $4 }' "$work/ab.txt")
   abp99[${pair%%:*}]=$(awk '$1 == "99%" { print $2 }' "$work/ab.txt")
