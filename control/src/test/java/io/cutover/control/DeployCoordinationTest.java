@@ -110,7 +110,7 @@ class DeployCoordinationTest {
     void aPreviousVersionAnOperatorSwitchedBackToIsNotStoppedWhenItsKeepRunningTimeEnds() throws Exception {
         cutover.close();
         cutover = TestCutover.start(config(Map.of("cutover.app.keep-previous", "running",
-                "cutover.app.keep-running-for", "500ms")), s -> runtime);
+                "cutover.app.keep-running-for", "3s")), s -> runtime);
         follow(deploy("v1"));
         follow(deploy("v2"));
         assertFalse(cutover.status().get("app").get("previousStopsAt").isNull());
@@ -145,8 +145,9 @@ class DeployCoordinationTest {
     @Test
     void theKeepRunningTimeSurvivesARestartOfCutover() throws Exception {
         cutover.close();
+        // long enough that the first cutover is surely gone before its own timer could fire
         Map<String, Object> conf = config(Map.of("cutover.app.keep-previous", "running",
-                "cutover.app.keep-running-for", "1s"));
+                "cutover.app.keep-running-for", "3s"));
         cutover = TestCutover.start(conf, s -> runtime);
         String first = deploy("v1");
         follow(first);
@@ -187,6 +188,76 @@ class DeployCoordinationTest {
         cutover.close();
         cutover = TestCutover.start(config(Map.of()), s -> runtime);
         assertNull(cutover.status().get("app").get("problem").textValue(), "nothing to report once it is up");
+    }
+
+    @Test
+    void aManualSwitchInItsHealthGateWhenADeployArrivesEndsFirstAndTheDeployFlipsOnlyAfterIt() throws Exception {
+        cutover.close();
+        cutover = TestCutover.start(config(Map.of("cutover.health.path", "/health", "cutover.health.timeout", "5s")),
+                s -> runtime);
+        follow(deploy("v1"));
+        try (TestBackend manual = TestBackend.start("manual")) {
+            manual.healthDelayMs(1500);
+            CompletableFuture<HttpResponse<String>> switching = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return cutover.switchTo(manual.target().toString());
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!manual.seen().contains("GET /health")) {     // the operator's switch is in its health gate
+                assertTrue(System.nanoTime() < deadline, "the manual switch never probed its target");
+                Thread.sleep(5);
+            }
+            JsonNode d = follow(deploy("v2"));
+            assertEquals("succeeded", d.get("state").asText(), d.toString());
+            assertEquals(200, switching.get(10, TimeUnit.SECONDS).statusCode(), "the operator was told it switched");
+            assertTrue(d.toString().contains(manual.target() + " -> " + v2.target()),
+                    "the deploy flipped after the operator's switch, from where it had gone: " + d);
+            assertEquals("v2", cutover.get("/").body());
+        }
+    }
+
+    @Test
+    void afterARollbackTheKeepRunningTimeOfTheVersionRolledBackToNeverStopsItAndTheOtherStopsOnTime() throws Exception {
+        cutover.close();
+        cutover = TestCutover.start(config(Map.of("cutover.app.keep-previous", "running",
+                "cutover.app.keep-running-for", "2s")), s -> runtime);
+        follow(deploy("v1"));
+        String second = deploy("v2");
+        follow(second);                                      // v1 kept running for 2 s
+        HttpResponse<String> r = cutover.admin("POST", "/v1/rollback", "{}");
+        assertEquals(202, r.statusCode(), r.body());
+        assertEquals("succeeded", follow(cutover.json(r.body()).get("id").asText()).get("state").asText());
+        // v1 is active again; v2 is the previous version now, kept running for 2 s from the rollback
+        java.time.Instant v2StopsAt = java.time.Instant.parse(
+                cutover.status().get("app").get("previousStopsAt").asText());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (runtime.stopped.isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the previous version was never stopped");
+            Thread.sleep(10);
+        }
+        Thread.sleep(300);     // anything else a stale timer would stop
+        assertEquals(List.of(second), runtime.stopped.stream().map(Instance::deployId).toList(),
+                "only v2 stopped, never the version rolled back to");
+        assertFalse(runtime.stoppedAt.get(0).isBefore(v2StopsAt.minusMillis(50)),
+                "v2 stopped at its own time (" + v2StopsAt + "), not at v1's earlier one: " + runtime.stoppedAt);
+        assertEquals("v1", cutover.get("/").body());
+    }
+
+    @Test
+    void aDeployIsRefusedWhileTrafficGoesToThePreviousVersionWhosePortItWouldTake() throws Exception {
+        String first = deploy("v1");
+        follow(first);
+        follow(deploy("v2"));
+        assertEquals(200, cutover.switchTo(v1.target().toString()).statusCode(), "an operator switched back by hand");
+        int stopsBefore = runtime.stopped.size();
+        JsonNode d = follow(deploy("v3"));
+        assertEquals("failed", d.get("state").asText(), d.toString());
+        assertTrue(d.get("error").asText().contains("switched to by hand"), d.toString());
+        assertEquals(stopsBefore, runtime.stopped.size(), "nothing was stopped: " + runtime.calls);
+        assertEquals("v1", cutover.get("/").body());
     }
 
     private void awaitInFlight() throws Exception {

@@ -53,6 +53,8 @@ final class FakeRuntime implements AppRuntime {
     final Gate start = new Gate();
     /** The instances stopped so far, in order. */
     final List<Instance> stopped = new CopyOnWriteArrayList<>();
+    /** When each of {@link #stopped} was stopped. */
+    final List<java.time.Instant> stoppedAt = new CopyOnWriteArrayList<>();
     /** Instances their restart policy is bringing back: not running, yet not stopped either. */
     final List<Instance> restarting = new CopyOnWriteArrayList<>();
     /** The instances started so far, in order. */
@@ -115,6 +117,7 @@ final class FakeRuntime implements AppRuntime {
             throw e;
         }
         calls.add("stop " + instance.deployId());
+        stoppedAt.add(java.time.Instant.now());
         stopped.add(instance);
         restarting.removeIf(instance::sameRun);
     }

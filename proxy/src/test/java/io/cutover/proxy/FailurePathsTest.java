@@ -122,6 +122,9 @@ class FailurePathsTest {
                 assertEquals(200, r.status(), "request " + i);
                 assertEquals("ok", r.body());
             }
+            // the stray bytes end the first connection's use: the second request opens another,
+            // the third reuses that clean one
+            assertEquals(2, sloppy.connections(), "backend connections opened");
         }
     }
 

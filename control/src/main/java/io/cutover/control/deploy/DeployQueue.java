@@ -42,8 +42,18 @@ public final class DeployQueue implements AutoCloseable {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             ControlLoop.daemon("cutover-deploy-timer"));
     private final Map<String, Deployment> history = new LinkedHashMap<>();
+    private final int remembered;
     private Deployment running;
     private int waiting;
+
+    public DeployQueue() {
+        this(REMEMBERED);
+    }
+
+    /** A queue that remembers {@code remembered} finished deployments (a test's small history). */
+    DeployQueue(int remembered) {
+        this.remembered = remembered;
+    }
 
     /**
      * Takes a deployment in; it runs once those before it are done.
@@ -118,7 +128,7 @@ public final class DeployQueue implements AutoCloseable {
 
     private void remember(Deployment d) {
         history.put(d.id(), d);
-        if (history.size() > REMEMBERED) {
+        if (history.size() > remembered) {
             history.values().stream().filter(Deployment::done).findFirst().ifPresent(old -> history.remove(old.id()));
         }
     }
@@ -127,8 +137,13 @@ public final class DeployQueue implements AutoCloseable {
         return Optional.ofNullable(history.get(id));
     }
 
-    synchronized boolean knows(String id) {
-        return history.containsKey(id);
+    /** A short id no remembered deployment has (not a secret: no SecureRandom, which may block). */
+    synchronized String newId() {
+        String id;
+        do {
+            id = String.format("%08x", java.util.concurrent.ThreadLocalRandom.current().nextInt());
+        } while (history.containsKey(id));
+        return id;
     }
 
     /** The deployment running now, if any. */

@@ -8,14 +8,11 @@ import io.cutover.control.config.AppSettings;
 import io.cutover.proxy.DrainResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,33 +28,24 @@ import org.slf4j.LoggerFactory;
 public final class Deployer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Deployer.class);
     private static final Duration RUN_STATE_INTERVAL = Duration.ofSeconds(2);
-    private static final int SAVE_ATTEMPTS = 3;
 
     /** What the deployer works with. */
     public record Parts(AppRuntime runtime, SwitchService switches, HealthCheck health, StateStore store,
                         MeterRegistry meters) {
     }
 
-    /** A deploy that failed for a reason the user can act on. */
-    public static final class DeployException extends Exception {
-        public DeployException(String message) {
-            super(message);
-        }
-    }
-
     private final AppSettings app;
     private final AppRuntime runtime;
     private final SwitchService switches;
     private final HealthCheck health;
-    private final StateStore store;
     private final MeterRegistry meters;
     private final Clock clock;
     private final Ticker ticker;
     private final RunStates runStates;
     private final DeployQueue line = new DeployQueue();
+    private final StateKeeper states;
     private final Reaper reaper;
     private final Counter warnings;
-    private volatile AppState state = AppState.EMPTY;
     private volatile String restoreProblem;
 
     public Deployer(AppSettings app, Parts parts, Clock clock, Ticker ticker) {
@@ -65,13 +53,13 @@ public final class Deployer implements AutoCloseable {
         this.runtime = parts.runtime();
         this.switches = parts.switches();
         this.health = parts.health();
-        this.store = parts.store();
+        this.states = new StateKeeper(parts.store());
         this.meters = parts.meters();
         this.clock = clock;
         this.ticker = ticker;
         this.runStates = new RunStates(runtime);
-        this.reaper = new Reaper(line, clock, () -> state, i -> switches.routesTo(i.target()), this::stopPrevious,
-                () -> record(state.withPreviousStopsAt(null)));
+        this.reaper = new Reaper(line, clock, states::current, i -> switches.routesTo(i.target()), this::stopPrevious,
+                () -> record(states.current().withPreviousStopsAt(null)));
         this.warnings = Counter.builder("cutover.deploy.warnings")
                 .description("Steps after a deploy's flip that failed (the deploy itself succeeded)").register(meters);
     }
@@ -83,30 +71,9 @@ public final class Deployer implements AutoCloseable {
      * known version, and status says what failed.
      */
     public void restore() {
-        state = store.load();
-        Instance active = state.active();
-        try {
-            runtime.removeAllExcept(listOf(active, state.previous())).forEach(r -> log.info("removed leftover {}", r));
-            Optional<String> down = active == null ? Optional.empty() : runStates.check(active);
-            if (down.isPresent()) {
-                log.info("active version {} {}; starting it again", active.release().describe(), down.get());
-                active = runtime.restart(active);
-            }
-        } catch (RuntimeException e) {
-            restoreProblem = "could not check the app's versions at start-up (" + reason(e) + "); routing to "
-                    + (active == null ? "nothing" : active.target()) + " as last recorded";
-            log.warn(restoreProblem);
-        }
-        if (active != null) {
-            switches.startWith(active.target(), active.release().describe());
-        }
-        try {
-            record(new AppState(active, state.previous(), null, state.previousStopsAt()));
-        } catch (UncheckedIOException e) {
-            log.warn("{}", e.getMessage());
-        }
-        reaper.watch(state);
-        runStates.watch(() -> state, RUN_STATE_INTERVAL);
+        restoreProblem = new Restore(states, runtime, runStates, switches).run();
+        reaper.watch(states.current());
+        runStates.watch(states::current, RUN_STATE_INTERVAL);
     }
 
     public Deployment deploy(Release release, boolean waitForLock) throws DeployQueue.BusyException {
@@ -118,8 +85,8 @@ public final class Deployer implements AutoCloseable {
     }
 
     private void deploy(Deployment d) throws Exception {
-        Instance old = state.active();
-        Instance older = state.previous();
+        Instance old = states.current().active();
+        Instance older = states.current().previous();
         makeRoom(d, old, older);
         Instance candidate = startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
         bringIn(d, candidate, old, () -> discard(d, candidate));
@@ -128,8 +95,8 @@ public final class Deployer implements AutoCloseable {
     }
 
     private void rollback(Deployment d) throws Exception {
-        Instance current = state.active();
-        Instance previous = state.previous();
+        Instance current = states.current().active();
+        Instance previous = states.current().previous();
         if (previous == null) {
             throw new DeployException("there is no previous version to roll back to");
         }
@@ -167,7 +134,7 @@ public final class Deployer implements AutoCloseable {
     private Instance startCandidate(Deployment d, Colour colour) {
         long t = ticker.nanos();
         Instance c = runtime.start(d.release(), colour, app.ports().get(colour.ordinal()), d.id());
-        record(state.withCandidate(c));
+        record(states.current().withCandidate(c));
         d.step("candidate started", c.release().describe() + " on " + colour.label() + " at " + c.target(), since(t));
         return c;
     }
@@ -193,7 +160,7 @@ public final class Deployer implements AutoCloseable {
         }
         long t = ticker.nanos();
         Instance woken = runtime.restart(previous);
-        record(state.withPrevious(woken));
+        record(states.current().withPrevious(woken));
         d.step("previous version started", woken.release().describe() + " on " + woken.colour().label(), since(t));
         return woken;
     }
@@ -208,8 +175,8 @@ public final class Deployer implements AutoCloseable {
             return;
         }
         if (app.keepPrevious() == AppSettings.KeepPrevious.RUNNING) {
-            record(state.withPreviousStopsAt(clock.instant().plus(app.keepRunningFor())));
-            reaper.watch(state);
+            record(states.current().withPreviousStopsAt(clock.instant().plus(app.keepRunningFor())));
+            reaper.watch(states.current());
             d.step("old version kept running", "for " + app.keepRunningFor().toSeconds()
                     + " s: rollback is instant until then", Duration.ZERO);
             return;
@@ -222,7 +189,7 @@ public final class Deployer implements AutoCloseable {
     /** The reaper's stop of a previous version kept running. */
     private void stopPrevious(Instance previous) {
         stop(previous);
-        record(state.withPreviousStopsAt(null));
+        record(states.current().withPreviousStopsAt(null));
     }
 
     /**
@@ -232,7 +199,7 @@ public final class Deployer implements AutoCloseable {
      */
     private void makeRoom(Deployment d, Instance active, Instance previous) throws DeployException {
         long t = ticker.nanos();
-        for (String removed : runtime.removeAllExcept(listOf(active, previous))) {
+        for (String removed : runtime.removeAllExcept(Instance.present(active, previous))) {
             d.step("removed leftover", removed, since(t));
         }
         if (previous != null && switches.routesTo(previous.target())) {
@@ -264,7 +231,7 @@ public final class Deployer implements AutoCloseable {
     private void discard(Deployment d, Instance candidate) {
         long t = ticker.nanos();
         runtime.remove(candidate);
-        record(state.withCandidate(null));
+        record(states.current().withCandidate(null));
         d.step("candidate removed", candidate.release().describe(), since(t));
     }
 
@@ -280,7 +247,7 @@ public final class Deployer implements AutoCloseable {
 
     private Deployment submit(Deployment.Kind kind, Release release, boolean waitForLock, DeployQueue.Flow flow)
             throws DeployQueue.BusyException {
-        Deployment d = new Deployment(newId(), kind, release, clock.instant(), ticker);
+        Deployment d = new Deployment(line.newId(), kind, release, clock.instant(), ticker);
         line.submit(d, waitForLock ? app.lockWait() : null, x -> {
             switches.reserve(x.describe());     // routing is the deploy's until it ends
             try {
@@ -303,7 +270,7 @@ public final class Deployer implements AutoCloseable {
     }
 
     public AppState state() {
-        return state;
+        return states.current();
     }
 
     public AppSettings app() {
@@ -329,52 +296,15 @@ public final class Deployer implements AutoCloseable {
         runStates.check(i);
     }
 
-    /** Saves the state, trying again a little later if the disk refuses (then the caller fails). */
     private void record(AppState next) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                store.save(next);
-                state = next;
-                return;
-            } catch (UncheckedIOException e) {
-                if (attempt == SAVE_ATTEMPTS) {
-                    throw e;
-                }
-                log.warn("{}; trying again", e.getMessage());
-                try {
-                    Thread.sleep(100L * attempt);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
-        }
-    }
-
-    /** A short id no remembered deployment has (not a secret: no SecureRandom, which may block). */
-    private String newId() {
-        String id;
-        do {
-            id = String.format("%08x", ThreadLocalRandom.current().nextInt());
-        } while (line.knows(id));
-        return id;
+        states.record(next);
     }
 
     private Duration since(long startNanos) {
         return Duration.ofNanos(ticker.nanos() - startNanos);
     }
 
-    private static List<Instance> listOf(Instance... instances) {
-        List<Instance> list = new ArrayList<>();
-        for (Instance i : instances) {
-            if (i != null) {
-                list.add(i);
-            }
-        }
-        return list;
-    }
-
-    private static String reason(Exception e) {
+    static String reason(Exception e) {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 

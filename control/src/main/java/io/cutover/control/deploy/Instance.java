@@ -20,6 +20,11 @@ public record Instance(Colour colour, int port, Release release, String deployId
         return new Instance(colour, port, release, deployId, newHandle, newStartedAt);
     }
 
+    /** The instances given that are there (not null), in order. */
+    public static java.util.List<Instance> present(Instance... instances) {
+        return java.util.Arrays.stream(instances).filter(java.util.Objects::nonNull).toList();
+    }
+
     public boolean sameRun(Instance other) {
         return other != null && deployId.equals(other.deployId) && colour == other.colour;
     }

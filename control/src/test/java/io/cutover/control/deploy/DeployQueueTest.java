@@ -1,6 +1,6 @@
 package io.cutover.control.deploy;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,36 +42,33 @@ class DeployQueueTest {
     }
 
     @Test
-    void theHistoryForgetsOnlyFinishedDeploymentsNeverOneStillWaiting() throws Exception {
+    void theHistoryForgetsOnlyFinishedDeploymentsNeverOneStillRunningOrWaiting() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch holding = new CountDownLatch(1);
-        CountDownLatch allDone = new CountDownLatch(DeployQueue.REMEMBERED + 2);
-        try (DeployQueue line = new DeployQueue()) {
+        CountDownLatch allDone = new CountDownLatch(4);
+        try (DeployQueue line = new DeployQueue(2)) {
             Deployment holder = deployment();
             line.submit(holder, Duration.ofMinutes(1), d -> {
                 holding.countDown();
                 release.await(30, TimeUnit.SECONDS);
             }, allDone::countDown);
             assertTrue(holding.await(10, TimeUnit.SECONDS));
-            Deployment waiter = deployment();
-            line.submit(waiter, Duration.ofMinutes(1), d -> { }, allDone::countDown);
-            release.countDown();
-            List<Deployment> later = new ArrayList<>();
-            for (int i = 0; i < DeployQueue.REMEMBERED; i++) {
-                Deployment d = deployment();
-                later.add(d);
-                line.submit(d, Duration.ofMinutes(1), x -> { }, allDone::countDown);
-                if (i % 10 == 9) {
-                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                    while (!d.done()) {     // keep fewer than MAX_WAITING in line
-                        assertTrue(System.nanoTime() < deadline);
-                        Thread.sleep(1);
-                    }
-                }
+            List<Deployment> waiters = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {     // more than the history keeps, all waiting
+                Deployment w = deployment();
+                waiters.add(w);
+                line.submit(w, Duration.ofMinutes(1), d -> { }, allDone::countDown);
             }
+            assertTrue(line.find(holder.id()).isPresent(), "the running one is remembered");
+            for (Deployment w : waiters) {
+                assertTrue(line.find(w.id()).isPresent(), "a waiting one is remembered: " + w.id());
+            }
+            release.countDown();
             assertTrue(allDone.await(30, TimeUnit.SECONDS));
-            assertTrue(line.find(later.get(later.size() - 1).id()).isPresent());
-            assertEquals(false, line.find(holder.id()).isPresent(), "the oldest finished one is forgotten");
+            Deployment next = deployment();
+            line.submit(next, Duration.ofMinutes(1), d -> { }, () -> { });
+            assertTrue(line.find(next.id()).isPresent());
+            assertFalse(line.find(holder.id()).isPresent(), "once finished, the oldest is forgotten");
         }
     }
 }
