@@ -29,6 +29,21 @@ public final class ChildMain {
                 Thread.currentThread().interrupt();
             }
         }, "leak-check"));
+        misbehaveOnCue(System.getProperty("cutover.test.misbehave", ""));
         Main.main(args);
+    }
+
+    /** What a test that proves these checks work asks for: a leaked buffer, or a blocking call on an event loop. */
+    private static void misbehaveOnCue(String cue) {
+        if (cue.equals("leak")) {
+            io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(16).writeByte(1);    // never released
+        } else if (cue.equals("block")) {
+            io.netty.channel.EventLoopGroup loop = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                    io.netty.channel.nio.NioIoHandler.newFactory());
+            loop.submit(() -> {
+                Thread.sleep(1);
+                return null;
+            }).addListener(f -> loop.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS));
+        }
     }
 }

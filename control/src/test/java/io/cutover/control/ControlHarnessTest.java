@@ -1,6 +1,7 @@
 package io.cutover.control;
 
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.config.AppSettings;
@@ -47,6 +48,20 @@ class ControlHarnessTest {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
             NoBlockingOnEventLoops.takeCalls();     // recorded on purpose: this test is not to fail for it
         }
+    }
+
+    @Test
+    void aCutoverJvmStartedByATestThatLeaksABufferFailsTheTest() throws Exception {
+        ServeProcess child = ServeProcess.start(List.of("-Dcutover.test.misbehave=leak"), "--target", "127.0.0.1:9");
+        AssertionError e = assertThrows(AssertionError.class, child::close);
+        assertTrue(e.getMessage().contains(ChildMain.LEAK), e.getMessage());
+    }
+
+    @Test
+    void aCutoverJvmStartedByATestThatBlocksAnEventLoopFailsTheTest() throws Exception {
+        ServeProcess child = ServeProcess.start(List.of("-Dcutover.test.misbehave=block"), "--target", "127.0.0.1:9");
+        AssertionError e = assertThrows(AssertionError.class, child::close);
+        assertTrue(e.getMessage().contains(ChildMain.BLOCKING), e.getMessage());
     }
 
     @Test

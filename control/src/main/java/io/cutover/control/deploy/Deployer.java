@@ -13,8 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Deploys and rollbacks of the app. A deploy, top-down: pick the free colour, start the
@@ -26,7 +24,6 @@ import org.slf4j.LoggerFactory;
  * warning, not a failure that would make a CD job roll a good release back.
  */
 public final class Deployer implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(Deployer.class);
     private static final Duration RUN_STATE_INTERVAL = Duration.ofSeconds(2);
 
     /** What the deployer works with. */

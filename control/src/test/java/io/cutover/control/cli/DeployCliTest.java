@@ -7,8 +7,6 @@ import io.cutover.control.Cutover;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.deploy.VersionApp;
 import io.cutover.proxy.TestHttp;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -102,8 +100,6 @@ class DeployCliTest {
     }
 
     private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return io.cutover.proxy.TestPorts.free();
     }
 }
