@@ -97,6 +97,7 @@ public final class SwitchProbe {
 
         Thread.sleep(1000);
         List<Long> toFirst = new ArrayList<>();
+        List<Long> calls = new ArrayList<>();
         List<Long> marks = new ArrayList<>();
         for (int i = 0; i < switches; i++) {
             int to = (i + 1) % 2;
@@ -114,6 +115,7 @@ public final class SwitchProbe {
                     throw new IllegalStateException("switch command failed: " + how[to]);
                 }
             }
+            calls.add(System.nanoTime() - t0);
             marks.add(t0 - origin);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (firstNew.get() == 0 && System.nanoTime() < deadline) {
@@ -144,10 +146,12 @@ public final class SwitchProbe {
         long slowest = samples.stream().filter(x -> x.atNanos() + x.latencyNanos() >= firstMark).mapToLong(Sample::latencyNanos).max()
                 .orElse(0);
         Collections.sort(toFirst);
+        Collections.sort(calls);
         System.out.printf("%s switches=%d requests=%d failed=%d switch_to_first_response_ms first=%.3f median=%.3f "
-                        + "p90=%.3f max=%.3f slowest_request_ms=%.3f%n",
+                        + "p90=%.3f max=%.3f slowest_request_ms=%.3f switch_call_median_ms=%.3f%n",
                 name, switches, samples.size(), failed.get(), ms(firstSwitch), ms(toFirst.get(toFirst.size() / 2)),
-                ms(toFirst.get(toFirst.size() * 9 / 10)), ms(toFirst.get(toFirst.size() - 1)), ms(slowest));
+                ms(toFirst.get(toFirst.size() * 9 / 10)), ms(toFirst.get(toFirst.size() - 1)), ms(slowest),
+                ms(calls.get(calls.size() / 2)));
     }
 
     /**

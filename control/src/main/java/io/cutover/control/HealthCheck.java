@@ -61,6 +61,16 @@ public final class HealthCheck {
         });
     }
 
+    /** One probe, without retries: true for a 2xx (never completes exceptionally). */
+    CompletableFuture<Boolean> probeOnce(Target target, InetSocketAddress address) {
+        return probe.get(address, target.toString(), settings.path(), settings.timeout()).thenApply(p -> p == null);
+    }
+
+    /** The pause between two probes of a target. */
+    Duration interval() {
+        return settings.interval();
+    }
+
     /** Blocks until the target is healthy; see {@link #await(Target, Supplier)}. */
     public Duration await(Target target) throws UnhealthyException, InterruptedException {
         return await(target, Optional::empty);

@@ -47,6 +47,7 @@ public final class SwitchService {
     private final Duration keepRetiredSeries;
     private final Duration drainDeadline;
     private final Clock clock;
+    private final PreviousTargetWatch previousWatch;
     /**
      * Who may move traffic: a manual switch holds it from its health gate to its flip, a deploy
      * from its start to its end. A permit, so async code can give it back.
@@ -76,6 +77,7 @@ public final class SwitchService {
         this.drainDeadline = drainDeadline;
         this.keepRetiredSeries = keepRetiredSeries;
         this.clock = clock;
+        this.previousWatch = new PreviousTargetWatch(health, control, health.interval(), Ticker.SYSTEM);
         MeterRegistry meters = metrics.registry();
         Gauge.builder("cutover.requests.in.flight", this, SwitchService::inFlight)
                 .description("Requests in flight, on the active backend and those still draining")
@@ -136,22 +138,30 @@ public final class SwitchService {
         if (current != null && current.target().equals(target)) {
             outcome = CompletableFuture.completedFuture(new Outcome(previous, target, false, Duration.ZERO));
         } else {
-            outcome = resolve(target).thenCompose(address -> {
-                // connections to the new target open while its health is checked, so the first
-                // requests after the flip find them ready
-                Backend incoming = proxy.newBackend(target, address, target.toString());
-                incoming.prewarm(proxy.group());
-                return health.check(target, address)
-                        .thenApply(healthWait -> {      // on the control loop, where the last probe ended
-                            Flip flip = flip(incoming, healthWait);
-                            return new Outcome(flip.previous(), target, true, healthWait);
-                        })
-                        .whenComplete((o, e) -> {
-                            if (e != null) {
-                                incoming.discard();
-                            }
-                        });
-            });
+            outcome = resolve(target).thenCompose(address -> onControl(() -> previousWatch.warm(target))
+                    .thenCompose(warm -> {
+                        // connections to the new target open while its health is checked, so the
+                        // first requests after the flip find them ready
+                        Backend incoming = proxy.newBackend(target, address, target.toString());
+                        CompletableFuture<Void> connected = incoming.prewarm(proxy.group());
+                        if (warm) {
+                            // back to the previous target, whose background probe just passed: no
+                            // probe of its own, only its connections to open (bounded)
+                            return connected.completeOnTimeout(null, PREWARM_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                                    .thenApplyAsync(v -> new Outcome(flip(incoming, Duration.ZERO).previous(), target,
+                                            true, Duration.ZERO), control);
+                        }
+                        return health.check(target, address)
+                                .thenApply(healthWait -> {      // on the control loop, where the last probe ended
+                                    Flip flip = flip(incoming, healthWait);
+                                    return new Outcome(flip.previous(), target, true, healthWait);
+                                })
+                                .whenComplete((o, e) -> {
+                                    if (e != null) {
+                                        incoming.discard();
+                                    }
+                                });
+                    }));
         }
         return outcome.whenComplete((o, e) -> {
             switchingTo = null;
@@ -214,6 +224,7 @@ public final class SwitchService {
             return new Flip(null, CompletableFuture.completedFuture(null));
         }
         previous = old.target();
+        control.execute(() -> previousWatch.watch(old.target(), old.address()));
         return new Flip(old.target(), drainInBackground(old, record));
     }
 
@@ -238,6 +249,12 @@ public final class SwitchService {
                 metrics.forget(old.target(), old.version());
             }
         }, keepRetiredSeries.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Runs {@code work} on the control loop (at once if already there). */
+    private <T> CompletableFuture<T> onControl(java.util.function.Supplier<T> work) {
+        return control.inEventLoop() ? CompletableFuture.completedFuture(work.get())
+                : CompletableFuture.supplyAsync(work, control);
     }
 
     /** A target's address: at once for an IP address, from a thread of its own for a host name (DNS may block). */
@@ -289,6 +306,12 @@ public final class SwitchService {
     /** The target traffic was switched away from last, if any. */
     public Target previous() {
         return previous;
+    }
+
+    /** Whether a switch back to {@link #previous()} would flip at once: its background probe just passed. */
+    public boolean previousWarm() {
+        Target p = previous;
+        return p != null && previousWatch.warm(p);
     }
 
     /** Backends still finishing requests after being switched away from. */

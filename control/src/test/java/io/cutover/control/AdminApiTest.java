@@ -44,6 +44,44 @@ class AdminApiTest {
     }
 
     @Test
+    void aSwitchBackToThePreviousTargetWhileItsBackgroundProbePassesFlipsWithoutAProbeOfItsOwn() throws Exception {
+        cutover.close();
+        cutover = TestCutover.start("cutover.target", blue.target().toString(), "cutover.health.interval", "5s",
+                "cutover.health.timeout", "1s", "cutover.health.deadline", "3s");
+        assertEquals(200, cutover.switchTo(green.target().toString()).statusCode());
+        awaitPreviousWarm(true);
+        // a probe now would take 10 s and fail the switch: only a switch that needs none goes through
+        blue.healthDelayMs(10_000);
+        HttpResponse<String> back = cutover.switchTo(blue.target().toString());
+        assertEquals(200, back.statusCode(), back.body());
+        assertEquals(0, cutover.json(back.body()).get("healthWaitMs").asInt(), back.body());
+        assertEquals("blue", cutover.get("/").body());
+    }
+
+    @Test
+    void aPreviousTargetThatFailsItsBackgroundProbeIsProbedAgainBeforeASwitchBack() throws Exception {
+        cutover.close();
+        cutover = TestCutover.start("cutover.target", blue.target().toString(), "cutover.health.interval", "50ms",
+                "cutover.health.deadline", "500ms");
+        assertEquals(200, cutover.switchTo(green.target().toString()).statusCode());
+        awaitPreviousWarm(true);
+        blue.healthStatus(503);
+        awaitPreviousWarm(false);
+        HttpResponse<String> refused = cutover.switchTo(blue.target().toString());
+        assertTrue(refused.statusCode() >= 400, refused.body());
+        assertTrue(refused.body().contains("503"), refused.body());
+        assertEquals("green", cutover.get("/").body());
+    }
+
+    private void awaitPreviousWarm(boolean warm) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (cutover.status().get("previousWarm").asBoolean() != warm) {
+            assertTrue(System.nanoTime() < deadline, "the previous target never became " + (warm ? "warm" : "cold"));
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
     void switchReturnsRightAfterTheFlipWhileTheOldBackendDrains() throws Exception {
         CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> {
             try {

@@ -62,6 +62,11 @@ public final class Backend {
         return target;
     }
 
+    /** Where its connections go. */
+    public InetSocketAddress address() {
+        return address;
+    }
+
     /** The Host a request without one is given (HTTP/1.0): this backend's address. */
     String hostHeader() {
         return hostHeader;

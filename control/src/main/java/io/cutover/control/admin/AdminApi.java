@@ -181,7 +181,7 @@ public final class AdminApi {
             backends.add(BackendView.of(b, "draining"));
         }
         return new Status(active == null ? null : active.target().toString(), ApiModel.text(switches.previous()),
-                backends, SwitchView.of(switches.lastSwitch()), deployer.map(this::app).orElse(null));
+                switches.previousWarm(), backends, SwitchView.of(switches.lastSwitch()), deployer.map(this::app).orElse(null));
     }
 
     private AppView app(Deployer d) {

@@ -26,8 +26,8 @@ public final class ApiModel {
 
     /** {@code GET /v1/status} answer. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record Status(String active, String previous, List<BackendView> backends, SwitchView lastSwitch,
-                         AppView app) {
+    public record Status(String active, String previous, boolean previousWarm, List<BackendView> backends,
+                         SwitchView lastSwitch, AppView app) {
     }
 
     /** A backend taking traffic ({@code active}) or finishing it ({@code draining}). */

@@ -33,7 +33,8 @@ final class StatusCommand implements Callable<Integer> {
         for (BackendView b : s.backends()) {
             out.printf("%-9s %-21s in-flight %d, connections %d%n", b.state(), b.target(), b.inFlight(), b.connections());
         }
-        out.printf("previous  %s%n", s.previous() == null ? "none" : s.previous());
+        out.printf("previous  %s%s%n", s.previous() == null ? "none" : s.previous(),
+                s.previousWarm() ? " (healthy just now: switching back is instant)" : "");
         AppView app = s.app();
         if (app != null) {
             out.printf("app %s (%s)%s%n", app.name(), app.runtime(),

@@ -1,0 +1,64 @@
+package io.cutover.control;
+
+import io.cutover.proxy.Target;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps probing the health of the target traffic was last switched away from (the rollback
+ * target), every health interval, as a load balancer checks its servers. A switch back to it
+ * while its last probe passed less than two intervals ago flips at once, with no probe of its
+ * own: rolling back to a warm previous version takes no health-gate round trip. A probe that
+ * fails makes it cold again, so a previous version that went away is probed as any target.
+ *
+ * <p>Probes run on the control loop, never blocking; what they found may be read from anywhere.
+ */
+final class PreviousTargetWatch {
+    private static final long NEVER = Long.MIN_VALUE;
+
+    private final HealthCheck health;
+    private final EventLoop control;
+    private final Ticker ticker;
+    private final long intervalNanos;
+    private volatile Target watched;
+    private InetSocketAddress address;
+    private int generation;
+    private volatile long healthyAtNanos = NEVER;
+
+    PreviousTargetWatch(HealthCheck health, EventLoop control, Duration interval, Ticker ticker) {
+        this.health = health;
+        this.control = control;
+        this.ticker = ticker;
+        this.intervalNanos = interval.toNanos();
+    }
+
+    /** Watches {@code target} from now on, instead of whatever it watched before. */
+    void watch(Target target, InetSocketAddress resolved) {
+        assert control.inEventLoop();
+        watched = target;
+        address = resolved;
+        healthyAtNanos = NEVER;
+        probe(++generation);
+    }
+
+    /** Whether {@code target} is the one watched and passed a probe within the last two intervals. */
+    boolean warm(Target target) {
+        return target.equals(watched) && healthyAtNanos != NEVER && ticker.nanos() - healthyAtNanos <= 2 * intervalNanos;
+    }
+
+    private void probe(int gen) {
+        health.probeOnce(watched, address).whenComplete((healthy, e) -> control.execute(() -> {
+            if (gen != generation) {
+                return;     // another target is watched now
+            }
+            healthyAtNanos = Boolean.TRUE.equals(healthy) ? ticker.nanos() : NEVER;
+            control.schedule(() -> {
+                if (gen == generation) {
+                    probe(gen);
+                }
+            }, intervalNanos, TimeUnit.NANOSECONDS);
+        }));
+    }
+}
