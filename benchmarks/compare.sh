@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cutover side by side with nginx, HAProxy and h2o as reverse proxies, in one run, all on
-# loopback in front of the same fast backend (an nginx answering a 1-byte body):
+# loopback in front of the same fast backend (an nginx answering a 1-byte body), and beside the
+# ceiling for a Netty proxy here: a TCP relay that parses nothing (RelayCeiling, same transport):
 #   1. keep-alive throughput and latency, wrk -t2 -c64, interleaved rounds (medians)
 #   2. the same with 1,000 keep-alive clients (-c1000), one round each
 #   3. a new connection per request: ab -c32 (no keep-alive)
@@ -23,8 +24,8 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-8}
 SWITCHES=${SWITCHES:-20}
 IDLE=${IDLE:-10000}
-A=18901; B=18902; NGINX=18903; CUTOVER=18904; ADMIN=18905; HAPROXY=18906; H2O=18907
-PROXIES="cutover:$CUTOVER nginx:$NGINX haproxy:$HAPROXY h2o:$H2O"
+A=18901; B=18902; NGINX=18903; CUTOVER=18904; ADMIN=18905; HAPROXY=18906; H2O=18907; RELAY=18908
+PROXIES="cutover:$CUTOVER nginx:$NGINX haproxy:$HAPROXY h2o:$H2O relay:$RELAY"
 
 # ---- what it needs ----
 need=()
@@ -41,7 +42,7 @@ ulimit -n "$(ulimit -Hn)"
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE + 1000)) ]; then
   echo "open files limit $(ulimit -n) is too low for IDLE=$IDLE" >&2; exit 1
 fi
-for p in $A $B $NGINX $CUTOVER $ADMIN $HAPROXY $H2O; do
+for p in $A $B $NGINX $CUTOVER $ADMIN $HAPROXY $H2O $RELAY; do
   if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "port $p is in use; stop what holds it" >&2; exit 1; fi
 done
 
@@ -119,10 +120,14 @@ hosts:
 CONF
 h2o -c "$work/h2o.conf" >/dev/null 2>&1 & pids+=($!)
 
+# ---- the ceiling: a Netty TCP relay that parses nothing (stops by itself after 20 minutes) ----
+java -cp "$root/benchmarks/target/benchmarks.jar" io.cutover.bench.RelayCeiling $RELAY 127.0.0.1:$A 1200 \
+  >"$work/relay.log" 2>&1 & pids+=($!)
+
 # ---- cutover with its defaults ----
 "$root/bin/cutover" serve --listen 127.0.0.1:$CUTOVER --admin 127.0.0.1:$ADMIN --target 127.0.0.1:$A \
   >"$work/cutover.log" 2>&1 & cutover_pid=$!; pids+=($cutover_pid)
-for p in $A $NGINX $HAPROXY $H2O $CUTOVER $ADMIN; do wait_port $p; done
+for p in $A $NGINX $HAPROXY $H2O $RELAY $CUTOVER $ADMIN; do wait_port $p; done
 
 # ---- 1. keep-alive throughput and latency, interleaved rounds ----
 wrk_run() { # port seconds connections [path] -> "rps p50_ms p99_ms errors transfer_mb_s"
@@ -211,14 +216,14 @@ best_peer() { # metric-array lower|higher -> the best peer's value
 }
 row() { # label array -> a table row of values, then cutover over nginx/haproxy
   local -n m=$2
-  echo "| $1 | ${m[direct]:-} | ${m[cutover]} | ${m[nginx]} | ${m[haproxy]} | ${m[h2o]} | $(ratio "${m[cutover]}" "${m[nginx]}")x | $(ratio "${m[cutover]}" "${m[haproxy]}")x |"
+  echo "| $1 | ${m[direct]:-} | ${m[cutover]} | ${m[nginx]} | ${m[haproxy]} | ${m[h2o]} | ${m[relay]} | $(ratio "${m[cutover]}" "${m[nginx]}")x | $(ratio "${m[cutover]}" "${m[haproxy]}")x |"
 }
 declare -A frac frac1k
-for n in cutover nginx haproxy h2o; do frac[$n]=$(ratio "${rps[$n]}" "${rps[direct]}"); frac1k[$n]=$(ratio "${rps1k[$n]}" "${rps1k[direct]}"); done
+for n in cutover nginx haproxy h2o relay; do frac[$n]=$(ratio "${rps[$n]}" "${rps[direct]}"); frac1k[$n]=$(ratio "${rps1k[$n]}" "${rps1k[direct]}"); done
 frac[direct]=1.00; frac1k[direct]=1.00
 {
-  echo "| | direct | cutover | nginx | HAProxy | h2o | cutover / nginx | cutover / HAProxy |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| | direct | cutover | nginx | HAProxy | h2o | relay (ceiling) | cutover / nginx | cutover / HAProxy |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   row "keep-alive, 64 clients: req/s (median of $ROUNDS rounds)" rps
   row "the same as a fraction of direct" frac
   row "p50 latency, ms" p50
