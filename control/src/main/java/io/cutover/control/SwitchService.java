@@ -308,6 +308,28 @@ public final class SwitchService {
         return previous;
     }
 
+    /**
+     * Turns maintenance on: from the next request on, every request is answered 503 with
+     * {@code Retry-After} and {@code page} (null: a default page), or JSON to a client that asks
+     * for it; requests under way finish.
+     */
+    public void maintenanceOn(String page, long retryAfterSeconds) {
+        proxy.router().maintenance(io.cutover.proxy.Maintenance.of(page, retryAfterSeconds));
+        log.info("maintenance on: every request is answered 503, Retry-After {} s", retryAfterSeconds);
+    }
+
+    /** Turns maintenance off: requests reach the app again. */
+    public void maintenanceOff() {
+        if (proxy.router().maintenance() != null) {
+            proxy.router().maintenance(null);
+            log.info("maintenance off");
+        }
+    }
+
+    public boolean inMaintenance() {
+        return proxy.router().maintenance() != null;
+    }
+
     /** Whether a switch back to {@link #previous()} would flip at once: its background probe just passed. */
     public boolean previousWarm() {
         Target p = previous;

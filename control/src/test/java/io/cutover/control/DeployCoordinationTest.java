@@ -260,6 +260,33 @@ class DeployCoordinationTest {
         assertEquals("v1", cutover.get("/").body());
     }
 
+    @Test
+    void maintenanceSurvivesADeployAndARestartOfCutoverUntilItIsTurnedOff() throws Exception {
+        follow(deploy("v1"));
+        HttpResponse<String> on = cutover.admin("POST", "/v1/maintenance",
+                "{\"on\": true, \"page\": \"<p>db migration</p>\", \"retryAfterSeconds\": 300}");
+        assertEquals(200, on.statusCode(), on.body());
+        assertTrue(cutover.json(on.body()).get("persisted").asBoolean(), on.body());
+        assertEquals(503, cutover.get("/").statusCode());
+        JsonNode d = follow(deploy("v2"));       // a deploy during maintenance (the new version's migration)
+        assertEquals("succeeded", d.get("state").asText(), d.toString());
+        assertEquals(503, cutover.get("/").statusCode(), "the deploy kept maintenance on");
+
+        cutover.close();
+        cutover = TestCutover.start(config(Map.of()), s -> runtime);
+        HttpResponse<String> after = cutover.get("/");
+        assertEquals(503, after.statusCode(), "maintenance survived the restart");
+        assertEquals("<p>db migration</p>", after.body());
+        assertEquals("300", after.headers().firstValue("retry-after").orElse(""));
+        assertTrue(cutover.status().get("maintenance").asBoolean());
+
+        assertEquals(200, cutover.admin("POST", "/v1/maintenance", "{\"on\": false}").statusCode());
+        assertEquals("v2", cutover.get("/").body());
+        cutover.close();
+        cutover = TestCutover.start(config(Map.of()), s -> runtime);
+        assertEquals("v2", cutover.get("/").body(), "off survives a restart too");
+    }
+
     private void awaitInFlight() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (cutover.status().get("backends").get(0).get("inFlight").asInt() == 0) {

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * and its drain. A backend is created when traffic is switched to a target and drained when
  * traffic is switched away; it is never reused after a drain.
  */
-public final class Backend {
+public final class Backend implements Route {
     private final Target target;
     private final String hostHeader;
     private final String version;

@@ -127,12 +127,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ctx.close();        // cannot happen: a request only goes on once the last one is done
             return;
         }
-        Backend backend = routing.route(head);
-        if (backend == null) {
-            boolean bodyless = head.framing() == Framing.NONE;
-            boolean keep = head.keepAlive() && bodyless;
+        Route route = routing.route(head);
+        if (!(route instanceof Backend backend)) {
+            // answered here: a body, if any, is not read, so the connection closes after the answer
+            boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE);
+            boolean json = route != null && head.acceptsJson();
             head.release();
-            respond(ProxyError.NO_TARGET, keep);
+            respond(route == null ? ProxyError.NO_TARGET.response(keep)
+                    : ((Maintenance) route).response(json, keep), keep);
             return;
         }
         timer.busy();
@@ -224,8 +226,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void respond(ProxyError error, boolean keepAlive) {
-        boolean keep = keepAlive && !closing && !(inputClosed && waiting.isEmpty());
-        ChannelFuture written = ctx.writeAndFlush(error.response(keep));
+        boolean keep = keepAfterAnswer(keepAlive);
+        respond(error.response(keep), keep);
+    }
+
+    /** Whether the connection stays open after an answer made here: not while closing, nor once the client is done. */
+    private boolean keepAfterAnswer(boolean wanted) {
+        return wanted && !closing && !(inputClosed && waiting.isEmpty());
+    }
+
+    /** Writes an answer made here; then reads on, or closes. */
+    private void respond(ByteBuf answer, boolean keep) {
+        ChannelFuture written = ctx.writeAndFlush(answer);
         if (keep) {
             timer.idle();
             decoder.resume();

@@ -10,11 +10,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * follows a switch too.
  */
 public final class Router implements Routing {
-    private final AtomicReference<Backend> active = new AtomicReference<>();
+    /** Everything a request's route depends on, read at once: the active backend, maintenance. */
+    private record Table(Backend active, Maintenance maintenance) {
+    }
+
+    private final AtomicReference<Table> table = new AtomicReference<>(new Table(null, null));
 
     /** The backend taking new requests now, or null before the first switch. */
     public Backend active() {
-        return active.get();
+        return table.get().active();
     }
 
     /**
@@ -23,21 +27,40 @@ public final class Router implements Routing {
      * was none), which the caller drains.
      */
     public Backend flip(Backend next) {
-        return active.getAndSet(next);
+        return table.getAndUpdate(t -> new Table(next, t.maintenance())).active();
+    }
+
+    /**
+     * Turns maintenance on (every new request answered by {@code m}, the app not reached) or off
+     * (null); requests already under way finish.
+     */
+    public void maintenance(Maintenance m) {
+        table.getAndUpdate(t -> new Table(t.active(), m));
+    }
+
+    /** Maintenance now, or null. */
+    public Maintenance maintenance() {
+        return table.get().maintenance();
     }
 
     @Override
-    public Backend route(RequestHead request) {
-        return route();
+    public Route route(RequestHead request) {
+        Table t = table.get();
+        return t.maintenance() != null ? t.maintenance() : route(t);
     }
 
     /** Picks the backend for one request and counts the request in; null if there is none. */
     Backend route() {
+        return route(table.get());
+    }
+
+    private Backend route(Table t) {
         for (;;) {
-            Backend b = active.get();
+            Backend b = t.active();
             if (b == null || b.tryEnter()) {
                 return b;
             }
+            t = table.get();     // a switch raced this request: route it again, to the new backend
         }
     }
 }

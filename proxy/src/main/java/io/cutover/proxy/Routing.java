@@ -8,6 +8,6 @@ import io.cutover.proxy.http.RequestHead;
  * active backend; a routing table (apps by Host, canary splits) implements the same.
  */
 public interface Routing {
-    /** The backend for this request, counted in; null if there is none. */
-    Backend route(RequestHead request);
+    /** Where this request goes: a backend (counted in), a {@link Maintenance} answer, or null if nowhere. */
+    Route route(RequestHead request);
 }

@@ -11,6 +11,8 @@ import io.cutover.control.admin.ApiModel.BackendView;
 import io.cutover.control.admin.ApiModel.DeployRequest;
 import io.cutover.control.admin.ApiModel.DeploymentView;
 import io.cutover.control.admin.ApiModel.InstanceView;
+import io.cutover.control.admin.ApiModel.MaintenanceRequest;
+import io.cutover.control.admin.ApiModel.MaintenanceView;
 import io.cutover.control.admin.ApiModel.RollbackRequest;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.deploy.AppState;
@@ -40,6 +42,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminApi {
     private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
+    static final long DEFAULT_RETRY_AFTER_SECONDS = 60;
 
     private final SwitchService switches;
     private final Optional<Deployer> deployer;
@@ -68,6 +71,7 @@ public final class AdminApi {
                 case "/v1/switch" -> only("POST", method, () -> switchTo(body));
                 case "/v1/deploy" -> only("POST", method, () -> done(202, deploy(body)));
                 case "/v1/rollback" -> only("POST", method, () -> done(202, rollback(body)));
+                case "/v1/maintenance" -> only("POST", method, () -> maintenance(body));
                 case "/metrics" -> only("GET", method,
                         () -> done(200, new Text("text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
                 default -> {
@@ -129,6 +133,33 @@ public final class AdminApi {
         return DeploymentView.of(d.rollback(!Boolean.FALSE.equals(request.waitForLock())));
     }
 
+    /**
+     * Maintenance on or off: recorded in the app's state first (so a restart keeps it), then in
+     * effect for the next request. Without an app there is no state: it lasts until a restart.
+     */
+    private CompletableFuture<Reply> maintenance(byte[] body) throws ApiException {
+        MaintenanceRequest r = read(body, MaintenanceRequest.class,
+                "{\"on\": true, \"page\": \"<html>...\", \"retryAfterSeconds\": 60} or {\"on\": false}");
+        if (r.on() == null) {
+            throw new ApiException(400, "say \"on\": true or false");
+        }
+        long retryAfter = r.retryAfterSeconds() == null ? DEFAULT_RETRY_AFTER_SECONDS : r.retryAfterSeconds();
+        if (retryAfter < 0) {
+            throw new ApiException(400, "retryAfterSeconds must not be negative");
+        }
+        AppState.Maintenance m = r.on() ? new AppState.Maintenance(r.page(), retryAfter) : null;
+        CompletableFuture<Void> saved = deployer.map(d -> d.recordMaintenance(m))
+                .orElse(CompletableFuture.completedFuture(null));
+        return saved.thenApply(v -> {
+            if (m != null) {
+                switches.maintenanceOn(m.page(), m.retryAfterSeconds());
+            } else {
+                switches.maintenanceOff();
+            }
+            return new Reply(200, new MaintenanceView(m != null, m == null ? null : retryAfter, deployer.isPresent()));
+        });
+    }
+
     private DeploymentView deployment(String id) throws ApiException {
         return DeploymentView.of(deployer().find(id)
                 .orElseThrow(() -> new ApiException(404, "no deploy with id " + id)));
@@ -181,7 +212,7 @@ public final class AdminApi {
             backends.add(BackendView.of(b, "draining"));
         }
         return new Status(active == null ? null : active.target().toString(), ApiModel.text(switches.previous()),
-                switches.previousWarm(), backends, SwitchView.of(switches.lastSwitch()), deployer.map(this::app).orElse(null));
+                switches.previousWarm(), switches.inMaintenance(), backends, SwitchView.of(switches.lastSwitch()), deployer.map(this::app).orElse(null));
     }
 
     private AppView app(Deployer d) {

@@ -26,8 +26,8 @@ public final class ApiModel {
 
     /** {@code GET /v1/status} answer. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record Status(String active, String previous, boolean previousWarm, List<BackendView> backends,
-                         SwitchView lastSwitch, AppView app) {
+    public record Status(String active, String previous, boolean previousWarm, boolean maintenance,
+                         List<BackendView> backends, SwitchView lastSwitch, AppView app) {
     }
 
     /** A backend taking traffic ({@code active}) or finishing it ({@code draining}). */
@@ -55,6 +55,14 @@ public final class ApiModel {
 
     /** {@code POST /v1/deploy} body: an image (docker) or a command (process), extra env, and whether to queue. */
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock) {
+    }
+
+    /** {@code POST /v1/maintenance} body: on with an optional page and Retry-After, or off. */
+    public record MaintenanceRequest(Boolean on, String page, Long retryAfterSeconds) {
+    }
+
+    /** What maintenance is now. */
+    public record MaintenanceView(boolean on, Long retryAfterSeconds, boolean persisted) {
     }
 
     /** {@code POST /v1/rollback} body (optional). */

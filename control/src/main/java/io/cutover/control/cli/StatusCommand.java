@@ -35,6 +35,9 @@ final class StatusCommand implements Callable<Integer> {
         }
         out.printf("previous  %s%s%n", s.previous() == null ? "none" : s.previous(),
                 s.previousWarm() ? " (healthy just now: switching back is instant)" : "");
+        if (s.maintenance()) {
+            out.println("maintenance on: every request is answered 503 (`cutover maintenance off` ends it)");
+        }
         AppView app = s.app();
         if (app != null) {
             out.printf("app %s (%s)%s%n", app.name(), app.runtime(),

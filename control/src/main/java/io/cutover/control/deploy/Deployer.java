@@ -43,6 +43,9 @@ public final class Deployer implements AutoCloseable {
     private final StateKeeper states;
     private final Reaper reaper;
     private final Counter warnings;
+    /** Writes the state for what is not a deploy (maintenance): the file may block, the loops may not. */
+    private final java.util.concurrent.ExecutorService stateWriter =
+            java.util.concurrent.Executors.newSingleThreadExecutor(io.cutover.control.ControlLoop.daemon("cutover-state"));
     private volatile String restoreProblem;
 
     public Deployer(AppSettings app, Parts parts, Clock clock, Ticker ticker) {
@@ -257,6 +260,11 @@ public final class Deployer implements AutoCloseable {
         return d;
     }
 
+    /** Records maintenance on ({@code m}) or off (null) in the app's state, off the caller's thread. */
+    public java.util.concurrent.CompletableFuture<Void> recordMaintenance(AppState.Maintenance m) {
+        return java.util.concurrent.CompletableFuture.runAsync(() -> states.recordMaintenance(m), stateWriter);
+    }
+
     public Optional<Deployment> find(String id) {
         return line.find(id);
     }
@@ -308,6 +316,7 @@ public final class Deployer implements AutoCloseable {
     @Override
     public void close() {
         line.close();
+        stateWriter.shutdown();
         runStates.close();
     }
 }

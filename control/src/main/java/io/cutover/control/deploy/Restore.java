@@ -51,6 +51,9 @@ final class Restore {
         if (active != null) {
             switches.startWith(active.target(), active.release().describe());
         }
+        if (saved.maintenance() != null) {
+            switches.maintenanceOn(saved.maintenance().page(), saved.maintenance().retryAfterSeconds());
+        }
         try {
             // the candidate of an interrupted deploy is gone: forget it
             states.record(new AppState(active, saved.previous(), null, saved.previousStopsAt()));

@@ -44,11 +44,21 @@ final class StateKeeper {
     }
 
     /**
-     * Saves {@code next} and makes it the current state.
+     * Saves {@code next} and makes it the current state. Maintenance is not the deploys' to
+     * change: it is carried over from the current state (see {@link #recordMaintenance}).
      *
      * @throws UncheckedIOException when the last attempt failed too (the current state is unchanged)
      */
-    void record(AppState next) {
+    synchronized void record(AppState next) {
+        save(next.withMaintenance(state.maintenance()));
+    }
+
+    /** Saves maintenance on ({@code m}) or off (null), keeping the rest. */
+    synchronized void recordMaintenance(AppState.Maintenance m) {
+        save(state.withMaintenance(m));
+    }
+
+    private void save(AppState next) {
         for (int attempt = 1; ; attempt++) {
             try {
                 store.save(next);

@@ -72,6 +72,32 @@ class CliTest {
     }
 
     @Test
+    void maintenanceOnWithAPageAnswersEveryRequest503UntilItIsTurnedOff(@org.junit.jupiter.api.io.TempDir
+                                                                        java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path page = dir.resolve("down.html");
+        java.nio.file.Files.writeString(page, "<h1>migrating, back soon</h1>");
+        CliRun on = run("maintenance", "on", "--page", page.toString(), "--retry-after", "30", "--admin", admin);
+        assertEquals(0, on.code(), on.err());
+        assertTrue(on.out().contains("maintenance on") && on.out().contains("30 s"), on.out());
+        assertTrue(on.out().contains("a restart of cutover ends it"), "no app, so not persisted: " + on.out());
+        var client = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(10)).build();
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                + cutover.proxyAddress().getPort() + "/")).timeout(java.time.Duration.ofSeconds(10)).build();
+        var answered = client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(503, answered.statusCode());
+        assertEquals("30", answered.headers().firstValue("retry-after").orElse(""));
+        assertEquals("<h1>migrating, back soon</h1>", answered.body());
+        assertTrue(run("status", "--admin", admin).out().contains("maintenance on"));
+
+        CliRun off = run("maintenance", "off", "--admin", admin);
+        assertEquals(0, off.code(), off.err());
+        assertEquals("blue", client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+        assertTrue(!run("status", "--admin", admin).out().contains("maintenance on"));
+        assertEquals(2, run("maintenance", "off", "--page", page.toString(), "--admin", admin).code(),
+                "a page only goes with `on`");
+    }
+
+    @Test
     void unreachableAdminExitsNonZeroWithAHint() {
         CliRun r = run("status", "--admin", "127.0.0.1:1");
         assertEquals(1, r.code());

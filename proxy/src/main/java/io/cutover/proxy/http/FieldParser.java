@@ -78,6 +78,10 @@ final class FieldParser {
                 f.upgradeStart = v;
                 f.upgradeEnd = ve;
             }
+            case ACCEPT -> {
+                f.acceptStart = v;
+                f.acceptEnd = ve;
+            }
             case X_REQUEST_ID -> {
                 f.requestIdStart = v;
                 f.requestIdEnd = ve;

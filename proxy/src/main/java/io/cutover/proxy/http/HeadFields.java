@@ -38,6 +38,8 @@ abstract class HeadFields implements ReferenceCounted {
     int forwardedHosts;
     int forwardedHostStart;
     int forwardedHostEnd;
+    int acceptStart;
+    int acceptEnd;
     private int refCnt;
 
     /** Makes it a fresh head (one reference). */
@@ -45,7 +47,7 @@ abstract class HeadFields implements ReferenceCounted {
         hosts = contentLengths = transferEncodings = forwardedFors = forwardedProtos = forwardedHosts = 0;
         hostStart = hostEnd = upgradeStart = upgradeEnd = requestIdStart = requestIdEnd = -1;
         forwardedForStart = forwardedForEnd = forwardedProtoStart = forwardedProtoEnd = -1;
-        forwardedHostStart = forwardedHostEnd = -1;
+        forwardedHostStart = forwardedHostEnd = acceptStart = acceptEnd = -1;
         contentLength = -1;
         chunked = close = keepAlive = connectionUpgrade = connectionNamesOthers = false;
         refCnt = 1;

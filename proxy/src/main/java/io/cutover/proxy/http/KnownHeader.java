@@ -22,6 +22,7 @@ enum KnownHeader {
     X_REAL_IP("x-real-ip"),
     X_REQUEST_ID("x-request-id"),
     COOKIE("cookie"),
+    ACCEPT("accept"),
     /** Framing headers spelled with an underscore, which some servers read as the dashed name. */
     TRANSFER_ENCODING_UNDERSCORE("transfer_encoding"),
     CONTENT_LENGTH_UNDERSCORE("content_length");

@@ -142,6 +142,19 @@ public final class RequestHead extends HeadFields {
         return sb.toString();
     }
 
+    /** The client's Accept names a JSON type (application/json, application/problem+json, ...). */
+    public boolean acceptsJson() {
+        if (acceptStart < 0) {
+            return false;
+        }
+        for (int i = acceptStart; i + 4 <= acceptEnd; i++) {
+            if (FieldParser.equalsIgnoreCase(raw, i, i + 4, "json")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The X-Request-Id the client sent, or null. */
     public String requestId() {
         return requestIdStart < 0 ? null

@@ -1,0 +1,102 @@
+package io.cutover.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class MaintenanceTest {
+    private TestBackend app;
+    private TestProxy proxy;
+
+    @BeforeEach
+    void start() throws Exception {
+        app = TestBackend.start("app");
+        proxy = TestProxy.start();
+        proxy.switchTo(app.target());
+    }
+
+    @AfterEach
+    void stop() {
+        proxy.close();
+        app.close();
+    }
+
+    @Test
+    void everyRequestIsAnswered503WithRetryAfterAndThePageAndNeverReachesTheApp() throws Exception {
+        proxy.server().router().maintenance(Maintenance.of("<h1>back at noon</h1>", 120));
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            for (String path : new String[] {"/", "/orders/7", "/health"}) {
+                RawHttp.Response r = raw.send("GET " + path + " HTTP/1.1\r\nHost: shop\r\n\r\n").read();
+                assertEquals(503, r.status());
+                assertEquals("120", r.header("retry-after"));
+                assertTrue(r.header("content-type").startsWith("text/html"), r.headers().toString());
+                assertEquals("<h1>back at noon</h1>", r.body());
+            }
+        }
+        assertEquals(0, app.requests(), "the app was never reached");
+    }
+
+    @Test
+    void aClientThatAsksForJsonGetsJsonAndWithoutAPageTheDefaultOne() throws Exception {
+        proxy.server().router().maintenance(Maintenance.of(null, 60));
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            RawHttp.Response api = raw.send("GET /api/orders HTTP/1.1\r\nHost: shop\r\nAccept: application/json\r\n\r\n")
+                    .read();
+            assertEquals(503, api.status());
+            assertEquals("application/json", api.header("content-type"));
+            assertTrue(api.body().contains("\"retryAfterSeconds\": 60"), api.body());
+            RawHttp.Response page = raw.send("GET / HTTP/1.1\r\nHost: shop\r\nAccept: text/html\r\n\r\n").read();
+            assertTrue(page.body().contains("Down for maintenance"), page.body());
+        }
+    }
+
+    @Test
+    void aKeepAliveClientReachesTheAppAgainOnItsNextRequestOnceMaintenanceEnds() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read().body());
+            proxy.server().router().maintenance(Maintenance.of(null, 60));
+            assertEquals(503, raw.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read().status());
+            proxy.server().router().maintenance(null);
+            RawHttp.Response back = raw.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read();
+            assertEquals(200, back.status());
+            assertEquals("app", back.body());
+        }
+    }
+
+    @Test
+    void aRequestUnderWayWhenMaintenanceBeginsFinishesOnTheApp() throws Exception {
+        CompletableFuture<RawHttp.Response> slow = CompletableFuture.supplyAsync(() -> {
+            try (RawHttp raw = new RawHttp(proxy.address())) {
+                return raw.send("GET /slow?ms=1000 HTTP/1.1\r\nHost: shop\r\n\r\n").read();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!app.seen().contains("GET /slow?ms=1000")) {
+            assertTrue(System.nanoTime() < deadline, "the slow request never reached the app");
+            Thread.sleep(5);
+        }
+        proxy.server().router().maintenance(Maintenance.of(null, 60));
+        RawHttp.Response r = slow.get(10, TimeUnit.SECONDS);
+        assertEquals(200, r.status());
+        assertEquals("app", r.body());
+    }
+
+    @Test
+    void aRequestWithABodyIsAnsweredAndItsConnectionClosed() throws Exception {
+        proxy.server().router().maintenance(Maintenance.of(null, 60));
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            RawHttp.Response r = raw.send("POST /orders HTTP/1.1\r\nHost: shop\r\nContent-Length: 5\r\n\r\nhello").read();
+            assertEquals(503, r.status());
+            assertEquals("close", r.header("connection"));
+            assertTrue(raw.closedByPeer());
+        }
+        assertEquals(0, app.requests());
+    }
+}
