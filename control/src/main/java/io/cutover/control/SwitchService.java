@@ -330,6 +330,28 @@ public final class SwitchService {
         return proxy.router().maintenance() != null;
     }
 
+    /**
+     * Pauses traffic: new requests are held, each for at most {@code timeout} (then 503 with
+     * Retry-After), at most {@code maxHeld} at once; requests under way finish.
+     */
+    public void pause(Duration timeout, int maxHeld) {
+        proxy.pause(new io.cutover.proxy.Pause(timeout, maxHeld));
+        log.info("paused: new requests are held for up to {} ms, at most {} at once", timeout.toMillis(), maxHeld);
+    }
+
+    /** Ends a pause: held requests go on. */
+    public void resume() {
+        if (proxy.router().pause() != null) {
+            proxy.resume();
+            log.info("resumed");
+        }
+    }
+
+    /** The pause now, or null. */
+    public io.cutover.proxy.Pause paused() {
+        return proxy.router().pause();
+    }
+
     /** Whether a switch back to {@link #previous()} would flip at once: its background probe just passed. */
     public boolean previousWarm() {
         Target p = previous;

@@ -287,6 +287,37 @@ class DeployCoordinationTest {
         assertEquals("v2", cutover.get("/").body(), "off survives a restart too");
     }
 
+    @Test
+    void aPauseSurvivesARestartOfCutoverAndHeldRequestsGoOnAtResume() throws Exception {
+        follow(deploy("v1"));
+        HttpResponse<String> paused = cutover.admin("POST", "/v1/pause", "{\"timeoutSeconds\": 20, \"maxHeld\": 5}");
+        assertEquals(200, paused.statusCode(), paused.body());
+        assertTrue(cutover.json(paused.body()).get("persisted").asBoolean(), paused.body());
+        cutover.close();
+        cutover = TestCutover.start(config(Map.of()), s -> runtime);
+        JsonNode p = cutover.status().get("paused");
+        assertEquals(20, p.get("timeoutSeconds").asInt(), p.toString());
+        assertEquals(5, p.get("maxHeld").asInt(), p.toString());
+        CompletableFuture<HttpResponse<String>> held = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cutover.get("/");
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (cutover.status().get("paused").get("held").asInt() != 1) {
+            assertTrue(System.nanoTime() < deadline, "the request was never held");
+            Thread.sleep(10);
+        }
+        assertEquals(200, cutover.admin("POST", "/v1/resume", null).statusCode());
+        assertEquals("v1", held.get(10, TimeUnit.SECONDS).body());
+        assertTrue(cutover.status().get("paused").isNull());
+        cutover.close();
+        cutover = TestCutover.start(config(Map.of()), s -> runtime);
+        assertEquals("v1", cutover.get("/").body(), "resumed survives a restart too");
+    }
+
     private void awaitInFlight() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (cutover.status().get("backends").get(0).get("inFlight").asInt() == 0) {

@@ -12,6 +12,8 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +31,8 @@ import org.slf4j.LoggerFactory;
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Fired on every client connection when the proxy shuts down gracefully. */
     static final Object SHUTDOWN = new Object();
+    /** Fired on every client connection when a pause ends: a held request goes on. */
+    static final Object RESUMED = new Object();
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
 
@@ -36,6 +40,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final ProxySettings settings;
     private final RequestDecoder decoder;
     private final ArrayDeque<Object> waiting = new ArrayDeque<>(4);
+    /** A request held by a pause (its body, if any, waits in {@link #waiting}), and that pause. */
+    private RequestHead held;
+    private Pause heldBy;
+    private ScheduledFuture<?> heldTimeout;
     private ChannelHandlerContext ctx;
     private ClientForwarding forwarding;
     private ClientTimer timer;
@@ -76,7 +84,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Whether a message read now would have nowhere to go yet. */
     private boolean mustWait() {
-        return upstreamBlocked || exchange != null && exchange.requestDone() && !exchange.tunnelling();
+        return held != null || upstreamBlocked || exchange != null && exchange.requestDone() && !exchange.tunnelling();
     }
 
     private void dispatch(Object msg) {
@@ -128,6 +136,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Route route = routing.route(head);
+        if (route instanceof Pause pause) {
+            hold(head, pause);
+            return;
+        }
         if (!(route instanceof Backend backend)) {
             // answered here: a body, if any, is not read, so the connection closes after the answer
             boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE);
@@ -140,6 +152,51 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         timer.busy();
         exchange = new Exchange(this, ctx, backend, head, forwarding, settings.responseTimeout().toNanos());
         exchange.start();
+    }
+
+    /**
+     * Holds a request while traffic is paused: reading stops (a body waits in the socket, or in
+     * {@link #waiting}), and it goes on when the pause ends, or is answered 503 after the pause's
+     * timeout; with too many held already, at once.
+     */
+    private void hold(RequestHead head, Pause pause) {
+        if (!pause.tryHold()) {
+            answerHeld(head, pause);
+            return;
+        }
+        held = head;
+        heldBy = pause;
+        timer.busy();
+        pause();
+        heldTimeout = ctx.executor().schedule(() -> {
+            if (held == head) {
+                letGoHeld();
+                answerHeld(head, pause);
+            }
+        }, pause.timeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** The pause ended: the held request is routed again, then what waited behind it. */
+    private void resumeHeld() {
+        if (held != null) {
+            RequestHead head = held;
+            letGoHeld();
+            onRequest(head);
+            drainWaiting();
+        }
+    }
+
+    private void letGoHeld() {
+        heldBy.letGo();
+        heldTimeout.cancel(false);
+        held = null;
+        heldBy = null;
+    }
+
+    private void answerHeld(RequestHead head, Pause pause) {
+        boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE);
+        head.release();
+        respond(pause.response(keep), keep);
     }
 
     /** A request the decoder could not take: answered, and the connection closed. */
@@ -279,6 +336,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         timer.cancel();
+        if (held != null) {
+            RequestHead h = held;
+            letGoHeld();
+            h.release();
+        }
         if (exchange != null) {
             exchange.abort();
             exchange = null;
@@ -293,9 +355,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             inputClosed = true;     // nothing more will come: answer what is under way, then close
-            if (exchange == null && waiting.isEmpty() || exchange != null && exchange.tunnelling()) {
+            if (exchange == null && held == null && waiting.isEmpty() || exchange != null && exchange.tunnelling()) {
                 ctx.close();        // an upgraded connection the client ended is over
             }
+        } else if (evt == RESUMED) {
+            resumeHeld();
         } else if (evt == SHUTDOWN) {
             closing = true;
             if (exchange == null) {

@@ -141,6 +141,19 @@ public final class ProxyServer implements AutoCloseable {
      *
      * @return the client connections still open at the deadline, which were cut
      */
+    /** Pauses traffic: new requests are held (see {@link Pause}); those under way finish. */
+    public void pause(Pause p) {
+        router.pause(p);
+    }
+
+    /** Ends a pause: held requests go on (in order on each connection), new ones are routed as usual. */
+    public void resume() {
+        router.pause(null);
+        for (Channel ch : clients) {
+            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(FrontendHandler.RESUMED));
+        }
+    }
+
     public int shutdownGracefully(Duration grace) {
         listener.close().syncUninterruptibly();
         for (Channel ch : clients) {

@@ -2,7 +2,8 @@ package io.cutover.proxy;
 
 /**
  * Where {@link Routing} sends one request: a {@link Backend} (the request is counted in there),
- * or {@link Maintenance} (answered by the proxy itself, the app not reached).
+ * {@link Maintenance} (answered by the proxy itself, the app not reached), or a {@link Pause}
+ * (held until it ends).
  */
-public sealed interface Route permits Backend, Maintenance {
+public sealed interface Route permits Backend, Maintenance, Pause {
 }

@@ -10,11 +10,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * follows a switch too.
  */
 public final class Router implements Routing {
-    /** Everything a request's route depends on, read at once: the active backend, maintenance. */
-    private record Table(Backend active, Maintenance maintenance) {
+    /** Everything a request's route depends on, read at once: the active backend, maintenance, a pause. */
+    private record Table(Backend active, Maintenance maintenance, Pause pause) {
     }
 
-    private final AtomicReference<Table> table = new AtomicReference<>(new Table(null, null));
+    private final AtomicReference<Table> table = new AtomicReference<>(new Table(null, null, null));
 
     /** The backend taking new requests now, or null before the first switch. */
     public Backend active() {
@@ -27,7 +27,7 @@ public final class Router implements Routing {
      * was none), which the caller drains.
      */
     public Backend flip(Backend next) {
-        return table.getAndUpdate(t -> new Table(next, t.maintenance())).active();
+        return table.getAndUpdate(t -> new Table(next, t.maintenance(), t.pause())).active();
     }
 
     /**
@@ -35,7 +35,7 @@ public final class Router implements Routing {
      * (null); requests already under way finish.
      */
     public void maintenance(Maintenance m) {
-        table.getAndUpdate(t -> new Table(t.active(), m));
+        table.getAndUpdate(t -> new Table(t.active(), m, t.pause()));
     }
 
     /** Maintenance now, or null. */
@@ -43,10 +43,24 @@ public final class Router implements Routing {
         return table.get().maintenance();
     }
 
+    /**
+     * Pauses (see {@link Pause}), or ends a pause (null) for requests routed from now on; {@link
+     * ProxyServer#resume} also lets those held go on. Pausing again replaces the settings for
+     * requests that come from then on.
+     */
+    void pause(Pause p) {
+        table.getAndUpdate(t -> new Table(t.active(), t.maintenance(), p));
+    }
+
+    /** The pause now, or null. */
+    public Pause pause() {
+        return table.get().pause();
+    }
+
     @Override
     public Route route(RequestHead request) {
         Table t = table.get();
-        return t.maintenance() != null ? t.maintenance() : route(t);
+        return t.maintenance() != null ? t.maintenance() : t.pause() != null ? t.pause() : route(t);
     }
 
     /** Picks the backend for one request and counts the request in; null if there is none. */

@@ -13,6 +13,9 @@ import io.cutover.control.admin.ApiModel.DeploymentView;
 import io.cutover.control.admin.ApiModel.InstanceView;
 import io.cutover.control.admin.ApiModel.MaintenanceRequest;
 import io.cutover.control.admin.ApiModel.MaintenanceView;
+import io.cutover.control.admin.ApiModel.PauseRequest;
+import io.cutover.control.admin.ApiModel.PauseView;
+import io.cutover.control.admin.ApiModel.ResumeView;
 import io.cutover.control.admin.ApiModel.RollbackRequest;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.deploy.AppState;
@@ -43,6 +46,8 @@ import org.slf4j.LoggerFactory;
 public final class AdminApi {
     private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
     static final long DEFAULT_RETRY_AFTER_SECONDS = 60;
+    static final long DEFAULT_PAUSE_TIMEOUT_SECONDS = 30;
+    static final int DEFAULT_MAX_HELD = 1000;
 
     private final SwitchService switches;
     private final Optional<Deployer> deployer;
@@ -72,6 +77,8 @@ public final class AdminApi {
                 case "/v1/deploy" -> only("POST", method, () -> done(202, deploy(body)));
                 case "/v1/rollback" -> only("POST", method, () -> done(202, rollback(body)));
                 case "/v1/maintenance" -> only("POST", method, () -> maintenance(body));
+                case "/v1/pause" -> only("POST", method, () -> pause(body));
+                case "/v1/resume" -> only("POST", method, this::resume);
                 case "/metrics" -> only("GET", method,
                         () -> done(200, new Text("text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
                 default -> {
@@ -160,6 +167,36 @@ public final class AdminApi {
         });
     }
 
+    /** Pauses traffic: recorded in the app's state first (so a restart keeps it), then in effect. */
+    private CompletableFuture<Reply> pause(byte[] body) throws ApiException {
+        PauseRequest r = body.length == 0 ? new PauseRequest(null, null)
+                : read(body, PauseRequest.class, "{\"timeoutSeconds\": 30, \"maxHeld\": 1000} (both optional)");
+        long timeout = r.timeoutSeconds() == null ? DEFAULT_PAUSE_TIMEOUT_SECONDS : r.timeoutSeconds();
+        int maxHeld = r.maxHeld() == null ? DEFAULT_MAX_HELD : r.maxHeld();
+        if (timeout <= 0 || maxHeld < 0) {
+            throw new ApiException(400, "timeoutSeconds must be positive and maxHeld not negative");
+        }
+        AppState.Paused p = new AppState.Paused(java.time.Duration.ofSeconds(timeout).toMillis(), maxHeld);
+        return deployer.map(d -> d.recordPaused(p)).orElse(CompletableFuture.completedFuture(null)).thenApply(v -> {
+            switches.pause(java.time.Duration.ofSeconds(timeout), maxHeld);
+            return new Reply(200, pauseView());
+        });
+    }
+
+    private CompletableFuture<Reply> resume() {
+        return deployer.map(d -> d.recordPaused(null)).orElse(CompletableFuture.completedFuture(null)).thenApply(v -> {
+            boolean was = switches.paused() != null;
+            switches.resume();
+            return new Reply(200, new ResumeView(was));
+        });
+    }
+
+    private PauseView pauseView() {
+        io.cutover.proxy.Pause p = switches.paused();
+        return p == null ? null
+                : new PauseView(p.held(), p.timeout().toSeconds(), p.maxHeld(), deployer.isPresent());
+    }
+
     private DeploymentView deployment(String id) throws ApiException {
         return DeploymentView.of(deployer().find(id)
                 .orElseThrow(() -> new ApiException(404, "no deploy with id " + id)));
@@ -212,7 +249,7 @@ public final class AdminApi {
             backends.add(BackendView.of(b, "draining"));
         }
         return new Status(active == null ? null : active.target().toString(), ApiModel.text(switches.previous()),
-                switches.previousWarm(), switches.inMaintenance(), backends, SwitchView.of(switches.lastSwitch()), deployer.map(this::app).orElse(null));
+                switches.previousWarm(), switches.inMaintenance(), pauseView(), backends, SwitchView.of(switches.lastSwitch()), deployer.map(this::app).orElse(null));
     }
 
     private AppView app(Deployer d) {

@@ -27,7 +27,7 @@ public final class ApiModel {
     /** {@code GET /v1/status} answer. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Status(String active, String previous, boolean previousWarm, boolean maintenance,
-                         List<BackendView> backends, SwitchView lastSwitch, AppView app) {
+                         PauseView paused, List<BackendView> backends, SwitchView lastSwitch, AppView app) {
     }
 
     /** A backend taking traffic ({@code active}) or finishing it ({@code draining}). */
@@ -63,6 +63,18 @@ public final class ApiModel {
 
     /** What maintenance is now. */
     public record MaintenanceView(boolean on, Long retryAfterSeconds, boolean persisted) {
+    }
+
+    /** {@code POST /v1/pause} body (optional): how long a request may be held, and how many at most. */
+    public record PauseRequest(Long timeoutSeconds, Integer maxHeld) {
+    }
+
+    /** A pause now: requests held, and its settings; {@code persisted} as for maintenance. */
+    public record PauseView(int held, long timeoutSeconds, int maxHeld, boolean persisted) {
+    }
+
+    /** {@code POST /v1/resume} answer. */
+    public record ResumeView(boolean resumed) {
     }
 
     /** {@code POST /v1/rollback} body (optional). */

@@ -35,6 +35,10 @@ final class StatusCommand implements Callable<Integer> {
         }
         out.printf("previous  %s%s%n", s.previous() == null ? "none" : s.previous(),
                 s.previousWarm() ? " (healthy just now: switching back is instant)" : "");
+        if (s.paused() != null) {
+            out.printf("paused: %d requests held (each for up to %d s, at most %d); `cutover resume` ends it%n",
+                    s.paused().held(), s.paused().timeoutSeconds(), s.paused().maxHeld());
+        }
         if (s.maintenance()) {
             out.println("maintenance on: every request is answered 503 (`cutover maintenance off` ends it)");
         }

@@ -265,6 +265,11 @@ public final class Deployer implements AutoCloseable {
         return java.util.concurrent.CompletableFuture.runAsync(() -> states.recordMaintenance(m), stateWriter);
     }
 
+    /** Records a pause on ({@code p}) or off (null) in the app's state, off the caller's thread. */
+    public java.util.concurrent.CompletableFuture<Void> recordPaused(AppState.Paused p) {
+        return java.util.concurrent.CompletableFuture.runAsync(() -> states.recordPaused(p), stateWriter);
+    }
+
     public Optional<Deployment> find(String id) {
         return line.find(id);
     }

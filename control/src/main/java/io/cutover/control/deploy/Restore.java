@@ -51,6 +51,9 @@ final class Restore {
         if (active != null) {
             switches.startWith(active.target(), active.release().describe());
         }
+        if (saved.paused() != null) {
+            switches.pause(java.time.Duration.ofMillis(saved.paused().timeoutMillis()), saved.paused().maxHeld());
+        }
         if (saved.maintenance() != null) {
             switches.maintenanceOn(saved.maintenance().page(), saved.maintenance().retryAfterSeconds());
         }

@@ -44,18 +44,24 @@ final class StateKeeper {
     }
 
     /**
-     * Saves {@code next} and makes it the current state. Maintenance is not the deploys' to
-     * change: it is carried over from the current state (see {@link #recordMaintenance}).
+     * Saves {@code next} and makes it the current state. Traffic control (maintenance, a pause)
+     * is not the deploys' to change: it is carried over from the current state (see
+     * {@link #recordMaintenance}, {@link #recordPaused}).
      *
      * @throws UncheckedIOException when the last attempt failed too (the current state is unchanged)
      */
     synchronized void record(AppState next) {
-        save(next.withMaintenance(state.maintenance()));
+        save(next.withTrafficOf(state));
     }
 
     /** Saves maintenance on ({@code m}) or off (null), keeping the rest. */
     synchronized void recordMaintenance(AppState.Maintenance m) {
         save(state.withMaintenance(m));
+    }
+
+    /** Saves a pause on ({@code p}) or off (null), keeping the rest. */
+    synchronized void recordPaused(AppState.Paused p) {
+        save(state.withPaused(p));
     }
 
     private void save(AppState next) {

@@ -36,7 +36,8 @@ public final class StateStore {
 
     /** The file's content. */
     record StateFile(int format, String app, List<Integer> ports, Instance active, Instance previous,
-                     Instance candidate, Instant previousStopsAt, AppState.Maintenance maintenance) {
+                     Instance candidate, Instant previousStopsAt, AppState.Maintenance maintenance,
+                     AppState.Paused paused) {
     }
 
     /** Puts the fully written temp file in place of the state file (a test stands a crash in for it). */
@@ -113,7 +114,7 @@ public final class StateStore {
             log.warn("state file {} was written for ports {}; cutover.app.ports is now {}: the versions it names "
                     + "keep their ports, new ones take the new ports", file, s.ports(), ports);
         }
-        return new AppState(s.active(), s.previous(), s.candidate(), s.previousStopsAt(), s.maintenance());
+        return new AppState(s.active(), s.previous(), s.candidate(), s.previousStopsAt(), s.maintenance(), s.paused());
     }
 
     public void save(AppState state) {
@@ -123,7 +124,8 @@ public final class StateStore {
             Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
             byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(new StateFile(FORMAT, app, ports,
-                    state.active(), state.previous(), state.candidate(), state.previousStopsAt(), state.maintenance()));
+                    state.active(), state.previous(), state.candidate(), state.previousStopsAt(), state.maintenance(),
+                    state.paused()));
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 while (buffer.hasRemaining()) {

@@ -98,6 +98,34 @@ class CliTest {
     }
 
     @Test
+    void pauseHoldsRequestsUntilResumeAndStatusCountsThem() throws Exception {
+        CliRun paused = run("pause", "--timeout", "30", "--max-held", "10", "--admin", admin);
+        assertEquals(0, paused.code(), paused.err());
+        assertTrue(paused.out().contains("held for up to 30 s (at most 10 at once)"), paused.out());
+        var client = java.net.http.HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(10)).build();
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                + cutover.proxyAddress().getPort() + "/")).timeout(java.time.Duration.ofSeconds(20)).build();
+        var held = client.sendAsync(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (!run("status", "--admin", admin).out().contains("paused: 1 requests held")) {
+            assertTrue(System.nanoTime() < deadline, "the request was never held");
+            Thread.sleep(20);
+        }
+        assertEquals(0, blue.requests() - healthChecks(blue), "nothing reached the app while paused");
+        CliRun resumed = run("resume", "--admin", admin);
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("resumed"), resumed.out());
+        var answer = held.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(200, answer.statusCode());
+        assertEquals("blue", answer.body());
+        assertTrue(run("resume", "--admin", admin).out().contains("not paused"));
+    }
+
+    private static int healthChecks(TestBackend b) {
+        return (int) b.seen().stream().filter(r -> r.startsWith("GET /health")).count();
+    }
+
+    @Test
     void unreachableAdminExitsNonZeroWithAHint() {
         CliRun r = run("status", "--admin", "127.0.0.1:1");
         assertEquals(1, r.code());

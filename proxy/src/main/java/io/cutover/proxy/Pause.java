@@ -1,0 +1,72 @@
+package io.cutover.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A pause: new requests are held (not failed) until {@link ProxyServer#resume}, each for at most
+ * {@code timeout}, then answered 503 with {@code Retry-After}; at most {@code maxHeld} wait at
+ * once, beyond which they get that answer at once. Requests under way finish. For a database
+ * migration between two versions, as kamal-proxy's pause does.
+ */
+public final class Pause implements Route {
+    private static final byte[] BODY = "paused: try again shortly\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final Duration timeout;
+    private final int maxHeld;
+    private final AtomicInteger held = new AtomicInteger();
+    private final byte[] answer;
+    private final byte[] answerClose;
+
+    public Pause(Duration timeout, int maxHeld) {
+        this.timeout = timeout;
+        this.maxHeld = maxHeld;
+        long retryAfter = Math.max(1, timeout.toSeconds());
+        this.answer = answer(retryAfter, true);
+        this.answerClose = answer(retryAfter, false);
+    }
+
+    public Duration timeout() {
+        return timeout;
+    }
+
+    public int maxHeld() {
+        return maxHeld;
+    }
+
+    /** Requests waiting now. */
+    public int held() {
+        return held.get();
+    }
+
+    /** Counts a request in as held; false if {@code maxHeld} already wait. */
+    boolean tryHold() {
+        if (held.incrementAndGet() > maxHeld) {
+            held.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** A held request stops waiting (resumed, timed out or gone). */
+    void letGo() {
+        held.decrementAndGet();
+    }
+
+    /** 503 with Retry-After, for a request that waited too long, or found too many waiting. */
+    ByteBuf response(boolean keepAlive) {
+        return Unpooled.wrappedBuffer(keepAlive ? answer : answerClose);
+    }
+
+    private static byte[] answer(long retryAfterSeconds, boolean keepAlive) {
+        byte[] head = ("HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: " + BODY.length
+                + "\r\nretry-after: " + retryAfterSeconds + "\r\n" + (keepAlive ? "" : "connection: close\r\n")
+                + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] whole = java.util.Arrays.copyOf(head, head.length + BODY.length);
+        System.arraycopy(BODY, 0, whole, head.length, BODY.length);
+        return whole;
+    }
+}
