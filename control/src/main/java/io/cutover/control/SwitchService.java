@@ -335,7 +335,7 @@ public final class SwitchService {
      * Retry-After), at most {@code maxHeld} at once; requests under way finish.
      */
     public void pause(Duration timeout, int maxHeld) {
-        proxy.pause(new io.cutover.proxy.Pause(timeout, maxHeld));
+        proxy.pause(timeout, maxHeld);
         log.info("paused: new requests are held for up to {} ms, at most {} at once", timeout.toMillis(), maxHeld);
     }
 

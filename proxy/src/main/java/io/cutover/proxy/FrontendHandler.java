@@ -3,6 +3,7 @@ package io.cutover.proxy;
 import io.cutover.proxy.http.Framing;
 import io.cutover.proxy.http.RequestHead;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -33,6 +34,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     static final Object SHUTDOWN = new Object();
     /** Fired on every client connection when a pause ends: a held request goes on. */
     static final Object RESUMED = new Object();
+    private static final ByteBuf HEAD_END = Unpooled.unreleasableBuffer(
+            Unpooled.wrappedBuffer(new byte[] {'\r', '\n', '\r', '\n'}));
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
 
@@ -144,9 +147,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             // answered here: a body, if any, is not read, so the connection closes after the answer
             boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE);
             boolean json = route != null && head.acceptsJson();
+            boolean headRequest = head.isHead();
             head.release();
-            respond(route == null ? ProxyError.NO_TARGET.response(keep)
-                    : ((Maintenance) route).response(json, keep), keep);
+            respond(headOnly(route == null ? ProxyError.NO_TARGET.response(keep)
+                    : ((Maintenance) route).response(json, keep), headRequest), keep);
             return;
         }
         timer.busy();
@@ -164,16 +168,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             answerHeld(head, pause);
             return;
         }
-        held = head;
-        heldBy = pause;
-        timer.busy();
-        pause();
         heldTimeout = ctx.executor().schedule(() -> {
             if (held == head) {
                 letGoHeld();
                 answerHeld(head, pause);
             }
         }, pause.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        held = head;
+        heldBy = pause;
+        timer.busy();
+        pause();
     }
 
     /** The pause ended: the held request is routed again, then what waited behind it. */
@@ -195,8 +199,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private void answerHeld(RequestHead head, Pause pause) {
         boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE);
+        boolean headOnly = head.isHead();
         head.release();
-        respond(pause.response(keep), keep);
+        respond(headOnly(pause.response(keep), headOnly), keep);
+    }
+
+    /** An answer made here, without its body when the request was a HEAD (RFC 9110 9.3.2). */
+    private static ByteBuf headOnly(ByteBuf answer, boolean headRequest) {
+        if (!headRequest) {
+            return answer;
+        }
+        int end = ByteBufUtil.indexOf(HEAD_END, answer);
+        return end < 0 ? answer : answer.slice(answer.readerIndex(), end - answer.readerIndex() + HEAD_END.readableBytes());
     }
 
     /** A request the decoder could not take: answered, and the connection closed. */
@@ -362,6 +376,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             resumeHeld();
         } else if (evt == SHUTDOWN) {
             closing = true;
+            if (held != null) {     // it will not be resumed here: answered, so the client knows it never went on
+                RequestHead head = held;
+                Pause pause = heldBy;
+                letGoHeld();
+                answerHeld(head, pause);
+                return;
+            }
             if (exchange == null) {
                 ctx.close();
             }

@@ -17,13 +17,15 @@ public final class Pause implements Route {
 
     private final Duration timeout;
     private final int maxHeld;
-    private final AtomicInteger held = new AtomicInteger();
+    private final AtomicInteger held;
     private final byte[] answer;
     private final byte[] answerClose;
 
-    public Pause(Duration timeout, int maxHeld) {
+    /** @param before the pause this one replaces (its held requests still count), or null */
+    Pause(Duration timeout, int maxHeld, Pause before) {
         this.timeout = timeout;
         this.maxHeld = maxHeld;
+        this.held = before == null ? new AtomicInteger() : before.held;
         long retryAfter = Math.max(1, timeout.toSeconds());
         this.answer = answer(retryAfter, true);
         this.answerClose = answer(retryAfter, false);
@@ -55,6 +57,9 @@ public final class Pause implements Route {
     void letGo() {
         held.decrementAndGet();
     }
+
+    /** The longest a request may be held (a day): longer is a mistake, and overflows timers. */
+    public static final Duration MAX_TIMEOUT = Duration.ofDays(1);
 
     /** 503 with Retry-After, for a request that waited too long, or found too many waiting. */
     ByteBuf response(boolean keepAlive) {

@@ -135,15 +135,13 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, closes idle client connections, lets in-flight requests finish (each
-     * client connection closes after its response) for up to {@code grace}, then closes whatever
-     * is left and stops the event loops.
-     *
-     * @return the client connections still open at the deadline, which were cut
+     * Pauses traffic: new requests are held (see {@link Pause}), each for at most {@code timeout},
+     * at most {@code maxHeld} at once; those under way finish. Pausing again changes the settings
+     * for requests held from then on; those held already still count against the bound.
      */
-    /** Pauses traffic: new requests are held (see {@link Pause}); those under way finish. */
-    public void pause(Pause p) {
-        router.pause(p);
+    public void pause(Duration timeout, int maxHeld) {
+        Pause was = router.pause();
+        router.pause(new Pause(timeout, maxHeld, was));
     }
 
     /** Ends a pause: held requests go on (in order on each connection), new ones are routed as usual. */
@@ -154,6 +152,13 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops accepting, closes idle client connections, lets in-flight requests finish (each
+     * client connection closes after its response) for up to {@code grace}, then closes whatever
+     * is left and stops the event loops.
+     *
+     * @return the client connections still open at the deadline, which were cut
+     */
     public int shutdownGracefully(Duration grace) {
         listener.close().syncUninterruptibly();
         for (Channel ch : clients) {

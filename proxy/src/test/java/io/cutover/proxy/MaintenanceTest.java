@@ -56,6 +56,19 @@ class MaintenanceTest {
     }
 
     @Test
+    void aHeadRequestGetsTheAnswerWithoutItsBodyAndItsConnectionGoesOn() throws Exception {
+        proxy.server().router().maintenance(Maintenance.of("<h1>down</h1>", 60));
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            raw.send("HEAD / HTTP/1.1\r\nHost: shop\r\n\r\n");
+            String head = raw.readUntil("\r\n\r\n");
+            assertTrue(head.startsWith("HTTP/1.1 503"), head);
+            assertTrue(head.toLowerCase().contains("content-length: 13"), head);
+            raw.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n");
+            assertEquals("HTTP/1.1 503", raw.readRaw(12), "the next answer starts right after the head: no body between");
+        }
+    }
+
+    @Test
     void aKeepAliveClientReachesTheAppAgainOnItsNextRequestOnceMaintenanceEnds() throws Exception {
         try (RawHttp raw = new RawHttp(proxy.address())) {
             assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read().body());

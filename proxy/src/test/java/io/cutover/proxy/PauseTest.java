@@ -47,8 +47,8 @@ class PauseTest {
 
     @Test
     void heldRequestsReachTheAppOnlyOnceThePauseEnds() throws Exception {
-        Pause pause = new Pause(Duration.ofSeconds(30), 100);
-        proxy.server().pause(pause);
+        proxy.server().pause(Duration.ofSeconds(30), 100);
+        Pause pause = proxy.server().router().pause();
         CompletableFuture<RawHttp.Response> get = send("GET /orders HTTP/1.1\r\nHost: shop\r\n\r\n");
         CompletableFuture<RawHttp.Response> post = send(
                 "POST /upload HTTP/1.1\r\nHost: shop\r\nContent-Length: 11\r\n\r\nhello world");
@@ -66,8 +66,8 @@ class PauseTest {
 
     @Test
     void aRequestHeldPastThePauseTimeoutIsAnswered503WithRetryAfter() throws Exception {
-        Pause pause = new Pause(Duration.ofMillis(300), 100);
-        proxy.server().pause(pause);
+        proxy.server().pause(Duration.ofMillis(300), 100);
+        Pause pause = proxy.server().router().pause();
         try (RawHttp raw = new RawHttp(proxy.address())) {
             RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read();
             assertEquals(503, r.status());
@@ -82,8 +82,8 @@ class PauseTest {
 
     @Test
     void beyondTheMostThatMayWaitTheAnswerComesAtOnce() throws Exception {
-        Pause pause = new Pause(Duration.ofSeconds(30), 1);
-        proxy.server().pause(pause);
+        proxy.server().pause(Duration.ofSeconds(30), 1);
+        Pause pause = proxy.server().router().pause();
         CompletableFuture<RawHttp.Response> first = send("GET /first HTTP/1.1\r\nHost: shop\r\n\r\n");
         awaitHeld(pause, 1);
         try (RawHttp raw = new RawHttp(proxy.address())) {
@@ -97,11 +97,27 @@ class PauseTest {
     }
 
     @Test
+    void pausingAgainKeepsCountingWhatIsHeldAndResumeLetsAllGoOn() throws Exception {
+        proxy.server().pause(Duration.ofSeconds(30), 1);
+        CompletableFuture<RawHttp.Response> first = send("GET /first HTTP/1.1\r\nHost: shop\r\n\r\n");
+        awaitHeld(proxy.server().router().pause(), 1);
+        proxy.server().pause(Duration.ofSeconds(20), 1);
+        Pause again = proxy.server().router().pause();
+        assertEquals(1, again.held(), "the request held before still counts");
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            assertEquals(503, raw.send("GET /second HTTP/1.1\r\nHost: shop\r\n\r\n").read().status(),
+                    "the bound holds across the new settings");
+        }
+        proxy.server().resume();
+        assertEquals(200, first.get(10, TimeUnit.SECONDS).status());
+    }
+
+    @Test
     void aHeldClientThatGoesAwayIsLetGoByItsTimeoutAtTheLatestAndNeverReachesTheApp() throws Exception {
         // reading is off while a request is held, so a client's going away is seen when the
         // timeout answers it (a body must not be read into memory just to notice that)
-        Pause pause = new Pause(Duration.ofMillis(500), 100);
-        proxy.server().pause(pause);
+        proxy.server().pause(Duration.ofMillis(500), 100);
+        Pause pause = proxy.server().router().pause();
         try (RawHttp raw = new RawHttp(proxy.address())) {
             raw.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n");
             awaitHeld(pause, 1);

@@ -151,8 +151,9 @@ public final class AdminApi {
             throw new ApiException(400, "say \"on\": true or false");
         }
         long retryAfter = r.retryAfterSeconds() == null ? DEFAULT_RETRY_AFTER_SECONDS : r.retryAfterSeconds();
-        if (retryAfter < 0) {
-            throw new ApiException(400, "retryAfterSeconds must not be negative");
+        if (retryAfter < 0 || retryAfter > io.cutover.proxy.Pause.MAX_TIMEOUT.toSeconds()) {
+            throw new ApiException(400, "retryAfterSeconds must be between 0 and "
+                    + io.cutover.proxy.Pause.MAX_TIMEOUT.toSeconds());
         }
         AppState.Maintenance m = r.on() ? new AppState.Maintenance(r.page(), retryAfter) : null;
         CompletableFuture<Void> saved = deployer.map(d -> d.recordMaintenance(m))
@@ -173,8 +174,9 @@ public final class AdminApi {
                 : read(body, PauseRequest.class, "{\"timeoutSeconds\": 30, \"maxHeld\": 1000} (both optional)");
         long timeout = r.timeoutSeconds() == null ? DEFAULT_PAUSE_TIMEOUT_SECONDS : r.timeoutSeconds();
         int maxHeld = r.maxHeld() == null ? DEFAULT_MAX_HELD : r.maxHeld();
-        if (timeout <= 0 || maxHeld < 0) {
-            throw new ApiException(400, "timeoutSeconds must be positive and maxHeld not negative");
+        if (timeout <= 0 || timeout > io.cutover.proxy.Pause.MAX_TIMEOUT.toSeconds() || maxHeld < 0) {
+            throw new ApiException(400, "timeoutSeconds must be between 1 and "
+                    + io.cutover.proxy.Pause.MAX_TIMEOUT.toSeconds() + ", maxHeld not negative");
         }
         AppState.Paused p = new AppState.Paused(java.time.Duration.ofSeconds(timeout).toMillis(), maxHeld);
         return deployer.map(d -> d.recordPaused(p)).orElse(CompletableFuture.completedFuture(null)).thenApply(v -> {

@@ -33,6 +33,13 @@ final class Restore {
      */
     String run() {
         AppState saved = states.load();
+        // traffic control first: not one request may reach the app before a pause or maintenance is back
+        if (saved.paused() != null) {
+            switches.pause(java.time.Duration.ofMillis(saved.paused().timeoutMillis()), saved.paused().maxHeld());
+        }
+        if (saved.maintenance() != null) {
+            switches.maintenanceOn(saved.maintenance().page(), saved.maintenance().retryAfterSeconds());
+        }
         Instance active = saved.active();
         String problem = null;
         try {
@@ -51,12 +58,7 @@ final class Restore {
         if (active != null) {
             switches.startWith(active.target(), active.release().describe());
         }
-        if (saved.paused() != null) {
-            switches.pause(java.time.Duration.ofMillis(saved.paused().timeoutMillis()), saved.paused().maxHeld());
-        }
-        if (saved.maintenance() != null) {
-            switches.maintenanceOn(saved.maintenance().page(), saved.maintenance().retryAfterSeconds());
-        }
+
         try {
             // the candidate of an interrupted deploy is gone: forget it
             states.record(new AppState(active, saved.previous(), null, saved.previousStopsAt()));
