@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class PreviousTargetWatch {
     private static final long NEVER = Long.MIN_VALUE;
+    private static final long COLD_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final HealthCheck health;
     private final EventLoop control;
@@ -43,6 +44,17 @@ final class PreviousTargetWatch {
         probe(++generation);
     }
 
+    /**
+     * {@code target} was stopped (by a deploy, or the reaper): it is cold until a probe passes
+     * again, so a switch back to it waits for its own probe (and is refused if it is gone).
+     */
+    void forget(Target target) {
+        assert control.inEventLoop();
+        if (target.equals(watched)) {
+            healthyAtNanos = NEVER;
+        }
+    }
+
     /** Whether {@code target} is the one watched and passed a probe within the last two intervals. */
     boolean warm(Target target) {
         return target.equals(watched) && healthyAtNanos != NEVER && ticker.nanos() - healthyAtNanos <= 2 * intervalNanos;
@@ -53,12 +65,14 @@ final class PreviousTargetWatch {
             if (gen != generation) {
                 return;     // another target is watched now
             }
-            healthyAtNanos = Boolean.TRUE.equals(healthy) ? ticker.nanos() : NEVER;
+            boolean passed = Boolean.TRUE.equals(healthy);
+            healthyAtNanos = passed ? ticker.nanos() : NEVER;
+            // a target that went away (a stopped version) is asked once a second, not every interval
             control.schedule(() -> {
                 if (gen == generation) {
                     probe(gen);
                 }
-            }, intervalNanos, TimeUnit.NANOSECONDS);
+            }, passed ? intervalNanos : Math.max(intervalNanos, COLD_INTERVAL_NANOS), TimeUnit.NANOSECONDS);
         }));
     }
 }

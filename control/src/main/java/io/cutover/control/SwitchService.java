@@ -352,6 +352,11 @@ public final class SwitchService {
         return proxy.router().pause();
     }
 
+    /** The version at {@code target} was stopped: a switch back to it probes it first. */
+    public void stopped(Target target) {
+        control.execute(() -> previousWatch.forget(target));
+    }
+
     /** Whether a switch back to {@link #previous()} would flip at once: its background probe just passed. */
     public boolean previousWarm() {
         Target p = previous;

@@ -303,6 +303,7 @@ public final class Deployer implements AutoCloseable {
 
     private void stop(Instance i) {
         runtime.stop(i);
+        switches.stopped(i.target());
         runStates.check(i);
     }
 
