@@ -147,9 +147,9 @@ public final class SwitchService {
                         if (warm) {
                             // back to the previous target, whose background probe just passed: no
                             // probe of its own, only its connections to open (bounded)
-                            return connected.completeOnTimeout(null, PREWARM_WAIT.toMillis(), TimeUnit.MILLISECONDS)
-                                    .thenApplyAsync(v -> new Outcome(flip(incoming, Duration.ZERO).previous(), target,
-                                            true, Duration.ZERO), control);
+                            return boundedOnControl(connected, PREWARM_WAIT)
+                                    .thenApply(v -> new Outcome(flip(incoming, Duration.ZERO).previous(), target,
+                                            true, Duration.ZERO));
                         }
                         return health.check(target, address)
                                 .thenApply(healthWait -> {      // on the control loop, where the last probe ended
@@ -249,6 +249,20 @@ public final class SwitchService {
                 metrics.forget(old.target(), old.version());
             }
         }, keepRetiredSeries.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Completes on the control loop when {@code f} does, or after {@code limit}, whichever is
+     * first. The loop's own timer: the JDK's completeOnTimeout takes a lock to cancel its timer.
+     */
+    private CompletableFuture<Void> boundedOnControl(CompletableFuture<?> f, Duration limit) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        var timer = control.schedule(() -> done.complete(null), limit.toNanos(), TimeUnit.NANOSECONDS);
+        f.whenComplete((v, e) -> control.execute(() -> {
+            timer.cancel(false);
+            done.complete(null);
+        }));
+        return done;
     }
 
     /** Runs {@code work} on the control loop (at once if already there). */
