@@ -35,6 +35,7 @@ public final class Backend implements Route {
     private final BackendPool pool;
     private final ChannelGroup channels;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final RequestStats stats = new RequestStats();
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
     private volatile boolean draining;
     private volatile boolean closed;
@@ -45,12 +46,12 @@ public final class Backend implements Route {
     private final AtomicLong lastNoConnectionLog = new AtomicLong(System.nanoTime() - NO_CONNECTION_LOG_INTERVAL - 1);
     private final AtomicLong noConnections = new AtomicLong();
 
-    Backend(Target target, InetSocketAddress address, String version, TrafficObserver observer, Bootstrap bootstrap,
-            int maxIdlePerLoop, ChannelGroup allBackendChannels) {
+    Backend(Target target, InetSocketAddress address, String version, TrafficObserver.RequestObserver observer,
+            Bootstrap bootstrap, int maxIdlePerLoop, ChannelGroup allBackendChannels) {
         this.target = target;
         this.hostHeader = target.toString();
         this.version = version;
-        this.observer = observer.forBackend(target, version);
+        this.observer = observer;
         this.address = address;
         this.bootstrap = bootstrap;
         this.pool = new BackendPool(maxIdlePerLoop);
@@ -77,8 +78,15 @@ public final class Backend implements Route {
         return version;
     }
 
-    TrafficObserver.RequestObserver observer() {
-        return observer;
+    /** Records a request that ended here: in the stats a canary is judged by, and for the metrics. */
+    void ended(int status, long nanos) {
+        stats.record(status, nanos);
+        observer.ended(status, nanos);
+    }
+
+    /** What this backend's requests came to so far. */
+    public RequestStats stats() {
+        return stats;
     }
 
     /** Requests routed here whose response has not finished yet. */

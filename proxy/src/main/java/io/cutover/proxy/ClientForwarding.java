@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
  * they are replaced: a client cannot claim to be someone else, or to have come over https.
  * Values are copied as bytes; only several lines of one header (rare) take Strings.
  */
-final class ClientForwarding implements HeadWriter.Forwarding {
+final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
     private static final byte[] XFF = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] REAL_IP = "x-real-ip: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROTO = "x-forwarded-proto: ".getBytes(StandardCharsets.US_ASCII);
@@ -48,6 +48,12 @@ final class ClientForwarding implements HeadWriter.Forwarding {
     /** The client's address, after the trusted-proxy rules (for logs). */
     String clientIp() {
         return ip;
+    }
+
+    /** The request's client: from a trusted proxy, the original client its X-Forwarded-For names. */
+    @Override
+    public String address(RequestHead h) {
+        return fromTrustedProxy && given(h, Copyable.X_FORWARDED_FOR) ? originalClient(h.joined(Copyable.X_FORWARDED_FOR)) : ip;
     }
 
     @Override

@@ -230,7 +230,8 @@ final class Exchange {
             // a response that ends before the request body did leaves that body unread: close after
             clientKeepAlive = clientKeepAlive && requestComplete && !front.closing() && !delimitedByClose;
             chunkForClient = !head.http10() && h.framing() == Framing.UNTIL_CLOSE;
-            client.write(HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10()), client.voidPromise());
+            client.write(HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10(), head.canaryBucket()),
+                    client.voidPromise());
         } finally {
             h.release();
         }
@@ -352,7 +353,7 @@ final class Exchange {
     }
 
     private void observe(int finalStatus) {
-        backend.observer().ended(finalStatus, System.nanoTime() - startNanos);
+        backend.ended(finalStatus, System.nanoTime() - startNanos);
     }
 
     private void unbind() {

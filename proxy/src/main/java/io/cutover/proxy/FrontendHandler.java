@@ -138,7 +138,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ctx.close();        // cannot happen: a request only goes on once the last one is done
             return;
         }
-        Route route = routing.route(head);
+        Route route = routing.route(head, forwarding);
         if (route instanceof Pause pause) {
             hold(head, pause);
             return;
@@ -146,11 +146,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (!(route instanceof Backend backend)) {
             // answered here: a body, if any, is not read, so the connection closes after the answer
             boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE);
-            boolean json = route != null && head.acceptsJson();
             boolean headRequest = head.isHead();
+            ByteBuf answer = route instanceof Maintenance m ? m.response(head.acceptsJson(), keep)
+                    : route instanceof NotFound n ? n.response(keep) : ProxyError.NO_TARGET.response(keep);
             head.release();
-            respond(headOnly(route == null ? ProxyError.NO_TARGET.response(keep)
-                    : ((Maintenance) route).response(json, keep), headRequest), keep);
+            respond(headOnly(answer, headRequest), keep);
             return;
         }
         timer.busy();
@@ -182,7 +182,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** The pause ended: the held request is routed again, then what waited behind it. */
     private void resumeHeld() {
-        if (held != null) {
+        if (held != null && heldBy.over()) {
             RequestHead head = held;
             letGoHeld();
             onRequest(head);

@@ -18,6 +18,8 @@ public final class Pause implements Route {
     private final Duration timeout;
     private final int maxHeld;
     private final AtomicInteger held;
+    /** Set when the pause ends: shared by the pauses that replaced one another, as the count is. */
+    private final java.util.concurrent.atomic.AtomicBoolean over;
     private final byte[] answer;
     private final byte[] answerClose;
 
@@ -26,6 +28,7 @@ public final class Pause implements Route {
         this.timeout = timeout;
         this.maxHeld = maxHeld;
         this.held = before == null ? new AtomicInteger() : before.held;
+        this.over = before == null ? new java.util.concurrent.atomic.AtomicBoolean() : before.over;
         long retryAfter = Math.max(1, timeout.toSeconds());
         this.answer = answer(retryAfter, true);
         this.answerClose = answer(retryAfter, false);
@@ -51,6 +54,15 @@ public final class Pause implements Route {
             return false;
         }
         return true;
+    }
+
+    /** The pause ended (resume): its held requests go on. */
+    void end() {
+        over.set(true);
+    }
+
+    boolean over() {
+        return over.get();
     }
 
     /** A held request stops waiting (resumed, timed out or gone). */

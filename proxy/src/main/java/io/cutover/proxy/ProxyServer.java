@@ -115,13 +115,16 @@ public final class ProxyServer implements AutoCloseable {
      * loop); pass it to {@link Router#flip}.
      */
     public Backend newBackend(Target target) {
-        return newBackend(target, target.resolve(), target.toString());
+        return newBackend(Router.DEFAULT_APP, target, target.resolve(), target.toString());
     }
 
-    /** A new, not yet routed backend at a resolved address, with the name of the version running there. */
-    public Backend newBackend(Target target, InetSocketAddress address, String version) {
-        return new Backend(target, address, version, observer, backendBootstrap, settings.maxIdlePerLoop(),
-                backendChannels);
+    /**
+     * A new, not yet routed backend of an app at a resolved address, with the name of the version
+     * running there.
+     */
+    public Backend newBackend(String app, Target target, InetSocketAddress address, String version) {
+        return new Backend(target, address, version, observer.forBackend(app, target, version), backendBootstrap,
+                settings.maxIdlePerLoop(), backendChannels);
     }
 
     /** Makes backend connections with {@code factory} from now on (a test's, failing on cue). */
@@ -140,13 +143,30 @@ public final class ProxyServer implements AutoCloseable {
      * for requests held from then on; those held already still count against the bound.
      */
     public void pause(Duration timeout, int maxHeld) {
-        Pause was = router.pause();
-        router.pause(new Pause(timeout, maxHeld, was));
+        pause(Router.DEFAULT_APP, timeout, maxHeld);
+    }
+
+    /** As {@link #pause(Duration, int)}, for one app. */
+    public void pause(String app, Duration timeout, int maxHeld) {
+        AppRouter r = router.app(app);
+        Pause was = r.pause();
+        r.pause(new Pause(timeout, maxHeld, was));
     }
 
     /** Ends a pause: held requests go on (in order on each connection), new ones are routed as usual. */
     public void resume() {
-        router.pause(null);
+        resume(Router.DEFAULT_APP);
+    }
+
+    /** As {@link #resume()}, for one app. */
+    public void resume(String app) {
+        AppRouter r = router.app(app);
+        Pause was = r.pause();
+        r.pause(null);
+        if (was == null) {
+            return;
+        }
+        was.end();
         for (Channel ch : clients) {
             ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(FrontendHandler.RESUMED));
         }

@@ -1,80 +1,172 @@
 package io.cutover.proxy;
 
 import io.cutover.proxy.http.RequestHead;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 /**
- * Where every request goes. The active backend is one atomic reference: a switch is a single
- * {@link #flip}, effective for the very next request, with no reload and no lock on the request
- * path. Routing is per request, so the next request on an existing keep-alive client connection
- * follows a switch too.
+ * Where every request goes: one immutable routing table (the apps by host and path, each app's
+ * active version, canary, maintenance and pause) behind one atomic reference. A switch, a canary
+ * share, an app added: each is one flip of the table, effective for the very next request, with
+ * no reload and no lock on the request path. Routing is per request, so the next request on an
+ * existing keep-alive connection follows a flip too.
  */
 public final class Router implements Routing {
-    /** Everything a request's route depends on, read at once: the active backend, maintenance, a pause. */
-    private record Table(Backend active, Maintenance maintenance, Pause pause) {
+    /** The app of a proxy that serves one: every host and path. */
+    public static final String DEFAULT_APP = "default";
+
+    /** The whole table: the apps in their slots, and the index that finds a request's slot. */
+    private record Table(AppRoute[] routes, HostIndex index, Map<String, Integer> slots, List<AppRule> rules) {
+        Table with(String app, UnaryOperator<AppRoute> change) {
+            Integer slot = slots.get(app);
+            if (slot == null) {
+                throw new IllegalArgumentException("no app " + app);
+            }
+            AppRoute[] next = routes.clone();
+            next[slot] = change.apply(routes[slot]);
+            return new Table(next, index, slots, rules);
+        }
+
+        AppRoute app(String app) {
+            Integer slot = slots.get(app);
+            return slot == null ? null : routes[slot];
+        }
     }
 
-    private final AtomicReference<Table> table = new AtomicReference<>(new Table(null, null, null));
+    private final AtomicReference<Table> table = new AtomicReference<>();
 
-    /** The backend taking new requests now, or null before the first switch. */
+    /** A router with one app, {@value #DEFAULT_APP}, taking every request. */
+    public Router() {
+        table.set(build(List.of(AppRule.catchAll(DEFAULT_APP)), Map.of()));
+    }
+
+    private static Table build(List<AppRule> rules, Map<String, AppRoute> keep) {
+        HostIndex index = HostIndex.of(rules);
+        AppRoute[] routes = new AppRoute[rules.size()];
+        Map<String, Integer> slots = new HashMap<>();
+        for (int i = 0; i < routes.length; i++) {
+            String name = rules.get(i).name();
+            if (slots.put(name, i) != null) {
+                throw new IllegalArgumentException("app " + name + " is named twice");
+            }
+            routes[i] = keep.getOrDefault(name, AppRoute.empty(name));
+        }
+        return new Table(routes, index, Map.copyOf(slots), List.copyOf(rules));
+    }
+
+    /**
+     * Sets which apps there are and which requests each takes, in one flip: an app that stays
+     * keeps its versions, canary, maintenance and pause; a new one has no version yet.
+     *
+     * @return the entries of the apps that are gone (their backends are the caller's to drain)
+     * @throws IllegalArgumentException if two apps claim the same host and prefix (nothing changes)
+     */
+    public List<AppRoute> define(List<AppRule> rules) {
+        List<AppRoute> gone = new ArrayList<>();
+        table.updateAndGet(t -> {
+            Map<String, AppRoute> keep = new HashMap<>();
+            for (AppRoute r : t.routes()) {
+                keep.put(r.name(), r);
+            }
+            Table next = build(rules, keep);
+            gone.clear();
+            for (AppRoute r : t.routes()) {
+                if (!next.slots().containsKey(r.name())) {
+                    gone.add(r);
+                }
+            }
+            return next;
+        });
+        return gone;
+    }
+
+    /** The rules in force. */
+    public List<AppRule> rules() {
+        return table.get().rules();
+    }
+
+    /** One app's view of the table: its switch, canary, maintenance and pause. */
+    public AppRouter app(String name) {
+        if (table.get().app(name) == null) {
+            throw new IllegalArgumentException("no app " + name);
+        }
+        return new AppRouter(this, name);
+    }
+
+    /** An app's entry now, or null if there is no such app. */
+    public AppRoute entry(String app) {
+        return table.get().app(app);
+    }
+
+    /** Changes one app's entry in one flip; returns the entry it replaced. */
+    AppRoute update(String app, UnaryOperator<AppRoute> change) {
+        return table.getAndUpdate(t -> t.with(app, change)).app(app);
+    }
+
+    // The single app's shortcuts, for a proxy that serves one (tests, benchmarks).
+
+    /** The backend taking the default app's new requests, or null. */
     public Backend active() {
-        return table.get().active();
+        return app(DEFAULT_APP).active();
     }
 
-    /**
-     * The switch. Every request routed after this returns goes to {@code next}; requests already
-     * counted in on the previous backend finish there. Returns the previous backend (null if there
-     * was none), which the caller drains.
-     */
+    /** Switches the default app; see {@link AppRouter#flip}. */
     public Backend flip(Backend next) {
-        return table.getAndUpdate(t -> new Table(next, t.maintenance(), t.pause())).active();
+        return app(DEFAULT_APP).flip(next);
     }
 
-    /**
-     * Turns maintenance on (every new request answered by {@code m}, the app not reached) or off
-     * (null); requests already under way finish.
-     */
+    /** Maintenance of the default app on ({@code m}) or off (null). */
     public void maintenance(Maintenance m) {
-        table.getAndUpdate(t -> new Table(t.active(), m, t.pause()));
+        app(DEFAULT_APP).maintenance(m);
     }
 
-    /** Maintenance now, or null. */
     public Maintenance maintenance() {
-        return table.get().maintenance();
+        return app(DEFAULT_APP).maintenance();
     }
 
-    /**
-     * Pauses (see {@link Pause}), or ends a pause (null) for requests routed from now on; {@link
-     * ProxyServer#resume} also lets those held go on. Pausing again replaces the settings for
-     * requests that come from then on.
-     */
-    void pause(Pause p) {
-        table.getAndUpdate(t -> new Table(t.active(), t.maintenance(), p));
-    }
-
-    /** The pause now, or null. */
+    /** The default app's pause, or null. */
     public Pause pause() {
-        return table.get().pause();
+        return app(DEFAULT_APP).pause();
     }
 
     @Override
-    public Route route(RequestHead request) {
+    public Route route(RequestHead request, ClientAddress client) {
         Table t = table.get();
-        return t.maintenance() != null ? t.maintenance() : t.pause() != null ? t.pause() : route(t);
-    }
-
-    /** Picks the backend for one request and counts the request in; null if there is none. */
-    Backend route() {
-        return route(table.get());
-    }
-
-    private Backend route(Table t) {
         for (;;) {
-            Backend b = t.active();
-            if (b == null || b.tryEnter()) {
+            HostIndex.Entry e = t.index().match(request);
+            if (e == null) {
+                return NotFound.INSTANCE;
+            }
+            AppRoute a = t.routes()[e.slot()];
+            if (a.maintenance() != null) {
+                return a.maintenance();
+            }
+            if (a.pause() != null) {
+                return a.pause();
+            }
+            Backend b = a.pick(request, client);
+            if (b == null) {
+                return null;
+            }
+            if (b.tryEnter()) {
+                request.strip(e.strip());
                 return b;
             }
             t = table.get();     // a switch raced this request: route it again, to the new backend
+        }
+    }
+
+    /** Picks the default app's backend for one request and counts the request in; null if there is none. */
+    Backend route() {
+        for (;;) {
+            Backend b = table.get().app(DEFAULT_APP).active();
+            if (b == null || b.tryEnter()) {
+                return b;
+            }
         }
     }
 }

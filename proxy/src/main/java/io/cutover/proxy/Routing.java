@@ -4,10 +4,13 @@ import io.cutover.proxy.http.RequestHead;
 
 /**
  * Where each request goes: one lock-free decision per request, which also counts the request in
- * on the backend it picks ({@link Backend#tryEnter}). {@link Router} sends every request to one
- * active backend; a routing table (apps by Host, canary splits) implements the same.
+ * on the backend it picks ({@link Backend#tryEnter}). {@link Router} implements it with a routing
+ * table of apps by host and path, each with its active version and, during a canary, a candidate.
  */
 public interface Routing {
-    /** Where this request goes: a backend (counted in), a {@link Maintenance} answer, or null if nowhere. */
-    Route route(RequestHead request);
+    /**
+     * Where this request goes: a backend (counted in), an answer made here ({@link Maintenance},
+     * {@link NotFound}), a {@link Pause}, or null when its app has no version yet.
+     */
+    Route route(RequestHead request, ClientAddress client);
 }

@@ -6,12 +6,12 @@ package io.cutover.proxy;
  * per-request call cheap.
  */
 public interface TrafficObserver {
-    TrafficObserver NONE = (target, version) -> (status, nanos) -> { };
+    TrafficObserver NONE = (app, target, version) -> (status, nanos) -> { };
 
     /** Status recorded for a request whose client went away before its response was done. */
     int CLIENT_GONE = 499;
 
-    RequestObserver forBackend(Target target, String version);
+    RequestObserver forBackend(String app, Target target, String version);
 
     /** One backend's requests. */
     @FunctionalInterface

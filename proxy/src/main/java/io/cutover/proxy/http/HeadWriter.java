@@ -23,6 +23,9 @@ public final class HeadWriter {
     private static final byte[] KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] UPGRADE = "connection: upgrade\r\nupgrade: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] HOST = "host: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CANARY_COOKIE = "set-cookie: cutover-canary=".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CANARY_COOKIE_ATTRIBUTES = "; Path=/; Max-Age=604800; HttpOnly; SameSite=Lax\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
 
     private HeadWriter() {
     }
@@ -46,7 +49,14 @@ public final class HeadWriter {
         ByteBuf out = alloc.directBuffer(raw.readableBytes() + 256);
         out.writeCharSequence(h.method, StandardCharsets.US_ASCII);
         out.writeByte(' ');
-        out.writeBytes(raw, h.targetStart, h.targetEnd - h.targetStart);
+        int from = h.targetStart;
+        if (h.strip > 0 && raw.getByte(from) == '/') {
+            from += h.strip;    // the app's prefix: "/api/x?q" goes as "/x?q", "/api" as "/"
+            if (from == h.targetEnd || raw.getByte(from) != '/') {
+                out.writeByte('/');
+            }
+        }
+        out.writeBytes(raw, from, h.targetEnd - from);
         out.writeBytes(HTTP11);
         copyFields(raw, out, h.connectionNamesOthers);
         if (h.chunked) {
@@ -76,6 +86,15 @@ public final class HeadWriter {
      * @param http10Client  the client spoke HTTP/1.0
      */
     public static ByteBuf response(ByteBufAllocator alloc, ResponseHead h, boolean keepClient, boolean http10Client) {
+        return response(alloc, h, keepClient, http10Client, -1);
+    }
+
+    /**
+     * As {@link #response(ByteBufAllocator, ResponseHead, boolean, boolean)}, also giving the client
+     * its canary bucket in a cookie when {@code canaryBucket} is not negative.
+     */
+    public static ByteBuf response(ByteBufAllocator alloc, ResponseHead h, boolean keepClient, boolean http10Client,
+                                   int canaryBucket) {
         ByteBuf raw = h.raw;
         ByteBuf out = alloc.directBuffer(raw.readableBytes() + 64);
         out.writeBytes(STATUS11);
@@ -95,6 +114,10 @@ public final class HeadWriter {
                 out.writeBytes(CLOSE);
             } else if (http10Client) {
                 out.writeBytes(KEEP_ALIVE);
+            }
+            if (canaryBucket >= 0) {
+                out.writeBytes(CANARY_COOKIE).writeCharSequence(Integer.toString(canaryBucket), StandardCharsets.US_ASCII);
+                out.writeBytes(CANARY_COOKIE_ATTRIBUTES);
             }
         }
         out.writeBytes(CRLF);

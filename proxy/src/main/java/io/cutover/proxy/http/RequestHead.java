@@ -17,6 +17,10 @@ public final class RequestHead extends HeadFields {
     boolean http10;
     private String target;
     private String host;
+    /** Bytes of the path the app's prefix takes, stripped before forwarding; 0 for none. */
+    int strip;
+    /** The canary bucket this request's client is given by its response's cookie; -1 for none. */
+    private int canaryBucket;
 
     RequestHead() {
     }
@@ -29,6 +33,8 @@ public final class RequestHead extends HeadFields {
         http10 = false;
         target = null;
         host = null;
+        strip = 0;
+        canaryBucket = -1;
         this.raw = bytes;
         this.recycler = recycle;
         return this;
@@ -153,6 +159,53 @@ public final class RequestHead extends HeadFields {
             }
         }
         return false;
+    }
+
+    /** Strips the first {@code bytes} of the path (the app's prefix) when the request is forwarded. */
+    public void strip(int bytes) {
+        strip = bytes;
+    }
+
+    /** Marks the response to give the client a canary bucket cookie. */
+    public void canaryBucket(int bucket) {
+        canaryBucket = bucket;
+    }
+
+    /** The canary bucket the response gives its client, or -1. */
+    public int canaryBucket() {
+        return canaryBucket;
+    }
+
+    /** The value of a header (every line joined with ", "), or null; {@code name} in lower case. Not for the hot path. */
+    public String header(String name) {
+        StringBuilder sb = null;
+        int pos = raw.indexOf(0, raw.writerIndex(), (byte) '\n') + 1;
+        int end = raw.writerIndex() - 2;
+        while (pos < end) {
+            int le = raw.indexOf(pos, end + 2, (byte) '\n');
+            int colon = raw.indexOf(pos, le, (byte) ':');
+            if (colon - pos == name.length() && FieldParser.equalsIgnoreCase(raw, pos, colon, name)) {
+                String v = raw.toString(colon + 1, le - 1 - (colon + 1), StandardCharsets.ISO_8859_1).trim();
+                sb = sb == null ? new StringBuilder(v) : sb.append(", ").append(v);
+            }
+            pos = le + 1;
+        }
+        return sb == null ? null : sb.toString();
+    }
+
+    /** The value of a cookie the request carries, or null. Not for the hot path. */
+    public String cookie(String name) {
+        String[] found = new String[1];
+        HeadWriter.forEachValue(raw, KnownHeader.COOKIE, line -> {
+            for (String pair : line.split(";")) {
+                int eq = pair.indexOf('=');
+                if (found[0] == null && eq > 0 && pair.substring(0, eq).trim().equals(name)) {
+                    String v = pair.substring(eq + 1).trim();
+                    found[0] = v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"") ? v.substring(1, v.length() - 1) : v;
+                }
+            }
+        });
+        return found[0];
     }
 
     /** The X-Request-Id the client sent, or null. */

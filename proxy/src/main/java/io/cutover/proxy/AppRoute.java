@@ -1,0 +1,35 @@
+package io.cutover.proxy;
+
+/**
+ * One app's entry in the routing table: the version taking its requests, a canary taking a
+ * share of them (or null), and maintenance or a pause (or null). Immutable: a change is a new
+ * entry in a new table.
+ */
+public record AppRoute(String name, Backend active, Canary canary, Maintenance maintenance, Pause pause) {
+
+    static AppRoute empty(String name) {
+        return new AppRoute(name, null, null, null, null);
+    }
+
+    AppRoute withActive(Backend b) {
+        return new AppRoute(name, b, canary, maintenance, pause);
+    }
+
+    AppRoute withCanary(Canary c) {
+        return new AppRoute(name, active, c, maintenance, pause);
+    }
+
+    AppRoute withMaintenance(Maintenance m) {
+        return new AppRoute(name, active, canary, m, pause);
+    }
+
+    AppRoute withPause(Pause p) {
+        return new AppRoute(name, active, canary, maintenance, p);
+    }
+
+    /** The backend for a request of this app, canary or active; not yet counted in. */
+    Backend pick(io.cutover.proxy.http.RequestHead head, ClientAddress client) {
+        Canary c = canary;
+        return c != null && c.takes(head, client) ? c.backend() : active;
+    }
+}

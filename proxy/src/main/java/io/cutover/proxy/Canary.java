@@ -1,0 +1,89 @@
+package io.cutover.proxy;
+
+import io.cutover.proxy.http.RequestHead;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A canary: a candidate version taking a share of an app's requests, in hundredths of a
+ * percent. Each client is given a bucket (0-9999), remembered in the {@value #COOKIE} cookie, or
+ * for clients without cookies a hash of their address: the client goes to the canary when its
+ * bucket is below the share, so it stays on its side while the share holds, and only moves to
+ * the canary as the share grows. Requests that name an allowed header or cookie value always go
+ * to the canary.
+ */
+public record Canary(Backend backend, int basisPoints, List<Allow> allow) {
+    /** The cookie that remembers a client's bucket. */
+    public static final String COOKIE = "cutover-canary";
+    public static final int ALL = 10_000;
+
+    /** A header (or cookie, when {@code cookie}) whose value sends a request to the canary. */
+    public record Allow(boolean cookie, String name, String value) {
+        public Allow {
+            name = cookie ? name : name.toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public Canary {
+        if (basisPoints < 0 || basisPoints > ALL) {
+            throw new IllegalArgumentException("share must be 0-10000 basis points, got " + basisPoints);
+        }
+        allow = List.copyOf(allow);
+    }
+
+    /** The same canary at another share. */
+    public Canary share(int points) {
+        return new Canary(backend, points, allow);
+    }
+
+    /** Whether this request goes to the canary; marks a request with no bucket yet to be given one. */
+    boolean takes(RequestHead head, ClientAddress client) {
+        if (!allow.isEmpty() && allowed(head)) {
+            return true;
+        }
+        int bucket = cookieBucket(head);
+        if (bucket < 0) {
+            bucket = bucketOf(client.address(head));
+            head.canaryBucket(bucket);     // the response gives the client its cookie
+        }
+        return bucket < basisPoints;
+    }
+
+    private boolean allowed(RequestHead head) {
+        for (Allow a : allow) {
+            String v = a.cookie() ? head.cookie(a.name()) : head.header(a.name());
+            if (v != null && v.equals(a.value())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The bucket the request's cookie names, or -1. */
+    static int cookieBucket(RequestHead head) {
+        String v = head.cookie(COOKIE);
+        if (v == null || v.isEmpty() || v.length() > 5) {
+            return -1;
+        }
+        int n = 0;
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n < ALL ? n : -1;
+    }
+
+    /** A client address's bucket: spread evenly, the same for the same address. */
+    static int bucketOf(String address) {
+        int h = address.hashCode();
+        h ^= h >>> 16;
+        h *= 0x85ebca6b;
+        h ^= h >>> 13;
+        h *= 0xc2b2ae35;
+        h ^= h >>> 16;
+        return Math.floorMod(h, ALL);
+    }
+}
