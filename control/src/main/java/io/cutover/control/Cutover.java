@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.admin.AdminApi;
 import io.cutover.control.admin.AdminAuth;
 import io.cutover.control.admin.AdminServer;
+import io.cutover.control.config.AppConfig;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.Settings;
 import io.cutover.control.deploy.AppRuntime;
 import io.cutover.control.deploy.Deployer;
 import io.cutover.control.deploy.DockerRuntime;
 import io.cutover.control.deploy.ProcessRuntime;
-import io.cutover.control.deploy.StateStore;
 import io.cutover.proxy.ListenFailure;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Transport;
@@ -18,30 +18,33 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running cutover: the proxy, the switch service, the deployer and the admin API, wired together. */
+/** A running cutover: the proxy, its apps (switch and deployer each), and the admin API, wired together. */
 public final class Cutover implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Cutover.class);
 
     private final Settings settings;
     private final ProxyServer proxy;
     private final ControlLoop control;
-    private final SwitchService switches;
-    private final Optional<Deployer> deployer;
+    private final Apps apps;
+    private final Reload reload;
     private final AdminServer admin;
 
-    private Cutover(Settings settings, ProxyServer proxy, ControlLoop control, SwitchService switches,
-                    Optional<Deployer> deployer, AdminServer admin) {
+    private Cutover(Settings settings, ProxyServer proxy, ControlLoop control, Apps apps, Reload reload,
+                    AdminServer admin) {
         this.settings = settings;
         this.proxy = proxy;
         this.control = control;
-        this.switches = switches;
-        this.deployer = deployer;
+        this.apps = apps;
+        this.reload = reload;
         this.admin = admin;
     }
 
@@ -54,17 +57,23 @@ public final class Cutover implements AutoCloseable {
     }
 
     public static Cutover start(Settings settings, Clock clock) throws InterruptedException {
-        return start(settings, clock, Cutover::runtimeFor);
+        return start(settings, clock, Cutover::runtimeFor, () -> settings);
+    }
+
+    public static Cutover start(Settings settings, Clock clock, Function<AppSettings, AppRuntime> runtimes)
+            throws InterruptedException {
+        return start(settings, clock, runtimes, () -> settings);
     }
 
     /**
      * Starts everything, or nothing: whatever started before a failure is stopped again.
      *
+     * @param config reads the configuration again, for a reload (it may throw a ConfigError)
      * @throws StartupFailure for a reason the user can act on (an address that cannot be bound, a
      *                        state file that cannot be read)
      */
-    public static Cutover start(Settings settings, Clock clock, Function<AppSettings, AppRuntime> runtimes)
-            throws InterruptedException {
+    public static Cutover start(Settings settings, Clock clock, Function<AppSettings, AppRuntime> runtimes,
+                                Supplier<Settings> config) throws InterruptedException {
         Transport transport = Transport.select(settings.transport());
         Metrics metrics = new Metrics();
         ProxyServer proxy;
@@ -74,39 +83,37 @@ public final class Cutover implements AutoCloseable {
             throw new StartupFailure(e.getMessage(), e);
         }
         ControlLoop control = ControlLoop.start(transport);
-        Optional<Deployer> deployer = Optional.empty();
+        List<App> started = new ArrayList<>();
         try {
-            HealthCheck health = HealthCheck.on(control.group(), transport, settings.health(), Ticker.SYSTEM);
-            SwitchService switches = new SwitchService(
-                    new SwitchService.Parts(proxy, health, metrics, control.executor()),
-                    settings.drainDeadline(), settings.keepRetiredSeries(), clock);
-            settings.target().ifPresent(switches::startWith);
             ObjectMapper json = Json.mapper();
-            deployer = settings.app().map(app -> new Deployer(app,
-                    new Deployer.Parts(runtimes.apply(app), switches, health,
-                            new StateStore(app.stateFile(), app.name(), app.ports(), json), metrics.registry()),
-                    clock, Ticker.SYSTEM));
-            deployer.ifPresent(Deployer::restore);
+            App.Wiring wiring = new App.Wiring(proxy, control, metrics, settings.keepRetiredSeries(), clock, runtimes, json);
+            proxy.router().define(settings.apps().stream().map(AppConfig::rule).toList());
+            for (AppConfig app : settings.apps()) {
+                started.add(App.start(app, wiring));
+            }
+            Apps apps = new Apps(started);
+            Reload reload = new Reload(settings, config, apps, wiring);
             // silence longer than a switch's health gate (plus margin) means a stuck or slow client
-            Duration adminIdle = settings.health().deadline().plusSeconds(5);
+            Duration adminIdle = settings.apps().stream().map(a -> a.health().deadline()).max(Duration::compareTo)
+                    .orElseThrow().plusSeconds(5);
             AdminServer admin = AdminServer.start(
                     new AdminServer.Settings(settings.admin(), adminIdle, new AdminAuth(settings.adminToken())),
-                    control, new AdminApi(switches, deployer, metrics, json), json);
+                    control, new AdminApi(apps, reload, metrics, json), json);
             InetSocketAddress adminAddress = admin.localAddress();
             WarmUp.start(control, adminAddress.getAddress().isAnyLocalAddress()
                     ? new InetSocketAddress(InetAddress.getLoopbackAddress(), adminAddress.getPort()) : adminAddress, json);
-            return new Cutover(settings, proxy, control, switches, deployer, admin);
+            return new Cutover(settings, proxy, control, apps, reload, admin);
         } catch (ListenFailure e) {
-            stopAll(proxy, control, deployer);
+            stopAll(proxy, control, started);
             throw new StartupFailure(e.getMessage(), e);
-        } catch (RuntimeException | InterruptedException e) {
-            stopAll(proxy, control, deployer);
+        } catch (RuntimeException e) {
+            stopAll(proxy, control, started);
             throw e;
         }
     }
 
-    private static void stopAll(ProxyServer proxy, ControlLoop control, Optional<Deployer> deployer) {
-        deployer.ifPresent(Deployer::close);
+    private static void stopAll(ProxyServer proxy, ControlLoop control, List<App> apps) {
+        apps.forEach(App::close);
         control.close();
         proxy.close();
     }
@@ -119,12 +126,23 @@ public final class Cutover implements AutoCloseable {
         return admin.localAddress();
     }
 
-    public SwitchService switches() {
-        return switches;
+    public Apps apps() {
+        return apps;
     }
 
+    /** The only app's switch (or the first app's). */
+    public SwitchService switches() {
+        return apps.all().iterator().next().switches();
+    }
+
+    /** The only app's deployer (or the first app's). */
     public Optional<Deployer> deployer() {
-        return deployer;
+        return apps.all().iterator().next().deployer();
+    }
+
+    /** Reads the configuration again and applies what changed in the apps (SIGHUP, {@code cutover reload}). */
+    public Reload reloader() {
+        return reload;
     }
 
     /**
@@ -134,7 +152,8 @@ public final class Cutover implements AutoCloseable {
     public void shutdown() {
         long start = System.nanoTime();
         admin.close();
-        deployer.ifPresent(Deployer::close);
+        reload.close();
+        apps.all().forEach(a -> a.deployer().ifPresent(Deployer::close));
         int cut = proxy.shutdownGracefully(settings.drainDeadline());
         control.close();
         log.info("stopped took_ms={} cut_connections={}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), cut);

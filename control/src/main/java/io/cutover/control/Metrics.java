@@ -10,8 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * cutover's meters, scraped in Prometheus format from the admin port ({@code GET /metrics}).
- * Requests are timed by version and status class ({@code cutover_requests_seconds}); switches,
- * health waits, drains and deploys are counted and timed where they happen.
+ * Requests are timed by app, version and status class ({@code cutover_requests_seconds});
+ * switches, health waits, drains, canaries and deploys are counted and timed where they happen,
+ * each tagged with its app.
  */
 public final class Metrics implements TrafficObserver {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -26,7 +27,7 @@ public final class Metrics implements TrafficObserver {
     }
 
     @Override
-    public RequestObserver forBackend(Target target, String version) {
+    public RequestObserver forBackend(String app, Target target, String version) {
         Timer[] byClass = new Timer[8];     // 0 cut, 1-5 for 1xx-5xx, 6 client gone
         return (status, nanos) -> {
             int i = status == CLIENT_GONE ? 6 : status / 100;
@@ -37,7 +38,7 @@ public final class Metrics implements TrafficObserver {
             if (t == null) {
                 t = Timer.builder("cutover.requests")
                         .description("Proxied requests by version and status class, with their latency")
-                        .tags("version", version, "target", target.toString(), "status", statusClass(i))
+                        .tags("app", app, "version", version, "target", target.toString(), "status", statusClass(i))
                         .register(registry);
                 byClass[i] = t;     // a benign race: register returns the same meter
             }
@@ -46,8 +47,8 @@ public final class Metrics implements TrafficObserver {
     }
 
     /** Removes the request series of a version traffic has left for good. */
-    public void forget(Target target, String version) {
-        registry.find("cutover.requests").tags("target", target.toString(), "version", version).meters()
+    public void forget(String app, Target target, String version) {
+        registry.find("cutover.requests").tags("app", app, "target", target.toString(), "version", version).meters()
                 .forEach(registry::remove);
     }
 

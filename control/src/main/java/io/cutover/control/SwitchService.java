@@ -1,6 +1,8 @@
 package io.cutover.control;
 
+import io.cutover.proxy.AppRouter;
 import io.cutover.proxy.Backend;
+import io.cutover.proxy.Canary;
 import io.cutover.proxy.DrainResult;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Target;
@@ -36,10 +38,12 @@ import org.slf4j.LoggerFactory;
 public final class SwitchService {
     private static final Logger log = LoggerFactory.getLogger(SwitchService.class);
 
-    /** What a switch works with. */
-    public record Parts(ProxyServer proxy, HealthCheck health, Metrics metrics, EventLoop control) {
+    /** What a switch works with: the app it switches, and where. */
+    public record Parts(String app, ProxyServer proxy, HealthCheck health, Metrics metrics, EventLoop control) {
     }
 
+    private final String app;
+    private final AppRouter router;
     private final ProxyServer proxy;
     private final HealthCheck health;
     private final EventLoop control;
@@ -59,6 +63,7 @@ public final class SwitchService {
     private volatile Target previous;
     private volatile SwitchRecord last;
 
+    private final List<io.micrometer.core.instrument.Meter> meters;
     private final Counter switchCount;
     private final Timer healthWaits;
     private final Timer drains;
@@ -70,7 +75,9 @@ public final class SwitchService {
      *                          the metrics (so the last scrapes see their final counts)
      */
     public SwitchService(Parts parts, Duration drainDeadline, Duration keepRetiredSeries, Clock clock) {
+        this.app = parts.app();
         this.proxy = parts.proxy();
+        this.router = proxy.router().app(app);
         this.health = parts.health();
         this.control = parts.control();
         this.metrics = parts.metrics();
@@ -79,29 +86,43 @@ public final class SwitchService {
         this.clock = clock;
         this.previousWatch = new PreviousTargetWatch(health, control, health.interval(), Ticker.SYSTEM);
         MeterRegistry meters = metrics.registry();
-        Gauge.builder("cutover.requests.in.flight", this, SwitchService::inFlight)
-                .description("Requests in flight, on the active backend and those still draining")
-                .register(meters);
-        switchCount = Counter.builder("cutover.switches").description("Switches of traffic to another target")
-                .register(meters);
-        healthWaits = Timer.builder("cutover.health.wait")
-                .description("How long a switch waited for its new target to pass the health check").register(meters);
-        drains = Timer.builder("cutover.drain")
-                .description("How long the old target took to finish its requests after a switch").register(meters);
-        drainedCompleted = drainedRequests(meters, "completed");
-        drainedForced = drainedRequests(meters, "forced");
+        this.meters = List.of(
+                Gauge.builder("cutover.requests.in.flight", this, SwitchService::inFlight)
+                        .description("Requests in flight, on the active backend, a canary, and those still draining")
+                        .tag("app", app).register(meters),
+                switchCount = Counter.builder("cutover.switches").description("Switches of traffic to another target")
+                        .tag("app", app).register(meters),
+                healthWaits = Timer.builder("cutover.health.wait")
+                        .description("How long a switch waited for its new target to pass the health check")
+                        .tag("app", app).register(meters),
+                drains = Timer.builder("cutover.drain")
+                        .description("How long the old target took to finish its requests after a switch")
+                        .tag("app", app).register(meters),
+                drainedCompleted = drainedRequests(meters, "completed"),
+                drainedForced = drainedRequests(meters, "forced"));
     }
 
-    private static Counter drainedRequests(MeterRegistry meters, String outcome) {
+    private Counter drainedRequests(MeterRegistry meters, String outcome) {
         return Counter.builder("cutover.drain.requests")
                 .description("Requests in flight on a target when traffic left it: completed, or cut at the drain deadline")
-                .tag("outcome", outcome).register(meters);
+                .tags("app", app, "outcome", outcome).register(meters);
     }
 
-    /** Requests in flight on the active backend and on those still draining. */
+    /** The app this service switches. */
+    public String app() {
+        return app;
+    }
+
+    /** Removes this app's meters (the app is gone, or replaced by a reload). */
+    public void close() {
+        meters.forEach(metrics.registry()::remove);
+    }
+
+    /** Requests in flight on the active backend, a canary, and those still draining. */
     public int inFlight() {
-        Backend active = proxy.router().active();
-        int n = active == null ? 0 : active.inFlight();
+        Backend active = router.active();
+        io.cutover.proxy.Canary canary = router.canary();
+        int n = (active == null ? 0 : active.inFlight()) + (canary == null ? 0 : canary.backend().inFlight());
         for (Backend b : draining) {
             n += b.inFlight();
         }
@@ -133,7 +154,7 @@ public final class SwitchService {
                     : "a switch to " + switchingTo + " is already running"));
         }
         switchingTo = target;
-        Backend current = proxy.router().active();
+        Backend current = router.active();
         CompletableFuture<Outcome> outcome;
         if (current != null && current.target().equals(target)) {
             outcome = CompletableFuture.completedFuture(new Outcome(previous, target, false, Duration.ZERO));
@@ -142,7 +163,7 @@ public final class SwitchService {
                     .thenCompose(warm -> {
                         // connections to the new target open while its health is checked, so the
                         // first requests after the flip find them ready
-                        Backend incoming = proxy.newBackend(target, address, target.toString());
+                        Backend incoming = proxy.newBackend(app, target, address, target.toString());
                         CompletableFuture<Void> connected = incoming.prewarm(proxy.group());
                         if (warm) {
                             // back to the previous target, whose background probe just passed: no
@@ -193,7 +214,7 @@ public final class SwitchService {
      * its {@link #reserve reservation}), once a connection to it is open on each loop (bounded).
      */
     public Flip flipChecked(Target target, String version, Duration healthWait) {
-        Backend incoming = proxy.newBackend(target, target.resolve(), version);  // the caller's thread may block
+        Backend incoming = proxy.newBackend(app, target, target.resolve(), version);  // the caller's thread may block
         try {
             incoming.prewarm(proxy.group()).get(PREWARM_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
@@ -204,16 +225,92 @@ public final class SwitchService {
         return flip(incoming, healthWait);
     }
 
+    /**
+     * Starts a canary at 0%: a backend for the candidate, whose health the caller has checked,
+     * with a connection open on each loop (bounded). Requests on the allowlist go to it at once.
+     * Call it from a thread that may block (a deploy's).
+     */
+    public Backend canaryStart(Target target, String version, List<Canary.Allow> allow) {
+        Backend incoming = proxy.newBackend(app, target, target.resolve(), version);
+        try {
+            incoming.prewarm(proxy.group()).get(PREWARM_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // the first requests open their own connections
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        router.canary(new Canary(incoming, 0, allow));
+        log.info("app={} canary {} ({}) started at 0%", app, target, version);
+        return incoming;
+    }
+
+    /** The canary's share of new requests from now on, in percent (0-100). */
+    public void canaryShare(int percent) {
+        Canary c = router.canary();
+        if (c == null) {
+            throw new IllegalStateException("app " + app + " has no canary");
+        }
+        router.canary(c.share(percent * 100));
+        log.info("app={} canary {} takes {}% of requests", app, c.backend().target(), percent);
+    }
+
+    /** The canary now, or null. */
+    public Canary canary() {
+        return router.canary();
+    }
+
+    /**
+     * Promotes the canary: it takes every request in one flip, and the version it replaces drains
+     * as after any switch. Recorded as a switch.
+     */
+    public Flip canaryPromote(Duration healthWait) {
+        Backend old = router.promote();
+        Backend now = router.active();
+        switchCount.increment();
+        healthWaits.record(healthWait);
+        SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), now.target(), clock.instant(),
+                healthWait, null);
+        last = record;
+        if (old == null) {
+            return new Flip(null, CompletableFuture.completedFuture(null));
+        }
+        previous = old.target();
+        control.execute(() -> previousWatch.watch(old.target(), old.address()));
+        return new Flip(old.target(), drainInBackground(old, record));
+    }
+
+    /**
+     * Aborts the canary: its share goes to 0 in one flip (every new request to the stable
+     * version), and its requests in flight finish (drain, with the deadline).
+     *
+     * @return the canary's drain; completed with null if there was no canary
+     */
+    public CompletableFuture<DrainResult> canaryAbort() {
+        Canary was = router.canary(null);
+        if (was == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        log.info("app={} canary {} aborted: every new request goes to the stable version", app, was.backend().target());
+        Backend b = was.backend();
+        draining.add(b);
+        return b.drain(drainDeadline, proxy.group().next()).whenCompleteAsync((r, e) -> {
+            draining.remove(b);
+            forgetLater(b);
+        }, control);
+    }
+
     /** Whether new requests go to {@code target} now. */
     public boolean routesTo(Target target) {
-        Backend active = proxy.router().active();
-        return active != null && active.target().equals(target);
+        Backend active = router.active();
+        Canary canary = router.canary();
+        return active != null && active.target().equals(target)
+                || canary != null && canary.backend().target().equals(target);
     }
 
     /** The switch itself: one flip of the router, then the old backend drains in the background. */
     private Flip flip(Backend incoming, Duration healthWait) {
         Target target = incoming.target();
-        Backend old = proxy.router().flip(incoming);
+        Backend old = router.flip(incoming);
         switchCount.increment();
         healthWaits.record(healthWait);
         SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), target, clock.instant(),
@@ -235,18 +332,25 @@ public final class SwitchService {
 
     /** Routes to a target at start-up, naming the version running there. */
     public void startWith(Target target, String version) {
-        proxy.router().flip(proxy.newBackend(target, target.resolve(), version));
-        log.info("routing to {} ({}) from start-up", target, version);
+        Backend current = router.active();
+        if (current != null && current.target().equals(target) && current.version().equals(version)) {
+            return;     // a reload of an app that keeps its version: its connections stay
+        }
+        Backend old = router.flip(proxy.newBackend(app, target, target.resolve(), version));
+        if (old != null) {
+            drainInBackground(old, new SwitchRecord(old.target(), target, clock.instant(), Duration.ZERO, null));
+        }
+        log.info("app={} routing to {} ({}) from start-up", app, target, version);
     }
 
     /** Drops a drained backend's request series after a while, unless traffic has gone back to the same version. */
     private void forgetLater(Backend old) {
         control.schedule(() -> {
-            Backend active = proxy.router().active();
+            Backend active = router.active();
             boolean inUse = active != null && active.target().equals(old.target()) && active.version().equals(old.version())
                     || draining.stream().anyMatch(b -> b.target().equals(old.target()) && b.version().equals(old.version()));
             if (!inUse) {
-                metrics.forget(old.target(), old.version());
+                metrics.forget(app, old.target(), old.version());
             }
         }, keepRetiredSeries.toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -306,15 +410,15 @@ public final class SwitchService {
         }, control);
     }
 
-    private static void logSwitch(SwitchRecord r) {
+    private void logSwitch(SwitchRecord r) {
         DrainResult d = r.drain();
-        log.info("switch from={} to={} health_wait_ms={} drained={} forced={} drain_ms={}",
-                r.from() == null ? "none" : r.from(), r.to(), r.healthWait().toMillis(), d.completed(), d.forced(),
+        log.info("switch app={} from={} to={} health_wait_ms={} drained={} forced={} drain_ms={}",
+                app, r.from() == null ? "none" : r.from(), r.to(), r.healthWait().toMillis(), d.completed(), d.forced(),
                 d.took().toMillis());
     }
 
     public Backend active() {
-        return proxy.router().active();
+        return router.active();
     }
 
     /** The target traffic was switched away from last, if any. */
@@ -328,20 +432,20 @@ public final class SwitchService {
      * for it; requests under way finish.
      */
     public void maintenanceOn(String page, long retryAfterSeconds) {
-        proxy.router().maintenance(io.cutover.proxy.Maintenance.of(page, retryAfterSeconds));
-        log.info("maintenance on: every request is answered 503, Retry-After {} s", retryAfterSeconds);
+        router.maintenance(io.cutover.proxy.Maintenance.of(page, retryAfterSeconds));
+        log.info("app={} maintenance on: every request is answered 503, Retry-After {} s", app, retryAfterSeconds);
     }
 
     /** Turns maintenance off: requests reach the app again. */
     public void maintenanceOff() {
-        if (proxy.router().maintenance() != null) {
-            proxy.router().maintenance(null);
-            log.info("maintenance off");
+        if (router.maintenance() != null) {
+            router.maintenance(null);
+            log.info("app={} maintenance off", app);
         }
     }
 
     public boolean inMaintenance() {
-        return proxy.router().maintenance() != null;
+        return router.maintenance() != null;
     }
 
     /**
@@ -349,21 +453,22 @@ public final class SwitchService {
      * Retry-After), at most {@code maxHeld} at once; requests under way finish.
      */
     public void pause(Duration timeout, int maxHeld) {
-        proxy.pause(timeout, maxHeld);
-        log.info("paused: new requests are held for up to {} ms, at most {} at once", timeout.toMillis(), maxHeld);
+        proxy.pause(app, timeout, maxHeld);
+        log.info("app={} paused: new requests are held for up to {} ms, at most {} at once", app, timeout.toMillis(),
+                maxHeld);
     }
 
     /** Ends a pause: held requests go on. */
     public void resume() {
-        if (proxy.router().pause() != null) {
-            proxy.resume();
-            log.info("resumed");
+        if (router.pause() != null) {
+            proxy.resume(app);
+            log.info("app={} resumed", app);
         }
     }
 
     /** The pause now, or null. */
     public io.cutover.proxy.Pause paused() {
-        return proxy.router().pause();
+        return router.pause();
     }
 
     /** The version at {@code target} was stopped: a switch back to it probes it first. */

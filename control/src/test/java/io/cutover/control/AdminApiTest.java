@@ -128,9 +128,9 @@ class AdminApiTest {
         assertEquals(502, slow.get(10, TimeUnit.SECONDS).statusCode());
 
         String m = cutover.admin("GET", "/metrics", null).body();
-        assertTrue(m.contains("cutover_drain_requests_total{outcome=\"forced\"} 1.0"), m);
-        assertTrue(m.contains("cutover_drain_requests_total{outcome=\"completed\"} 0.0"), m);
-        assertTrue(m.contains("cutover_drain_seconds_count 1"), m);
+        assertTrue(m.contains("cutover_drain_requests_total{app=\"default\",outcome=\"forced\"} 1.0"), m);
+        assertTrue(m.contains("cutover_drain_requests_total{app=\"default\",outcome=\"completed\"} 0.0"), m);
+        assertTrue(m.contains("cutover_drain_seconds_count{app=\"default\"} 1"), m);
     }
 
     @Test
@@ -230,13 +230,13 @@ class AdminApiTest {
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain"));
         String m = r.body();
-        assertTrue(m.contains("cutover_requests_seconds_count{status=\"2xx\",target=\"" + blue.target()
+        assertTrue(m.contains("cutover_requests_seconds_count{app=\"default\",status=\"2xx\",target=\"" + blue.target()
                 + "\",version=\"" + blue.target() + "\"} 3"), m);
-        assertTrue(m.contains("cutover_requests_seconds_count{status=\"2xx\",target=\"" + green.target()
+        assertTrue(m.contains("cutover_requests_seconds_count{app=\"default\",status=\"2xx\",target=\"" + green.target()
                 + "\",version=\"" + green.target() + "\"} 1"), m);
-        assertTrue(m.contains("cutover_switches_total 1.0"), m);
-        assertTrue(m.contains("cutover_requests_in_flight 0.0"), m);
-        assertTrue(m.contains("cutover_health_wait_seconds_count 1"), m);
+        assertTrue(m.contains("cutover_switches_total{app=\"default\"} 1.0"), m);
+        assertTrue(m.contains("cutover_requests_in_flight{app=\"default\"} 0.0"), m);
+        assertTrue(m.contains("cutover_health_wait_seconds_count{app=\"default\"} 1"), m);
     }
 
     @Test

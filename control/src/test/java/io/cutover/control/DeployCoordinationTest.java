@@ -171,7 +171,7 @@ class DeployCoordinationTest {
         assertEquals("succeeded", d.get("state").asText(), d.toString());
         assertTrue(d.get("warnings").get(0).asText().contains("connection reset"), d.toString());
         assertEquals("v2", cutover.get("/").body());
-        assertTrue(cutover.admin("GET", "/metrics", null).body().contains("cutover_deploy_warnings_total 1.0"));
+        assertTrue(cutover.admin("GET", "/metrics", null).body().contains("cutover_deploy_warnings_total{app=\"coord\"} 1.0"));
     }
 
     @Test

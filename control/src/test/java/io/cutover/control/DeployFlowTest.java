@@ -122,7 +122,7 @@ abstract class DeployFlowTest {
         assertNotEquals("running", app.get("previous").get("running").asText());
         assertEquals(List.of(second.get("id").asText()), running());
         String metrics = cutover.admin("GET", "/metrics", null).body();
-        assertTrue(metrics.contains("cutover_deploys_total{kind=\"deploy\",outcome=\"succeeded\"} 2.0"), metrics);
+        assertTrue(metrics.contains("cutover_deploys_total{app=\"" + appName + "\",kind=\"deploy\",outcome=\"succeeded\"} 2.0"), metrics);
     }
 
     @Test

@@ -122,8 +122,12 @@ final class FakeRuntime implements AppRuntime {
         restarting.removeIf(instance::sameRun);
     }
 
+    /** The instances removed so far, in order. */
+    final List<Instance> removed = new CopyOnWriteArrayList<>();
+
     @Override
     public void remove(Instance instance) {
+        removed.add(instance);
     }
 
     @Override

@@ -32,6 +32,15 @@ public record AppRule(String name, List<String> hosts, String pathPrefix, boolea
         return new AppRule(name, List.of(), "/", false);
     }
 
+    /**
+     * Checks that no two apps claim the same host and prefix.
+     *
+     * @throws IllegalArgumentException naming both apps
+     */
+    public static void checkClaims(List<AppRule> rules) {
+        HostIndex.of(rules);
+    }
+
     private static String normalHost(String h) {
         String s = h.trim().toLowerCase(Locale.ROOT);
         return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;

@@ -38,6 +38,27 @@ public final class TrustedProxies {
 
     public static final TrustedProxies NONE = new TrustedProxies(List.of());
 
+    /** The same networks, in the same order. */
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof TrustedProxies other) || other.blocks.size() != blocks.size()) {
+            return false;
+        }
+        for (int i = 0; i < blocks.size(); i++) {
+            Block a = blocks.get(i);
+            Block b = other.blocks.get(i);
+            if (a.prefix() != b.prefix() || !java.util.Arrays.equals(a.network(), b.network())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public int hashCode() {
+        return blocks.size();
+    }
+
     /** Parses {@code 10.0.0.0/8}, {@code 192.0.2.7}, {@code fc00::/7} and the like. */
     public static TrustedProxies parse(List<String> entries) {
         List<Block> blocks = new ArrayList<>();

@@ -45,6 +45,8 @@ public final class TestBackend implements AutoCloseable {
     private final List<String> seen = new CopyOnWriteArrayList<>();
     private volatile int healthStatus = 200;
     private volatile long healthDelayMs;
+    private volatile int failEvery;
+    private final AtomicInteger plain = new AtomicInteger();
 
     private TestBackend(String name) throws IOException {
         this.name = name;
@@ -85,6 +87,11 @@ public final class TestBackend implements AutoCloseable {
     }
 
     /** Makes every health check answer only after this long. */
+    /** Every n-th request to any other path than those above is answered 500 (0: none). */
+    public void failEvery(int n) {
+        failEvery = n;
+    }
+
     public void healthDelayMs(long ms) {
         this.healthDelayMs = ms;
     }
@@ -114,7 +121,8 @@ public final class TestBackend implements AutoCloseable {
                 }
                 default -> {
                     ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
-                    reply(ex, 200, name);
+                    int every = failEvery;
+                    reply(ex, every > 0 && plain.incrementAndGet() % every == 0 ? 500 : 200, name);
                 }
             }
         }

@@ -3,7 +3,16 @@ package io.cutover.control.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.HealthCheck.UnhealthyException;
+import io.cutover.control.App;
+import io.cutover.control.Apps;
 import io.cutover.control.Metrics;
+import io.cutover.control.Reload;
+import io.cutover.control.admin.ApiModel.CanaryAccepted;
+import io.cutover.control.admin.ApiModel.CanaryRequest;
+import io.cutover.control.admin.ApiModel.CanaryView;
+import io.cutover.control.admin.ApiModel.StatusAll;
+import io.cutover.control.canary.Steering;
+import io.cutover.control.config.CanarySettings;
 import io.cutover.control.SwitchService;
 import io.cutover.control.SwitchService.SwitchInProgressException;
 import io.cutover.control.admin.ApiModel.AppView;
@@ -49,14 +58,14 @@ public final class AdminApi {
     static final long DEFAULT_PAUSE_TIMEOUT_SECONDS = 30;
     static final int DEFAULT_MAX_HELD = 1000;
 
-    private final SwitchService switches;
-    private final Optional<Deployer> deployer;
+    private final Apps apps;
+    private final Reload reload;
     private final Metrics metrics;
     private final ObjectMapper json;
 
-    public AdminApi(SwitchService switches, Optional<Deployer> deployer, Metrics metrics, ObjectMapper json) {
-        this.switches = switches;
-        this.deployer = deployer;
+    public AdminApi(Apps apps, Reload reload, Metrics metrics, ObjectMapper json) {
+        this.apps = apps;
+        this.reload = reload;
         this.metrics = metrics;
         this.json = json;
     }
@@ -70,15 +79,26 @@ public final class AdminApi {
     }
 
     public CompletableFuture<Reply> handle(String method, String path, byte[] body) {
+        return handle(method, path, null, body);
+    }
+
+    /**
+     * @param app the app named by {@code ?app=NAME}, or null (then the only app; with several,
+     *            status shows them all and the other endpoints ask for a name)
+     */
+    public CompletableFuture<Reply> handle(String method, String path, String app, byte[] body) {
         try {
             return switch (path) {
-                case "/v1/status" -> only("GET", method, () -> CompletableFuture.completedFuture(new Reply(200, status())));
-                case "/v1/switch" -> only("POST", method, () -> switchTo(body));
-                case "/v1/deploy" -> only("POST", method, () -> done(202, deploy(body)));
-                case "/v1/rollback" -> only("POST", method, () -> done(202, rollback(body)));
-                case "/v1/maintenance" -> only("POST", method, () -> maintenance(body));
-                case "/v1/pause" -> only("POST", method, () -> pause(body));
-                case "/v1/resume" -> only("POST", method, this::resume);
+                case "/v1/status" -> only("GET", method, () -> done(200, app == null && apps.all().size() > 1
+                        ? new StatusAll(apps.all().stream().map(this::status).toList()) : status(apps.find(app))));
+                case "/v1/switch" -> only("POST", method, () -> switchTo(apps.find(app), body));
+                case "/v1/deploy" -> only("POST", method, () -> done(202, deploy(apps.find(app), body)));
+                case "/v1/rollback" -> only("POST", method, () -> done(202, rollback(apps.find(app), body)));
+                case "/v1/maintenance" -> only("POST", method, () -> maintenance(apps.find(app), body));
+                case "/v1/pause" -> only("POST", method, () -> pause(apps.find(app), body));
+                case "/v1/resume" -> only("POST", method, () -> resume(apps.find(app)));
+                case "/v1/canary" -> only("POST", method, () -> canary(apps.find(app), body));
+                case "/v1/reload" -> only("POST", method, () -> reload.run().thenApply(o -> new Reply(200, o)));
                 case "/metrics" -> only("GET", method,
                         () -> done(200, new Text("text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
                 default -> {
@@ -108,15 +128,16 @@ public final class AdminApi {
         return CompletableFuture.completedFuture(new Reply(status, body));
     }
 
-    private Deployer deployer() throws ApiException {
-        return deployer.orElseThrow(() -> new ApiException(400,
-                "no app is configured: set cutover.app.name (or serve --app-name) to deploy"));
+    private static Deployer deployer(App app) throws ApiException {
+        return app.deployer().orElseThrow(() -> new ApiException(400, "app " + app.name() + " is not deployed by "
+                + "cutover: set cutover.app.name (or serve --app-name), or leave out the app's target, to deploy"));
     }
 
-    private DeploymentView deploy(byte[] body) throws Exception {
-        Deployer d = deployer();
+    private DeploymentView deploy(App app, byte[] body) throws Exception {
+        Deployer d = deployer(app);
         DeployRequest request = read(body, DeployRequest.class,
-                "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\" and \"waitForLock\"");
+                "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", \"waitForLock\", "
+                        + "\"canary\": [10, 50, 100] and \"canaryIntervalMs\"");
         boolean hasImage = request.image() != null && !request.image().isBlank();
         boolean hasCommand = request.command() != null && !request.command().isEmpty();
         if (hasImage && hasCommand) {
@@ -130,11 +151,43 @@ public final class AdminApi {
             throw new ApiException(400, "app " + d.app().name() + " runs a command: deploy a command, not an image");
         }
         Release release = new Release(hasImage ? request.image().trim() : null, request.command(), request.env());
-        return DeploymentView.of(d.deploy(release, !Boolean.FALSE.equals(request.waitForLock())));
+        CanarySettings plan = d.canaryDefaults();
+        if (request.canary() != null || request.canaryIntervalMs() != null) {
+            List<Integer> steps = request.canary() != null ? request.canary() : plan.steps();
+            String problem = CanarySettings.problemWith(steps);
+            if (problem != null) {
+                throw new ApiException(400, "canary: " + problem);
+            }
+            if (request.canaryIntervalMs() != null && request.canaryIntervalMs() <= 0) {
+                throw new ApiException(400, "canaryIntervalMs must be more than 0");
+            }
+            plan = plan.with(steps, request.canaryIntervalMs() == null ? plan.interval()
+                    : java.time.Duration.ofMillis(request.canaryIntervalMs()));
+        }
+        return DeploymentView.of(d.deploy(release, !Boolean.FALSE.equals(request.waitForLock()), plan));
     }
 
-    private DeploymentView rollback(byte[] body) throws Exception {
-        Deployer d = deployer();
+    /** Steers the running canary: promote, abort, or set a share. */
+    private CompletableFuture<Reply> canary(App app, byte[] body) throws Exception {
+        Deployer d = deployer(app);
+        CanaryRequest r = read(body, CanaryRequest.class, "{\"action\": \"promote\"|\"abort\"|\"set\", \"percent\": 25}");
+        Steering.Command command = switch (r.action() == null ? "" : r.action()) {
+            case "promote" -> new Steering.Command(Steering.Command.Kind.PROMOTE, 100);
+            case "abort" -> new Steering.Command(Steering.Command.Kind.ABORT, 0);
+            case "set" -> {
+                if (r.percent() == null || r.percent() < 0 || r.percent() > 100) {
+                    throw new ApiException(400, "set needs a percent from 0 to 100");
+                }
+                yield new Steering.Command(Steering.Command.Kind.SET, r.percent());
+            }
+            default -> throw new ApiException(400, "action must be promote, abort or set");
+        };
+        d.steer(command);
+        return done(202, new CanaryAccepted(app.name(), r.action(), r.percent(), d.running().map(Deployment::id).orElse(null)));
+    }
+
+    private DeploymentView rollback(App app, byte[] body) throws Exception {
+        Deployer d = deployer(app);
         RollbackRequest request = body.length == 0 ? new RollbackRequest(null)
                 : read(body, RollbackRequest.class, "{\"waitForLock\": false} or nothing");
         return DeploymentView.of(d.rollback(!Boolean.FALSE.equals(request.waitForLock())));
@@ -144,7 +197,9 @@ public final class AdminApi {
      * Maintenance on or off: recorded in the app's state first (so a restart keeps it), then in
      * effect for the next request. Without an app there is no state: it lasts until a restart.
      */
-    private CompletableFuture<Reply> maintenance(byte[] body) throws ApiException {
+    private CompletableFuture<Reply> maintenance(App app, byte[] body) throws ApiException {
+        SwitchService switches = app.switches();
+        Optional<Deployer> deployer = app.deployer();
         MaintenanceRequest r = read(body, MaintenanceRequest.class,
                 "{\"on\": true, \"page\": \"<html>...\", \"retryAfterSeconds\": 60} or {\"on\": false}");
         if (r.on() == null) {
@@ -169,7 +224,9 @@ public final class AdminApi {
     }
 
     /** Pauses traffic: recorded in the app's state first (so a restart keeps it), then in effect. */
-    private CompletableFuture<Reply> pause(byte[] body) throws ApiException {
+    private CompletableFuture<Reply> pause(App app, byte[] body) throws ApiException {
+        SwitchService switches = app.switches();
+        Optional<Deployer> deployer = app.deployer();
         PauseRequest r = body.length == 0 ? new PauseRequest(null, null)
                 : read(body, PauseRequest.class, "{\"timeoutSeconds\": 30, \"maxHeld\": 1000} (both optional)");
         long timeout = r.timeoutSeconds() == null ? DEFAULT_PAUSE_TIMEOUT_SECONDS : r.timeoutSeconds();
@@ -181,27 +238,33 @@ public final class AdminApi {
         AppState.Paused p = new AppState.Paused(java.time.Duration.ofSeconds(timeout).toMillis(), maxHeld);
         return deployer.map(d -> d.recordPaused(p)).orElse(CompletableFuture.completedFuture(null)).thenApply(v -> {
             switches.pause(java.time.Duration.ofSeconds(timeout), maxHeld);
-            return new Reply(200, pauseView());
+            return new Reply(200, pauseView(app));
         });
     }
 
-    private CompletableFuture<Reply> resume() {
-        return deployer.map(d -> d.recordPaused(null)).orElse(CompletableFuture.completedFuture(null)).thenApply(v -> {
+    private CompletableFuture<Reply> resume(App app) {
+        SwitchService switches = app.switches();
+        return app.deployer().map(d -> d.recordPaused(null)).orElse(CompletableFuture.completedFuture(null)).thenApply(v -> {
             boolean was = switches.paused() != null;
             switches.resume();
             return new Reply(200, new ResumeView(was));
         });
     }
 
-    private PauseView pauseView() {
-        io.cutover.proxy.Pause p = switches.paused();
+    private static PauseView pauseView(App app) {
+        io.cutover.proxy.Pause p = app.switches().paused();
         return p == null ? null
-                : new PauseView(p.held(), p.timeout().toSeconds(), p.maxHeld(), deployer.isPresent());
+                : new PauseView(p.held(), p.timeout().toSeconds(), p.maxHeld(), app.deployer().isPresent());
     }
 
     private DeploymentView deployment(String id) throws ApiException {
-        return DeploymentView.of(deployer().find(id)
-                .orElseThrow(() -> new ApiException(404, "no deploy with id " + id)));
+        for (App app : apps.all()) {
+            Optional<Deployment> d = app.deployer().flatMap(x -> x.find(id));
+            if (d.isPresent()) {
+                return DeploymentView.of(d.get());
+            }
+        }
+        throw new ApiException(404, "no deploy with id " + id);
     }
 
     private <T> T read(byte[] body, Class<T> type, String shape) throws ApiException {
@@ -216,9 +279,9 @@ public final class AdminApi {
         }
     }
 
-    private CompletableFuture<Reply> switchTo(byte[] body) throws ApiException {
+    private CompletableFuture<Reply> switchTo(App app, byte[] body) throws ApiException {
         Target target = parseTarget(body);
-        return switches.switchTo(target)
+        return app.switches().switchTo(target)
                 .thenApply(o -> new Reply(200, new SwitchResponse(ApiModel.text(o.previous()), o.active().toString(),
                         o.changed(), o.healthWait().toMillis())))
                 .exceptionally(this::reply);
@@ -241,17 +304,25 @@ public final class AdminApi {
         }
     }
 
-    private Status status() {
+    private Status status(App app) {
+        SwitchService switches = app.switches();
         List<BackendView> backends = new ArrayList<>();
         Backend active = switches.active();
         if (active != null) {
             backends.add(BackendView.of(active, "active"));
         }
+        io.cutover.proxy.Canary canary = switches.canary();
+        if (canary != null) {
+            backends.add(BackendView.of(canary.backend(), "canary"));
+        }
         for (Backend b : switches.draining()) {
             backends.add(BackendView.of(b, "draining"));
         }
-        return new Status(active == null ? null : active.target().toString(), ApiModel.text(switches.previous()),
-                switches.previousWarm(), switches.inMaintenance(), pauseView(), backends, SwitchView.of(switches.lastSwitch()), deployer.map(this::app).orElse(null));
+        return new Status(app.name(), active == null ? null : active.target().toString(),
+                ApiModel.text(switches.previous()), switches.previousWarm(), switches.inMaintenance(), pauseView(app),
+                backends, SwitchView.of(switches.lastSwitch()),
+                app.deployer().flatMap(Deployer::canary).map(CanaryView::of).orElse(null),
+                app.deployer().map(this::app).orElse(null));
     }
 
     private AppView app(Deployer d) {
@@ -268,8 +339,13 @@ public final class AdminApi {
         int status;
         if (e instanceof ApiException api) {
             status = api.status();
-        } else if (e instanceof SwitchInProgressException || e instanceof DeployQueue.BusyException) {
+        } else if (e instanceof SwitchInProgressException || e instanceof DeployQueue.BusyException
+                || e instanceof Steering.NoCanaryException) {
             status = 409;
+        } else if (e instanceof Apps.UnknownAppException) {
+            status = 404;
+        } else if (e instanceof Reload.RefusedException r) {
+            status = r.conflict() ? 409 : 400;
         } else if (e instanceof UnhealthyException) {
             status = 503;
         } else if (e instanceof JsonProcessingException) {

@@ -50,9 +50,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     "missing or wrong token: send Authorization: Bearer <cutover.admin-token>")), keepAlive);
             return;
         }
-        String path = new QueryStringDecoder(request.uri()).path();
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        java.util.List<String> app = uri.parameters().get("app");
         byte[] body = ByteBufUtil.getBytes(request.content());
-        api.handle(request.method().name(), path, body)
+        api.handle(request.method().name(), uri.path(), app == null || app.isEmpty() ? null : app.get(0), body)
                 .whenComplete((reply, error) -> write(ctx, reply != null ? reply : api.reply(error), keepAlive));
     }
 

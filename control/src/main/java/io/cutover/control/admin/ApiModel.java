@@ -24,10 +24,46 @@ public final class ApiModel {
     public record SwitchResponse(String previous, String active, boolean changed, long healthWaitMs) {
     }
 
-    /** {@code GET /v1/status} answer. */
+    /** {@code GET /v1/status} answer for one app ({@code ?app=NAME}, or the only one). */
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record Status(String active, String previous, boolean previousWarm, boolean maintenance,
-                         PauseView paused, List<BackendView> backends, SwitchView lastSwitch, AppView app) {
+    public record Status(String name, String active, String previous, boolean previousWarm, boolean maintenance,
+                         PauseView paused, List<BackendView> backends, SwitchView lastSwitch, CanaryView canary,
+                         AppView app) {
+    }
+
+    /** {@code GET /v1/status} answer when cutover serves several apps and none is named. */
+    public record StatusAll(List<Status> apps) {
+    }
+
+    /** A canary running now: its target, share, plan, and the figures of each window so far. */
+    public record CanaryView(String target, int share, List<Integer> steps, long intervalMs, List<WindowView> windows) {
+        static CanaryView of(io.cutover.control.canary.CanaryRelease c) {
+            return new CanaryView(text(c.target()), c.share(), c.plan().steps(), c.plan().interval().toMillis(),
+                    c.windows().stream().map(WindowView::of).toList());
+        }
+    }
+
+    /** One window: its share, verdict and why, and both versions' figures. */
+    public record WindowView(int share, String verdict, String why, FiguresView canary, FiguresView stable) {
+        static WindowView of(io.cutover.control.canary.Window w) {
+            return new WindowView(w.share(), w.verdict().name().toLowerCase(Locale.ROOT), w.why(),
+                    FiguresView.of(w.canary()), FiguresView.of(w.stable()));
+        }
+    }
+
+    /** A version's figures over a window. */
+    public record FiguresView(long requests, long errors, double errorRate, double p99Ms) {
+        static FiguresView of(io.cutover.control.canary.Window.Figures f) {
+            return new FiguresView(f.requests(), f.errors(), f.errorRate(), f.p99Micros() / 1000.0);
+        }
+    }
+
+    /** {@code POST /v1/canary} body: promote, abort, or set a share. */
+    public record CanaryRequest(String action, Integer percent) {
+    }
+
+    /** {@code POST /v1/canary} answer: the command was passed to the running canary. */
+    public record CanaryAccepted(String app, String action, Integer percent, String deployId) {
     }
 
     /** A backend taking traffic ({@code active}) or finishing it ({@code draining}). */
@@ -54,7 +90,8 @@ public final class ApiModel {
     }
 
     /** {@code POST /v1/deploy} body: an image (docker) or a command (process), extra env, and whether to queue. */
-    public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock) {
+    public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
+                                List<Integer> canary, Long canaryIntervalMs) {
     }
 
     /** {@code POST /v1/maintenance} body: on with an optional page and Retry-After, or off. */

@@ -21,9 +21,12 @@ final class AdminClient {
             .connectTimeout(Duration.ofSeconds(5)).build();
     private final ObjectMapper json = Json.mapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    AdminClient(String admin, String token) {
+    private final String app;
+
+    AdminClient(String admin, String token, String app) {
         this.admin = admin;
         this.token = token;
+        this.app = app == null || app.isBlank() ? null : app.trim();
     }
 
     <T> T get(String path, Class<T> type) {
@@ -78,7 +81,8 @@ final class AdminClient {
 
     private URI uri(String path) {
         try {
-            return URI.create("http://" + admin + path);
+            return URI.create("http://" + admin + path + (app == null || path.startsWith("/v1/deploys/") ? ""
+                    : "?app=" + java.net.URLEncoder.encode(app, java.nio.charset.StandardCharsets.UTF_8)));
         } catch (IllegalArgumentException e) {
             throw new CliFailure("bad --admin address '" + admin + "'");
         }

@@ -12,7 +12,11 @@ final class AdminOption {
             description = "the admin API's token, if it has one (default: $CUTOVER_ADMIN_TOKEN)")
     String token;
 
+    @Option(names = "--app", paramLabel = "NAME", defaultValue = "${env:CUTOVER_APP}",
+            description = "the app to act on, when cutover serves several (default: $CUTOVER_APP, or the only one)")
+    String app;
+
     AdminClient client() {
-        return new AdminClient(address, token);
+        return new AdminClient(address, token, app);
     }
 }

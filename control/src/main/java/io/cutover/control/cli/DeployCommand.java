@@ -32,6 +32,16 @@ final class DeployCommand implements Callable<Integer> {
     @Option(names = "--no-wait-for-lock", description = "fail at once if another deploy is running")
     boolean noWait;
 
+    @Option(names = "--canary", paramLabel = "P1,P2,...,100", split = ",",
+            description = "release as a canary: these shares of requests in turn (percent, ending at 100), each held "
+                    + "for --canary-interval while cutover compares it with the stable version and aborts it if it "
+                    + "does worse (default: the app's canary.steps)")
+    List<Integer> canary;
+
+    @Option(names = "--canary-interval", paramLabel = "DURATION",
+            description = "how long each canary window lasts, e.g. 60s or 5m (default: the app's canary.interval)")
+    String canaryInterval;
+
     @Mixin
     AdminOption admin;
 
@@ -41,17 +51,29 @@ final class DeployCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DeployRequest request;
+        Long intervalMs = canaryInterval == null ? null : durationMs(canaryInterval);
         if (command) {
-            request = new DeployRequest(null, what, env, !noWait);
+            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs);
         } else if (what.size() == 1) {
-            request = new DeployRequest(what.get(0), null, env, !noWait);
+            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs);
         } else if (what.isEmpty()) {
-            request = new DeployRequest(null, null, env, !noWait);  // the configured image or command
+            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs);  // the configured image or command
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }
         AdminClient client = admin.client();
         DeploymentView accepted = client.post("/v1/deploy", request, DeploymentView.class, "deploy refused");
         return DeploymentFollower.follow(client, accepted, spec.commandLine().getOut());
+    }
+
+    /** A duration as HOCON writes it (60s, 500ms, 5m); a bare number is seconds. */
+    private static long durationMs(String text) {
+        try {
+            String t = text.trim();
+            return com.typesafe.config.ConfigFactory.parseString("d = " + (t.matches("\\d+") ? t + "s" : t))
+                    .getDuration("d").toMillis();
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new Main.CliFailure("--canary-interval: '" + text + "' is not a duration like 60s or 5m");
+        }
     }
 }

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         description = "A reverse proxy for zero-downtime deploys: switch traffic between app versions "
                 + "with no reload, no failed request, and every in-flight request finished.",
         subcommands = {ServeCommand.class, DeployCommand.class, RollbackCommand.class, SwitchCommand.class,
-                MaintenanceCommand.class, PauseCommand.class, ResumeCommand.class,
+                MaintenanceCommand.class, PauseCommand.class, ResumeCommand.class, CanaryCommand.class,
+                ReloadCommand.class,
                 StatusCommand.class},
         synopsisSubcommandLabel = "COMMAND")
 public final class Main {

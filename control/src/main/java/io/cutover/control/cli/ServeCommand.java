@@ -17,7 +17,8 @@ import sun.misc.Signal;
 
 /** Runs the proxy and the admin API until SIGTERM or SIGINT, then stops gracefully and exits 0. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Run the proxy and its admin API. Flags override the config file.")
+        description = "Run the proxy and its admin API. Flags override the config file. SIGTERM stops it gracefully; "
+                + "SIGHUP reads the config again (as `cutover reload` does).")
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON config file (see reference.conf)")
     Path config;
@@ -61,12 +62,20 @@ final class ServeCommand implements Callable<Integer> {
         put(overrides, "cutover.app.runtime", runtime);
         put(overrides, "cutover.app.network", network);
         put(overrides, "cutover.app.container-port", containerPort);
-        Settings settings = ConfigLoader.load(Optional.ofNullable(config), overrides);
+        java.util.function.Supplier<Settings> load = () -> ConfigLoader.load(Optional.ofNullable(config), overrides);
+        Settings settings = load.get();
 
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         Signal.handle(new Signal("INT"), s -> stop.countDown());
-        Cutover cutover = Cutover.start(settings, Clock.systemUTC());
+        Cutover cutover = Cutover.start(settings, Clock.systemUTC(), Cutover::runtimeFor, load);
+        // SIGHUP: read the config again, as `cutover reload` does (the reload logs what it did)
+        Signal.handle(new Signal("HUP"), s -> cutover.reloader().run().whenComplete((o, e) -> {
+            if (e != null) {
+                org.slf4j.LoggerFactory.getLogger(ServeCommand.class).error("reload on SIGHUP refused: {}",
+                        (e.getCause() == null ? e : e.getCause()).getMessage());
+            }
+        }));
         stop.await();
         cutover.shutdown();
         return 0;

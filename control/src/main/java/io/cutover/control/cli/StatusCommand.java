@@ -1,6 +1,13 @@
 package io.cutover.control.cli;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cutover.control.Json;
 import io.cutover.control.admin.ApiModel.AppView;
+import io.cutover.control.admin.ApiModel.CanaryView;
+import io.cutover.control.admin.ApiModel.StatusAll;
+import io.cutover.control.admin.ApiModel.WindowView;
 import io.cutover.control.admin.ApiModel.BackendView;
 import io.cutover.control.admin.ApiModel.InstanceView;
 import io.cutover.control.admin.ApiModel.DrainView;
@@ -15,7 +22,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code cutover status}. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show the active and previous targets, requests in flight, and the last switch.")
+        description = "Show the active and previous targets, requests in flight, a canary and its windows, and the "
+                + "last switch; of every app when cutover serves several and --app names none.")
 final class StatusCommand implements Callable<Integer> {
     @Mixin
     AdminOption admin;
@@ -24,9 +32,22 @@ final class StatusCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
-        Status s = admin.client().get("/v1/status", Status.class);
+    public Integer call() throws Exception {
+        JsonNode answer = admin.client().get("/v1/status", JsonNode.class);
+        ObjectMapper json = Json.mapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         PrintWriter out = spec.commandLine().getOut();
+        if (answer.has("apps")) {
+            for (Status s : json.treeToValue(answer, StatusAll.class).apps()) {
+                out.printf("== app %s%n", s.name());
+                print(s, out);
+            }
+        } else {
+            print(json.treeToValue(answer, Status.class), out);
+        }
+        return 0;
+    }
+
+    private static void print(Status s, PrintWriter out) {
         if (s.active() == null) {
             out.println("active    none (requests are answered 503 until the first switch)");
         }
@@ -41,6 +62,17 @@ final class StatusCommand implements Callable<Integer> {
         }
         if (s.maintenance()) {
             out.println("maintenance on: every request is answered 503 (`cutover maintenance off` ends it)");
+        }
+        CanaryView c = s.canary();
+        if (c != null) {
+            out.printf("canary %s takes %d%% of requests (steps %s, windows of %d s)%n", c.target(), c.share(), c.steps(),
+                    c.intervalMs() / 1000);
+            for (WindowView w : c.windows()) {
+                out.printf("  %-12s at %3d%%: %s; canary %d requests, %d errors, p99 %.1f ms; stable %d requests, "
+                        + "%d errors, p99 %.1f ms%n", w.verdict(), w.share(), w.why(), w.canary().requests(),
+                        w.canary().errors(), w.canary().p99Ms(), w.stable().requests(), w.stable().errors(),
+                        w.stable().p99Ms());
+            }
         }
         AppView app = s.app();
         if (app != null) {
@@ -59,7 +91,7 @@ final class StatusCommand implements Callable<Integer> {
         SwitchView w = s.lastSwitch();
         if (w == null) {
             out.println("last switch: none");
-            return 0;
+            return;
         }
         out.printf("last switch: %s -> %s at %s, healthy after %d ms%n",
                 w.from() == null ? "none" : w.from(), w.to(), w.at(), w.healthWaitMs());
@@ -70,7 +102,6 @@ final class StatusCommand implements Callable<Integer> {
             out.printf("  drained %d of %d in-flight requests in %d ms, %d cut at the deadline%n",
                     d.completed(), d.inFlight(), d.tookMs(), d.forced());
         }
-        return 0;
     }
 
     private static void printVersion(PrintWriter out, String label, InstanceView v) {

@@ -7,7 +7,10 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import io.cutover.proxy.AppRule;
+import io.cutover.proxy.Canary;
 import io.cutover.proxy.ProxySettings;
+import io.cutover.proxy.Router;
 import io.cutover.proxy.Target;
 import io.cutover.proxy.Transport;
 import io.cutover.proxy.TrustedProxies;
@@ -15,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -28,7 +32,7 @@ import java.util.Optional;
 public final class ConfigLoader {
     private static final String ROOT = "cutover";
     /** Objects whose keys are the user's own (environment variable names). */
-    private static final java.util.Set<String> OPEN_OBJECTS = java.util.Set.of("cutover.app.env");
+    private static final java.util.Set<String> OPEN_OBJECTS = java.util.Set.of("cutover.app.env", "cutover.apps");
 
     private ConfigLoader() {
     }
@@ -59,31 +63,35 @@ public final class ConfigLoader {
             }
         }
         Config merged = ConfigFactory.parseMap(overrides, "command-line flags").withFallback(user);
-        rejectUnknownKeys(merged.root(), reference, "");
+        rejectUnknownKeys(merged.root(), reference, "", "");
         try {
             Config config = merged.withFallback(reference).resolve();
             config.checkValid(reference, ROOT);
-            return read(config, environment);
+            return read(config, reference, environment);
         } catch (ConfigException e) {
             throw new ConfigError(e.getMessage());
         }
     }
 
-    private static void rejectUnknownKeys(ConfigObject object, Config reference, String prefix) {
+    /**
+     * @param shown what the keys are shown under in a message ({@code cutover.apps.shop.} for an
+     *              app's keys, checked against the template of an app)
+     */
+    private static void rejectUnknownKeys(ConfigObject object, Config reference, String prefix, String shown) {
         for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
             String key = prefix + quote(e.getKey());
             if (!reference.hasPathOrNull(key)) {
-                throw new ConfigError("unknown config key '" + key + "' (" + e.getValue().origin().description()
+                throw new ConfigError("unknown config key '" + shown + key + "' (" + e.getValue().origin().description()
                         + "); see reference.conf for the keys cutover knows");
             }
             if (e.getValue().valueType() == ConfigValueType.OBJECT && !OPEN_OBJECTS.contains(key)
-                    && reference.getValue(key).valueType() == ConfigValueType.OBJECT) {
-                rejectUnknownKeys((ConfigObject) e.getValue(), reference, key + ".");
+                    && !key.equals("env") && reference.getValue(key).valueType() == ConfigValueType.OBJECT) {
+                rejectUnknownKeys((ConfigObject) e.getValue(), reference, key + ".", shown);
             }
         }
     }
 
-    private static Settings read(Config c, Environment environment) {
+    private static Settings read(Config c, Config reference, Environment environment) {
         ProxySettings proxy = new ProxySettings(
                 positive(c, "timeouts.connect"),
                 positive(c, "timeouts.response"),
@@ -96,18 +104,12 @@ public final class ConfigLoader {
                 positive(c, "timeouts.request-head"),
                 bodyLimit(c),
                 c.getBoolean(path("proxy-protocol")));
-        HealthSettings health = new HealthSettings(
-                healthPath(c),
-                positive(c, "health.interval"),
-                positive(c, "health.timeout"),
-                positive(c, "health.deadline"));
         String transport = c.getString(path("transport"));
         try {
             Transport.select(transport);
         } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
             throw bad(c, "transport", e.getMessage());
         }
-        String target = c.getString(path("target")).trim();
         InetSocketAddress admin = address(c, "admin");
         String token = c.getString(path("admin-token")).trim();
         if (token.isEmpty() && !admin.getAddress().isLoopbackAddress()) {
@@ -123,15 +125,13 @@ public final class ConfigLoader {
                 address(c, "listen"),
                 admin,
                 token.isEmpty() ? Optional.empty() : Optional.of(token),
-                target.isEmpty() ? Optional.empty() : Optional.of(target(c, "target")),
                 transport,
                 atLeast(c, "event-loops", 0),
                 proxy,
-                health,
                 positive(c, "drain.deadline"),
                 positive(c, "metrics.keep-retired"),
                 stateDir,
-                app(c, stateDir));
+                apps(c, reference, stateDir));
     }
 
     /**
@@ -157,60 +157,156 @@ public final class ConfigLoader {
         return Path.of(home, ".local", "state", "cutover");
     }
 
-    private static Optional<AppSettings> app(Config c, Path stateDir) {
-        String name = c.getString(path("app.name")).trim();
-        if (name.isEmpty()) {
-            return Optional.empty();
+
+    /**
+     * The apps: those under {@code cutover.apps}, each with its own keys over the defaults of
+     * {@code cutover.app} (and the top-level health and drain); or else the one app of the
+     * top-level keys, taking every request.
+     */
+    private static List<AppConfig> apps(Config c, Config reference, Path stateDir) {
+        ConfigObject several = c.getObject(path("apps"));
+        if (several.isEmpty()) {
+            String name = c.getString(path("app.name")).trim();
+            String target = c.getString(path("target")).trim();
+            Optional<AppSettings> deploy = name.isEmpty() ? Optional.empty() : Optional.of(app(c, "app", name, stateDir));
+            String app = name.isEmpty() ? Router.DEFAULT_APP : name;
+            return List.of(new AppConfig(app, rule(c, "app", app), target.isEmpty() ? Optional.empty()
+                    : Optional.of(target(c, "target")), health(c, ""), positive(c, "drain.deadline"), deploy,
+                    canary(c, "app.canary")));
         }
-        if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]*")) {
-            throw bad(c, "app.name", "use letters, digits, '_', '.' and '-' (it names containers), got '" + name + "'");
+        if (!c.getString(path("app.name")).isBlank() || !c.getString(path("target")).isBlank()) {
+            throw new ConfigError("cutover.apps names several apps, so cutover.app.name and cutover.target must not "
+                    + "be set: give each app its own keys under cutover.apps.NAME");
         }
-        List<Integer> ports = c.getIntList(path("app.ports"));
-        if (ports.size() != 2 || ports.get(0).equals(ports.get(1))
-                || ports.stream().anyMatch(p -> p < 1 || p > 65_535)) {
-            throw bad(c, "app.ports", "must be two different ports (blue, green), got " + ports);
-        }
-        Map<String, String> env = new LinkedHashMap<>();
-        c.getConfig(path("app.env")).root().unwrapped().forEach((k, v) -> env.put(k, String.valueOf(v)));
-        String network = c.getString(path("app.network")).trim();
-        if (network.isEmpty()) {
-            throw bad(c, "app.network", "must be host, bridge or a network name");
-        }
-        String restart = c.getString(path("app.restart"));
-        if (!List.of("no", "always", "unless-stopped", "on-failure").contains(restart)) {
-            throw bad(c, "app.restart", "must be no, always, unless-stopped or on-failure, got '" + restart + "'");
-        }
-        for (String v : c.getStringList(path("app.volumes"))) {
-            if (v.split(":").length < 2 || v.split(":").length > 3) {
-                throw bad(c, "app.volumes", "'" + v + "' is not HOST_PATH:CONTAINER_PATH[:ro]");
+        Config template = reference.getConfig(path("app")).withoutPath("name")
+                .withValue("target", reference.getValue(path("target")))
+                .withValue("health", c.getValue(path("health")))
+                .withValue("drain", c.getValue(path("drain")));
+        List<AppConfig> apps = new ArrayList<>();
+        for (Map.Entry<String, ConfigValue> e : several.entrySet()) {
+            String name = e.getKey();
+            String base = "apps." + quote(name);
+            if (e.getValue().valueType() != ConfigValueType.OBJECT) {
+                throw bad(c, base, "must be an object of the app's settings");
             }
+            rejectUnknownKeys((ConfigObject) e.getValue(), template, "", path(base) + ".");
+            Config merged = ((ConfigObject) e.getValue()).toConfig().withFallback(template);
+            merged.checkValid(template);
+            Config a = c.withValue(path(base), merged.root());
+            String target = a.getString(path(base + ".target")).trim();
+            apps.add(new AppConfig(name, rule(a, base, name), target.isEmpty() ? Optional.empty() : Optional.of(target(a, base + ".target")),
+                    health(a, base + "."), positive(a, base + ".drain.deadline"),
+                    target.isEmpty() ? Optional.of(app(a, base, name, stateDir)) : Optional.empty(),
+                    canary(a, base + ".canary")));
         }
-        int containerPort = c.getInt(path("app.container-port"));
-        if (containerPort < 1 || containerPort > 65_535) {
-            throw bad(c, "app.container-port", "must be a port, got " + containerPort);
+        try {
+            AppRule.checkClaims(apps.stream().map(AppConfig::rule).toList());
+        } catch (IllegalArgumentException ex) {
+            throw new ConfigError("cutover.apps: " + ex.getMessage());
         }
-        return Optional.of(new AppSettings(
-                name,
-                choice(c, "app.runtime", AppSettings.Runtime.class),
-                List.copyOf(ports),
-                c.getString(path("app.image")).trim(),
-                List.copyOf(c.getStringList(path("app.command"))),
-                Map.copyOf(env),
-                List.copyOf(c.getStringList(path("app.volumes"))),
-                network,
-                containerPort,
-                choice(c, "app.pull", AppSettings.Pull.class),
-                restart,
-                positive(c, "app.stop-timeout"),
-                choice(c, "app.keep-previous", AppSettings.KeepPrevious.class),
-                positive(c, "app.keep-running-for"),
-                atLeast(c, "app.log-lines", 0),
-                positive(c, "app.lock-wait"),
-                stateFile(c, stateDir, name)));
+        return List.copyOf(apps);
     }
 
-    private static Path stateFile(Config c, Path stateDir, String app) {
-        String configured = c.getString(path("app.state-file")).trim();
+    private static AppRule rule(Config c, String base, String name) {
+        try {
+            return new AppRule(name, c.getStringList(path(base + ".hosts")), c.getString(path(base + ".path-prefix")),
+                    c.getBoolean(path(base + ".strip-prefix")));
+        } catch (IllegalArgumentException ex) {
+            throw bad(c, base + ".hosts", ex.getMessage());
+        }
+    }
+
+    private static HealthSettings health(Config c, String base) {
+        return new HealthSettings(
+                healthPath(c, base + "health.path"),
+                positive(c, base + "health.interval"),
+                positive(c, base + "health.timeout"),
+                positive(c, base + "health.deadline"));
+    }
+
+    private static CanarySettings canary(Config c, String base) {
+        List<Integer> steps = c.getIntList(path(base + ".steps"));
+        String problem = CanarySettings.problemWith(steps);
+        if (problem != null) {
+            throw bad(c, base + ".steps", problem);
+        }
+        List<Canary.Allow> allow = new ArrayList<>();
+        for (String rule : c.getStringList(path(base + ".allow"))) {
+            allow.add(allowRule(c, base + ".allow", rule));
+        }
+        double errorRatio = c.getDouble(path(base + ".error-ratio"));
+        double errorPoints = c.getDouble(path(base + ".error-points"));
+        double latencyRatio = c.getDouble(path(base + ".latency-ratio"));
+        if (errorRatio < 1 || errorPoints < 0 || latencyRatio < 1) {
+            throw bad(c, base, "error-ratio and latency-ratio must be at least 1, error-points not negative");
+        }
+        return new CanarySettings(steps, positive(c, base + ".interval"), atLeast(c, base + ".min-requests", 1),
+                atLeast(c, base + ".failure-limit", 1), positive(c, base + ".progress-deadline"), errorRatio, errorPoints,
+                atLeast(c, base + ".min-errors", 0), latencyRatio, positive(c, base + ".latency-floor"), allow);
+    }
+
+    /** {@code header:NAME=VALUE} or {@code cookie:NAME=VALUE}. */
+    private static Canary.Allow allowRule(Config c, String key, String rule) {
+        int colon = rule.indexOf(':');
+        int eq = rule.indexOf('=', colon + 1);
+        String kind = colon < 0 ? "" : rule.substring(0, colon).trim();
+        if (!(kind.equals("header") || kind.equals("cookie")) || eq < 0 || eq == colon + 1 || eq == rule.length() - 1) {
+            throw bad(c, key, "'" + rule + "' is not header:NAME=VALUE nor cookie:NAME=VALUE");
+        }
+        return new Canary.Allow(kind.equals("cookie"), rule.substring(colon + 1, eq).trim(), rule.substring(eq + 1).trim());
+    }
+
+    private static AppSettings app(Config c, String base, String name, Path stateDir) {
+        if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]*")) {
+            throw bad(c, base.equals("app") ? "app.name" : base,
+                    "use letters, digits, '_', '.' and '-' (it names containers), got '" + name + "'");
+        }
+        List<Integer> ports = c.getIntList(path(base + ".ports"));
+        if (ports.size() != 2 || ports.get(0).equals(ports.get(1))
+                || ports.stream().anyMatch(p -> p < 1 || p > 65_535)) {
+            throw bad(c, base + ".ports", "must be two different ports (blue, green), got " + ports);
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        c.getConfig(path(base + ".env")).root().unwrapped().forEach((k, v) -> env.put(k, String.valueOf(v)));
+        String network = c.getString(path(base + ".network")).trim();
+        if (network.isEmpty()) {
+            throw bad(c, base + ".network", "must be host, bridge or a network name");
+        }
+        String restart = c.getString(path(base + ".restart"));
+        if (!List.of("no", "always", "unless-stopped", "on-failure").contains(restart)) {
+            throw bad(c, base + ".restart", "must be no, always, unless-stopped or on-failure, got '" + restart + "'");
+        }
+        for (String v : c.getStringList(path(base + ".volumes"))) {
+            if (v.split(":").length < 2 || v.split(":").length > 3) {
+                throw bad(c, base + ".volumes", "'" + v + "' is not HOST_PATH:CONTAINER_PATH[:ro]");
+            }
+        }
+        int containerPort = c.getInt(path(base + ".container-port"));
+        if (containerPort < 1 || containerPort > 65_535) {
+            throw bad(c, base + ".container-port", "must be a port, got " + containerPort);
+        }
+        return new AppSettings(
+                name,
+                choice(c, base + ".runtime", AppSettings.Runtime.class),
+                List.copyOf(ports),
+                c.getString(path(base + ".image")).trim(),
+                List.copyOf(c.getStringList(path(base + ".command"))),
+                Map.copyOf(env),
+                List.copyOf(c.getStringList(path(base + ".volumes"))),
+                network,
+                containerPort,
+                choice(c, base + ".pull", AppSettings.Pull.class),
+                restart,
+                positive(c, base + ".stop-timeout"),
+                choice(c, base + ".keep-previous", AppSettings.KeepPrevious.class),
+                positive(c, base + ".keep-running-for"),
+                atLeast(c, base + ".log-lines", 0),
+                positive(c, base + ".lock-wait"),
+                stateFile(c, base, stateDir, name));
+    }
+
+    private static Path stateFile(Config c, String base, Path stateDir, String app) {
+        String configured = c.getString(path(base + ".state-file")).trim();
         return configured.isEmpty() ? stateDir.resolve(app + ".json") : stateDir.resolve(configured);
     }
 
@@ -257,10 +353,10 @@ public final class ConfigLoader {
         }
     }
 
-    private static String healthPath(Config c) {
-        String value = c.getString(path("health.path"));
+    private static String healthPath(Config c, String key) {
+        String value = c.getString(path(key));
         if (!value.startsWith("/") || value.chars().anyMatch(ch -> ch <= ' ')) {
-            throw bad(c, "health.path", "must start with / and contain no spaces, got '" + value + "'");
+            throw bad(c, key, "must start with / and contain no spaces, got '" + value + "'");
         }
         return value;
     }

@@ -1,24 +1,66 @@
 package io.cutover.control.config;
 
 import io.cutover.proxy.ProxySettings;
-import io.cutover.proxy.Target;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
-/** Everything {@code cutover serve} runs with, validated. */
+/**
+ * Everything {@code cutover serve} runs with, validated: the listener and admin API, and the
+ * apps (one taking every request, or several by host and path).
+ *
+ * @param drainDeadline how long in-flight requests may finish when cutover stops
+ */
 public record Settings(
         InetSocketAddress listen,
         InetSocketAddress admin,
         Optional<String> adminToken,
-        Optional<Target> target,
         String transport,
         int eventLoops,
         ProxySettings proxy,
-        HealthSettings health,
         Duration drainDeadline,
         Duration keepRetiredSeries,
         Path stateDir,
-        Optional<AppSettings> app) {
+        List<AppConfig> apps) {
+
+    /** The deploy settings of the first app, if it deploys (one app: the app). */
+    public Optional<AppSettings> app() {
+        return apps.get(0).deploy();
+    }
+
+    /** The first app's start-up target (one app: {@code cutover.target}). */
+    public Optional<io.cutover.proxy.Target> target() {
+        return apps.get(0).target();
+    }
+
+    /** The first app's health settings (one app: the app's). */
+    public HealthSettings health() {
+        return apps.get(0).health();
+    }
+
+    /** What may differ from {@code other} without a restart: the apps; anything else is named. */
+    public List<String> restartNeededFor(Settings other) {
+        List<String> keys = new java.util.ArrayList<>();
+        if (!listen.equals(other.listen)) {
+            keys.add("cutover.listen");
+        }
+        if (!admin.equals(other.admin)) {
+            keys.add("cutover.admin");
+        }
+        if (!adminToken.equals(other.adminToken)) {
+            keys.add("cutover.admin-token");
+        }
+        if (!transport.equals(other.transport) || eventLoops != other.eventLoops) {
+            keys.add("cutover.transport / cutover.event-loops");
+        }
+        if (!proxy.equals(other.proxy)) {
+            keys.add("cutover.timeouts / limits / pool / trusted-proxies / proxy-protocol");
+        }
+        if (!stateDir.equals(other.stateDir)) {
+            keys.add("cutover.state-dir");
+        }
+        return keys;
+    }
 }

@@ -4,7 +4,10 @@ import io.cutover.control.HealthCheck;
 import io.cutover.control.HealthCheck.UnhealthyException;
 import io.cutover.control.SwitchService;
 import io.cutover.control.Ticker;
+import io.cutover.control.canary.CanaryRelease;
+import io.cutover.control.canary.Steering;
 import io.cutover.control.config.AppSettings;
+import io.cutover.control.config.CanarySettings;
 import io.cutover.proxy.DrainResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,6 +35,9 @@ public final class Deployer implements AutoCloseable {
     }
 
     private final AppSettings app;
+    private final CanarySettings canaryDefaults;
+    private final Steering steering = new Steering();
+    private volatile CanaryRelease canary;
     private final AppRuntime runtime;
     private final SwitchService switches;
     private final HealthCheck health;
@@ -43,13 +49,19 @@ public final class Deployer implements AutoCloseable {
     private final StateKeeper states;
     private final Reaper reaper;
     private final Counter warnings;
+    private final Canaries canaries;
+
+    private interface Canaries {
+        Counter counter(String outcome);
+    }
     /** Writes the state for what is not a deploy (maintenance): the file may block, the loops may not. */
     private final java.util.concurrent.ExecutorService stateWriter =
             java.util.concurrent.Executors.newSingleThreadExecutor(io.cutover.control.ControlLoop.daemon("cutover-state"));
     private volatile String restoreProblem;
 
-    public Deployer(AppSettings app, Parts parts, Clock clock, Ticker ticker) {
+    public Deployer(AppSettings app, CanarySettings canaryDefaults, Parts parts, Clock clock, Ticker ticker) {
         this.app = app;
+        this.canaryDefaults = canaryDefaults;
         this.runtime = parts.runtime();
         this.switches = parts.switches();
         this.health = parts.health();
@@ -61,7 +73,11 @@ public final class Deployer implements AutoCloseable {
         this.reaper = new Reaper(line, clock, states::current, i -> switches.routesTo(i.target()), this::stopPrevious,
                 () -> record(states.current().withPreviousStopsAt(null)));
         this.warnings = Counter.builder("cutover.deploy.warnings")
-                .description("Steps after a deploy's flip that failed (the deploy itself succeeded)").register(meters);
+                .description("Steps after a deploy's flip that failed (the deploy itself succeeded)")
+                .tag("app", app.name()).register(meters);
+        this.canaries = outcome -> Counter.builder("cutover.canaries")
+                .description("Canary releases by outcome: promoted, or aborted (by analysis or by hand)")
+                .tags("app", app.name(), "outcome", outcome).register(meters);
     }
 
     /**
@@ -76,20 +92,30 @@ public final class Deployer implements AutoCloseable {
         runStates.watch(states::current, RUN_STATE_INTERVAL);
     }
 
+    /** A deploy as configured: a canary if the app's canary steps say so, otherwise all at once. */
     public Deployment deploy(Release release, boolean waitForLock) throws DeployQueue.BusyException {
-        return submit(Deployment.Kind.DEPLOY, release, waitForLock, this::deploy);
+        return deploy(release, waitForLock, canaryDefaults);
+    }
+
+    /** A deploy with its own canary plan (no steps: all at once). */
+    public Deployment deploy(Release release, boolean waitForLock, CanarySettings plan) throws DeployQueue.BusyException {
+        return submit(Deployment.Kind.DEPLOY, release, waitForLock, d -> deploy(d, plan));
     }
 
     public Deployment rollback(boolean waitForLock) throws DeployQueue.BusyException {
         return submit(Deployment.Kind.ROLLBACK, null, waitForLock, this::rollback);
     }
 
-    private void deploy(Deployment d) throws Exception {
+    private void deploy(Deployment d, CanarySettings plan) throws Exception {
         Instance old = states.current().active();
         Instance older = states.current().previous();
         makeRoom(d, old, older);
         Instance candidate = startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
-        bringIn(d, candidate, old, () -> discard(d, candidate));
+        if (plan.steps().isEmpty() || old == null) {
+            bringIn(d, candidate, old, () -> discard(d, candidate));
+        } else {
+            canaryIn(d, plan, candidate, old);
+        }
         afterFlip(d, "removing the version before " + (old == null ? "it" : old.release().describe()),
                 () -> removeOlder(d, older));
     }
@@ -129,6 +155,72 @@ public final class Deployer implements AutoCloseable {
         }
         afterFlip(d, "retiring " + (outgoing == null ? "the old version" : outgoing.release().describe()),
                 () -> retire(d, outgoing));
+    }
+
+    /**
+     * A canary release of a healthy candidate: it takes a growing share of requests while it is
+     * compared with the stable version. Promoted, it is recorded and the stable version drains
+     * and retires as after a switch; aborted, its share goes to 0 in one flip, its requests finish,
+     * it is removed, and the deploy fails with the figures. The stable version is never stopped.
+     */
+    private void canaryIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing) throws Exception {
+        Duration healthWait;
+        CanaryRelease.Outcome outcome;
+        CanaryRelease run = new CanaryRelease(switches, plan, steering, ticker);
+        try {
+            healthWait = awaitHealthy(d, incoming);
+            canary = run;
+            outcome = run.run(d, incoming.target(), incoming.release().describe());
+            if (outcome.promote()) {
+                record(new AppState(incoming, outgoing, null));     // before the flip, as for any switch
+            }
+        } catch (Exception e) {
+            pullBack(d, run);
+            discard(d, incoming);
+            throw e;
+        } finally {
+            canary = null;
+        }
+        if (!outcome.promote()) {
+            canaries.counter("aborted").increment();
+            pullBack(d, run);
+            discard(d, incoming);
+            throw new DeployException("canary aborted: " + outcome.why());
+        }
+        canaries.counter("promoted").increment();
+        SwitchService.Flip flip = switches.canaryPromote(healthWait);
+        d.step("promoted", outcome.why() + "; " + flip.previous() + " -> " + incoming.target(), Duration.ZERO);
+        DrainResult drained = flip.drain().join();
+        if (drained != null) {
+            d.step("drained", drained.completed() + " requests in " + drained.took().toMillis() + " ms"
+                    + (drained.forced() > 0 ? ", " + drained.forced() + " cut at the deadline" : ""), drained.took());
+        }
+        afterFlip(d, "retiring " + outgoing.release().describe(), () -> retire(d, outgoing));
+    }
+
+    /** Pulls a canary back (if it got as far as taking requests): share 0, its requests finish. */
+    private void pullBack(Deployment d, CanaryRelease run) {
+        DrainResult drained = switches.canaryAbort().join();
+        if (drained != null) {
+            d.step("canary pulled back", "every request to the stable version; " + drained.completed()
+                    + " canary requests finished in " + drained.took().toMillis() + " ms"
+                    + (drained.forced() > 0 ? ", " + drained.forced() + " cut" : ""), drained.took());
+        }
+    }
+
+    /** The canary running now, if any. */
+    public Optional<CanaryRelease> canary() {
+        return Optional.ofNullable(canary);
+    }
+
+    /** Steers the running canary (promote, abort, set a share). */
+    public void steer(Steering.Command command) throws Steering.NoCanaryException {
+        steering.send(app.name(), command);
+    }
+
+    /** The app's canary settings as configured. */
+    public CanarySettings canaryDefaults() {
+        return canaryDefaults;
     }
 
     private Instance startCandidate(Deployment d, Colour colour) {
@@ -255,7 +347,7 @@ public final class Deployer implements AutoCloseable {
             } finally {
                 switches.release();
             }
-        }, () -> meters.counter("cutover.deploys", "kind", kind.name().toLowerCase(Locale.ROOT),
+        }, () -> meters.counter("cutover.deploys", "app", app.name(), "kind", kind.name().toLowerCase(Locale.ROOT),
                 "outcome", d.state() == Deployment.State.SUCCEEDED ? "succeeded" : "failed").increment());
         return d;
     }

@@ -85,7 +85,7 @@ public final class Deployment {
         return Duration.ofMillis(steps.isEmpty() ? 0 : steps.get(steps.size() - 1).atMs());
     }
 
-    void step(String name, String detail, Duration took) {
+    public void step(String name, String detail, Duration took) {
         steps.add(new Step(name, detail, Duration.ofNanos(ticker.nanos() - start).toMillis(), took.toMillis()));
     }
 

@@ -1,0 +1,60 @@
+package io.cutover.control;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cutover.control.config.AppConfig;
+import io.cutover.control.config.AppSettings;
+import io.cutover.control.deploy.AppRuntime;
+import io.cutover.control.deploy.Deployer;
+import io.cutover.control.deploy.StateStore;
+import io.cutover.proxy.ProxyServer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * One app cutover serves: its switch (with its own health check and drain deadline) and, when
+ * cutover runs its versions, its deployer (with its own lock and state file).
+ */
+public record App(AppConfig config, SwitchService switches, Optional<Deployer> deployer) implements AutoCloseable {
+
+    /** What every app is wired to. */
+    public record Wiring(ProxyServer proxy, ControlLoop control, Metrics metrics, Duration keepRetiredSeries,
+                         Clock clock, Function<AppSettings, AppRuntime> runtimes, ObjectMapper json) {
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    /**
+     * Starts an app's control: routes to its configured target, or restores its deployed version
+     * from its state file (which may block: not on an event loop).
+     */
+    public static App start(AppConfig config, Wiring w) {
+        HealthCheck health = HealthCheck.on(w.control().group(), w.control().transport(), config.health(), Ticker.SYSTEM);
+        SwitchService switches = new SwitchService(
+                new SwitchService.Parts(config.name(), w.proxy(), health, w.metrics(), w.control().executor()),
+                config.drainDeadline(), w.keepRetiredSeries(), w.clock());
+        config.target().ifPresent(switches::startWith);
+        Optional<Deployer> deployer = config.deploy().map(app -> new Deployer(app, config.canary(),
+                new Deployer.Parts(w.runtimes().apply(app), switches, health,
+                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry()),
+                w.clock(), Ticker.SYSTEM));
+        try {
+            deployer.ifPresent(Deployer::restore);
+        } catch (RuntimeException e) {
+            deployer.ifPresent(Deployer::close);
+            switches.close();
+            throw e;
+        }
+        return new App(config, switches, deployer);
+    }
+
+    /** Stops the app's control (its routing stays as it is: the caller's to keep or drain). */
+    @Override
+    public void close() {
+        deployer.ifPresent(Deployer::close);
+        switches.close();
+    }
+}

@@ -1,0 +1,144 @@
+package io.cutover.control.canary;
+
+import io.cutover.control.SwitchService;
+import io.cutover.control.Ticker;
+import io.cutover.control.config.CanarySettings;
+import io.cutover.control.deploy.Deployment;
+import io.cutover.proxy.Backend;
+import io.cutover.proxy.RequestStats;
+import io.cutover.proxy.Target;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A canary release, top-down: the candidate (healthy already) takes each share of the app's
+ * requests in turn; each share is held until a window passes. A failed window counts, and
+ * {@code failure-limit} of them in a row abort; inconclusive windows (too few requests) hold the
+ * share, up to the progress deadline. At 100% the caller promotes; on an abort it pulls the
+ * canary back. Runs on the deploy's thread.
+ */
+public final class CanaryRelease {
+    /** How it ended: promote (by plan or by hand) or abort, and why. */
+    public record Outcome(boolean promote, String why) {
+    }
+
+    private final SwitchService switches;
+    private final CanarySettings plan;
+    private final Steering steering;
+    private final Ticker ticker;
+    private final CanaryAnalysis analysis;
+    private final List<Window> windows = new CopyOnWriteArrayList<>();
+    private volatile int share;
+    private volatile Target target;
+
+    public CanaryRelease(SwitchService switches, CanarySettings plan, Steering steering, Ticker ticker) {
+        this.switches = switches;
+        this.plan = plan;
+        this.steering = steering;
+        this.ticker = ticker;
+        this.analysis = new CanaryAnalysis(plan);
+    }
+
+    public Outcome run(Deployment d, Target candidate, String version) throws InterruptedException {
+        target = candidate;
+        Backend stable = switches.active();
+        Backend canary = switches.canaryStart(candidate, version, plan.allow());
+        steering.running(true);
+        try {
+            return steps(d, stable, canary);
+        } finally {
+            steering.running(false);
+        }
+    }
+
+    private Outcome steps(Deployment d, Backend stable, Backend canary) throws InterruptedException {
+        int next = 0;
+        int failures = 0;
+        while (true) {
+            int step = plan.steps().get(next);
+            if (step >= 100) {
+                return new Outcome(true, "all steps passed");
+            }
+            setShare(d, step);
+            long since = ticker.nanos();
+            while (true) {
+                RequestStats.Snapshot s0 = stable == null ? RequestStats.Snapshot.EMPTY : stable.stats().snapshot();
+                RequestStats.Snapshot c0 = canary.stats().snapshot();
+                Steering.Command command = steering.next(plan.interval());
+                if (command != null) {
+                    switch (command.kind()) {
+                        case PROMOTE -> {
+                            return new Outcome(true, "promoted by hand at " + share + "%");
+                        }
+                        case ABORT -> {
+                            return new Outcome(false, "aborted by hand at " + share + "%");
+                        }
+                        case SET -> {
+                            if (command.percent() >= 100) {
+                                return new Outcome(true, "set to 100% by hand");
+                            }
+                            setShare(d, command.percent());
+                            next = firstStepAbove(command.percent());
+                            failures = 0;
+                            since = ticker.nanos();
+                            continue;
+                        }
+                    }
+                }
+                Window w = analysis.judge(share, stable == null ? RequestStats.Snapshot.EMPTY
+                        : stable.stats().snapshot().minus(s0), canary.stats().snapshot().minus(c0));
+                windows.add(w);
+                d.step("canary window", w.describe(), Duration.ZERO);
+                if (w.verdict() == Window.Verdict.PASSED) {
+                    failures = 0;
+                    next = firstStepAbove(share);
+                    break;
+                }
+                if (w.verdict() == Window.Verdict.FAILED && ++failures >= plan.failureLimit()) {
+                    return new Outcome(false, failures + " failed windows in a row at " + share + "%: " + w.why()
+                            + "; canary " + w.canary() + "; stable " + w.stable());
+                }
+                if (w.verdict() == Window.Verdict.INCONCLUSIVE
+                        && ticker.nanos() - since > plan.progressDeadline().toNanos()) {
+                    return new Outcome(false, "no conclusive window at " + share + "% within "
+                            + plan.progressDeadline().toSeconds() + " s: " + w.why());
+                }
+            }
+        }
+    }
+
+    private void setShare(Deployment d, int percent) {
+        switches.canaryShare(percent);
+        share = percent;
+        d.step("canary share", percent + "% of requests to " + target, Duration.ZERO);
+    }
+
+    private int firstStepAbove(int percent) {
+        List<Integer> steps = plan.steps();
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i) > percent) {
+                return i;
+            }
+        }
+        return steps.size() - 1;
+    }
+
+    /** The share now (percent). */
+    public int share() {
+        return share;
+    }
+
+    public Target target() {
+        return target;
+    }
+
+    public CanarySettings plan() {
+        return plan;
+    }
+
+    /** Every window so far, oldest first. */
+    public List<Window> windows() {
+        return List.copyOf(windows);
+    }
+}

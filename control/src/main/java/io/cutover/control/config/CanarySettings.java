@@ -1,0 +1,47 @@
+package io.cutover.control.config;
+
+import io.cutover.proxy.Canary;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How a canary release goes: the shares it steps through (percent; empty: no canary, a plain
+ * switch), how long each window lasts, and when a window fails. See reference.conf.
+ *
+ * @param errorRatio  a window fails when the canary's error rate exceeds the stable version's times this...
+ * @param errorPoints ...and the stable's plus this many percentage points, with at least {@code minErrors} errors
+ */
+public record CanarySettings(List<Integer> steps, Duration interval, long minRequests, int failureLimit,
+                             Duration progressDeadline, double errorRatio, double errorPoints, long minErrors,
+                             double latencyRatio, Duration latencyFloor, List<Canary.Allow> allow) {
+
+    public CanarySettings {
+        steps = List.copyOf(steps);
+        allow = List.copyOf(allow);
+    }
+
+    /** The same settings with other steps and interval (a deploy's own). */
+    public CanarySettings with(List<Integer> steps, Duration interval) {
+        return new CanarySettings(steps, interval, minRequests, failureLimit, progressDeadline, errorRatio, errorPoints,
+                minErrors, latencyRatio, latencyFloor, allow);
+    }
+
+    /**
+     * Checks a list of steps: each 1-100, growing, ending at 100.
+     *
+     * @return why not, or null when they are fine
+     */
+    public static String problemWith(List<Integer> steps) {
+        if (steps.isEmpty()) {
+            return null;
+        }
+        int last = 0;
+        for (int s : steps) {
+            if (s <= last || s > 100) {
+                return "steps must grow, each from 1 to 100, got " + steps;
+            }
+            last = s;
+        }
+        return last == 100 ? null : "the last step must be 100 (promotion), got " + steps;
+    }
+}
