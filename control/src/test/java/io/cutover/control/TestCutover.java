@@ -30,6 +30,12 @@ final class TestCutover implements AutoCloseable {
 
     private TestCutover(Map<String, ?> overrides, Function<AppSettings, AppRuntime> runtimes)
             throws InterruptedException {
+        this(Optional.empty(), overrides, runtimes);
+    }
+
+    /** Configured by a file too, which a reload reads again. */
+    private TestCutover(Optional<Path> file, Map<String, ?> overrides, Function<AppSettings, AppRuntime> runtimes)
+            throws InterruptedException {
         Map<String, Object> all = new HashMap<>(Map.of(
                 "cutover.listen", "127.0.0.1:0",
                 "cutover.admin", "127.0.0.1:0",
@@ -42,8 +48,14 @@ final class TestCutover implements AutoCloseable {
         if (!all.containsKey("cutover.state-dir")) {
             all.put("cutover.state-dir", tempStateDir().toString());     // never the user's or the system's
         }
-        Settings settings = ConfigLoader.load(Optional.empty(), all);
-        this.cutover = Cutover.start(settings, Clock.systemUTC(), runtimes);
+        Settings settings = ConfigLoader.load(file, all);
+        this.cutover = Cutover.start(settings, Clock.systemUTC(), runtimes, () -> ConfigLoader.load(file, all));
+    }
+
+    /** With a config file, read again by {@code POST /v1/reload}. */
+    static TestCutover start(Path file, Map<String, ?> overrides, Function<AppSettings, AppRuntime> runtimes)
+            throws InterruptedException {
+        return new TestCutover(Optional.of(file), overrides, runtimes);
     }
 
     static TestCutover start(Map<String, ?> overrides) throws InterruptedException {

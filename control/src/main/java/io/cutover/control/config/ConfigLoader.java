@@ -183,7 +183,8 @@ public final class ConfigLoader {
                 .withValue("health", c.getValue(path("health")))
                 .withValue("drain", c.getValue(path("drain")));
         List<AppConfig> apps = new ArrayList<>();
-        for (Map.Entry<String, ConfigValue> e : several.entrySet()) {
+        // HOCON keeps no order among an object's keys: the apps go by name
+        for (Map.Entry<String, ConfigValue> e : new java.util.TreeMap<>(several).entrySet()) {
             String name = e.getKey();
             String base = "apps." + quote(name);
             if (e.getValue().valueType() != ConfigValueType.OBJECT) {

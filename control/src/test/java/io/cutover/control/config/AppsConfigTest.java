@@ -1,0 +1,111 @@
+package io.cutover.control.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.proxy.Canary;
+import io.cutover.proxy.Target;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AppsConfigTest {
+    @TempDir
+    Path dir;
+
+    private Settings load(String hocon) throws Exception {
+        Path f = dir.resolve("cutover.conf");
+        Files.writeString(f, hocon);
+        return ConfigLoader.load(Optional.of(f), Map.of("cutover.state-dir", dir.toString()));
+    }
+
+    private String error(String hocon) {
+        return assertThrows(ConfigError.class, () -> load(hocon)).getMessage();
+    }
+
+    @Test
+    void eachAppHasItsOwnKeysOverTheDefaultsOfAnAppAndTheTopLevelHealthAndDrain() throws Exception {
+        Settings s = load("""
+                cutover.health.path = /up
+                cutover.drain.deadline = 7s
+                cutover.apps {
+                  web { hosts = ["Shop.Example.com", "*.shop.example.com"], ports = [8081, 8082], image = "web:1" }
+                  api { hosts = ["shop.example.com"], path-prefix = "/api/", strip-prefix = true, runtime = process,
+                        ports = [8091, 8092], command = [java, -jar, api.jar], health { path = /health }, drain { deadline = 3s },
+                        canary { steps = [10, 50, 100], interval = 30s, allow = ["header:X-Canary=staff", "cookie:beta=yes"] } }
+                  legacy { hosts = ["old.example.com"], target = "127.0.0.1:9000" }
+                }
+                """);
+        assertEquals(List.of("api", "legacy", "web"), s.apps().stream().map(AppConfig::name).toList());
+        AppConfig api = s.apps().get(0);
+        assertEquals("/api", api.rule().pathPrefix());
+        assertTrue(api.rule().stripPrefix());
+        assertEquals("/health", api.health().path());
+        assertEquals(Duration.ofSeconds(3), api.drainDeadline());
+        assertEquals(dir.resolve("api.json"), api.deploy().orElseThrow().stateFile());
+        assertEquals(AppSettings.Runtime.PROCESS, api.deploy().orElseThrow().runtime());
+        assertEquals(List.of(10, 50, 100), api.canary().steps());
+        assertEquals(Duration.ofSeconds(30), api.canary().interval());
+        assertEquals(List.of(new Canary.Allow(false, "x-canary", "staff"), new Canary.Allow(true, "beta", "yes")),
+                api.canary().allow());
+        AppConfig legacy = s.apps().get(1);
+        assertEquals(Optional.of(new Target("127.0.0.1", 9000)), legacy.target());
+        assertFalse(legacy.deploy().isPresent(), "an app with a target is switched by hand");
+        AppConfig web = s.apps().get(2);
+        assertEquals(List.of("shop.example.com", "*.shop.example.com"), web.rule().hosts());
+        assertEquals("/up", web.health().path());
+        assertEquals(Duration.ofSeconds(7), web.drainDeadline());
+        assertEquals(List.of(), web.canary().steps(), "no canary unless asked: deploys switch all at once");
+    }
+
+    @Test
+    void twoAppsClaimingTheSameHostAndPrefixStopStartUpNamingBoth() {
+        String msg = error("""
+                cutover.apps {
+                  a { hosts = ["x.test"], path-prefix = "/v1", ports = [1, 2] }
+                  b { hosts = ["X.TEST"], path-prefix = "/v1/", ports = [3, 4] }
+                }
+                """);
+        assertTrue(msg.contains("apps a and b both claim host x.test with path prefix /v1"), msg);
+        msg = error("cutover.apps { a { ports = [1, 2] }, b { ports = [3, 4] } }");
+        assertTrue(msg.contains("apps a and b both claim every host"), msg);
+    }
+
+    @Test
+    void aWrongKeyOrValueOfAnAppIsNamedWithItsApp() {
+        String msg = error("cutover.apps { shop { hots = [\"a\"] } }");
+        assertTrue(msg.contains("cutover.apps.shop.hots") && msg.contains("unknown"), msg);
+        msg = error("cutover.apps { shop { ports = [1] } }");
+        assertTrue(msg.contains("cutover.apps.shop.ports"), msg);
+        msg = error("cutover.apps { shop { canary.steps = [50, 10] } }");
+        assertTrue(msg.contains("cutover.apps.shop.canary.steps") && msg.contains("grow"), msg);
+        msg = error("cutover.apps { shop { canary.allow = [\"staff\"] } }");
+        assertTrue(msg.contains("cutover.apps.shop.canary.allow") && msg.contains("header:NAME=VALUE"), msg);
+        msg = error("cutover.apps { shop { path-prefix = \"api\" } }");
+        assertTrue(msg.contains("must start with /"), msg);
+    }
+
+    @Test
+    void oneAppAndSeveralAppsDoNotMix() {
+        String msg = error("cutover.app.name = shop\ncutover.apps { web { ports = [1, 2] } }");
+        assertTrue(msg.contains("cutover.apps") && msg.contains("cutover.app.name"), msg);
+    }
+
+    @Test
+    void theSingleAppKeysKeepWorkingAsOneAppTakingEveryRequest() throws Exception {
+        Settings s = load("cutover { app { name = shop, canary.steps = [25, 100] } }");
+        assertEquals(1, s.apps().size());
+        assertEquals("shop", s.apps().get(0).name());
+        assertEquals(List.of(), s.apps().get(0).rule().hosts());
+        assertEquals("/", s.apps().get(0).rule().pathPrefix());
+        assertEquals(List.of(25, 100), s.apps().get(0).canary().steps());
+        assertEquals("default", load("cutover.target = \"127.0.0.1:9\"").apps().get(0).name());
+    }
+}
