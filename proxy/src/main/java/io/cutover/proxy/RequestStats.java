@@ -11,8 +11,10 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class RequestStats {
     static final int BUCKETS = 160;
+    /** Each thread counts in one of these copies, a kilobyte apart: event loops do not fight over a cache line. */
+    private static final int STRIPES = 4;
 
-    private final AtomicLongArray buckets = new AtomicLongArray(BUCKETS);
+    private final AtomicLongArray buckets = new AtomicLongArray(BUCKETS * STRIPES);
     private final LongAdder errors = new LongAdder();
 
     /** Records a request that ended; upgrades (their time is the tunnel's) and clients that left are not counted. */
@@ -20,7 +22,8 @@ public final class RequestStats {
         if (status == 101 || status == TrafficObserver.CLIENT_GONE) {
             return;
         }
-        buckets.incrementAndGet(bucket(nanos / 1000));
+        int stripe = (int) Thread.currentThread().getId() & (STRIPES - 1);
+        buckets.incrementAndGet(stripe * BUCKETS + bucket(nanos / 1000));
         if (status >= 500 || status == 0) {
             errors.increment();
         }
@@ -47,8 +50,8 @@ public final class RequestStats {
     /** The counts now. */
     public Snapshot snapshot() {
         long[] b = new long[BUCKETS];
-        for (int i = 0; i < BUCKETS; i++) {
-            b[i] = buckets.get(i);
+        for (int i = 0; i < BUCKETS * STRIPES; i++) {
+            b[i % BUCKETS] += buckets.get(i);
         }
         return new Snapshot(b, errors.sum());
     }

@@ -1,0 +1,77 @@
+package io.cutover.control.canary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.control.canary.Window.Verdict;
+import io.cutover.control.config.CanarySettings;
+import io.cutover.proxy.RequestStats;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CanaryAnalysisTest {
+    private final CanaryAnalysis analysis = new CanaryAnalysis(new CanarySettings(List.of(10, 100), Duration.ofSeconds(60),
+            100, 2, Duration.ofMinutes(10), 2.0, 1.0, 5, 1.5, Duration.ofMillis(25), List.of()));
+
+    /** {@code n} requests of {@code micros} each, {@code errors} of them failed. */
+    private static RequestStats.Snapshot window(long n, long errors, long micros) {
+        long[] buckets = new long[RequestStats.Snapshot.EMPTY.buckets().length];
+        buckets[bucket(micros)] = n;
+        return new RequestStats.Snapshot(buckets, errors);
+    }
+
+    private static int bucket(long micros) {
+        RequestStats s = new RequestStats();
+        for (int i = 0; i < s.snapshot().buckets().length; i++) {
+            if (upper(i) > micros) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException();
+    }
+
+    private static long upper(int bucket) {
+        long[] b = new long[RequestStats.Snapshot.EMPTY.buckets().length];
+        b[bucket] = 1;
+        return new RequestStats.Snapshot(b, 0).quantileMicros(1);
+    }
+
+    private Verdict judge(RequestStats.Snapshot stable, RequestStats.Snapshot canary) {
+        return analysis.judge(10, stable, canary).verdict();
+    }
+
+    @Test
+    void aCanaryFailsWhenItsErrorRateExceedsTwiceTheStablesAndTheStablesPlusOnePoint() {
+        assertEquals(Verdict.FAILED, judge(window(1000, 0, 1000), window(200, 40, 1000)), "20% against 0%");
+        assertEquals(Verdict.PASSED, judge(window(1000, 10, 1000), window(200, 3, 1000)), "1.5% against 1%: within 2%");
+        assertEquals(Verdict.FAILED, judge(window(1000, 10, 1000), window(200, 5, 1000)), "2.5% against 1%: above 2%");
+        assertEquals(Verdict.PASSED, judge(window(1000, 100, 1000), window(200, 38, 1000)), "19% against 10%: within 20%");
+        assertEquals(Verdict.FAILED, judge(window(1000, 100, 1000), window(200, 42, 1000)), "21% against 10%: above 20%");
+    }
+
+    @Test
+    void fewerErrorsThanTheMinimumNeverFailAWindowAndTooFewRequestsAreInconclusive() {
+        assertEquals(Verdict.PASSED, judge(window(1000, 0, 1000), window(100, 4, 1000)), "4 errors are not enough");
+        Window w = analysis.judge(10, window(1000, 0, 1000), window(99, 50, 1000));
+        assertEquals(Verdict.INCONCLUSIVE, w.verdict());
+        assertTrue(w.why().contains("99 requests, fewer than 100"), w.why());
+    }
+
+    @Test
+    void aCanaryFailsWhenItsP99ExceedsOneAndAHalfTimesTheStablesAboveTheFloor() {
+        Window slow = analysis.judge(10, window(1000, 0, 40_000), window(200, 0, 80_000));
+        assertEquals(Verdict.FAILED, slow.verdict());
+        assertTrue(slow.why().startsWith("p99 "), slow.why());
+        assertEquals(Verdict.PASSED, judge(window(1000, 0, 40_000), window(200, 0, 50_000)), "1.25x is within 1.5x");
+        assertEquals(Verdict.PASSED, judge(window(1000, 0, 1_000), window(200, 0, 20_000)), "below the 25 ms floor");
+    }
+
+    @Test
+    void theWindowSaysWhyWithBothSidesFigures() {
+        Window w = analysis.judge(25, window(1000, 0, 1000), window(200, 40, 1000));
+        String text = w.describe();
+        assertTrue(text.startsWith("failed at 25%: error rate 20.0% is above 1.0% (stable 0.0%)"), text);
+        assertTrue(text.contains("canary 200 requests, 40 errors (20.0%)") && text.contains("stable 1000 requests"), text);
+    }
+}
