@@ -53,6 +53,35 @@ class DockerDeployTest extends DeployFlowTest {
                         .cmd("/bin/busybox", "sh", "-c", SERVE)
                         .build())
                 .get();
+        cgi("cgi-v1", 0);
+        cgi("cgi-v2-flaky", 5);
+    }
+
+    /**
+     * An app whose /cgi-bin/app answers its version, and 500 to every {@code failEvery}-th request
+     * (0: never), counted in a file.
+     */
+    private static void cgi(String tag, int failEvery) {
+        String script = "#!/bin/sh\n"
+                + "read n < /tmp/n; n=$((n + 1)); echo $n > /tmp/n\n"
+                + (failEvery > 0 ? "if [ $((n % " + failEvery + ")) -eq 0 ]; then "
+                        + "printf 'HTTP/1.1 500 Internal Server Error\\r\\nContent-Type: text/plain\\r\\n\\r\\n" + tag
+                        + "'; exit 0; fi\n" : "")
+                + "printf 'HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\n" + tag + "'\n";
+        new ImageFromDockerfile(REPO + tag, false)
+                .withFileFromPath("busybox", Path.of("/bin/busybox"))
+                .withFileFromString("www/index.html", tag + "\n")
+                .withFileFromString("www/up", "ok\n")
+                .withFileFromString("tmp/n", "0\n")
+                .withFileFromTransferable("www/cgi-bin/app", Transferable.of(script, 0755))
+                .withDockerfileFromBuilder(b -> b.from("scratch")
+                        .copy("busybox", "/bin/busybox")
+                        .copy("busybox", "/bin/sh")
+                        .copy("www", "/www")
+                        .copy("tmp", "/tmp")
+                        .cmd("/bin/busybox", "sh", "-c", SERVE)
+                        .build())
+                .get();
     }
 
     private static void build(String tag, String version, boolean healthy, String script) {
@@ -142,6 +171,67 @@ class DockerDeployTest extends DeployFlowTest {
                 c.admin("POST", "/v1/deploy", "{\"image\": \"" + REPO + "v3\"}").body()).get("id").asText());
         assertEquals("succeeded", v3.get("state").asText(), v3.toString());
         assertEquals("v3", c.get("/").body().trim());
+    }
+
+    @Test
+    void aCanaryContainerThatAnswers500ToAFifthOfItsRequestsIsAbortedByItselfAndTheStableOneKeepsServing()
+            throws Exception {
+        cutover().close();
+        Map<String, Object> conf = new java.util.HashMap<>(config());
+        conf.put("cutover.app.canary.min-requests", "20");
+        conf.put("cutover.app.canary.latency-floor", "10s");    // errors decide: CGI forks are slow and noisy
+        TestCutover c = TestCutover.start(conf);
+        replaceCutover(c);
+        String stable = deployed(c, "cgi-v1");
+        java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + c.cutover().proxyAddress().getPort() + "/cgi-bin/app");
+        java.net.http.HttpClient http = io.cutover.proxy.TestHttp.client();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.Map<String, Integer> answers = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.Queue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.List<Thread> clients = new java.util.ArrayList<>();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (int t = 0; t < 3; t++) {
+            int client = t;
+            Thread thread = new Thread(() -> {
+                for (int i = 0; !stop.get() && System.nanoTime() < until; i++) {
+                    try {
+                        HttpResponse<String> r = http.send(io.cutover.proxy.TestHttp.request(uri)
+                                .header("X-Forwarded-For", "10.7." + client + "." + (i % 250)).build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        answers.merge(r.statusCode() + " " + r.body(), 1, Integer::sum);
+                        if (r.statusCode() != 200 && !r.body().equals("cgi-v2-flaky")) {
+                            failures.add(r.statusCode() + " " + r.body());
+                        }
+                    } catch (java.io.IOException e) {
+                        failures.add(e.toString());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            thread.setDaemon(true);
+            clients.add(thread);
+            thread.start();
+        }
+        try {
+            HttpResponse<String> accepted = c.admin("POST", "/v1/deploy", "{\"image\": \"" + REPO + "cgi-v2-flaky\", "
+                    + "\"canary\": [20, 50, 100], \"canaryIntervalMs\": 1500}");
+            JsonNode done = awaitDone(c, Json.mapper().readTree(accepted.body()).get("id").asText());
+            assertEquals("failed", done.get("state").asText(), done.toString());
+            assertTrue(done.get("error").asText().startsWith("canary aborted: 2 failed windows in a row at 20%: error rate"),
+                    done.toString());
+            assertEquals(List.of(stable), runs(), "the candidate's container is gone; the stable one was never touched");
+            assertEquals(List.of(stable), running());
+        } finally {
+            stop.set(true);
+            for (Thread t : clients) {
+                t.join(TimeUnit.SECONDS.toMillis(30));
+            }
+        }
+        assertEquals(List.of(), List.copyOf(failures), "nothing failed but the canary's own 500s: " + answers);
+        assertTrue(answers.getOrDefault("500 cgi-v2-flaky", 0) > 0 && answers.getOrDefault("200 cgi-v1", 0) > 0,
+                answers.toString());
+        assertEquals("cgi-v1", c.get("/cgi-bin/app").body());
     }
 
     /** Restarted once and running again (Docker also reports "running" while it waits to restart). */
