@@ -96,7 +96,7 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("last switch: %s -> %s at %s, healthy after %d ms%n",
                 w.from() == null ? "none" : w.from(), w.to(), w.at(), w.healthWaitMs());
         DrainView d = w.drain();
-        if (d == null) {
+        if (d == null && w.from() != null) {
             out.printf("  draining %s ...%n", w.from());
         } else if (w.from() != null) {
             out.printf("  drained %d of %d in-flight requests in %d ms, %d cut at the deadline%n",
