@@ -1,0 +1,71 @@
+package io.cutover.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.proxy.RawHttp;
+import io.cutover.proxy.TestBackend;
+import io.cutover.proxy.TestHttp;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SIGHUP to `cutover serve` reads its config file again, as `cutover reload` does. */
+class ReloadOnHangupTest {
+    @TempDir
+    Path dir;
+
+    private String config(TestBackend one, String more) {
+        return "cutover.state-dir = \"" + dir + "\"\ncutover.apps {\n  one { hosts = [\"one.test\"], target = \""
+                + one.target() + "\" }\n" + more + "}\n";
+    }
+
+    private static void hangup(Process p) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -HUP");
+    }
+
+    private static String get(int port, String host) throws Exception {
+        try (RawHttp raw = new RawHttp(new InetSocketAddress("127.0.0.1", port))) {
+            return raw.send("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n").read().body();
+        }
+    }
+
+    @Test
+    void aHangupAddsTheAppsTheFileNowNamesAndAnInvalidFileChangesNothing() throws Exception {
+        try (TestBackend one = TestBackend.start("one"); TestBackend two = TestBackend.start("two")) {
+            Path file = dir.resolve("cutover.conf");
+            Files.writeString(file, config(one, ""));
+            try (ServeProcess serve = ServeProcess.start(List.of(), "--config", file.toString())) {
+                assertEquals("one", get(serve.proxyPort(), "one.test"));
+                Files.writeString(file, config(one, "  two { hosts = [\"two.test\"], target = \"" + two.target() + "\" }\n"));
+                hangup(serve.process());
+                HttpClient http = TestHttp.client();
+                URI status = URI.create("http://127.0.0.1:" + serve.adminPort() + "/v1/status?app=two");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (http.send(TestHttp.request(status).build(), HttpResponse.BodyHandlers.ofString()).statusCode() != 200) {
+                    assertTrue(System.nanoTime() < deadline, "app two never came: " + serve.log());
+                    Thread.sleep(50);
+                }
+                assertEquals("two", get(serve.proxyPort(), "two.test"));
+
+                Files.writeString(file, "cutover.apps { one { hosts = oops } ");
+                hangup(serve.process());
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (!serve.log().contains("reload on SIGHUP refused: the configuration is invalid, nothing changed")) {
+                    assertTrue(System.nanoTime() < deadline, "no refusal logged: " + serve.log());
+                    Thread.sleep(50);
+                }
+                assertEquals("two", get(serve.proxyPort(), "two.test"), "nothing changed");
+                assertEquals("one", get(serve.proxyPort(), "one.test"));
+            }
+        }
+    }
+}
