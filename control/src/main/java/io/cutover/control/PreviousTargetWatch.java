@@ -55,6 +55,14 @@ final class PreviousTargetWatch {
         }
     }
 
+    /** Stops watching for good (the app is gone or replaced): no probe is scheduled again. */
+    void stop() {
+        assert control.inEventLoop();
+        watched = null;
+        healthyAtNanos = NEVER;
+        generation++;
+    }
+
     /** Whether {@code target} is the one watched and passed a probe within the last two intervals. */
     boolean warm(Target target) {
         return target.equals(watched) && healthyAtNanos != NEVER && ticker.nanos() - healthyAtNanos <= 2 * intervalNanos;

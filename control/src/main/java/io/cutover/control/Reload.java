@@ -1,6 +1,9 @@
 package io.cutover.control;
 
 import io.cutover.control.config.AppConfig;
+import io.cutover.control.config.AppSettings;
+import io.cutover.control.deploy.StateStore;
+import io.cutover.proxy.AppRule;
 import io.cutover.control.config.ConfigError;
 import io.cutover.control.config.Settings;
 import io.cutover.proxy.AppRoute;
@@ -89,60 +92,135 @@ public final class Reload implements AutoCloseable {
         List<String> unchanged = new ArrayList<>();
         for (App a : before.values()) {
             AppConfig c = after.get(a.name());
-            if (c == null || !c.equals(a.config())) {
-                if (a.deployer().flatMap(d -> d.running()).isPresent()) {
-                    throw new RefusedException("nothing changed: app " + a.name() + " is deploying; reload after it",
-                            true);
-                }
-                (c == null ? removed : changed).add(a.name());
-            } else {
-                unchanged.add(a.name());
-            }
+            (c == null ? removed : c.equals(a.config()) ? unchanged : changed).add(a.name());
         }
         after.keySet().stream().filter(n -> !before.containsKey(n)).forEach(added::add);
         if (added.isEmpty() && changed.isEmpty() && removed.isEmpty()) {
             current = next;
             return new Outcome(added, changed, removed, unchanged);
         }
-        for (String name : changed) {
-            before.get(name).close();
+        for (String name : concat(added, changed)) {
+            preflight(after.get(name));
         }
-        for (String name : removed) {
-            before.get(name).close();
+        List<App> leaving = new ArrayList<>();
+        for (String name : concat(changed, removed)) {
+            App a = before.get(name);
+            String refusal = takeOutOfService(a);
+            if (refusal != null) {
+                leaving.forEach(Reload::backInService);
+                throw new RefusedException("nothing changed: " + refusal, true);
+            }
+            leaving.add(a);
         }
-        List<AppRoute> gone = wiring.proxy().router().define(next.apps().stream().map(AppConfig::rule).toList());
+        // one flip: apps added get their (empty) entry, apps that stay keep theirs, removed ones go
+        List<AppRoute> gone = wiring.proxy().router().define(rules(next.apps()));
+        leaving.forEach(App::close);
         List<App> now = new ArrayList<>();
         List<String> failed = new ArrayList<>();
+        List<AppConfig> routed = new ArrayList<>(next.apps());
         for (AppConfig c : next.apps()) {
-            App kept = unchanged.contains(c.name()) ? before.get(c.name()) : null;
-            if (kept == null) {
-                try {
-                    kept = App.start(c, wiring);
-                } catch (RuntimeException e) {
-                    log.error("reload: app {} could not start: {}", c.name(), e.getMessage());
-                    failed.add(c.name() + " (" + e.getMessage() + ")");
-                    continue;
+            if (unchanged.contains(c.name())) {
+                now.add(before.get(c.name()));
+                continue;
+            }
+            try {
+                now.add(App.start(c, wiring));
+            } catch (RuntimeException e) {
+                log.error("reload: app {} could not start: {}", c.name(), e.getMessage());
+                failed.add(c.name() + " (" + e.getMessage() + ")");
+                App old = before.get(c.name());
+                if (old == null) {
+                    routed.remove(c);       // an added app that cannot start is not routed either
+                } else {
+                    routed.set(routed.indexOf(c), old.config());
+                    restart(old).ifPresent(now::add);
                 }
             }
-            now.add(kept);
+        }
+        if (!failed.isEmpty()) {
+            wiring.proxy().router().define(rules(routed));
         }
         apps.set(now);
         for (AppRoute r : gone) {
-            drain(r, before.get(r.name()).config());
+            App was = before.get(r.name());
+            drain(r, was == null ? current.drainDeadline() : was.config().drainDeadline());
         }
         current = next;
-        if (!failed.isEmpty()) {
-            throw new RefusedException("applied, but these apps could not start: " + String.join("; ", failed), false);
-        }
         log.info("reloaded: added={} changed={} removed={} unchanged={}", added, changed, removed, unchanged);
+        if (!failed.isEmpty()) {
+            throw new RefusedException("applied, but these apps could not start (they keep their previous settings, "
+                    + "or are not added): " + String.join("; ", failed), false);
+        }
         return new Outcome(added, changed, removed, unchanged);
     }
 
-    /** A removed app's versions finish their requests. */
-    private void drain(AppRoute gone, AppConfig config) {
+    private static List<AppRule> rules(List<AppConfig> apps) {
+        return apps.stream().map(AppConfig::rule).toList();
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    /** What would stop an app from starting, found before anything changes: its state file. */
+    private void preflight(AppConfig c) throws RefusedException {
+        if (c.deploy().isPresent()) {
+            AppSettings app = c.deploy().get();
+            try {
+                new StateStore(app.stateFile(), app.name(), app.ports(), wiring.json()).load();
+            } catch (StartupFailure e) {
+                throw new RefusedException("nothing changed: app " + c.name() + ": " + e.getMessage(), false);
+            }
+        }
+    }
+
+    /**
+     * Takes routing and deploys away from an app about to be replaced or removed, so that no
+     * switch or deploy runs through the reload.
+     *
+     * @return why it cannot be, or null when it is done
+     */
+    private static String takeOutOfService(App a) {
+        if (!a.switches().tryReserve("a reload")) {
+            return "app " + a.name() + " is switching or deploying; reload after it";
+        }
+        if (a.deployer().isPresent() && !a.deployer().get().suspendIfIdle(
+                "a reload is replacing app " + a.name() + "; deploy again in a moment")) {
+            a.switches().release();
+            return "app " + a.name() + " is deploying; reload after it";
+        }
+        return null;
+    }
+
+    private static void backInService(App a) {
+        a.deployer().ifPresent(d -> d.unsuspend());
+        a.switches().release();
+    }
+
+    /** An app that was changed and whose new settings failed, back with its old ones. */
+    private java.util.Optional<App> restart(App old) {
+        try {
+            return java.util.Optional.of(App.start(old.config(), wiring));
+        } catch (RuntimeException e) {
+            log.error("reload: app {} could not start again with its previous settings either: {}", old.name(),
+                    e.getMessage());
+            return java.util.Optional.empty();
+        }
+    }
+
+    /**
+     * A removed app's versions finish their requests; requests its pause held go on (routed
+     * again: to whichever app takes them now).
+     */
+    private void drain(AppRoute gone, java.time.Duration deadline) {
+        if (gone.pause() != null) {
+            wiring.proxy().endPause(gone.pause());
+        }
         for (Backend b : new Backend[] {gone.active(), gone.canary() == null ? null : gone.canary().backend()}) {
             if (b != null) {
-                b.drain(config.drainDeadline(), wiring.proxy().group().next());
+                b.drain(deadline, wiring.proxy().group().next());
             }
         }
     }

@@ -113,9 +113,25 @@ public final class SwitchService {
         return app;
     }
 
-    /** Removes this app's meters (the app is gone, or replaced by a reload). */
+    /**
+     * Takes routing for good if no switch or deploy holds it now (a reload is about to replace or
+     * remove the app); {@link #release()} gives it back if the reload is refused.
+     */
+    public boolean tryReserve(String owner) {
+        if (!permit.tryAcquire()) {
+            return false;
+        }
+        reservedBy = owner;
+        return true;
+    }
+
+    /**
+     * Stops this app's control (it is gone, or replaced by a reload): its meters go, the previous
+     * target is no longer probed. Its routing stays as it is.
+     */
     public void close() {
         meters.forEach(metrics.registry()::remove);
+        control.execute(previousWatch::stop);
     }
 
     /** Requests in flight on the active backend, a canary, and those still draining. */
@@ -346,7 +362,8 @@ public final class SwitchService {
     /** Drops a drained backend's request series after a while, unless traffic has gone back to the same version. */
     private void forgetLater(Backend old) {
         control.schedule(() -> {
-            Backend active = router.active();
+            io.cutover.proxy.AppRoute entry = proxy.router().entry(app);
+            Backend active = entry == null ? null : entry.active();
             boolean inUse = active != null && active.target().equals(old.target()) && active.version().equals(old.version())
                     || draining.stream().anyMatch(b -> b.target().equals(old.target()) && b.version().equals(old.version()));
             if (!inUse) {

@@ -67,29 +67,22 @@ class CanaryReleaseTest {
                 "cutover.health.path", "/health",
                 "cutover.drain.deadline", "10s",
                 "cutover.state-dir", dir.toString()));
+        // a fifth of 20 requests is 4 errors: 2 are enough here to judge (a slow machine sends few)
         c.put("cutover.app.canary.min-requests", "20");
+        c.put("cutover.app.canary.min-errors", "2");
         c.put("cutover.app.canary.failure-limit", "2");
+        c.put("cutover.app.canary.progress-deadline", "20s");
         // only errors decide here: the latency of two test backends on a shared machine is noise
         c.put("cutover.app.canary.latency-floor", "10s");
         return c;
     }
 
     private String deploy(String v, String canary) throws Exception {
-        HttpResponse<String> r = cutover.admin("POST", "/v1/deploy", "{\"command\": [\"" + v + "\"]" + canary + "}");
-        assertEquals(202, r.statusCode(), r.body());
-        return cutover.json(r.body()).get("id").asText();
+        return cutover.deploy(null, "{\"command\": [\"" + v + "\"]" + canary + "}");
     }
 
     private JsonNode follow(String id) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
-        while (true) {
-            JsonNode d = cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body());
-            if (d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed")) {
-                return d;
-            }
-            assertTrue(System.nanoTime() < deadline, "never finished: " + d);
-            Thread.sleep(20);
-        }
+        return cutover.awaitDeploy(id);
     }
 
     /**
@@ -158,7 +151,7 @@ class CanaryReleaseTest {
     void aCandidateThatAnswers500ToAFifthOfItsRequestsIsAbortedByItselfAndTheStableVersionNeverStopped() throws Exception {
         v2.failEvery(5);
         load = new Load(4);
-        JsonNode d = follow(deploy("v2", ", \"canary\": [20, 50, 100], \"canaryIntervalMs\": 400"));
+        JsonNode d = follow(deploy("v2", ", \"canary\": [20, 50, 100], \"canaryIntervalMs\": 500"));
         assertEquals("failed", d.get("state").asText(), d.toString());
         String error = d.get("error").asText();
         assertTrue(error.startsWith("canary aborted: 2 failed windows in a row at 20%: error rate"), error);
@@ -186,7 +179,7 @@ class CanaryReleaseTest {
     @Test
     void aHealthyCandidateIsPromotedStepByStepAndNoRequestFails() throws Exception {
         load = new Load(4);
-        JsonNode d = follow(deploy("v2", ", \"canary\": [20, 50, 100], \"canaryIntervalMs\": 400"));
+        JsonNode d = follow(deploy("v2", ", \"canary\": [20, 50, 100], \"canaryIntervalMs\": 500"));
         assertEquals("succeeded", d.get("state").asText(), d.toString());
         List<String> windows = steps(d, "canary window");
         assertTrue(windows.stream().anyMatch(w -> w.startsWith("passed at 20%")), windows.toString());

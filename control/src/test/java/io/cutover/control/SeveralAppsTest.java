@@ -76,21 +76,11 @@ class SeveralAppsTest {
     }
 
     private String deploy(String app, String v) throws Exception {
-        HttpResponse<String> r = cutover.admin("POST", "/v1/deploy?app=" + app, "{\"command\": [\"" + v + "\"]}");
-        assertEquals(202, r.statusCode(), r.body());
-        return cutover.json(r.body()).get("id").asText();
+        return cutover.deploy(app, "{\"command\": [\"" + v + "\"]}");
     }
 
     private JsonNode follow(String id) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            JsonNode d = cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body());
-            if (d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed")) {
-                return d;
-            }
-            assertTrue(System.nanoTime() < deadline, "never finished: " + d);
-            Thread.sleep(20);
-        }
+        return cutover.awaitDeploy(id);
     }
 
     private RawHttp.Response get(String host, String path) throws Exception {
@@ -174,6 +164,30 @@ class SeveralAppsTest {
         assertEquals("shop", cutover.status().get("name").asText(), "one app left: status is its own");
         assertEquals("succeeded", follow(deploy("shop", "s2")).get("state").asText(), "the changed app deploys");
         assertEquals("shop2", get("shop.test", "/").body());
+    }
+
+    @Test
+    void aReloadThatWouldReplaceADeployingAppOrOneItsStateFileRefusesChangesNothing() throws Exception {
+        follow(deploy("api", "a1"));
+        runtimes.get("shop").start.close();
+        String held = deploy("shop", "s1");
+        assertTrue(runtimes.get("shop").start.awaitHeld(10));
+        write(apps("").replace("runtime = process, ports = [" + shop1.port(), "lock-wait = 1m, runtime = process, ports = ["
+                + shop1.port()));
+        HttpResponse<String> r = cutover.admin("POST", "/v1/reload", null);
+        assertEquals(409, r.statusCode(), r.body());
+        assertTrue(r.body().contains("app shop is switching or deploying"), r.body());
+        runtimes.get("shop").start.open();
+        assertEquals("succeeded", follow(held).get("state").asText(), "the deploy went on");
+
+        // a state file of another app would be a start-up failure: found before anything changes
+        write(apps("").replace("health { path", "state-file = \"shop.json\", health { path"));
+        r = cutover.admin("POST", "/v1/reload", null);
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(r.body().contains("nothing changed: app api: the state file") && r.body().contains("belongs to app 'shop'"),
+                r.body());
+        assertEquals("api1", get("shop.test", "/api/x").body());
+        assertEquals("succeeded", follow(deploy("api", "a2")).get("state").asText(), "api still deploys");
     }
 
     @Test

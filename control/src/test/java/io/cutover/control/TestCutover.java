@@ -112,6 +112,30 @@ final class TestCutover implements AutoCloseable {
         return admin("POST", "/v1/switch", "{\"target\": \"" + target + "\"}");
     }
 
+    /** Posts a deploy (to {@code app}, or the only app if null) and returns its id. */
+    String deploy(String app, String body) throws Exception {
+        HttpResponse<String> r = admin("POST", "/v1/deploy" + (app == null ? "" : "?app=" + app), body);
+        if (r.statusCode() != 202) {
+            throw new AssertionError("deploy refused: " + r.statusCode() + " " + r.body());
+        }
+        return json(r.body()).get("id").asText();
+    }
+
+    /** Follows a deploy until it succeeds or fails (at most 45 s), and returns it. */
+    JsonNode awaitDeploy(String id) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(45);
+        while (true) {
+            JsonNode d = json(admin("GET", "/v1/deploys/" + id, null).body());
+            if (d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed")) {
+                return d;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("never finished: " + d);
+            }
+            Thread.sleep(20);
+        }
+    }
+
     JsonNode status() throws Exception {
         return json.readTree(admin("GET", "/v1/status", null).body());
     }

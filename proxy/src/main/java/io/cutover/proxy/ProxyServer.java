@@ -163,9 +163,16 @@ public final class ProxyServer implements AutoCloseable {
         AppRouter r = router.app(app);
         Pause was = r.pause();
         r.pause(null);
-        if (was == null) {
-            return;
+        if (was != null) {
+            endPause(was);
         }
+    }
+
+    /**
+     * Lets the requests a pause held go on (routed again), once it is out of the routing table
+     * (resumed, or its app removed).
+     */
+    public void endPause(Pause was) {
         was.end();
         for (Channel ch : clients) {
             ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(FrontendHandler.RESUMED));

@@ -79,6 +79,16 @@ class AppRoutingTest {
     }
 
     @Test
+    void anAbsoluteFormTargetIsRoutedByItsOwnHostAndStrippedAfterIt() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            assertEquals("api", get(raw, "other.test", "http://shop.example.com/api/orders?id=7").body());
+            assertEquals("api", get(raw, "other.test", "http://shop.example.com:8080/api").body());
+            assertEquals("rest", get(raw, "shop.example.com", "http://other.test/api/x").body());
+        }
+        assertEquals(List.of("GET http://shop.example.com/orders?id=7", "GET http://shop.example.com:8080/"), api.seen());
+    }
+
+    @Test
     void aRequestNoAppTakesGets404WithAShortTextAndItsConnectionGoesOn() throws Exception {
         proxy.server().router().define(List.of(new AppRule("shop", List.of("shop.example.com"), "/", false)));
         try (RawHttp raw = new RawHttp(proxy.address())) {

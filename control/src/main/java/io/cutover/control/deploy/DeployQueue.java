@@ -45,6 +45,8 @@ public final class DeployQueue implements AutoCloseable {
     private final int remembered;
     private Deployment running;
     private int waiting;
+    /** Set while a reload replaces the app: nothing is taken in. */
+    private String suspendedFor;
 
     public DeployQueue() {
         this(REMEMBERED);
@@ -61,6 +63,9 @@ public final class DeployQueue implements AutoCloseable {
      * @param lockWait how long it may wait for its turn; null: it must not wait
      */
     synchronized void submit(Deployment d, Duration lockWait, Flow flow, Runnable finished) throws BusyException {
+        if (suspendedFor != null) {
+            throw new BusyException(suspendedFor);
+        }
         Optional<Deployment> ahead = ahead();
         if (ahead.isPresent() && lockWait == null) {
             throw new BusyException(ahead.get().describe() + " holds the deploy lock");
@@ -144,6 +149,25 @@ public final class DeployQueue implements AutoCloseable {
             id = String.format("%08x", java.util.concurrent.ThreadLocalRandom.current().nextInt());
         } while (history.containsKey(id));
         return id;
+    }
+
+    /**
+     * Takes nothing in from now on, if nothing runs or waits; then new deployments are refused
+     * with {@code why}.
+     *
+     * @return false (and nothing changed) when a deployment runs or waits
+     */
+    synchronized boolean suspendIfIdle(String why) {
+        if (ahead().isPresent()) {
+            return false;
+        }
+        suspendedFor = why;
+        return true;
+    }
+
+    /** Takes deployments in again. */
+    synchronized void unsuspend() {
+        suspendedFor = null;
     }
 
     /** The deployment running now, if any. */

@@ -148,11 +148,7 @@ public final class Deployer implements AutoCloseable {
         SwitchService.Flip flip = switches.flipChecked(incoming.target(), incoming.release().describe(), healthWait);
         d.step("switched", (flip.previous() == null ? "now routing to " : flip.previous() + " -> ")
                 + incoming.target(), Duration.ZERO);
-        DrainResult drained = flip.drain().join();
-        if (drained != null) {
-            d.step("drained", drained.completed() + " requests in " + drained.took().toMillis() + " ms"
-                    + (drained.forced() > 0 ? ", " + drained.forced() + " cut at the deadline" : ""), drained.took());
-        }
+        awaitDrained(d, flip);
         afterFlip(d, "retiring " + (outgoing == null ? "the old version" : outgoing.release().describe()),
                 () -> retire(d, outgoing));
     }
@@ -175,36 +171,49 @@ public final class Deployer implements AutoCloseable {
                 record(new AppState(incoming, outgoing, null));     // before the flip, as for any switch
             }
         } catch (Exception e) {
-            pullBack(d, run);
-            discard(d, incoming);
+            if (run.target() != null) {
+                canaries.counter("aborted").increment();    // it had started
+            }
+            pullBackAndRemove(d, incoming);
             throw e;
         } finally {
             canary = null;
         }
         if (!outcome.promote()) {
             canaries.counter("aborted").increment();
-            pullBack(d, run);
-            discard(d, incoming);
+            pullBackAndRemove(d, incoming);
             throw new DeployException("canary aborted: " + outcome.why());
         }
         canaries.counter("promoted").increment();
         SwitchService.Flip flip = switches.canaryPromote(healthWait);
         d.step("promoted", outcome.why() + "; " + flip.previous() + " -> " + incoming.target(), Duration.ZERO);
+        awaitDrained(d, flip);
+        afterFlip(d, "retiring " + outgoing.release().describe(), () -> retire(d, outgoing));
+    }
+
+    /** Waits for the old version's drain after a flip, and records how it went. */
+    private static void awaitDrained(Deployment d, SwitchService.Flip flip) {
         DrainResult drained = flip.drain().join();
         if (drained != null) {
             d.step("drained", drained.completed() + " requests in " + drained.took().toMillis() + " ms"
                     + (drained.forced() > 0 ? ", " + drained.forced() + " cut at the deadline" : ""), drained.took());
         }
-        afterFlip(d, "retiring " + outgoing.release().describe(), () -> retire(d, outgoing));
     }
 
-    /** Pulls a canary back (if it got as far as taking requests): share 0, its requests finish. */
-    private void pullBack(Deployment d, CanaryRelease run) {
-        DrainResult drained = switches.canaryAbort().join();
-        if (drained != null) {
-            d.step("canary pulled back", "every request to the stable version; " + drained.completed()
-                    + " canary requests finished in " + drained.took().toMillis() + " ms"
-                    + (drained.forced() > 0 ? ", " + drained.forced() + " cut" : ""), drained.took());
+    /**
+     * Pulls a canary back (if it got as far as taking requests): share 0, its requests finish;
+     * then the candidate is removed, whatever happened to the pull-back.
+     */
+    private void pullBackAndRemove(Deployment d, Instance candidate) {
+        try {
+            DrainResult drained = switches.canaryAbort().join();
+            if (drained != null) {
+                d.step("canary pulled back", "every request to the stable version; " + drained.completed()
+                        + " canary requests finished in " + drained.took().toMillis() + " ms"
+                        + (drained.forced() > 0 ? ", " + drained.forced() + " cut" : ""), drained.took());
+            }
+        } finally {
+            discard(d, candidate);
         }
     }
 
@@ -364,6 +373,20 @@ public final class Deployer implements AutoCloseable {
 
     public Optional<Deployment> find(String id) {
         return line.find(id);
+    }
+
+    /**
+     * Stops taking deploys, if none runs or waits (a reload is about to replace or remove the app).
+     *
+     * @return false when one runs or waits: nothing changed
+     */
+    public boolean suspendIfIdle(String why) {
+        return line.suspendIfIdle(why);
+    }
+
+    /** Takes deploys again (the reload that suspended them was refused). */
+    public void unsuspend() {
+        line.unsuspend();
     }
 
     /** The deploy running now, if any. */

@@ -50,8 +50,10 @@ public final class HeadWriter {
         out.writeCharSequence(h.method, StandardCharsets.US_ASCII);
         out.writeByte(' ');
         int from = h.targetStart;
-        if (h.strip > 0 && raw.getByte(from) == '/') {
-            from += h.strip;    // the app's prefix: "/api/x?q" goes as "/x?q", "/api" as "/"
+        if (h.strip > 0) {
+            int path = h.pathStart();     // after "http://host" in an absolute-form target
+            out.writeBytes(raw, from, path - from);
+            from = path + h.strip;        // the app's prefix: "/api/x?q" goes as "/x?q", "/api" as "/"
             if (from == h.targetEnd || raw.getByte(from) != '/') {
                 out.writeByte('/');
             }

@@ -161,6 +161,20 @@ public final class RequestHead extends HeadFields {
         return false;
     }
 
+    /**
+     * Where the path begins in {@link #raw()}: the target's start, or in an absolute-form target
+     * ({@code http://host/path}) the slash after the authority (the target's end if none).
+     */
+    int pathStart() {
+        if (raw.getByte(targetStart) == '/') {
+            return targetStart;
+        }
+        int scheme = raw.indexOf(targetStart, targetEnd, (byte) ':');
+        int authority = scheme < 0 ? targetStart : scheme + 3;
+        int slash = authority >= targetEnd ? -1 : raw.indexOf(authority, targetEnd, (byte) '/');
+        return slash < 0 ? targetEnd : slash;
+    }
+
     /** Strips the first {@code bytes} of the path (the app's prefix) when the request is forwarded. */
     public void strip(int bytes) {
         strip = bytes;
