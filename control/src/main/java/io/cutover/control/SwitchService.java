@@ -52,6 +52,7 @@ public final class SwitchService {
     private final Duration drainDeadline;
     private final Clock clock;
     private final PreviousTargetWatch previousWatch;
+    private final TrafficGate gate;
     /**
      * Who may move traffic: a manual switch holds it from its health gate to its flip, a deploy
      * from its start to its end. A permit, so async code can give it back.
@@ -78,6 +79,7 @@ public final class SwitchService {
         this.app = parts.app();
         this.proxy = parts.proxy();
         this.router = proxy.router().app(app);
+        this.gate = new TrafficGate(app, proxy, router);
         this.health = parts.health();
         this.control = parts.control();
         this.metrics = parts.metrics();
@@ -443,49 +445,9 @@ public final class SwitchService {
         return previous;
     }
 
-    /**
-     * Turns maintenance on: from the next request on, every request is answered 503 with
-     * {@code Retry-After} and {@code page} (null: a default page), or JSON to a client that asks
-     * for it; requests under way finish.
-     */
-    public void maintenanceOn(String page, long retryAfterSeconds) {
-        router.maintenance(io.cutover.proxy.Maintenance.of(page, retryAfterSeconds));
-        log.info("app={} maintenance on: every request is answered 503, Retry-After {} s", app, retryAfterSeconds);
-    }
-
-    /** Turns maintenance off: requests reach the app again. */
-    public void maintenanceOff() {
-        if (router.maintenance() != null) {
-            router.maintenance(null);
-            log.info("app={} maintenance off", app);
-        }
-    }
-
-    public boolean inMaintenance() {
-        return router.maintenance() != null;
-    }
-
-    /**
-     * Pauses traffic: new requests are held, each for at most {@code timeout} (then 503 with
-     * Retry-After), at most {@code maxHeld} at once; requests under way finish.
-     */
-    public void pause(Duration timeout, int maxHeld) {
-        proxy.pause(app, timeout, maxHeld);
-        log.info("app={} paused: new requests are held for up to {} ms, at most {} at once", app, timeout.toMillis(),
-                maxHeld);
-    }
-
-    /** Ends a pause: held requests go on. */
-    public void resume() {
-        if (router.pause() != null) {
-            proxy.resume(app);
-            log.info("app={} resumed", app);
-        }
-    }
-
-    /** The pause now, or null. */
-    public io.cutover.proxy.Pause paused() {
-        return router.pause();
+    /** The app's maintenance and pause. */
+    public TrafficGate gate() {
+        return gate;
     }
 
     /** The version at {@code target} was stopped: a switch back to it probes it first. */

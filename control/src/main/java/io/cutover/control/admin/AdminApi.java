@@ -215,9 +215,9 @@ public final class AdminApi {
                 .orElse(CompletableFuture.completedFuture(null));
         return saved.thenApply(v -> {
             if (m != null) {
-                switches.maintenanceOn(m.page(), m.retryAfterSeconds());
+                switches.gate().maintenanceOn(m.page(), m.retryAfterSeconds());
             } else {
-                switches.maintenanceOff();
+                switches.gate().maintenanceOff();
             }
             return new Reply(200, new MaintenanceView(m != null, m == null ? null : retryAfter, deployer.isPresent()));
         });
@@ -237,7 +237,7 @@ public final class AdminApi {
         }
         AppState.Paused p = new AppState.Paused(java.time.Duration.ofSeconds(timeout).toMillis(), maxHeld);
         return deployer.map(d -> d.recordPaused(p)).orElse(CompletableFuture.completedFuture(null)).thenApply(v -> {
-            switches.pause(java.time.Duration.ofSeconds(timeout), maxHeld);
+            switches.gate().pause(java.time.Duration.ofSeconds(timeout), maxHeld);
             return new Reply(200, pauseView(app));
         });
     }
@@ -245,14 +245,14 @@ public final class AdminApi {
     private CompletableFuture<Reply> resume(App app) {
         SwitchService switches = app.switches();
         return app.deployer().map(d -> d.recordPaused(null)).orElse(CompletableFuture.completedFuture(null)).thenApply(v -> {
-            boolean was = switches.paused() != null;
-            switches.resume();
+            boolean was = switches.gate().paused() != null;
+            switches.gate().resume();
             return new Reply(200, new ResumeView(was));
         });
     }
 
     private static PauseView pauseView(App app) {
-        io.cutover.proxy.Pause p = app.switches().paused();
+        io.cutover.proxy.Pause p = app.switches().gate().paused();
         return p == null ? null
                 : new PauseView(p.held(), p.timeout().toSeconds(), p.maxHeld(), app.deployer().isPresent());
     }
@@ -319,7 +319,7 @@ public final class AdminApi {
             backends.add(BackendView.of(b, "draining"));
         }
         return new Status(app.name(), active == null ? null : active.target().toString(),
-                ApiModel.text(switches.previous()), switches.previousWarm(), switches.inMaintenance(), pauseView(app),
+                ApiModel.text(switches.previous()), switches.previousWarm(), switches.gate().inMaintenance(), pauseView(app),
                 backends, SwitchView.of(switches.lastSwitch()),
                 app.deployer().flatMap(Deployer::canary).map(CanaryView::of).orElse(null),
                 app.deployer().map(this::app).orElse(null));

@@ -35,10 +35,10 @@ final class Restore {
         AppState saved = states.load();
         // traffic control first: not one request may reach the app before a pause or maintenance is back
         if (saved.paused() != null) {
-            switches.pause(java.time.Duration.ofMillis(saved.paused().timeoutMillis()), saved.paused().maxHeld());
+            switches.gate().pause(java.time.Duration.ofMillis(saved.paused().timeoutMillis()), saved.paused().maxHeld());
         }
         if (saved.maintenance() != null) {
-            switches.maintenanceOn(saved.maintenance().page(), saved.maintenance().retryAfterSeconds());
+            switches.gate().maintenanceOn(saved.maintenance().page(), saved.maintenance().retryAfterSeconds());
         }
         Instance active = saved.active();
         String problem = null;
