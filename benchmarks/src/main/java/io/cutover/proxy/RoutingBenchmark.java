@@ -37,9 +37,15 @@ public class RoutingBenchmark {
 
         public Routes() {
             DefaultChannelGroup all = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-            blue = new Backend(new Target("127.0.0.1", 8081), new Target("127.0.0.1", 8081).resolve(), "blue", TrafficObserver.NONE, new Bootstrap(), 1, all);
-            green = new Backend(new Target("127.0.0.1", 8082), new Target("127.0.0.1", 8082).resolve(), "green", TrafficObserver.NONE, new Bootstrap(), 1, all);
+            blue = backend(8081, "blue", all);
+            green = backend(8082, "green", all);
             router.flip(blue);
+        }
+
+        private static Backend backend(int port, String version, DefaultChannelGroup all) {
+            Target t = new Target("127.0.0.1", port);
+            return new Backend(Router.DEFAULT_APP, t, t.resolve(), version,
+                    TrafficObserver.NONE.forBackend(Router.DEFAULT_APP, t, version), new Bootstrap(), 1, all);
         }
 
         Backend routeOne() {

@@ -37,9 +37,14 @@ public final class Cutover implements AutoCloseable {
     private final Apps apps;
     private final Reload reload;
     private final AdminServer admin;
+    private final Metrics metrics;
+    private final AccessLogWriter accessLog;
 
+    /** What runs beside the apps. */
     private Cutover(Settings settings, ProxyServer proxy, ControlLoop control, Apps apps, Reload reload,
-                    AdminServer admin) {
+                    AdminServer admin, Metrics metrics, AccessLogWriter accessLog) {
+        this.metrics = metrics;
+        this.accessLog = accessLog;
         this.settings = settings;
         this.proxy = proxy;
         this.control = control;
@@ -80,10 +85,12 @@ public final class Cutover implements AutoCloseable {
         try {
             proxy = ProxyServer.start(settings.listen(), settings.proxy(), transport, settings.eventLoops(), metrics);
         } catch (ListenFailure e) {
+            metrics.close();
             throw new StartupFailure(e.getMessage(), e);
         }
         ControlLoop control = ControlLoop.start(transport);
         List<App> started = new ArrayList<>();
+        AccessLogWriter accessLog = null;
         try {
             ObjectMapper json = Json.mapper();
             App.Wiring wiring = new App.Wiring(proxy, control, metrics, settings.keepRetiredSeries(), clock, runtimes, json);
@@ -93,22 +100,41 @@ public final class Cutover implements AutoCloseable {
             }
             Apps apps = new Apps(started);
             Reload reload = new Reload(settings, config, apps, wiring);
+            if (settings.accessLog().on()) {
+                accessLog = new AccessLogWriter(settings.accessLog(), metrics.registry());
+                proxy.accessLog(accessLog);
+            }
+            AccessLogWriter log = accessLog;
             // silence longer than a switch's health gate (plus margin) means a stuck or slow client
             Duration adminIdle = settings.apps().stream().map(a -> a.health().deadline()).max(Duration::compareTo)
                     .orElseThrow().plusSeconds(5);
             AdminServer admin = AdminServer.start(
                     new AdminServer.Settings(settings.admin(), adminIdle, new AdminAuth(settings.adminToken())),
-                    control, new AdminApi(apps, reload, metrics, json), json);
+                    control, new AdminApi(apps, reload, () -> {
+                        if (log != null) {
+                            log.reopen();
+                        }
+                    }, metrics, json), json);
             InetSocketAddress adminAddress = admin.localAddress();
             WarmUp.start(control, adminAddress.getAddress().isAnyLocalAddress()
                     ? new InetSocketAddress(InetAddress.getLoopbackAddress(), adminAddress.getPort()) : adminAddress, json);
-            return new Cutover(settings, proxy, control, apps, reload, admin);
+            return new Cutover(settings, proxy, control, apps, reload, admin, metrics, accessLog);
         } catch (ListenFailure e) {
             stopAll(proxy, control, started);
+            closeQuietly(accessLog);
+            metrics.close();
             throw new StartupFailure(e.getMessage(), e);
         } catch (RuntimeException e) {
             stopAll(proxy, control, started);
+            closeQuietly(accessLog);
+            metrics.close();
             throw e;
+        }
+    }
+
+    private static void closeQuietly(AccessLogWriter log) {
+        if (log != null) {
+            log.close();
         }
     }
 
@@ -140,6 +166,13 @@ public final class Cutover implements AutoCloseable {
         return apps.all().iterator().next().deployer();
     }
 
+    /** Opens the access log file again (SIGUSR1, {@code cutover reopen-logs}); nothing without one. */
+    public void reopenLogs() {
+        if (accessLog != null) {
+            accessLog.reopen();
+        }
+    }
+
     /** Reads the configuration again and applies what changed in the apps (SIGHUP, {@code cutover reload}). */
     public Reload reloader() {
         return reload;
@@ -156,6 +189,8 @@ public final class Cutover implements AutoCloseable {
         apps.all().forEach(a -> a.deployer().ifPresent(Deployer::close));
         int cut = proxy.shutdownGracefully(settings.drainDeadline());
         control.close();
+        closeQuietly(accessLog);     // after the proxy: the last requests' lines are written
+        metrics.close();
         log.info("stopped took_ms={} cut_connections={}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), cut);
     }
 

@@ -6,16 +6,64 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.Gauge;
+import io.netty.buffer.PooledByteBufAllocatorMetric;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
  * cutover's meters, scraped in Prometheus format from the admin port ({@code GET /metrics}).
- * Requests are timed by app, version and status class ({@code cutover_requests_seconds});
+ * Requests are timed by app, version and status class ({@code cutover_requests_seconds}, a
+ * histogram: p50 and p99 per version come from {@code histogram_quantile});
  * switches, health waits, drains, canaries and deploys are counted and timed where they happen,
  * each tagged with its app.
  */
-public final class Metrics implements TrafficObserver {
+public final class Metrics implements TrafficObserver, AutoCloseable {
+    /**
+     * The latency buckets of every request histogram, 1 ms to a minute: few enough that recording
+     * stays cheap (Micrometer's own series has about 70), fine enough for p50 and p99.
+     */
+    private static final Duration[] BUCKETS = java.util.stream.LongStream.of(
+            1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000)
+            .mapToObj(Duration::ofMillis).toArray(Duration[]::new);
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+
+    /**
+     * With the JVM's, the process's and Netty's pooled allocator's meters too (memory, GC,
+     * threads, CPU, file descriptors, uptime, direct memory the proxy's buffers hold).
+     */
+    public Metrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        // Micrometer's Netty binder leaves its HELP texts empty: the two figures that matter, described
+        PooledByteBufAllocatorMetric netty = PooledByteBufAllocator.DEFAULT.metric();
+        Gauge.builder("netty.allocator.memory.used", netty, PooledByteBufAllocatorMetric::usedDirectMemory)
+                .description("Memory held by the proxy's pooled buffers (Netty's allocator)")
+                .baseUnit("bytes").tag("memory.type", "direct").register(registry);
+        Gauge.builder("netty.allocator.memory.used", netty, PooledByteBufAllocatorMetric::usedHeapMemory)
+                .description("Memory held by the proxy's pooled buffers (Netty's allocator)")
+                .baseUnit("bytes").tag("memory.type", "heap").register(registry);
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+    }
 
     public MeterRegistry registry() {
         return registry;
@@ -37,7 +85,8 @@ public final class Metrics implements TrafficObserver {
             Timer t = byClass[i];
             if (t == null) {
                 t = Timer.builder("cutover.requests")
-                        .description("Proxied requests by version and status class, with their latency")
+                        .description("Proxied requests by app, version and status class, with their latency")
+                        .serviceLevelObjectives(BUCKETS)
                         .tags("app", app, "version", version, "target", target.toString(), "status", statusClass(i))
                         .register(registry);
                 byClass[i] = t;     // a benign race: register returns the same meter

@@ -101,13 +101,24 @@ public final class SwitchService {
                         .description("How long the old target took to finish its requests after a switch")
                         .tag("app", app).register(meters),
                 drainedCompleted = drainedRequests(meters, "completed"),
-                drainedForced = drainedRequests(meters, "forced"));
+                drainedForced = drainedRequests(meters, "forced"),
+                Gauge.builder("cutover.backend.connections", this, x -> x.activeConnections(false))
+                        .description("Connections to the app's active version: open (busy or idle), or idle in its pools")
+                        .tags("app", app, "state", "open").register(meters),
+                Gauge.builder("cutover.backend.connections", this, x -> x.activeConnections(true))
+                        .description("Connections to the app's active version: open (busy or idle), or idle in its pools")
+                        .tags("app", app, "state", "idle").register(meters));
     }
 
     private Counter drainedRequests(MeterRegistry meters, String outcome) {
         return Counter.builder("cutover.drain.requests")
                 .description("Requests in flight on a target when traffic left it: completed, or cut at the drain deadline")
                 .tags("app", app, "outcome", outcome).register(meters);
+    }
+
+    private int activeConnections(boolean idle) {
+        Backend active = router.active();
+        return active == null ? 0 : idle ? active.idleConnections() : active.openConnections();
     }
 
     /** The app this service switches. */

@@ -164,6 +164,20 @@ class DeployCoordinationTest {
     }
 
     @Test
+    void aReleaseNameNamesTheVersionInStepsStatusAndMetrics() throws Exception {
+        HttpResponse<String> r = cutover.admin("POST", "/v1/deploy", "{\"command\": [\"v1\"], \"release\": \"v1.0.0\"}");
+        assertEquals(202, r.statusCode(), r.body());
+        JsonNode d = follow(cutover.json(r.body()).get("id").asText());
+        assertEquals("succeeded", d.get("state").asText(), d.toString());
+        assertEquals("v1.0.0", d.get("release").asText());
+        assertEquals("v1.0.0", cutover.status().get("app").get("active").get("release").asText());
+        cutover.get("/");
+        assertTrue(cutover.admin("GET", "/metrics", null).body().contains("version=\"v1.0.0\""));
+        r = cutover.admin("POST", "/v1/deploy", "{\"command\": [\"v2\"], \"release\": \"bad\\nname\"}");
+        assertEquals(400, r.statusCode(), r.body());
+    }
+
+    @Test
     void aDeployWhoseOldVersionCannotBeStoppedSucceedsWithAWarning() throws Exception {
         follow(deploy("v1"));
         runtime.stopFails = new IllegalStateException("docker: connection reset");

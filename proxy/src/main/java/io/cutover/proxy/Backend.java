@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
  * traffic is switched away; it is never reused after a drain.
  */
 public final class Backend implements Route {
+    private final String app;
     private final Target target;
     private final String hostHeader;
     private final String version;
@@ -46,8 +47,10 @@ public final class Backend implements Route {
     private final AtomicLong lastNoConnectionLog = new AtomicLong(System.nanoTime() - NO_CONNECTION_LOG_INTERVAL - 1);
     private final AtomicLong noConnections = new AtomicLong();
 
-    Backend(Target target, InetSocketAddress address, String version, TrafficObserver.RequestObserver observer,
-            Bootstrap bootstrap, int maxIdlePerLoop, ChannelGroup allBackendChannels) {
+    Backend(String app, Target target, InetSocketAddress address, String version,
+            TrafficObserver.RequestObserver observer, Bootstrap bootstrap, int maxIdlePerLoop,
+            ChannelGroup allBackendChannels) {
+        this.app = app;
         this.target = target;
         this.hostHeader = target.toString();
         this.version = version;
@@ -61,6 +64,11 @@ public final class Backend implements Route {
 
     public Target target() {
         return target;
+    }
+
+    /** The app it serves. */
+    public String app() {
+        return app;
     }
 
     /** Where its connections go. */
@@ -92,6 +100,11 @@ public final class Backend implements Route {
     /** Requests routed here whose response has not finished yet. */
     public int inFlight() {
         return inFlight.get();
+    }
+
+    /** Connections parked idle in this backend's pools now (read racily across loops). */
+    public int idleConnections() {
+        return pool.size();
     }
 
     /** Open connections to this backend, busy or idle. */

@@ -66,6 +66,11 @@ final class Exchange {
     private boolean clientKeepAlive;
     private boolean chunkForClient;
     private long lastSendNanos;
+    /** Where this request is reported when it ends, or null; what it came to so far. */
+    private final AccessLog accessLog;
+    private final long startMillis;
+    private long bytesIn;
+    private long bytesOut;
 
     Exchange(FrontendHandler front, ChannelHandlerContext client, Backend backend, RequestHead head,
              HeadWriter.Forwarding forwarding, long responseTimeoutNanos) {
@@ -78,6 +83,12 @@ final class Exchange {
         this.upgrade = head.upgrade();
         this.clientKeepAlive = head.keepAlive();
         this.requestComplete = head.framing() == Framing.NONE;
+        this.accessLog = front.accessLog();
+        this.startMillis = accessLog == null ? 0 : System.currentTimeMillis();
+        if (accessLog != null) {
+            bytesIn = head.raw().readableBytes();
+            head.ensureRequestId();     // passed to the app, and logged
+        }
     }
 
     Phase phase() {
@@ -167,6 +178,7 @@ final class Exchange {
 
     private void forward(ByteBuf part) {
         bodySent |= part.isReadable();
+        bytesIn += part.readableBytes();
         lastSendNanos = System.nanoTime();
         upstream.write(part, upstream.voidPromise());
     }
@@ -230,14 +242,16 @@ final class Exchange {
             // a response that ends before the request body did leaves that body unread: close after
             clientKeepAlive = clientKeepAlive && requestComplete && !front.closing() && !delimitedByClose;
             chunkForClient = !head.http10() && h.framing() == Framing.UNTIL_CLOSE;
-            client.write(HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10(), head.canaryBucket()),
-                    client.voidPromise());
+            ByteBuf out = HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10(), head.canaryBucket());
+            bytesOut += out.readableBytes();
+            client.write(out, client.voidPromise());
         } finally {
             h.release();
         }
     }
 
     private void toClient(ByteBuf part) {
+        bytesOut += part.readableBytes();
         if (chunkForClient && phase == Phase.RESPONDING) {
             ByteBuf size = client.alloc().directBuffer(18);
             ByteBufUtil.writeAscii(size, Integer.toHexString(part.readableBytes()));
@@ -353,7 +367,23 @@ final class Exchange {
     }
 
     private void observe(int finalStatus) {
-        backend.ended(finalStatus, System.nanoTime() - startNanos);
+        long nanos = System.nanoTime() - startNanos;
+        backend.ended(finalStatus, nanos);
+        if (accessLog != null) {
+            // the head is still held here: every caller releases it after
+            accessLog.log(new AccessLog.Entry(startMillis, front.client(head), head.method(), head.target(), finalStatus,
+                    bytesIn, bytesOut, nanos, backend.app(), backend.version(), backend.target().toString(),
+                    head.requestId(), accessLog.wantsAgents() ? head.header("referer") : null,
+                    accessLog.wantsAgents() ? head.header("user-agent") : null));
+        }
+    }
+
+    /** Reports a request answered by the proxy itself (no app, or maintenance, or no version yet). */
+    static void logAnswered(AccessLog log, RequestHead head, String client, int status, long bytesOut) {
+        head.ensureRequestId();
+        log.log(new AccessLog.Entry(System.currentTimeMillis(), client, head.method(), head.target(), status,
+                head.raw().readableBytes(), bytesOut, 0, "-", "-", "-", head.requestId(),
+                log.wantsAgents() ? head.header("referer") : null, log.wantsAgents() ? head.header("user-agent") : null));
     }
 
     private void unbind() {

@@ -56,10 +56,23 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private boolean inputClosed;
 
-    FrontendHandler(Routing routing, ProxySettings settings, RequestDecoder decoder) {
+    private final AccessLogSlot accessLog;
+
+    FrontendHandler(Routing routing, ProxySettings settings, RequestDecoder decoder, AccessLogSlot accessLog) {
         this.routing = routing;
         this.settings = settings;
         this.decoder = decoder;
+        this.accessLog = accessLog;
+    }
+
+    /** Where finished requests are reported now, or null. */
+    AccessLog accessLog() {
+        return accessLog.get();
+    }
+
+    /** The client, after the trusted-proxy rules, for a request. */
+    String client(RequestHead head) {
+        return forwarding.address(head);
     }
 
     @Override
@@ -149,6 +162,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             boolean headRequest = head.isHead();
             ByteBuf answer = route instanceof Maintenance m ? m.response(head.acceptsJson(), keep)
                     : route instanceof NotFound n ? n.response(keep) : ProxyError.NO_TARGET.response(keep);
+            AccessLog log = accessLog.get();
+            if (log != null) {
+                Exchange.logAnswered(log, head, client(head), route instanceof NotFound ? 404 : 503, answer.readableBytes());
+            }
             head.release();
             respond(headOnly(answer, headRequest), keep);
             return;

@@ -13,11 +13,17 @@ final class ProxyInitializer extends ChannelInitializer<Channel> {
     private final Routing routing;
     private final ProxySettings settings;
     private final ChannelGroup clients;
+    private final AccessLogSlot accessLog;
 
     ProxyInitializer(Routing routing, ProxySettings settings, ChannelGroup clients) {
+        this(routing, settings, clients, new AccessLogSlot());
+    }
+
+    ProxyInitializer(Routing routing, ProxySettings settings, ChannelGroup clients, AccessLogSlot accessLog) {
         this.routing = routing;
         this.settings = settings;
         this.clients = clients;
+        this.accessLog = accessLog;
     }
 
     @Override
@@ -27,6 +33,6 @@ final class ProxyInitializer extends ChannelInitializer<Channel> {
             ch.pipeline().addLast(new HAProxyMessageDecoder());    // removes itself after the header
         }
         RequestDecoder decoder = new RequestDecoder(settings);
-        ch.pipeline().addLast(decoder, new FrontendHandler(routing, settings, decoder));
+        ch.pipeline().addLast(decoder, new FrontendHandler(routing, settings, decoder, accessLog));
     }
 }

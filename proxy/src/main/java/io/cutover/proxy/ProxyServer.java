@@ -33,6 +33,8 @@ public final class ProxyServer implements AutoCloseable {
     private final Channel listener;
 
     private final TrafficObserver observer;
+    /** Where finished requests are reported, or null: set at start-up (or by a reload), read per request. */
+    private final AccessLogSlot accessLog = new AccessLogSlot();
 
     private ProxyServer(InetSocketAddress listen, ProxySettings settings, Transport transport, int eventLoops,
                         TrafficObserver observer) throws InterruptedException {
@@ -59,7 +61,7 @@ public final class ProxyServer implements AutoCloseable {
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     // a client may send its request and shut down its sending side: answer it first
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childHandler(new ProxyInitializer(router, settings, clients))
+                    .childHandler(new ProxyInitializer(router, settings, clients, accessLog))
                     .bind(listen).await();
         } catch (InterruptedException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -93,6 +95,11 @@ public final class ProxyServer implements AutoCloseable {
         return router;
     }
 
+    /** Reports every finished request to {@code log} from now on (null: none). */
+    public void accessLog(AccessLog log) {
+        accessLog.set(log);
+    }
+
     public ProxySettings settings() {
         return settings;
     }
@@ -123,8 +130,8 @@ public final class ProxyServer implements AutoCloseable {
      * running there.
      */
     public Backend newBackend(String app, Target target, InetSocketAddress address, String version) {
-        return new Backend(target, address, version, observer.forBackend(app, target, version), backendBootstrap,
-                settings.maxIdlePerLoop(), backendChannels);
+        return new Backend(app, target, address, version, observer.forBackend(app, target, version),
+                backendBootstrap, settings.maxIdlePerLoop(), backendChannels);
     }
 
     /** Makes backend connections with {@code factory} from now on (a test's, failing on cue). */

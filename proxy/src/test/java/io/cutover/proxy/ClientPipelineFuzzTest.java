@@ -38,7 +38,7 @@ class ClientPipelineFuzzTest {
             protected void initChannel(io.netty.channel.Channel ch) {
             }
         });
-        UNREACHABLE.flip(new Backend(new Target("127.0.0.1", 9), new Target("127.0.0.1", 9).resolve(), "fuzz", TrafficObserver.NONE.forBackend("fuzz", null, "fuzz"), nowhere, 4,
+        UNREACHABLE.flip(new Backend("fuzz", new Target("127.0.0.1", 9), new Target("127.0.0.1", 9).resolve(), "fuzz", TrafficObserver.NONE.forBackend("fuzz", null, "fuzz"), nowhere, 4,
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
     }
 

@@ -28,7 +28,7 @@ class ClientPipelineTest {
         });
         Router router = new Router();
         Target t = new Target("127.0.0.1", 9);
-        router.flip(new Backend(t, t.resolve(), "test", TrafficObserver.NONE.forBackend("test", t, "test"), nowhere, 4,
+        router.flip(new Backend("test", t, t.resolve(), "test", TrafficObserver.NONE.forBackend("test", t, "test"), nowhere, 4,
                 new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
         return router;
     }

@@ -63,9 +63,12 @@ public final class AdminApi {
     private final Metrics metrics;
     private final ObjectMapper json;
 
-    public AdminApi(Apps apps, Reload reload, Metrics metrics, ObjectMapper json) {
+    private final Runnable reopenLogs;
+
+    public AdminApi(Apps apps, Reload reload, Runnable reopenLogs, Metrics metrics, ObjectMapper json) {
         this.apps = apps;
         this.reload = reload;
+        this.reopenLogs = reopenLogs;
         this.metrics = metrics;
         this.json = json;
     }
@@ -99,6 +102,10 @@ public final class AdminApi {
                 case "/v1/resume" -> only("POST", method, () -> resume(apps.find(app)));
                 case "/v1/canary" -> only("POST", method, () -> canary(apps.find(app), body));
                 case "/v1/reload" -> only("POST", method, () -> reload.run().thenApply(o -> new Reply(200, o)));
+                case "/v1/reopen-logs" -> only("POST", method, () -> {
+                    reopenLogs.run();
+                    return done(200, java.util.Map.of("reopened", true));
+                });
                 case "/metrics" -> only("GET", method,
                         () -> done(200, new Text("text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
                 default -> {
@@ -150,7 +157,12 @@ public final class AdminApi {
         if (!docker && hasImage) {
             throw new ApiException(400, "app " + d.app().name() + " runs a command: deploy a command, not an image");
         }
-        Release release = new Release(hasImage ? request.image().trim() : null, request.command(), request.env());
+        if (request.release() != null && (request.release().isBlank() || request.release().length() > 100
+                || request.release().chars().anyMatch(c -> c < ' ' || c == 127))) {
+            throw new ApiException(400, "release must be a name of 1 to 100 printable characters");
+        }
+        Release release = new Release(hasImage ? request.image().trim() : null, request.command(), request.env(),
+                request.release());
         CanarySettings plan = d.canaryDefaults();
         if (request.canary() != null || request.canaryIntervalMs() != null) {
             List<Integer> steps = request.canary() != null ? request.canary() : plan.steps();

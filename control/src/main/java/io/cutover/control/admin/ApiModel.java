@@ -91,7 +91,7 @@ public final class ApiModel {
 
     /** {@code POST /v1/deploy} body: an image (docker) or a command (process), extra env, and whether to queue. */
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
-                                List<Integer> canary, Long canaryIntervalMs) {
+                                List<Integer> canary, Long canaryIntervalMs, String release) {
     }
 
     /** {@code POST /v1/maintenance} body: on with an optional page and Retry-After, or off. */

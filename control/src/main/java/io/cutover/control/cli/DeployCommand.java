@@ -38,6 +38,11 @@ final class DeployCommand implements Callable<Integer> {
                     + "does worse (default: the app's canary.steps)")
     List<Integer> canary;
 
+    @Option(names = "--release", paramLabel = "NAME",
+            description = "what to call this version (v2.3.1, a git sha) in steps, status, metrics and logs "
+                    + "(default: the image, or the command line)")
+    String release;
+
     @Option(names = "--canary-interval", paramLabel = "DURATION",
             description = "how long each canary window lasts, e.g. 60s or 5m (default: the app's canary.interval)")
     String canaryInterval;
@@ -53,11 +58,11 @@ final class DeployCommand implements Callable<Integer> {
         DeployRequest request;
         Long intervalMs = canaryInterval == null ? null : durationMs(canaryInterval);
         if (command) {
-            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs);
+            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release);
         } else if (what.size() == 1) {
-            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs);
+            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release);
         } else if (what.isEmpty()) {
-            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs);  // the configured image or command
+            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release);  // the configured image or command
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }

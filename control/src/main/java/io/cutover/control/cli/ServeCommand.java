@@ -69,6 +69,8 @@ final class ServeCommand implements Callable<Integer> {
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         Cutover cutover = Cutover.start(settings, Clock.systemUTC(), Cutover::runtimeFor, load);
+        // SIGUSR1: open the access log file again, after logrotate moved it
+        Signal.handle(new Signal("USR1"), s -> cutover.reopenLogs());
         // SIGHUP: read the config again, as `cutover reload` does (the reload logs what it did)
         Signal.handle(new Signal("HUP"), s -> cutover.reloader().run().whenComplete((o, e) -> {
             if (e != null) {

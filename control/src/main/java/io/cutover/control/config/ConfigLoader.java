@@ -131,6 +131,8 @@ public final class ConfigLoader {
                 positive(c, "drain.deadline"),
                 positive(c, "metrics.keep-retired"),
                 stateDir,
+                new AccessLogSettings(c.getString(path("access-log.path")).trim(),
+                        choice(c, "access-log.format", AccessLogSettings.Format.class)),
                 apps(c, reference, stateDir));
     }
 

@@ -23,6 +23,7 @@ public record Settings(
         Duration drainDeadline,
         Duration keepRetiredSeries,
         Path stateDir,
+        AccessLogSettings accessLog,
         List<AppConfig> apps) {
 
     /** The deploy settings of the first app, if it deploys (one app: the app). */
@@ -60,6 +61,9 @@ public record Settings(
         }
         if (!stateDir.equals(other.stateDir)) {
             keys.add("cutover.state-dir");
+        }
+        if (!accessLog.equals(other.accessLog)) {
+            keys.add("cutover.access-log");
         }
         return keys;
     }

@@ -356,8 +356,10 @@ public final class Deployer implements AutoCloseable {
             } finally {
                 switches.release();
             }
-        }, () -> meters.counter("cutover.deploys", "app", app.name(), "kind", kind.name().toLowerCase(Locale.ROOT),
-                "outcome", d.state() == Deployment.State.SUCCEEDED ? "succeeded" : "failed").increment());
+        }, () -> Counter.builder("cutover.deploys").description("Deploys and rollbacks by outcome")
+                .tags("app", app.name(), "kind", kind.name().toLowerCase(Locale.ROOT),
+                        "outcome", d.state() == Deployment.State.SUCCEEDED ? "succeeded" : "failed")
+                .register(meters).increment());
         return d;
     }
 

@@ -101,7 +101,7 @@ public final class DockerRuntime implements AppRuntime {
         try {
             String id = create.withHostConfig(host).exec().getId();
             docker.startContainerCmd(id).exec();
-            return new Instance(colour, port, new Release(image, List.of(), release.env()), deployId, id, Instant.now());
+            return new Instance(colour, port, release.running(image, List.of()), deployId, id, Instant.now());
         } catch (RuntimeException e) {
             removeByName(name);
             throw new RuntimeFailure("cannot start container " + name + " from " + image + ": " + message(e), e);

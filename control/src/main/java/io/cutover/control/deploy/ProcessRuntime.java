@@ -58,7 +58,7 @@ public final class ProcessRuntime implements AppRuntime {
         if (command.isEmpty()) {
             throw new RuntimeFailure("no command to run: name one in the deploy or set cutover.app.command");
         }
-        Release effective = new Release(null, command, release.env());
+        Release effective = release.running(null, command);
         List<String> launch = new ArrayList<>();
         if (Files.isExecutable(SETSID)) {
             launch.add(SETSID.toString());  // not a group leader, so it execs in place: same pid, its own group

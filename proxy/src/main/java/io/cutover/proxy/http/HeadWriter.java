@@ -23,6 +23,7 @@ public final class HeadWriter {
     private static final byte[] KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] UPGRADE = "connection: upgrade\r\nupgrade: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] HOST = "host: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REQUEST_ID = "x-request-id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CANARY_COOKIE = "set-cookie: cutover-canary=".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CANARY_COOKIE_ATTRIBUTES = "; Path=/; Max-Age=604800; HttpOnly; SameSite=Lax\r\n"
             .getBytes(StandardCharsets.US_ASCII);
@@ -69,6 +70,10 @@ public final class HeadWriter {
             out.writeBytes(CRLF);
         }
         forwarding.write(out, h);
+        if (h.givenRequestId != null) {
+            out.writeBytes(REQUEST_ID).writeCharSequence(h.givenRequestId, StandardCharsets.US_ASCII);
+            out.writeBytes(CRLF);
+        }
         String upgrade = h.upgrade();
         if (upgrade != null) {
             out.writeBytes(UPGRADE).writeCharSequence(upgrade, StandardCharsets.ISO_8859_1);

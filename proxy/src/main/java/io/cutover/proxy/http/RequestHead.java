@@ -21,6 +21,8 @@ public final class RequestHead extends HeadFields {
     int strip;
     /** The canary bucket this request's client is given by its response's cookie; -1 for none. */
     private int canaryBucket;
+    /** An X-Request-Id given here to a request that came without one (sent to the app), or null. */
+    String givenRequestId;
 
     RequestHead() {
     }
@@ -35,6 +37,7 @@ public final class RequestHead extends HeadFields {
         host = null;
         strip = 0;
         canaryBucket = -1;
+        givenRequestId = null;
         this.raw = bytes;
         this.recycler = recycle;
         return this;
@@ -222,10 +225,17 @@ public final class RequestHead extends HeadFields {
         return found[0];
     }
 
-    /** The X-Request-Id the client sent, or null. */
+    /** The X-Request-Id the client sent (or the one given here), or null. */
     public String requestId() {
-        return requestIdStart < 0 ? null
-                : raw.toString(requestIdStart, requestIdEnd - requestIdStart, StandardCharsets.ISO_8859_1);
+        return requestIdStart >= 0 ? raw.toString(requestIdStart, requestIdEnd - requestIdStart, StandardCharsets.ISO_8859_1)
+                : givenRequestId;
+    }
+
+    /** Gives a request that came without an X-Request-Id one (16 hex digits), which goes to the app too. */
+    public void ensureRequestId() {
+        if (requestIdStart < 0 && givenRequestId == null) {
+            givenRequestId = String.format("%016x", java.util.concurrent.ThreadLocalRandom.current().nextLong());
+        }
     }
 
     /** The last release lets go of the head's bytes. */
