@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Deploys one release with cutover, from any CI system: run it on the host, or from the CI
+# runner with CUTOVER_SSH=user@host (cutover runs there). The steps stream into the job's log
+# as they happen; the exit code is cutover's: 0 when traffic moved to the new version, non-zero
+# when the deploy failed (a health check, a canary that aborted itself), with the reason on stderr.
+#
+#   deploy.sh [--release NAME] [--app NAME] [--canary 10,50,100] IMAGE
+#   deploy.sh [--release NAME] [--app NAME] --command -- WORD...     (the process runtime)
+#
+# Environment: CUTOVER (the cutover command, default: cutover), CUTOVER_SSH (user@host, default:
+# run here), CUTOVER_ADMIN and CUTOVER_ADMIN_TOKEN (passed on to cutover).
+set -euo pipefail
+
+cutover=${CUTOVER:-cutover}
+if [ $# -eq 0 ]; then
+  echo "usage: deploy.sh [--release NAME] [--app NAME] [--canary STEPS] IMAGE | --command -- WORD..." >&2
+  exit 2
+fi
+
+# the deploy: everything after the script's name goes to `cutover deploy` as it is
+if [ -n "${CUTOVER_SSH:-}" ]; then
+  exec ssh -o BatchMode=yes "$CUTOVER_SSH" \
+    "CUTOVER_ADMIN=${CUTOVER_ADMIN:-} CUTOVER_ADMIN_TOKEN=${CUTOVER_ADMIN_TOKEN:-} $cutover deploy $(printf '%q ' "$@")"
+fi
+exec $cutover deploy "$@"
