@@ -17,7 +17,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** SIGHUP to `cutover serve` reads its config file again, as `cutover reload` does. */
+/**
+ * Signals to `cutover serve`: SIGHUP reads its config file again, as `cutover reload` does;
+ * SIGUSR1 opens the access log file again, as `cutover reopen-logs` does.
+ */
 class ReloadOnHangupTest {
     @TempDir
     Path dir;
@@ -28,8 +31,38 @@ class ReloadOnHangupTest {
     }
 
     private static void hangup(Process p) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start();
-        assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -HUP");
+        signal(p, "HUP");
+    }
+
+    private static void signal(Process p, String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + name);
+    }
+
+    @Test
+    void aUsr1OpensTheAccessLogAgainAfterLogrotateMovedIt() throws Exception {
+        try (TestBackend one = TestBackend.start("one")) {
+            Path log = dir.resolve("access.log");
+            Path file = dir.resolve("cutover.conf");
+            Files.writeString(file, config(one, "") + "cutover.access-log.path = \"" + log + "\"\n");
+            try (ServeProcess serve = ServeProcess.start(List.of(), "--config", file.toString())) {
+                get(serve.proxyPort(), "one.test");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (!Files.exists(log) || Files.size(log) == 0) {
+                    assertTrue(System.nanoTime() < deadline, "no access log line: " + serve.log());
+                    Thread.sleep(50);
+                }
+                Files.move(log, dir.resolve("access.log.1"));
+                signal(serve.process(), "USR1");
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (!Files.exists(log)) {
+                    assertTrue(System.nanoTime() < deadline, "the access log was never opened again: " + serve.log());
+                    get(serve.proxyPort(), "one.test");
+                    Thread.sleep(50);
+                }
+                assertEquals(1, Files.readAllLines(dir.resolve("access.log.1")).size(), "the moved file got no more");
+            }
+        }
     }
 
     private static String get(int port, String host) throws Exception {
