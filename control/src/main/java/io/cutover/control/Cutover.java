@@ -100,6 +100,9 @@ public final class Cutover implements AutoCloseable {
             }
             Apps apps = new Apps(started);
             Reload reload = new Reload(settings, config, apps, wiring);
+            if (settings.lbHealth().on()) {
+                proxy.router().lbHealth(new io.cutover.proxy.LbHealth(settings.lbHealth().path()));
+            }
             if (settings.accessLog().on()) {
                 accessLog = new AccessLogWriter(settings.accessLog(), metrics.registry());
                 proxy.accessLog(accessLog);
@@ -164,6 +167,23 @@ public final class Cutover implements AutoCloseable {
     /** The only app's deployer (or the first app's). */
     public Optional<Deployer> deployer() {
         return apps.all().iterator().next().deployer();
+    }
+
+    /**
+     * The first step of stopping behind a load balancer: its health check fails from now on
+     * (requests are served as before).
+     *
+     * @return how long to wait before {@link #shutdown()}: the grace, or zero without a check
+     */
+    public Duration leaveLoadBalancer() {
+        io.cutover.proxy.LbHealth h = proxy.router().lbHealth();
+        if (h == null) {
+            return Duration.ZERO;
+        }
+        h.stopping();
+        log.info("stopping: {} answers 503 for {} s so the load balancer stops sending, then the drain",
+                h.path(), settings.lbHealth().grace().toSeconds());
+        return settings.lbHealth().grace();
     }
 
     /** Opens the access log file again (SIGUSR1, {@code cutover reopen-logs}); nothing without one. */

@@ -40,6 +40,34 @@ class ReloadOnHangupTest {
     }
 
     @Test
+    void onSigtermTheLoadBalancersCheckFailsForTheGraceWhileRequestsAreStillServedThenItStops() throws Exception {
+        try (TestBackend one = TestBackend.start("one")) {
+            Path file = dir.resolve("cutover.conf");
+            Files.writeString(file, config(one, "") + "cutover.lb-health { path = \"/lb\", grace = 3s }\n");
+            try (ServeProcess serve = ServeProcess.start(List.of(), "--config", file.toString())) {
+                int port = serve.proxyPort();
+                assertEquals(200, status(port, "/lb"));
+                signal(serve.process(), "TERM");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (status(port, "/lb") != 503) {
+                    assertTrue(System.nanoTime() < deadline, "the check never failed: " + serve.log());
+                    Thread.sleep(20);
+                }
+                assertEquals("one", get(port, "one.test"), "requests are still served during the grace");
+                assertTrue(serve.process().waitFor(30, TimeUnit.SECONDS), "it stopped after the grace");
+                assertEquals(0, serve.process().exitValue());
+                assertTrue(serve.log().contains("/lb answers 503 for 3 s"), serve.log());
+            }
+        }
+    }
+
+    private static int status(int port, String path) throws Exception {
+        try (RawHttp raw = new RawHttp(new InetSocketAddress("127.0.0.1", port))) {
+            return raw.send("GET " + path + " HTTP/1.1\r\nHost: lb\r\n\r\n").read().status();
+        }
+    }
+
+    @Test
     void aUsr1OpensTheAccessLogAgainAfterLogrotateMovedIt() throws Exception {
         try (TestBackend one = TestBackend.start("one")) {
             Path log = dir.resolve("access.log");

@@ -158,12 +158,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (!(route instanceof Backend backend)) {
             // answered here: a body, if any, is not read, so the connection closes after the answer
-            boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE);
+            boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE
+                    && !(route instanceof LbHealth lb && !lb.keepsConnection()));
             boolean headRequest = head.isHead();
             ByteBuf answer = route instanceof Maintenance m ? m.response(head.acceptsJson(), keep)
-                    : route instanceof NotFound n ? n.response(keep) : ProxyError.NO_TARGET.response(keep);
+                    : route instanceof NotFound n ? n.response(keep)
+                    : route instanceof LbHealth lb ? lb.response(keep) : ProxyError.NO_TARGET.response(keep);
             AccessLog log = accessLog.get();
-            if (log != null) {
+            if (log != null && !(route instanceof LbHealth)) {     // a balancer's checks are not traffic
                 Exchange.logAnswered(log, head, client(head), route instanceof NotFound ? 404 : 503, answer.readableBytes());
             }
             head.release();

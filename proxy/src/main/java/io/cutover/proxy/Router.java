@@ -38,6 +38,8 @@ public final class Router implements Routing {
     }
 
     private final AtomicReference<Table> table = new AtomicReference<>();
+    /** The load balancer's health check, answered here before any app is looked up; null if off. */
+    private volatile LbHealth lbHealth;
 
     /** A router with one app, {@value #DEFAULT_APP}, taking every request. */
     public Router() {
@@ -89,6 +91,15 @@ public final class Router implements Routing {
         return table.get().rules();
     }
 
+    /** Answers the load balancer's health check at {@code h}'s path from now on (null: off). */
+    public void lbHealth(LbHealth h) {
+        lbHealth = h;
+    }
+
+    public LbHealth lbHealth() {
+        return lbHealth;
+    }
+
     /** One app's view of the table: its switch, canary, maintenance and pause. */
     public AppRouter app(String name) {
         if (table.get().app(name) == null) {
@@ -135,6 +146,10 @@ public final class Router implements Routing {
 
     @Override
     public Route route(RequestHead request, ClientAddress client) {
+        LbHealth lb = lbHealth;
+        if (lb != null && lb.matches(request)) {
+            return lb;
+        }
         Table t = table.get();
         for (;;) {
             HostIndex.Entry e = t.index().match(request);

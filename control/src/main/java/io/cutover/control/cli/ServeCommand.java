@@ -4,6 +4,7 @@ import io.cutover.control.Cutover;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.config.Settings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,6 +80,10 @@ final class ServeCommand implements Callable<Integer> {
             }
         }));
         stop.await();
+        Duration grace = cutover.leaveLoadBalancer();     // its health check fails first, traffic still flows
+        if (!grace.isZero()) {
+            Thread.sleep(grace.toMillis());
+        }
         cutover.shutdown();
         return 0;
     }

@@ -133,6 +133,7 @@ public final class ConfigLoader {
                 stateDir,
                 new AccessLogSettings(c.getString(path("access-log.path")).trim(),
                         choice(c, "access-log.format", AccessLogSettings.Format.class)),
+                lbHealth(c),
                 apps(c, reference, stateDir));
     }
 
@@ -208,6 +209,14 @@ public final class ConfigLoader {
             throw new ConfigError("cutover.apps: " + ex.getMessage());
         }
         return List.copyOf(apps);
+    }
+
+    private static LbHealthSettings lbHealth(Config c) {
+        String p = c.getString(path("lb-health.path")).trim();
+        if (!p.isEmpty() && (!p.startsWith("/") || p.indexOf('?') >= 0 || p.chars().anyMatch(ch -> ch <= ' '))) {
+            throw bad(c, "lb-health.path", "must start with / and hold no query or spaces, got '" + p + "'");
+        }
+        return new LbHealthSettings(p, positive(c, "lb-health.grace"));
     }
 
     private static AppRule rule(Config c, String base, String name) {

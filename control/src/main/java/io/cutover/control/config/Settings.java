@@ -24,6 +24,7 @@ public record Settings(
         Duration keepRetiredSeries,
         Path stateDir,
         AccessLogSettings accessLog,
+        LbHealthSettings lbHealth,
         List<AppConfig> apps) {
 
     /** The deploy settings of the first app, if it deploys (one app: the app). */
@@ -64,6 +65,9 @@ public record Settings(
         }
         if (!accessLog.equals(other.accessLog)) {
             keys.add("cutover.access-log");
+        }
+        if (!lbHealth.equals(other.lbHealth)) {
+            keys.add("cutover.lb-health");
         }
         return keys;
     }

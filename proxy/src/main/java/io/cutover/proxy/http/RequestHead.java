@@ -178,6 +178,21 @@ public final class RequestHead extends HeadFields {
         return slash < 0 ? targetEnd : slash;
     }
 
+    /** Whether the target's path (without its query) is exactly {@code path}; no String is made. */
+    public boolean pathEquals(String path) {
+        int end = raw.indexOf(targetStart, targetEnd, (byte) '?');
+        end = end < 0 ? targetEnd : end;
+        if (end - targetStart != path.length()) {
+            return false;
+        }
+        for (int i = 0; i < path.length(); i++) {
+            if (raw.getByte(targetStart + i) != path.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Strips the first {@code bytes} of the path (the app's prefix) when the request is forwarded. */
     public void strip(int bytes) {
         strip = bytes;

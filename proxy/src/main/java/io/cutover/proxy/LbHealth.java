@@ -1,0 +1,61 @@
+package io.cutover.proxy;
+
+import io.cutover.proxy.http.RequestHead;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The load balancer's health check, answered by cutover itself on the client listener (never
+ * proxied): 200 while it serves, 503 once it is stopping, so that the balancer takes the host out
+ * of rotation before cutover stops accepting. Only GET and HEAD of its exact path (any query).
+ */
+public final class LbHealth implements Route {
+    private static final byte[] OK = answer(200, "OK", "ok\n", true);
+    private static final byte[] OK_CLOSE = answer(200, "OK", "ok\n", false);
+    private static final byte[] STOPPING = answer(503, "Service Unavailable", "stopping\n", false);
+
+    private final String path;
+    private volatile boolean stopping;
+
+    public LbHealth(String path) {
+        if (!path.startsWith("/") || path.indexOf('?') >= 0) {
+            throw new IllegalArgumentException("the health path must start with / and hold no query, got '" + path + "'");
+        }
+        this.path = path;
+    }
+
+    public String path() {
+        return path;
+    }
+
+    /** From now on the check fails (stopping), while requests are served as before. */
+    public void stopping() {
+        stopping = true;
+    }
+
+    public boolean isStopping() {
+        return stopping;
+    }
+
+    boolean matches(RequestHead head) {
+        String m = head.method();
+        return ("GET".equals(m) || "HEAD".equals(m)) && head.pathEquals(path);
+    }
+
+    /** The answer; the connection closes after a 503, so the balancer's next check comes on a new one. */
+    ByteBuf response(boolean keepAlive) {
+        return Unpooled.wrappedBuffer(stopping ? STOPPING : keepAlive ? OK : OK_CLOSE);
+    }
+
+    /** Whether the connection stays open after the answer. */
+    boolean keepsConnection() {
+        return !stopping;
+    }
+
+    private static byte[] answer(int status, String reason, String body, boolean keepAlive) {
+        return ("HTTP/1.1 " + status + " " + reason + "\r\ncontent-type: text/plain\r\ncontent-length: " + body.length()
+                + "\r\ncache-control: no-store\r\n" + (keepAlive ? "" : "connection: close\r\n") + "\r\n" + body)
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,56 @@
+package io.cutover.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class LbHealthTest {
+    private TestBackend app;
+    private TestProxy proxy;
+    private LbHealth health;
+
+    @BeforeEach
+    void start() throws Exception {
+        app = TestBackend.start("app");
+        proxy = TestProxy.start();
+        proxy.switchTo(app.target());
+        health = new LbHealth("/lb/health");
+        proxy.server().router().lbHealth(health);
+    }
+
+    @AfterEach
+    void stop() {
+        proxy.close();
+        app.close();
+    }
+
+    @Test
+    void theCheckIsAnsweredByTheProxyItselfAndEverythingElseReachesTheApp() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            RawHttp.Response r = raw.send("GET /lb/health HTTP/1.1\r\nHost: x\r\n\r\n").read();
+            assertEquals(200, r.status());
+            assertEquals("ok\n", r.body());
+            assertEquals(200, raw.send("GET /lb/health?from=alb HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
+            assertEquals("app", raw.send("GET /lb/healthz HTTP/1.1\r\nHost: x\r\n\r\n").read().body());
+            assertEquals("app", raw.send("POST /lb/health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").read().body());
+        }
+        assertEquals(2, app.requests(), "the checks never reached the app");
+    }
+
+    @Test
+    void onceStoppingTheCheckFails503AndClosesItsConnectionWhileRequestsAreServedAsBefore() throws Exception {
+        health.stopping();
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").read().body());
+            RawHttp.Response r = raw.send("GET /lb/health HTTP/1.1\r\nHost: x\r\n\r\n").read();
+            assertEquals(503, r.status());
+            assertTrue(raw.closedByPeer(), "the balancer's next check comes on a new connection");
+        }
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            assertEquals("app", raw.send("GET /orders HTTP/1.1\r\nHost: x\r\n\r\n").read().body());
+        }
+    }
+}
