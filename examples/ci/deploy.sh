@@ -19,7 +19,12 @@ fi
 
 # the deploy: everything after the script's name goes to `cutover deploy` as it is
 if [ -n "${CUTOVER_SSH:-}" ]; then
-  exec ssh -o BatchMode=yes "$CUTOVER_SSH" \
-    "CUTOVER_ADMIN=${CUTOVER_ADMIN:-} CUTOVER_ADMIN_TOKEN=${CUTOVER_ADMIN_TOKEN:-} $cutover deploy $(printf '%q ' "$@")"
+  # over ssh: the admin address (if set) in the command, quoted; the token on stdin, so it shows
+  # in no command line on either machine
+  remote='read -r token; [ -z "$token" ] || export CUTOVER_ADMIN_TOKEN="$token"; '
+  [ -z "${CUTOVER_ADMIN:-}" ] || remote+="export CUTOVER_ADMIN=$(printf '%q' "$CUTOVER_ADMIN"); "
+  remote+="exec $cutover deploy $(printf '%q ' "$@")"
+  printf '%s\n' "${CUTOVER_ADMIN_TOKEN:-}" | ssh -o BatchMode=yes "$CUTOVER_SSH" "$remote"
+  exit 0     # a failed deploy (or ssh) has ended the script already: set -e, pipefail
 fi
 exec $cutover deploy "$@"

@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AccessLogWriter implements AccessLog, AutoCloseable {
     static final int CAPACITY = 65_536;
+    private static final java.util.concurrent.atomic.AtomicInteger WRITERS = new java.util.concurrent.atomic.AtomicInteger();
+    private static final org.slf4j.Logger log = LoggerFactory.getLogger(AccessLogWriter.class);
     private static final DateTimeFormatter COMBINED_TIME =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneOffset.UTC);
 
@@ -80,7 +82,8 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
         if (!appender.isStarted()) {
             throw new StartupFailure("cannot open the access log " + settings.path());
         }
-        logger = context.getLogger("cutover.access");
+        logger = context.getLogger("cutover.access.w" + WRITERS.incrementAndGet());  // its own: a root level never silences it
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
         logger.setAdditive(false);
         logger.detachAndStopAllAppenders();
         logger.addAppender(appender);
@@ -111,17 +114,30 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
 
     private void write() {
         while (!closed || !queue.isEmpty()) {
-            if (reopen) {
-                reopen = false;
-                appender.stop();
-                appender.start();
+            try {
+                if (reopen) {
+                    reopen = false;
+                    appender.stop();
+                    appender.start();
+                    if (!appender.isStarted()) {
+                        log.error("cannot open the access log {} again: lines are dropped until a reopen succeeds",
+                                settings.path());
+                    }
+                }
+                Entry e = queue.poll();
+                if (e == null) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+                    continue;
+                }
+                if (appender.isStarted()) {
+                    logger.info(format(e));
+                } else {
+                    dropped.increment();
+                }
+            } catch (RuntimeException | Error x) {     // a line that cannot be written: counted, the writer goes on
+                dropped.increment();
+                log.error("access log line not written", x);
             }
-            Entry e = queue.poll();
-            if (e == null) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-                continue;
-            }
-            logger.info(format(e));
         }
     }
 
@@ -165,6 +181,7 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
         return s == null ? "-" : s.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 
+    /** Writes what is queued (for at most 5 s), then closes the file; what could not be written is counted. */
     @Override
     public void close() {
         closed = true;
@@ -176,6 +193,12 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        appender.stop();
+        if (!writer.isAlive()) {
+            for (Entry left = queue.poll(); left != null; left = queue.poll()) {
+                dropped.increment();    // never written: the writer never ran (a test's) or gave up
+            }
+            appender.stop();
+        }
+        logger.detachAndStopAllAppenders();
     }
 }

@@ -72,12 +72,20 @@ class GrafanaDashboardTest {
                     Thread.sleep(3000);
                     assertEquals("succeeded", c.awaitDeploy(c.deploy(null, "{\"command\": [\"v2\"]}")).get("state").asText());
                     prometheus.awaitScrapes(8);
+                    // series that appeared with the last deploy need a few scrapes before rate() sees them:
+                    // each query is asked until it has data (bounded), and must never answer an error
                     List<String> empty = new ArrayList<>();
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                     for (JsonNode panel : dashboard.get("panels")) {
                         for (JsonNode target : panel.get("targets")) {
                             String query = target.get("expr").asText().replace("$__rate_interval", "15s")
                                     .replace("$__range", "5m").replace("$app", ".*");
                             JsonNode answer = prometheus.query(query);
+                            while (answer.path("data").path("result").isEmpty() && System.nanoTime() < deadline) {
+                                assertEquals("success", answer.get("status").asText(), query + ": " + answer);
+                                Thread.sleep(250);
+                                answer = prometheus.query(query);
+                            }
                             assertEquals("success", answer.get("status").asText(), query + ": " + answer);
                             if (answer.get("data").get("result").isEmpty()) {
                                 empty.add(panel.get("title").asText() + ": " + query);

@@ -83,9 +83,14 @@ class ReloadOnHangupTest {
                 Files.move(log, dir.resolve("access.log.1"));
                 signal(serve.process(), "USR1");
                 deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!Files.exists(log)) {
+                while (!Files.exists(log)) {     // reopening creates the file
                     assertTrue(System.nanoTime() < deadline, "the access log was never opened again: " + serve.log());
-                    get(serve.proxyPort(), "one.test");
+                    Thread.sleep(50);
+                }
+                get(serve.proxyPort(), "one.test");
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (Files.size(log) == 0) {
+                    assertTrue(System.nanoTime() < deadline, "the new file got no line: " + serve.log());
                     Thread.sleep(50);
                 }
                 assertEquals(1, Files.readAllLines(dir.resolve("access.log.1")).size(), "the moved file got no more");

@@ -372,7 +372,7 @@ final class Exchange {
         if (accessLog != null) {
             // the head is still held here: every caller releases it after
             accessLog.log(new AccessLog.Entry(startMillis, front.client(head), head.method(), head.target(), finalStatus,
-                    bytesIn, bytesOut, nanos, backend.app(), backend.version(), backend.target().toString(),
+                    bytesIn, bytesOut, nanos, backend.app(), backend.version(), backend.hostHeader(),
                     head.requestId(), accessLog.wantsAgents() ? head.header("referer") : null,
                     accessLog.wantsAgents() ? head.header("user-agent") : null));
         }

@@ -158,15 +158,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         if (!(route instanceof Backend backend)) {
             // answered here: a body, if any, is not read, so the connection closes after the answer
-            boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE
-                    && !(route instanceof LbHealth lb && !lb.keepsConnection()));
+            boolean up = !(route instanceof LbHealth lb && lb.isStopping());     // read once: it may flip
+            boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE && up);
             boolean headRequest = head.isHead();
             ByteBuf answer = route instanceof Maintenance m ? m.response(head.acceptsJson(), keep)
                     : route instanceof NotFound n ? n.response(keep)
-                    : route instanceof LbHealth lb ? lb.response(keep) : ProxyError.NO_TARGET.response(keep);
+                    : route instanceof LbHealth lb ? lb.response(keep, up) : ProxyError.NO_TARGET.response(keep);
             AccessLog log = accessLog.get();
             if (log != null && !(route instanceof LbHealth)) {     // a balancer's checks are not traffic
-                Exchange.logAnswered(log, head, client(head), route instanceof NotFound ? 404 : 503, answer.readableBytes());
+                Exchange.logAnswered(log, head, client(head), route instanceof NotFound ? 404 : 503,
+                        headOnly(answer.duplicate(), headRequest).readableBytes());
             }
             head.release();
             respond(headOnly(answer, headRequest), keep);
@@ -219,8 +220,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void answerHeld(RequestHead head, Pause pause) {
         boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE);
         boolean headOnly = head.isHead();
+        ByteBuf answer = headOnly(pause.response(keep), headOnly);
+        AccessLog log = accessLog.get();
+        if (log != null) {
+            Exchange.logAnswered(log, head, client(head), 503, answer.readableBytes());
+        }
         head.release();
-        respond(headOnly(pause.response(keep), headOnly), keep);
+        respond(answer, keep);
     }
 
     /** An answer made here, without its body when the request was a HEAD (RFC 9110 9.3.2). */

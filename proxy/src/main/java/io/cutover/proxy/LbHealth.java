@@ -43,14 +43,12 @@ public final class LbHealth implements Route {
         return ("GET".equals(m) || "HEAD".equals(m)) && head.pathEquals(path);
     }
 
-    /** The answer; the connection closes after a 503, so the balancer's next check comes on a new one. */
-    ByteBuf response(boolean keepAlive) {
-        return Unpooled.wrappedBuffer(stopping ? STOPPING : keepAlive ? OK : OK_CLOSE);
-    }
-
-    /** Whether the connection stays open after the answer. */
-    boolean keepsConnection() {
-        return !stopping;
+    /**
+     * The answer, as the caller read {@link #isStopping} once; the connection closes after a 503,
+     * so the balancer's next check comes on a new one.
+     */
+    ByteBuf response(boolean keepAlive, boolean up) {
+        return Unpooled.wrappedBuffer(!up ? STOPPING : keepAlive ? OK : OK_CLOSE);
     }
 
     private static byte[] answer(int status, String reason, String body, boolean keepAlive) {

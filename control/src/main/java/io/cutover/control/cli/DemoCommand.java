@@ -59,14 +59,19 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         view = new View(out, System.console() != null && !quick);
-        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.ERROR);     // the demo shows what happens
+        ch.qos.logback.classic.Logger root =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        Level level = root.getLevel();
+        root.setLevel(Level.ERROR);     // the demo shows what happens
         Path state = Files.createTempDirectory("cutover-demo");
         String run = MARK + "-" + state.getFileName();
-        Cutover cutover = Cutover.start(ConfigLoader.load(Optional.empty(), config(state, run)), Clock.systemUTC());
-        Thread cleanup = new Thread(() -> stopAll(cutover, run, state), "demo-cleanup");
+        java.util.concurrent.atomic.AtomicReference<Cutover> started = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread cleanup = new Thread(() -> stopAll(started.get(), run, state), "demo-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);      // Ctrl-C
         DemoLoad load = null;
         try {
+            Cutover cutover = Cutover.start(ConfigLoader.load(Optional.empty(), config(state, run)), Clock.systemUTC());
+            started.set(cutover);
             int proxyPort = cutover.proxyAddress().getPort();
             view.event("cutover demo: cutover on 127.0.0.1:" + proxyPort + " in front of a small web app it runs as "
                     + "processes (loopback only, state in " + state + ")");
@@ -101,6 +106,9 @@ final class DemoCommand implements Callable<Integer> {
                     .map(e -> e.getKey() + " " + String.format(Locale.ROOT, "%,d", e.getValue()))
                     .collect(Collectors.joining(", "));
             load.failures().forEach(f -> view.event("  failed: " + f));
+            if (sent >= maxRequests) {
+                view.event("  the request budget (--max-requests " + maxRequests + ") ran out before the end");
+            }
             problems.forEach(p -> view.event("  unexpected: " + p));
             view.event(String.format(Locale.ROOT, "demo finished: %,d requests sent, %,d failed (answered by %s; %,d were "
                     + "the failing canary's own 500s, which aborted it)", sent, failed, by, load.appErrors()));
@@ -110,9 +118,11 @@ final class DemoCommand implements Callable<Integer> {
                 load.close();
             }
             view.load(null);
+            view.close();
             if (Runtime.getRuntime().removeShutdownHook(cleanup)) {
-                stopAll(cutover, run, state);
+                stopAll(started.get(), run, state);
             }
+            root.setLevel(level);
         }
     }
 
@@ -184,7 +194,9 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Stops cutover, then the demo's app processes (only those of this run). */
     private static void stopAll(Cutover cutover, String run, Path state) {
-        cutover.shutdown();
+        if (cutover != null) {
+            cutover.shutdown();
+        }
         ProcessHandle.current().descendants()
                 .filter(p -> p.info().commandLine().map(l -> l.contains(run)).orElse(false))
                 .forEach(p -> {
@@ -226,7 +238,7 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
 
-        synchronized void load(DemoLoad l) {
+        synchronized void load(DemoLoad l) {   // lastSent and lastBy: written here and by the ticker, under this lock
             load = l;
             if (l != null) {
                 lastSent = l.sent();
@@ -281,8 +293,12 @@ final class DemoCommand implements Callable<Integer> {
             }, true);
         }
 
+        void close() {
+            ticker.interrupt();
+        }
+
         private void tick() {
-            while (true) {
+            while (!Thread.currentThread().isInterrupted()) {
                 try {
                     Thread.sleep(500);
                 } catch (InterruptedException e) {
@@ -298,10 +314,16 @@ final class DemoCommand implements Callable<Integer> {
                 long sent = l.sent();
                 Map<String, Long> by = l.answeredBy();
                 long total = 0;
+                long sentBefore;
+                Map<String, Long> byBefore;
+                synchronized (this) {
+                    sentBefore = lastSent;
+                    byBefore = lastBy;
+                }
                 StringBuilder shares = new StringBuilder();
                 Map<String, Long> delta = new java.util.TreeMap<>();
                 for (Map.Entry<String, Long> e : by.entrySet()) {
-                    long d = e.getValue() - lastBy.getOrDefault(e.getKey(), 0L);
+                    long d = e.getValue() - byBefore.getOrDefault(e.getKey(), 0L);
                     if (d > 0) {
                         delta.put(e.getKey(), d);
                         total += d;
@@ -313,13 +335,13 @@ final class DemoCommand implements Callable<Integer> {
                 int done = Math.max(0, phase - 1) * 20 / phases;
                 String bar = "#".repeat(done) + "-".repeat(20 - done);
                 String line = String.format(Locale.ROOT, "  %,7d req/s  answered by%s  failed %d  [%s] %d/%d",
-                        (sent - lastSent) * 2, shares, l.failed(), bar, phase, phases);
-                lastSent = sent;
-                lastBy = by;
+                        (sent - sentBefore) * 2, shares, l.failed(), bar, phase, phases);
                 synchronized (this) {
                     if (load != l) {
                         continue;   // stopped meanwhile
                     }
+                    lastSent = sent;
+                    lastBy = by;
                     liveLine = line;
                     out.print("\r\033[2K" + line);
                     out.flush();

@@ -67,11 +67,24 @@ final class ServeCommand implements Callable<Integer> {
         Settings settings = load.get();
 
         CountDownLatch stop = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), s -> stop.countDown());
-        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        java.util.concurrent.atomic.AtomicInteger stops = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Cutover> running = new java.util.concurrent.atomic.AtomicReference<>();
+        sun.misc.SignalHandler stopping = s -> {
+            stops.incrementAndGet();    // a second one cuts the load balancer's grace short
+            stop.countDown();
+        };
+        Signal.handle(new Signal("TERM"), stopping);
+        Signal.handle(new Signal("INT"), stopping);
+        // SIGUSR1 (logrotate's postrotate): open the access log file again; from the start, since
+        // its default would end the process
+        Signal.handle(new Signal("USR1"), s -> {
+            Cutover c = running.get();
+            if (c != null) {
+                c.reopenLogs();
+            }
+        });
         Cutover cutover = Cutover.start(settings, Clock.systemUTC(), Cutover::runtimeFor, load);
-        // SIGUSR1: open the access log file again, after logrotate moved it
-        Signal.handle(new Signal("USR1"), s -> cutover.reopenLogs());
+        running.set(cutover);
         // SIGHUP: read the config again, as `cutover reload` does (the reload logs what it did)
         Signal.handle(new Signal("HUP"), s -> cutover.reloader().run().whenComplete((o, e) -> {
             if (e != null) {
@@ -81,8 +94,9 @@ final class ServeCommand implements Callable<Integer> {
         }));
         stop.await();
         Duration grace = cutover.leaveLoadBalancer();     // its health check fails first, traffic still flows
-        if (!grace.isZero()) {
-            Thread.sleep(grace.toMillis());
+        long until = System.nanoTime() + grace.toNanos();
+        while (stops.get() < 2 && System.nanoTime() < until) {
+            Thread.sleep(50);
         }
         cutover.shutdown();
         return 0;

@@ -249,7 +249,7 @@ public final class RequestHead extends HeadFields {
     /** Gives a request that came without an X-Request-Id one (16 hex digits), which goes to the app too. */
     public void ensureRequestId() {
         if (requestIdStart < 0 && givenRequestId == null) {
-            givenRequestId = String.format("%016x", java.util.concurrent.ThreadLocalRandom.current().nextLong());
+            givenRequestId = java.util.HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextLong());
         }
     }
 
