@@ -48,6 +48,8 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
     private final JsonFactory json = new JsonFactory();
     private final Thread writer;
     private volatile boolean reopen;
+    /** Lines written since the last flush (the writer's thread only). */
+    private boolean unflushed;
     private volatile boolean closed;
 
     public AccessLogWriter(AccessLogSettings settings, MeterRegistry meters) {
@@ -77,6 +79,7 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
         }
         appender.setContext(context);
         appender.setName("access-log");
+        appender.setImmediateFlush(false);      // buffered: flushed whenever the queue runs empty
         appender.setEncoder(encoder);
         appender.start();
         if (!appender.isStarted()) {
@@ -126,14 +129,21 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
                 }
                 Entry e = queue.poll();
                 if (e == null) {
+                    if (unflushed && appender.isStarted()) {
+                        unflushed = false;
+                        appender.getOutputStream().flush();     // a line is on disk within a few ms of its request
+                    }
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
                     continue;
                 }
                 if (appender.isStarted()) {
                     logger.info(format(e));
+                    unflushed = true;
                 } else {
                     dropped.increment();
                 }
+            } catch (java.io.IOException x) {
+                log.error("flushing the access log failed", x);
             } catch (RuntimeException | Error x) {     // a line that cannot be written: counted, the writer goes on
                 dropped.increment();
                 log.error("access log line not written", x);
