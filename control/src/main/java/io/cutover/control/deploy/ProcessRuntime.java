@@ -96,10 +96,23 @@ public final class ProcessRuntime implements AppRuntime {
             return Optional.empty();
         }
         Process p = children.get(pid(instance));
-        if (p != null && !p.isAlive()) {
+        if (p != null && waitedFor(p)) {
             return Optional.of("exited with code " + p.exitValue());
         }
         return Optional.of("is not running");
+    }
+
+    /**
+     * Whether a child that is gone has been reaped, so its exit code is known: the JDK's reaper
+     * may not have seen its exit yet when the process itself already has none (a zombie).
+     */
+    private static boolean waitedFor(Process p) {
+        try {
+            return p.waitFor(200, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !p.isAlive();
+        }
     }
 
     @Override
