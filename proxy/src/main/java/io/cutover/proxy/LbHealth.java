@@ -52,8 +52,7 @@ public final class LbHealth implements Route {
     }
 
     private static byte[] answer(int status, String reason, String body, boolean keepAlive) {
-        return ("HTTP/1.1 " + status + " " + reason + "\r\ncontent-type: text/plain\r\ncontent-length: " + body.length()
-                + "\r\ncache-control: no-store\r\n" + (keepAlive ? "" : "connection: close\r\n") + "\r\n" + body)
-                .getBytes(StandardCharsets.US_ASCII);
+        return LocalAnswer.bytes(status, reason, "text/plain", body.getBytes(StandardCharsets.US_ASCII),
+                "cache-control: no-store\r\n", keepAlive);
     }
 }

@@ -50,11 +50,7 @@ public final class Maintenance implements Route {
     }
 
     private static byte[] answer(String type, byte[] body, long retryAfterSeconds, boolean keepAlive) {
-        byte[] head = ("HTTP/1.1 503 Service Unavailable\r\ncontent-type: " + type + "\r\ncontent-length: " + body.length
-                + "\r\nretry-after: " + retryAfterSeconds + "\r\ncache-control: no-store\r\n"
-                + (keepAlive ? "" : "connection: close\r\n") + "\r\n").getBytes(StandardCharsets.US_ASCII);
-        byte[] whole = java.util.Arrays.copyOf(head, head.length + body.length);
-        System.arraycopy(body, 0, whole, head.length, body.length);
-        return whole;
+        return LocalAnswer.bytes(503, "Service Unavailable", type, body,
+                "retry-after: " + retryAfterSeconds + "\r\ncache-control: no-store\r\n", keepAlive);
     }
 }

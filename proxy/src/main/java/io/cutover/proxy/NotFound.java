@@ -20,10 +20,6 @@ final class NotFound implements Route {
     }
 
     private static byte[] answer(boolean keepAlive) {
-        byte[] head = ("HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\ncontent-length: " + BODY.length + "\r\n"
-                + (keepAlive ? "" : "connection: close\r\n") + "\r\n").getBytes(StandardCharsets.US_ASCII);
-        byte[] whole = java.util.Arrays.copyOf(head, head.length + BODY.length);
-        System.arraycopy(BODY, 0, whole, head.length, BODY.length);
-        return whole;
+        return LocalAnswer.bytes(404, "Not Found", "text/plain", BODY, "", keepAlive);
     }
 }

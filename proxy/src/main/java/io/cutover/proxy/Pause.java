@@ -79,11 +79,7 @@ public final class Pause implements Route {
     }
 
     private static byte[] answer(long retryAfterSeconds, boolean keepAlive) {
-        byte[] head = ("HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: " + BODY.length
-                + "\r\nretry-after: " + retryAfterSeconds + "\r\n" + (keepAlive ? "" : "connection: close\r\n")
-                + "\r\n").getBytes(StandardCharsets.US_ASCII);
-        byte[] whole = java.util.Arrays.copyOf(head, head.length + BODY.length);
-        System.arraycopy(BODY, 0, whole, head.length, BODY.length);
-        return whole;
+        return LocalAnswer.bytes(503, "Service Unavailable", "text/plain", BODY,
+                "retry-after: " + retryAfterSeconds + "\r\n", keepAlive);
     }
 }
