@@ -51,6 +51,31 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
         return new App(config, switches, deployer);
     }
 
+    /**
+     * Takes switches and deploys away from the app (a reload replaces it, a takeover hands it to
+     * another process), so that none runs meanwhile; {@link #backInService} gives them back.
+     *
+     * @param by what takes it, for the answer to a deploy refused meanwhile
+     * @return why it cannot be (a switch or deploy runs), or null when it is done
+     */
+    public String takeOutOfService(String by) {
+        if (!switches.tryReserve(by)) {
+            return "app " + name() + " is switching or deploying; " + by + " after it";
+        }
+        if (deployer.isPresent() && !deployer.get().suspendIfIdle(
+                by + " is under way for app " + name() + "; deploy again in a moment")) {
+            switches.release();
+            return "app " + name() + " is deploying; " + by + " after it";
+        }
+        return null;
+    }
+
+    /** Takes switches and deploys again (what took the app out of service was refused or failed). */
+    public void backInService() {
+        deployer.ifPresent(Deployer::unsuspend);
+        switches.release();
+    }
+
     /** Stops the app's control (its routing stays as it is: the caller's to keep or drain). */
     @Override
     public void close() {

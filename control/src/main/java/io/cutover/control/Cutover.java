@@ -11,6 +11,9 @@ import io.cutover.control.deploy.AppRuntime;
 import io.cutover.control.deploy.Deployer;
 import io.cutover.control.deploy.DockerRuntime;
 import io.cutover.control.deploy.ProcessRuntime;
+import io.cutover.control.takeover.ControlSocket;
+import io.cutover.control.takeover.TakeoverClient;
+import io.cutover.control.takeover.TakeoverFailure;
 import io.cutover.proxy.ListenFailure;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Transport;
@@ -21,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -36,21 +40,46 @@ public final class Cutover implements AutoCloseable {
     private final ControlLoop control;
     private final Apps apps;
     private final Reload reload;
-    private final AdminServer admin;
     private final Metrics metrics;
     private final AccessLogWriter accessLog;
+    private final Launch launch;
+    private final AdminApi api;
+    private final ObjectMapper json;
+    /** Set by {@link #open}. */
+    private volatile AdminServer admin;
+    private volatile ControlSocket controlSocket;
+    private final CompletableFuture<Integer> handedOver = new CompletableFuture<>();
+    private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * How a cutover starts: its collaborators, and where its listeners come from.
+     *
+     * @param config    reads the configuration again, for a reload (it may throw a ConfigError)
+     * @param listeners null: bind the configured addresses
+     */
+    public record Launch(Clock clock, Function<AppSettings, AppRuntime> runtimes, Supplier<Settings> config,
+                         Listeners listeners) {
+        Launch with(Listeners l) {
+            return new Launch(clock, runtimes, config, l);
+        }
+    }
 
     /** What runs beside the apps. */
-    private Cutover(Settings settings, ProxyServer proxy, ControlLoop control, Apps apps, Reload reload,
-                    AdminServer admin, Metrics metrics, AccessLogWriter accessLog) {
-        this.metrics = metrics;
-        this.accessLog = accessLog;
+    private record Parts(ProxyServer proxy, ControlLoop control, Apps apps, Reload reload, Metrics metrics,
+                         AccessLogWriter accessLog, AdminApi api, ObjectMapper json) {
+    }
+
+    private Cutover(Settings settings, Launch launch, Parts p) {
         this.settings = settings;
-        this.proxy = proxy;
-        this.control = control;
-        this.apps = apps;
-        this.reload = reload;
-        this.admin = admin;
+        this.launch = launch;
+        this.proxy = p.proxy();
+        this.control = p.control();
+        this.apps = p.apps();
+        this.reload = p.reload();
+        this.metrics = p.metrics();
+        this.accessLog = p.accessLog();
+        this.api = p.api();
+        this.json = p.json();
     }
 
     /** The runtime an app's settings ask for. */
@@ -70,36 +99,137 @@ public final class Cutover implements AutoCloseable {
         return start(settings, clock, runtimes, () -> settings);
     }
 
+    public static Cutover start(Settings settings, Clock clock, Function<AppSettings, AppRuntime> runtimes,
+                                Supplier<Settings> config) throws InterruptedException {
+        return start(settings, new Launch(clock, runtimes, config, null));
+    }
+
     /**
-     * Starts everything, or nothing: whatever started before a failure is stopped again.
+     * Starts everything, or nothing (whatever started before a failure is stopped again), and
+     * accepts. Refused if a cutover runs with the same state directory (its control socket answers).
      *
-     * @param config reads the configuration again, for a reload (it may throw a ConfigError)
      * @throws StartupFailure for a reason the user can act on (an address that cannot be bound, a
      *                        state file that cannot be read)
      */
-    public static Cutover start(Settings settings, Clock clock, Function<AppSettings, AppRuntime> runtimes,
-                                Supplier<Settings> config) throws InterruptedException {
-        Transport transport = Transport.select(settings.transport());
-        Metrics metrics = new Metrics();
-        ProxyServer proxy;
+    public static Cutover start(Settings settings, Launch launch) throws InterruptedException {
+        if (launch.listeners() == null) {
+            Transport transport = Transport.select(settings.transport());
+            launch = launch.with(Listeners.bind(settings, transport));
+            checkNoneRunning(settings);
+            launch.listeners().checkFree();
+        }
+        Cutover c = prepare(settings, launch, true);
         try {
-            proxy = ProxyServer.start(settings.listen(), settings.proxy(), transport, settings.eventLoops(), metrics);
-        } catch (ListenFailure e) {
-            metrics.close();
-            throw new StartupFailure(e.getMessage(), e);
+            c.open();
+        } catch (RuntimeException | InterruptedException e) {
+            c.abandon();
+            throw e;
+        }
+        return c;
+    }
+
+    /**
+     * Takes over from the cutover running with the same state directory, with no gap: it holds
+     * its apps still and hands over its listeners; this one loads the state, checks that every
+     * active version is healthy, and accepts; only then does the old one stop accepting, finish
+     * its requests and exit. If anything fails before that, the old one goes on serving.
+     *
+     * @throws io.cutover.control.takeover.TakeoverFailure why it did not happen
+     */
+    public static Cutover takeOver(Settings settings, Launch launch) throws InterruptedException {
+        try (TakeoverClient old = TakeoverClient.connect(settings.stateDir())) {
+            TakeoverClient.Offered offer = old.ask();
+            Cutover c;
+            try {
+                Listeners listeners = Takeover.listeners(settings, offer, old);
+                try {
+                    c = prepare(settings, launch.with(listeners), false);
+                } catch (RuntimeException e) {
+                    closeIfAdopted(listeners.clients());
+                    closeIfAdopted(listeners.admin());
+                    throw e;
+                }
+                try {
+                    c.awaitHealthy();
+                    c.open();
+                } catch (RuntimeException | InterruptedException | HealthCheck.UnhealthyException e) {
+                    c.abandon();
+                    throw e;
+                }
+            } catch (HealthCheck.UnhealthyException e) {
+                old.failed(e.getMessage());
+                throw new TakeoverFailure("the active version is not healthy: " + e.getMessage()
+                        + "; the running cutover (pid " + offer.pid() + ") goes on serving", e);
+            } catch (RuntimeException e) {
+                old.failed(e.getMessage());
+                throw new TakeoverFailure(e.getMessage() + "; the running cutover (pid " + offer.pid()
+                        + ") goes on serving", e);
+            }
+            old.ready();        // it stops accepting, drains and exits
+            log.info("took over from pid {}", offer.pid());
+            c.openControlSocket();
+            return c;
+        }
+    }
+
+    /** Fails if a cutover answers on this state directory's control socket. */
+    private static void checkNoneRunning(Settings settings) {
+        if (!ControlSocket.supported() || !java.nio.file.Files.exists(ControlSocket.path(settings.stateDir()))) {
+            return;
+        }
+        int pid;
+        try {
+            pid = Takeover.runningPid(settings.stateDir());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (pid != 0) {
+            throw new StartupFailure("a cutover (pid " + pid + ") runs with state directory " + settings.stateDir()
+                    + ": stop it first, or start this one with --takeover to replace it with no gap");
+        }
+    }
+
+    /**
+     * Everything but the listeners: the proxy's loops, the apps (restored from their state), the
+     * access log. With {@code listenFirst}, the client listener opens first, so that an address
+     * in use fails start-up before any app is touched.
+     */
+    private static Cutover prepare(Settings settings, Launch launch, boolean listenFirst) throws InterruptedException {
+        Listeners listeners = launch.listeners();
+        Transport transport = listeners.transport(settings);
+        if (!transport.toString().equals(Transport.select(settings.transport()).toString())) {
+            log.info("running on {}, not {}: {} listeners are adopted, which only epoll can do", transport,
+                    Transport.select(settings.transport()), listeners.origin());
+        }
+        Metrics metrics = new Metrics();
+        ProxyServer proxy = ProxyServer.create(settings.proxy(), transport, settings.eventLoops(), metrics);
+        if (listenFirst) {
+            try {
+                proxy.listen(listeners.clients());
+            } catch (ListenFailure e) {
+                proxy.close();
+                metrics.close();
+                throw new StartupFailure(e.getMessage(), e);
+            } catch (InterruptedException e) {
+                proxy.close();
+                metrics.close();
+                throw e;
+            }
         }
         ControlLoop control = ControlLoop.start(transport);
         List<App> started = new ArrayList<>();
         AccessLogWriter accessLog = null;
         try {
             ObjectMapper json = Json.mapper();
-            App.Wiring wiring = new App.Wiring(proxy, control, metrics, settings.keepRetiredSeries(), clock, runtimes, json);
+            App.Wiring wiring = new App.Wiring(proxy, control, metrics, settings.keepRetiredSeries(), launch.clock(),
+                    launch.runtimes(), json);
             proxy.router().define(settings.apps().stream().map(AppConfig::rule).toList());
             for (AppConfig app : settings.apps()) {
                 started.add(App.start(app, wiring));
             }
             Apps apps = new Apps(started);
-            Reload reload = new Reload(settings, config, apps, wiring);
+            Reload reload = new Reload(settings, launch.config(), apps, wiring);
             if (settings.lbHealth().on()) {
                 proxy.router().lbHealth(new io.cutover.proxy.LbHealth(settings.lbHealth().path()));
             }
@@ -108,30 +238,81 @@ public final class Cutover implements AutoCloseable {
                 proxy.accessLog(accessLog);
             }
             AccessLogWriter log = accessLog;
-            // silence longer than a switch's health gate (plus margin) means a stuck or slow client
-            Duration adminIdle = settings.apps().stream().map(a -> a.health().deadline()).max(Duration::compareTo)
-                    .orElseThrow().plusSeconds(5);
-            AdminServer admin = AdminServer.start(
-                    new AdminServer.Settings(settings.admin(), adminIdle, new AdminAuth(settings.adminToken())),
-                    control, new AdminApi(apps, reload, () -> {
-                        if (log != null) {
-                            log.reopen();
-                        }
-                    }, metrics, json), json);
-            InetSocketAddress adminAddress = admin.localAddress();
-            WarmUp.start(control, adminAddress.getAddress().isAnyLocalAddress()
-                    ? new InetSocketAddress(InetAddress.getLoopbackAddress(), adminAddress.getPort()) : adminAddress, json);
-            return new Cutover(settings, proxy, control, apps, reload, admin, metrics, accessLog);
-        } catch (ListenFailure e) {
-            stopAll(proxy, control, started);
-            closeQuietly(accessLog);
-            metrics.close();
-            throw new StartupFailure(e.getMessage(), e);
+            AdminApi api = new AdminApi(apps, reload, () -> {
+                if (log != null) {
+                    log.reopen();
+                }
+            }, metrics, json);
+            return new Cutover(settings, launch, new Parts(proxy, control, apps, reload, metrics, accessLog, api, json));
         } catch (RuntimeException e) {
             stopAll(proxy, control, started);
             closeQuietly(accessLog);
             metrics.close();
             throw e;
+        }
+    }
+
+    /** Every app's active version passes its health check (each within its deadline). */
+    private void awaitHealthy() throws HealthCheck.UnhealthyException, InterruptedException {
+        for (App a : apps.all()) {
+            a.switches().awaitActiveHealthy();
+        }
+    }
+
+    /** Opens the listeners (the client one, if not yet) and the control socket: cutover accepts from now on. */
+    private void open() throws InterruptedException {
+        try {
+            if (!proxy.listening()) {
+                proxy.listen(launch.listeners().clients());
+            }
+            // silence longer than a switch's health gate (plus margin) means a stuck or slow client
+            Duration adminIdle = settings.apps().stream().map(a -> a.health().deadline()).max(Duration::compareTo)
+                    .orElseThrow().plusSeconds(5);
+            admin = AdminServer.start(new AdminServer.Settings(launch.listeners().admin(), adminIdle,
+                    new AdminAuth(settings.adminToken())), control, api, json);
+        } catch (ListenFailure e) {
+            throw new StartupFailure(e.getMessage(), e);
+        }
+        InetSocketAddress adminAddress = admin.localAddress();
+        WarmUp.start(control, adminAddress.getAddress().isAnyLocalAddress()
+                ? new InetSocketAddress(InetAddress.getLoopbackAddress(), adminAddress.getPort()) : adminAddress, json);
+        if (!(launch.listeners().origin().startsWith(Takeover.ORIGIN))) {
+            openControlSocket();
+        }
+    }
+
+    private void openControlSocket() throws InterruptedException {
+        if (ControlSocket.supported()) {
+            controlSocket = ControlSocket.open(settings.stateDir(), new Takeover.Giving(this));
+        } else {
+            log.info("no control socket (it needs epoll): this cutover cannot be taken over");
+        }
+    }
+
+    /** Stops what {@link #prepare} started, when start-up fails after it. */
+    private void abandon() {
+        if (admin != null) {
+            admin.close();
+        } else {
+            closeIfAdopted(launch.listeners().admin());
+        }
+        if (!proxy.listening()) {
+            closeIfAdopted(launch.listeners().clients());
+        }
+        stopAll(proxy, control, new ArrayList<>(apps.all()));
+        reload.close();
+        closeQuietly(accessLog);
+        metrics.close();
+    }
+
+    /** Closes this process's copy of a socket it was handed and did not open (the other process's stays). */
+    private static void closeIfAdopted(io.cutover.proxy.Listener l) {
+        if (l instanceof io.cutover.proxy.Listener.Adopt a) {
+            try {
+                new io.netty.channel.unix.FileDescriptor(a.fd()).close();
+            } catch (java.io.IOException e) {
+                log.debug("closing handed-over descriptor {}: {}", a.fd(), e.getMessage());
+            }
         }
     }
 
@@ -149,6 +330,27 @@ public final class Cutover implements AutoCloseable {
 
     public InetSocketAddress proxyAddress() {
         return proxy.localAddress();
+    }
+
+    ProxyServer proxy() {
+        return proxy;
+    }
+
+    AdminServer admin() {
+        return admin;
+    }
+
+    Listeners listeners() {
+        return launch.listeners();
+    }
+
+    Transport transport() {
+        return proxy.transport();
+    }
+
+    /** A cutover took over: completes (with its pid) once this one stopped accepting. */
+    public CompletableFuture<Integer> handedOver() {
+        return handedOver;
     }
 
     public InetSocketAddress adminAddress() {
@@ -200,10 +402,16 @@ public final class Cutover implements AutoCloseable {
 
     /**
      * Graceful stop: the admin API closes, the proxy stops accepting and lets in-flight requests
-     * finish for up to the drain deadline.
+     * finish for up to the drain deadline. Once only: later calls return at once.
      */
     public void shutdown() {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
         long start = System.nanoTime();
+        if (controlSocket != null) {
+            controlSocket.close();
+        }
         admin.close();
         reload.close();
         apps.all().forEach(a -> a.deployer().ifPresent(Deployer::close));

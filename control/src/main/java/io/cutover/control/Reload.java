@@ -105,9 +105,9 @@ public final class Reload implements AutoCloseable {
         List<App> leaving = new ArrayList<>();
         for (String name : concat(changed, removed)) {
             App a = before.get(name);
-            String refusal = takeOutOfService(a);
+            String refusal = a.takeOutOfService("reload");
             if (refusal != null) {
-                leaving.forEach(Reload::backInService);
+                leaving.forEach(App::backInService);
                 throw new RefusedException("nothing changed: " + refusal, true);
             }
             leaving.add(a);
@@ -174,29 +174,6 @@ public final class Reload implements AutoCloseable {
                 throw new RefusedException("nothing changed: app " + c.name() + ": " + e.getMessage(), false);
             }
         }
-    }
-
-    /**
-     * Takes routing and deploys away from an app about to be replaced or removed, so that no
-     * switch or deploy runs through the reload.
-     *
-     * @return why it cannot be, or null when it is done
-     */
-    private static String takeOutOfService(App a) {
-        if (!a.switches().tryReserve("a reload")) {
-            return "app " + a.name() + " is switching or deploying; reload after it";
-        }
-        if (a.deployer().isPresent() && !a.deployer().get().suspendIfIdle(
-                "a reload is replacing app " + a.name() + "; deploy again in a moment")) {
-            a.switches().release();
-            return "app " + a.name() + " is deploying; reload after it";
-        }
-        return null;
-    }
-
-    private static void backInService(App a) {
-        a.deployer().ifPresent(d -> d.unsuspend());
-        a.switches().release();
     }
 
     /** An app that was changed and whose new settings failed, back with its old ones. */

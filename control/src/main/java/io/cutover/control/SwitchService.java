@@ -447,6 +447,17 @@ public final class SwitchService {
                 d.took().toMillis());
     }
 
+    /**
+     * Blocks until the active target (if any) passes its health check, within the check's
+     * deadline (a cutover taking over checks before it accepts).
+     */
+    public void awaitActiveHealthy() throws HealthCheck.UnhealthyException, InterruptedException {
+        Backend a = router.active();
+        if (a != null) {
+            health.await(a.target());
+        }
+    }
+
     public Backend active() {
         return router.active();
     }

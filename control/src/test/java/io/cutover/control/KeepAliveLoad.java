@@ -10,32 +10,56 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Clients looping GET / on their own keep-alive connections until stopped (bounded in time). */
+/**
+ * Clients looping GET / until stopped (bounded in time): on keep-alive connections, each opening
+ * a new one only after a response that said {@code Connection: close} (as any HTTP client does);
+ * or on a new connection for each request. A refused connection, one closed or reset before its
+ * response, and an answer other than 200 are failures.
+ */
 final class KeepAliveLoad implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> bodies = new ConcurrentLinkedQueue<>();
     private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger reconnects = new AtomicInteger();
     private final CountDownLatch stopped;
 
-    private KeepAliveLoad(InetSocketAddress proxy, int clients, long maxSeconds) {
+    private KeepAliveLoad(InetSocketAddress proxy, int clients, long maxSeconds, boolean connectionPerRequest) {
         stopped = new CountDownLatch(clients);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
         for (int c = 0; c < clients; c++) {
             Thread t = new Thread(() -> {
-                try (RawHttp raw = new RawHttp(proxy)) {
+                RawHttp raw = null;
+                try {
                     while (running.get() && System.nanoTime() < deadline) {
-                        RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: app\r\n\r\n").read();
+                        if (raw == null) {
+                            raw = new RawHttp(proxy);
+                        }
+                        RawHttp.Response r = raw.send(connectionPerRequest
+                                ? "GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n"
+                                : "GET / HTTP/1.1\r\nHost: app\r\n\r\n").read();
                         requests.incrementAndGet();
                         if (r.status() != 200) {
                             failures.add("status " + r.status() + ": " + r.body().trim());
                         } else {
                             bodies.add(r.body().trim());
                         }
+                        if (connectionPerRequest || "close".equalsIgnoreCase(r.header("connection"))) {
+                            raw.close();
+                            raw = null;
+                            reconnects.incrementAndGet();
+                        }
                     }
                 } catch (Exception e) {
                     failures.add(e.toString());
                 } finally {
+                    if (raw != null) {
+                        try {
+                            raw.close();
+                        } catch (java.io.IOException e) {
+                            // closing
+                        }
+                    }
                     stopped.countDown();
                 }
             }, "load-" + c);
@@ -45,7 +69,17 @@ final class KeepAliveLoad implements AutoCloseable {
     }
 
     static KeepAliveLoad start(InetSocketAddress proxy, int clients) {
-        return new KeepAliveLoad(proxy, clients, 120);
+        return new KeepAliveLoad(proxy, clients, 120, false);
+    }
+
+    /** Each request on a connection of its own. */
+    static KeepAliveLoad connectionPerRequest(InetSocketAddress proxy, int clients) {
+        return new KeepAliveLoad(proxy, clients, 120, true);
+    }
+
+    /** Connections closed after a response (by the server's Connection: close, or per request). */
+    int reconnects() {
+        return reconnects.get();
     }
 
     /** Stops the clients and returns the failures they saw (the first 20, then how many more). */

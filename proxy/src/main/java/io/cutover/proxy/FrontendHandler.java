@@ -34,6 +34,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     static final Object SHUTDOWN = new Object();
     /** Fired on every client connection when a pause ends: a held request goes on. */
     static final Object RESUMED = new Object();
+    /** How long an idle connection stays open after a graceful shutdown began, for a request already on its way. */
+    static final long IDLE_LINGER_MILLIS = 500;
     private static final ByteBuf HEAD_END = Unpooled.unreleasableBuffer(
             Unpooled.wrappedBuffer(new byte[] {'\r', '\n', '\r', '\n'}));
 
@@ -409,7 +411,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (exchange == null) {
-                ctx.close();
+                // idle: its client may be sending the next request right now, and closing under
+                // it would fail that request. A request that comes within the linger is answered
+                // (with Connection: close); a connection still idle then is closed.
+                ctx.executor().schedule(() -> {
+                    if (exchange == null && held == null) {
+                        ctx.close();
+                    }
+                }, IDLE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
             }
         } else {
             ctx.fireUserEventTriggered(evt);

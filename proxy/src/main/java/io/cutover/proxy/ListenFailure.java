@@ -5,8 +5,11 @@ import java.net.InetSocketAddress;
 /** An address could not be bound; the message names it and the reason, in one line. */
 public final class ListenFailure extends RuntimeException {
     public ListenFailure(String what, InetSocketAddress address, Throwable cause) {
-        super("cannot listen on " + address.getAddress().getHostAddress() + ":" + address.getPort()
-                + " (" + what + "): " + reason(cause), cause);
+        this(what, address.getAddress().getHostAddress() + ":" + address.getPort(), cause);
+    }
+
+    public ListenFailure(String what, String where, Throwable cause) {
+        super("cannot listen on " + where + " (" + what + "): " + reason(cause), cause);
     }
 
     /** The operating system's words ("Address already in use"), without Netty's call prefix. */

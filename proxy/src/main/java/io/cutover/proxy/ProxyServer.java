@@ -30,15 +30,16 @@ public final class ProxyServer implements AutoCloseable {
     private final ChannelGroup backendChannels = new DefaultChannelGroup("backends", GlobalEventExecutor.INSTANCE);
     private final Bootstrap backendBootstrap;
     private volatile ChannelFactory<? extends Channel> backendChannelFactory;
-    private final Channel listener;
+    private final int eventLoops;
+    private volatile Channel listener;
 
     private final TrafficObserver observer;
     /** Where finished requests are reported, or null: set at start-up (or by a reload), read per request. */
     private final AccessLogSlot accessLog = new AccessLogSlot();
 
-    private ProxyServer(InetSocketAddress listen, ProxySettings settings, Transport transport, int eventLoops,
-                        TrafficObserver observer) throws InterruptedException {
+    private ProxyServer(ProxySettings settings, Transport transport, int eventLoops, TrafficObserver observer) {
         this.transport = transport;
+        this.eventLoops = eventLoops;
         this.observer = observer;
         this.settings = settings;
         this.group = transport.newProxyGroup(eventLoops);
@@ -49,29 +50,59 @@ public final class ProxyServer implements AutoCloseable {
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                 .handler(new BackendInitializer(settings));
-        ChannelFuture bound;
+    }
+
+    /**
+     * Opens the client listener: it accepts from when this returns.
+     *
+     * @throws ListenFailure if it cannot be bound or adopted (the event loops stay up: close the server)
+     */
+    public void listen(Listener where) throws InterruptedException {
+        if (listener != null) {
+            throw new IllegalStateException("already listening on " + localAddress());
+        }
+        ServerBootstrap bootstrap = transport.accepted(new ServerBootstrap())
+                .group(group)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                // the classic pooled allocator: its slices are recycled and its copies do not
+                // make a java.nio view per call, as the adaptive allocator's do (about 0.3 KB a request)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                // a client may send its request and shut down its sending side: answer it first
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childHandler(new ProxyInitializer(router, settings, clients, accessLog));
+        ChannelFuture opened;
         try {
-            bound = transport.accepted(new ServerBootstrap())
-                    .group(group)
-                    .channel(transport.serverChannel())
-                    .option(ChannelOption.SO_BACKLOG, 4096)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    // the classic pooled allocator: its slices are recycled and its copies do not
-                    // make a java.nio view per call, as the adaptive allocator's do (about 0.3 KB a request)
-                    .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                    // a client may send its request and shut down its sending side: answer it first
-                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childHandler(new ProxyInitializer(router, settings, clients, accessLog))
-                    .bind(listen).await();
-        } catch (InterruptedException e) {
-            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            throw e;
+            opened = where.open(bootstrap, transport).await();
+        } catch (RuntimeException e) {
+            throw new ListenFailure("clients", where.describe(), e);
         }
-        if (!bound.isSuccess()) {
-            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            throw new ListenFailure("clients", listen, bound.cause());
+        if (!opened.isSuccess()) {
+            throw new ListenFailure("clients", where.describe(), opened.cause());
         }
-        this.listener = bound.channel();
+        this.listener = opened.channel();
+        log.info("proxy listening on {} ({}) transport={} event_loops={}", localAddress(), where.describe(),
+                transport, eventLoops);
+    }
+
+    /** Whether {@link #listen} opened the listener. */
+    public boolean listening() {
+        return listener != null;
+    }
+
+    /** The listening socket's descriptor, to hand it to a cutover taking over. */
+    public int listenerDescriptor() {
+        return Listener.descriptor(listener);
+    }
+
+    /**
+     * Stops accepting (another process accepts from now on); open connections go on. Idempotent.
+     */
+    public void stopAccepting() {
+        Channel l = listener;
+        if (l != null) {
+            l.close().syncUninterruptibly();
+        }
     }
 
     /**
@@ -84,11 +115,24 @@ public final class ProxyServer implements AutoCloseable {
 
     public static ProxyServer start(InetSocketAddress listen, ProxySettings settings, Transport transport,
                                     int eventLoops, TrafficObserver observer) throws InterruptedException {
-        ProxyServer server = new ProxyServer(listen, settings, transport,
-                eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors(), observer);
-        log.info("proxy listening on {} transport={} event_loops={}", server.localAddress(), transport,
-                eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors());
+        ProxyServer server = create(settings, transport, eventLoops, observer);
+        try {
+            server.listen(new Listener.Bind(listen));
+        } catch (RuntimeException | InterruptedException e) {
+            server.close();
+            throw e;
+        }
         return server;
+    }
+
+    /**
+     * The event loops and routing, not listening yet: {@link #listen} opens the listener (once
+     * the apps are in place, or, taking over, once their health is checked).
+     */
+    public static ProxyServer create(ProxySettings settings, Transport transport, int eventLoops,
+                                     TrafficObserver observer) {
+        return new ProxyServer(settings, transport,
+                eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors(), observer);
     }
 
     public Router router() {
@@ -194,7 +238,7 @@ public final class ProxyServer implements AutoCloseable {
      * @return the client connections still open at the deadline, which were cut
      */
     public int shutdownGracefully(Duration grace) {
-        listener.close().syncUninterruptibly();
+        stopAccepting();
         for (Channel ch : clients) {
             ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(FrontendHandler.SHUTDOWN));
         }

@@ -3,6 +3,7 @@ package io.cutover.control.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.ControlLoop;
 import io.cutover.proxy.ListenFailure;
+import io.cutover.proxy.Listener;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -25,7 +26,7 @@ public final class AdminServer implements AutoCloseable {
      * @param idleTimeout a connection with no bytes for this long is closed; it must exceed the
      *                    longest request (a switch waits for its health gate)
      */
-    public record Settings(InetSocketAddress address, Duration idleTimeout, AdminAuth auth) {
+    public record Settings(Listener listener, Duration idleTimeout, AdminAuth auth) {
     }
 
     private final Channel listener;
@@ -39,18 +40,32 @@ public final class AdminServer implements AutoCloseable {
     public static AdminServer start(Settings settings, ControlLoop control, AdminApi api, ObjectMapper json)
             throws InterruptedException {
         ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
-        ChannelFuture bound = control.transport().deferAccept(new ServerBootstrap(), 5)
+        ServerBootstrap bootstrap = control.transport().deferAccept(new ServerBootstrap(), 5)
                 .group(control.group())
-                .channel(control.transport().serverChannel())
                 .childHandler(new AdminInitializer(new AdminHandler(api, json, settings.auth()),
-                        settings.idleTimeout(), connections))
-                .bind(settings.address()).await();
+                        settings.idleTimeout(), connections));
+        ChannelFuture bound;
+        try {
+            bound = settings.listener().open(bootstrap, control.transport()).await();
+        } catch (RuntimeException e) {
+            throw new ListenFailure("admin API", settings.listener().describe(), e);
+        }
         if (!bound.isSuccess()) {
-            throw new ListenFailure("admin API", settings.address(), bound.cause());
+            throw new ListenFailure("admin API", settings.listener().describe(), bound.cause());
         }
         AdminServer server = new AdminServer(bound.channel(), connections);
         log.info("admin API listening on {}", server.localAddress());
         return server;
+    }
+
+    /** The listening socket's descriptor, to hand it to a cutover taking over. */
+    public int listenerDescriptor() {
+        return Listener.descriptor(listener);
+    }
+
+    /** Stops accepting (another process accepts from now on); requests under way finish. */
+    public void stopAccepting() {
+        listener.close().syncUninterruptibly();
     }
 
     public InetSocketAddress localAddress() {

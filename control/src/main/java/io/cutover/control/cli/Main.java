@@ -1,6 +1,7 @@
 package io.cutover.control.cli;
 
 import io.cutover.control.StartupFailure;
+import io.cutover.control.takeover.TakeoverFailure;
 import io.cutover.control.config.ConfigError;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -33,6 +34,11 @@ public final class Main {
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
             if (e instanceof ConfigError || e instanceof CliFailure || e instanceof StartupFailure) {
                 commandLine.getErr().println("cutover: " + e.getMessage());
+                return 1;
+            }
+            if (e instanceof TakeoverFailure) {
+                commandLine.getErr().println("cutover: takeover failed: "
+                        + e.getMessage());
                 return 1;
             }
             throw e;

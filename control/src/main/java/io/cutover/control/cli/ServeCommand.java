@@ -19,7 +19,8 @@ import sun.misc.Signal;
 /** Runs the proxy and the admin API until SIGTERM or SIGINT, then stops gracefully and exits 0. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Run the proxy and its admin API. Flags override the config file. SIGTERM stops it gracefully; "
-                + "SIGHUP reads the config again (as `cutover reload` does).")
+                + "SIGHUP reads the config again (as `cutover reload` does); `serve --takeover` replaces a running "
+                + "cutover with no gap (an upgrade of cutover itself).")
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON config file (see reference.conf)")
     Path config;
@@ -50,6 +51,10 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--container-port", paramLabel = "N", description = "the app's port inside its container")
     Integer containerPort;
+
+    @Option(names = "--takeover", description = "replace the cutover running with this state directory, with no gap: "
+            + "it hands over its listening sockets, and stops once this one accepts (it finishes its requests first)")
+    boolean takeover;
 
     @Override
     public Integer call() throws Exception {
@@ -83,8 +88,11 @@ final class ServeCommand implements Callable<Integer> {
                 c.reopenLogs();
             }
         });
-        Cutover cutover = Cutover.start(settings, Clock.systemUTC(), Cutover::runtimeFor, load);
+        Cutover.Launch launch = new Cutover.Launch(Clock.systemUTC(), Cutover::runtimeFor, load, null);
+        Cutover cutover = takeover ? Cutover.takeOver(settings, launch) : Cutover.start(settings, launch);
         running.set(cutover);
+        // taken over in turn: the new process accepts already, so no grace for the load balancer
+        cutover.handedOver().thenRun(stop::countDown);
         // SIGHUP: read the config again, as `cutover reload` does (the reload logs what it did)
         Signal.handle(new Signal("HUP"), s -> cutover.reloader().run().whenComplete((o, e) -> {
             if (e != null) {
@@ -93,7 +101,7 @@ final class ServeCommand implements Callable<Integer> {
             }
         }));
         stop.await();
-        Duration grace = cutover.leaveLoadBalancer();     // its health check fails first, traffic still flows
+        Duration grace = cutover.handedOver().isDone() ? Duration.ZERO : cutover.leaveLoadBalancer();     // its health check fails first, traffic still flows
         long until = System.nanoTime() + grace.toNanos();
         while (stops.get() < 2 && System.nanoTime() < until) {
             Thread.sleep(50);

@@ -1,0 +1,37 @@
+package io.cutover.control.takeover;
+
+/**
+ * What the running cutover gives to one taking over, in three steps: an offer (its apps are
+ * held still: no switch, deploy or reload until the takeover ends), then either
+ * {@link #complete} (the new process accepts: this one stops accepting and drains) or
+ * {@link #abandon} (the new process failed: this one goes on as if nothing happened).
+ */
+public interface Handover {
+
+    /** The listeners on offer; or a refusal (an app is deploying, the transport cannot hand over). */
+    sealed interface Offer {
+    }
+
+    /**
+     * @param clients   the client listener's descriptor
+     * @param admin     the admin listener's descriptor
+     * @param reusePort whether both were bound with SO_REUSEPORT (a new process may bind beside them)
+     * @param addresses their addresses, "HOST:PORT HOST:PORT", for the new process to compare with its own config
+     */
+    record Sockets(int clients, int admin, boolean reusePort, String addresses) implements Offer {
+    }
+
+    record Refusal(String why) implements Offer {
+    }
+
+    /** Holds the apps still and offers the listeners. Must not block: it runs on the socket's loop. */
+    Offer offer();
+
+    /** The new process failed before it accepted: everything goes back in service. */
+    void abandon(String why);
+
+    /**
+     * The new process accepts: stop accepting (it may block), and let the process drain and stop.
+     */
+    void complete(int newPid);
+}

@@ -1,0 +1,257 @@
+package io.cutover.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.control.config.ConfigLoader;
+import io.cutover.control.config.Settings;
+import io.cutover.control.takeover.TakeoverFailure;
+import io.cutover.proxy.RawHttp;
+import io.cutover.proxy.ScriptedBackend;
+import io.cutover.proxy.TestBackend;
+import io.cutover.proxy.TestProxy;
+import io.cutover.proxy.Transport;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One cutover takes over from another with the same state directory (in one JVM here: the
+ * sockets still travel over the control socket as descriptors, and the kernel's accept queues
+ * are the real ones), under load: no request fails, and a takeover that fails leaves the running
+ * cutover as it was.
+ */
+class TakeoverTest {
+    @TempDir
+    Path state;
+
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+    }
+
+    private Settings settings(String target, String... more) {
+        Map<String, Object> all = new HashMap<>(Map.of(
+                "cutover.listen", "127.0.0.1:0",
+                "cutover.admin", "127.0.0.1:0",
+                "cutover.event-loops", "2",
+                "cutover.transport", TestProxy.transport().toString(),
+                "cutover.health.path", "/health",
+                "cutover.health.interval", "20ms",
+                "cutover.health.deadline", "1s",
+                "cutover.drain.deadline", "10s",
+                "cutover.state-dir", state.toString(),
+                "cutover.target", target));
+        for (int i = 0; i < more.length; i += 2) {
+            all.put(more[i], more[i + 1]);
+        }
+        return ConfigLoader.load(Optional.empty(), all);
+    }
+
+    private Cutover.Launch launch(Settings s) {
+        return new Cutover.Launch(Clock.systemUTC(), Cutover::runtimeFor, () -> s, null);
+    }
+
+    private Cutover start(Settings s) throws InterruptedException {
+        Cutover c = Cutover.start(s, launch(s));
+        open.add(c);
+        return c;
+    }
+
+    private Cutover takeOver(Settings s) throws InterruptedException {
+        Cutover c = Cutover.takeOver(s, launch(s));
+        open.add(c);
+        return c;
+    }
+
+    private <T extends AutoCloseable> T closing(T t) {
+        open.add(t);
+        return t;
+    }
+
+    /** The transport a cutover taking over runs on: io_uring only where it can bind beside the old listener. */
+    private static Transport expectedAfterTakeover(Transport configured) {
+        return configured == Transport.IO_URING && Listeners.kernelMigratesQueuedConnections()
+                ? Transport.IO_URING : Transport.EPOLL;
+    }
+
+    private void takeOverUnder(boolean connectionPerRequest) throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        Settings s = settings(app.target().toString());
+        Cutover old = start(s);
+        InetSocketAddress address = old.proxyAddress();
+        KeepAliveLoad load = connectionPerRequest ? KeepAliveLoad.connectionPerRequest(address, 8)
+                : KeepAliveLoad.start(address, 8);
+        try {
+            load.awaitRequests(300);
+
+            Cutover fresh = takeOver(s);
+            assertEquals(ProcessHandle.current().pid(), (long) old.handedOver().get(10, TimeUnit.SECONDS),
+                    "the old cutover was told who took over");
+            int before = load.requests();
+            old.shutdown();     // drains: its connections close after their next response
+            load.awaitRequests(before + 300);
+
+            assertEquals(address.getPort(), fresh.proxyAddress().getPort(), "the same address");
+            assertEquals(expectedAfterTakeover(TestProxy.transport()), fresh.transport());
+        } finally {
+            assertEquals(List.of(), load.stop(), "no request failed across the takeover");
+        }
+        assertTrue(load.reconnects() >= 8, "the clients' connections moved: " + load.reconnects());
+        try (RawHttp raw = new RawHttp(address)) {
+            assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body(), "the new cutover serves");
+        }
+    }
+
+    @Test
+    void underKeepAliveLoadATakeoverFailsNoRequest() throws Exception {
+        takeOverUnder(false);
+    }
+
+    @Test
+    void underANewConnectionPerRequestATakeoverRefusesNoConnection() throws Exception {
+        takeOverUnder(true);
+    }
+
+    @Test
+    void aTakeoverOntoEpollAdoptsTheRunningListenerWhateverItsTransport() throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        Cutover old = start(settings(app.target().toString()));
+        KeepAliveLoad load = KeepAliveLoad.connectionPerRequest(old.proxyAddress(), 4);
+        try {
+            load.awaitRequests(200);
+            Cutover fresh = takeOver(settings(app.target().toString(), "cutover.transport", "epoll"));
+            old.handedOver().get(10, TimeUnit.SECONDS);
+            old.shutdown();
+            load.awaitRequests(load.requests() + 200);
+            assertEquals(Transport.EPOLL, fresh.transport());
+        } finally {
+            assertEquals(List.of(), load.stop());
+        }
+    }
+
+    /** Echoes an upgraded connection's bytes prefixed with "A"; answers any other request 200 "ws". */
+    private static void upgradeOrAnswer(Socket s) throws java.io.IOException {
+        InputStream in = s.getInputStream();
+        for (String head = ScriptedBackend.readHead(in); head != null; head = ScriptedBackend.readHead(in)) {
+            if (head.toLowerCase().contains("upgrade: echo")) {
+                ScriptedBackend.write(s, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+                for (int c = in.read(); c != -1; c = in.read()) {
+                    ScriptedBackend.write(s, "A" + (char) c);
+                }
+                return;
+            }
+            ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nws");
+        }
+    }
+
+    @Test
+    void aWebSocketOpenAcrossATakeoverGoesOnThroughTheOldProcessUntilItCloses() throws Exception {
+        ScriptedBackend echo = closing(ScriptedBackend.start((s, b) -> upgradeOrAnswer(s)));
+        Settings s = settings(echo.target().toString());
+        Cutover old = start(s);
+        try (RawHttp ws = new RawHttp(old.proxyAddress())) {
+            assertEquals(101, ws.send("GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+                    .read().status());
+            ws.send("1");
+            assertEquals("A1", ws.readRaw(2));
+
+            takeOver(s);
+            old.handedOver().get(10, TimeUnit.SECONDS);
+            Thread stopping = new Thread(old::shutdown, "old-cutover-stopping");
+            stopping.start();
+
+            ws.send("2");
+            assertEquals("A2", ws.readRaw(2), "still open, through the old process, after the takeover");
+            assertTrue(stopping.isAlive(), "the old process waits for it");
+            try (RawHttp other = new RawHttp(old.proxyAddress())) {
+                assertEquals("ws", other.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body(),
+                        "new connections go to the new process");
+            }
+            ws.close();     // the client ends it: the old process has nothing left, and stops
+            stopping.join(TimeUnit.SECONDS.toMillis(15));
+            assertFalse(stopping.isAlive(), "the old process stopped once the WebSocket closed");
+        }
+    }
+
+    @Test
+    void aTakeoverWhoseActiveVersionFailsItsHealthCheckLeavesTheRunningCutoverServing() throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        TestBackend other = closing(TestBackend.start("other"));
+        Settings s = settings(app.target().toString());
+        Cutover old = start(s);
+        KeepAliveLoad load = KeepAliveLoad.start(old.proxyAddress(), 4);
+        try {
+            load.awaitRequests(100);
+            app.healthStatus(503);
+            TakeoverFailure e = assertThrows(TakeoverFailure.class, () -> takeOver(s));
+            assertTrue(e.getMessage().contains("not healthy") && e.getMessage().contains("goes on serving"),
+                    e.getMessage());
+            app.healthStatus(200);
+            load.awaitRequests(load.requests() + 100);
+        } finally {
+            assertEquals(List.of(), load.stop(), "the running cutover served throughout");
+        }
+        assertFalse(old.handedOver().isDone());
+        // its apps are back in service: a switch goes through
+        old.apps().all().iterator().next().switches().switchTo(other.target()).get(10, TimeUnit.SECONDS);
+        try (RawHttp raw = new RawHttp(old.proxyAddress())) {
+            assertEquals("other", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+        }
+    }
+
+    @Test
+    void aTakeoverWhoseConfigNamesAnotherAddressIsRefusedAndTheRunningCutoverGoesOn() throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        Cutover old = start(settings(app.target().toString()));
+        int taken;
+        try (java.net.ServerSocket elsewhere = new java.net.ServerSocket(0)) {
+            taken = elsewhere.getLocalPort();
+        }
+        TakeoverFailure e = assertThrows(TakeoverFailure.class,
+                () -> takeOver(settings(app.target().toString(), "cutover.listen", "127.0.0.1:" + taken)));
+        assertTrue(e.getMessage().contains("a takeover keeps the addresses"), e.getMessage());
+        assertFalse(old.handedOver().isDone());
+        try (RawHttp raw = new RawHttp(old.proxyAddress())) {
+            assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+        }
+        // and it can still be taken over
+        takeOver(settings(app.target().toString()));
+        old.handedOver().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aTakeoverWithNoCutoverRunningSaysSo() {
+        TakeoverFailure e = assertThrows(TakeoverFailure.class, () -> takeOver(settings("127.0.0.1:1")));
+        assertTrue(e.getMessage().contains("no cutover runs with state directory"), e.getMessage());
+    }
+
+    @Test
+    void aSecondCutoverOnTheSameStateDirectoryIsRefusedWithoutTakeover() throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        Cutover old = start(settings(app.target().toString()));
+        StartupFailure e = assertThrows(StartupFailure.class, () -> start(settings(app.target().toString())));
+        assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid())
+                && e.getMessage().contains("--takeover"), e.getMessage());
+        try (RawHttp raw = new RawHttp(old.proxyAddress())) {
+            assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+        }
+    }
+}
