@@ -89,6 +89,11 @@ final class ServeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Starts a cutover command line and returns at once (the caller waits for what it needs). */
+    static ServeProcess launch(String... args) throws IOException {
+        return new ServeProcess(List.of(), List.of(args));
+    }
+
     /**
      * Runs a cutover command line to its end (bounded).
      *

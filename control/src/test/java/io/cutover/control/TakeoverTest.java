@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigLoader;
+import io.cutover.control.deploy.AppRuntime;
 import io.cutover.control.config.Settings;
 import io.cutover.control.takeover.TakeoverFailure;
 import io.cutover.proxy.RawHttp;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +51,14 @@ class TakeoverTest {
     }
 
     private Settings settings(String target, String... more) {
+        Map<String, Object> extra = new HashMap<>();
+        for (int i = 0; i < more.length; i += 2) {
+            extra.put(more[i], more[i + 1]);
+        }
+        return settings(target, extra);
+    }
+
+    private Settings settings(String target, Map<String, Object> more) {
         Map<String, Object> all = new HashMap<>(Map.of(
                 "cutover.listen", "127.0.0.1:0",
                 "cutover.admin", "127.0.0.1:0",
@@ -57,16 +68,18 @@ class TakeoverTest {
                 "cutover.health.interval", "20ms",
                 "cutover.health.deadline", "1s",
                 "cutover.drain.deadline", "10s",
-                "cutover.state-dir", state.toString(),
-                "cutover.target", target));
-        for (int i = 0; i < more.length; i += 2) {
-            all.put(more[i], more[i + 1]);
+                "cutover.state-dir", state.toString()));
+        if (target != null) {
+            all.put("cutover.target", target);
         }
+        all.putAll(more);
         return ConfigLoader.load(Optional.empty(), all);
     }
 
+    private Function<AppSettings, AppRuntime> runtimes = Cutover::runtimeFor;
+
     private Cutover.Launch launch(Settings s) {
-        return new Cutover.Launch(Clock.systemUTC(), Cutover::runtimeFor, () -> s, null);
+        return new Cutover.Launch(Clock.systemUTC(), runtimes, () -> s, null);
     }
 
     private Cutover start(Settings s) throws InterruptedException {
@@ -252,6 +265,97 @@ class TakeoverTest {
                 && e.getMessage().contains("--takeover"), e.getMessage());
         try (RawHttp raw = new RawHttp(old.proxyAddress())) {
             assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+        }
+    }
+
+    @Test
+    void aTakeoverWhileADeployRunsIsRefusedAndTheDeployGoesOn() throws Exception {
+        TestBackend v1 = closing(TestBackend.start("v1"));
+        TestBackend v2 = closing(TestBackend.start("v2"));
+        FakeRuntime runtime = new FakeRuntime();
+        runtimes = app -> runtime;
+        Settings s = settings(null, Map.of("cutover.app.name", "web", "cutover.app.runtime", "process",
+                "cutover.app.ports", List.of(v1.port(), v2.port())));
+        Cutover old = start(s);
+        closing(() -> runtime.start.open());
+        runtime.start.close();
+        java.net.http.HttpClient http = io.cutover.proxy.TestHttp.client();
+        java.net.URI deploys = java.net.URI.create("http://127.0.0.1:" + old.adminAddress().getPort() + "/v1/deploy");
+        java.net.http.HttpResponse<String> accepted = http.send(io.cutover.proxy.TestHttp.request(deploys)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"command\": [\"v1\"]}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        assertTrue(runtime.start.awaitHeld(10), "the deploy is starting its candidate");
+
+        TakeoverFailure e = assertThrows(TakeoverFailure.class, () -> takeOver(s));
+        assertTrue(e.getMessage().contains("refused: app web is switching or deploying"), e.getMessage());
+
+        runtime.start.open();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (old.apps().all().iterator().next().switches().active() == null) {
+            assertTrue(System.nanoTime() < deadline, "the deploy went on and switched");
+            Thread.sleep(10);
+        }
+        takeOver(s);    // and once it is done, a takeover goes through
+        old.handedOver().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void onlyTheSameUserMayTakeOver() throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        Cutover old = start(settings(app.target().toString()));
+        Path socket = state.resolve("control.sock");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(socket)));
+        java.nio.file.Files.setPosixFilePermissions(state, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        assertEquals("PermissionError", asNobody(socket), "the socket's mode keeps other users out");
+        java.nio.file.Files.setPosixFilePermissions(socket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+        String answer = asNobody(socket);
+        assertTrue(answer.startsWith("refused pid ") && answer.contains("runs as uid 65534"),
+                "past the mode, its peer's uid: " + answer);
+
+        assertFalse(old.handedOver().isDone());
+        takeOver(settings(app.target().toString()));    // nothing was held by the refused one
+        old.handedOver().get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Connects to {@code socket} as user nobody and returns what it is told first (a refusal
+     * comes before anything is asked), or the error's name.
+     */
+    private static String asNobody(Path socket) throws Exception {
+        String script = "import socket,sys\n"
+                + "s=socket.socket(socket.AF_UNIX)\n"
+                + "s.settimeout(10)\n"
+                + "try:\n"
+                + "  s.connect(sys.argv[1]); print(s.makefile().readline().strip())\n"
+                + "except OSError as e:\n"
+                + "  print(type(e).__name__)\n";
+        Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                "/usr/bin/python3", "-c", script, socket.toString()).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the client as nobody finished");
+        return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+    }
+
+    @Test
+    void aTakeoverAtASocketThatIsNotACutoversSaysSo() throws Exception {
+        Path socket = state.resolve("control.sock");
+        try (java.nio.channels.ServerSocketChannel other = java.nio.channels.ServerSocketChannel.open(
+                java.net.StandardProtocolFamily.UNIX)) {
+            other.bind(java.net.UnixDomainSocketAddress.of(socket));
+            Thread server = new Thread(() -> {
+                try (java.nio.channels.SocketChannel c = other.accept()) {
+                    c.write(java.nio.ByteBuffer.wrap("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes()));
+                    Thread.sleep(2000);
+                } catch (Exception e) {
+                    // closed
+                }
+            }, "not-a-cutover");
+            server.setDaemon(true);
+            server.start();
+            TakeoverFailure e = assertThrows(TakeoverFailure.class, () -> takeOver(settings("127.0.0.1:1")));
+            assertTrue(e.getMessage().contains("is not a cutover's control socket"), e.getMessage());
         }
     }
 }

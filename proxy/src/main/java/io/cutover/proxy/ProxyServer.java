@@ -239,6 +239,11 @@ public final class ProxyServer implements AutoCloseable {
      */
     public int shutdownGracefully(Duration grace) {
         stopAccepting();
+        // a connection accepted just before is still on its way to its loop: once every loop has
+        // run what was queued on it before now, it is among the clients, and told to finish
+        for (io.netty.util.concurrent.EventExecutor loop : group) {
+            loop.submit(() -> { }).awaitUninterruptibly(1, TimeUnit.SECONDS);
+        }
         for (Channel ch : clients) {
             ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(FrontendHandler.SHUTDOWN));
         }

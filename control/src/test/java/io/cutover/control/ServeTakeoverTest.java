@@ -1,0 +1,115 @@
+package io.cutover.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.proxy.RawHttp;
+import io.cutover.proxy.TestBackend;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code cutover serve --takeover} between two real processes: the running one exits 0 once
+ * the new one accepts, with no failed request; a new one that cannot start or dies first leaves
+ * the running one serving.
+ */
+class ServeTakeoverTest {
+    @TempDir
+    Path dir;
+
+    private Path config(TestBackend app) throws Exception {
+        Path file = dir.resolve("cutover.conf");
+        Files.writeString(file, "cutover.state-dir = \"" + dir + "\"\ncutover.target = \"" + app.target() + "\"\n"
+                + "cutover.health { path = \"/health\", interval = 20ms, deadline = 5s }\n");
+        return file;
+    }
+
+    private static String get(int port) throws Exception {
+        try (RawHttp raw = new RawHttp(new InetSocketAddress("127.0.0.1", port))) {
+            return raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body();
+        }
+    }
+
+    @Test
+    void theRunningProcessHandsOverUnderLoadAndExitsZero() throws Exception {
+        try (TestBackend app = TestBackend.start("app");
+             ServeProcess old = ServeProcess.start(List.of(), "--config", config(app).toString())) {
+            InetSocketAddress address = new InetSocketAddress("127.0.0.1", old.proxyPort());
+            KeepAliveLoad keepAlive = KeepAliveLoad.start(address, 3);
+            KeepAliveLoad perRequest = KeepAliveLoad.connectionPerRequest(address, 3);
+            ServeProcess fresh = null;
+            try {
+                keepAlive.awaitRequests(200);
+                perRequest.awaitRequests(200);
+                fresh = ServeProcess.start(List.of(), "--config", dir.resolve("cutover.conf").toString(), "--takeover");
+                assertTrue(old.process().waitFor(30, TimeUnit.SECONDS), "the old process stopped: " + old.log());
+                assertEquals(0, old.process().exitValue(), old.log());
+                assertTrue(old.log().contains("handed over to pid " + fresh.process().pid()), old.log());
+                assertTrue(fresh.log().contains("took over from pid " + old.process().pid()), fresh.log());
+                keepAlive.awaitRequests(keepAlive.requests() + 200);
+                perRequest.awaitRequests(perRequest.requests() + 200);
+                assertEquals("app", get(address.getPort()));
+            } finally {
+                List<String> keepAliveFailures = keepAlive.stop();
+                List<String> perRequestFailures = perRequest.stop();
+                if (fresh != null) {
+                    fresh.close();      // after the load: stopping it is not part of the takeover
+                }
+                assertEquals(List.of(), keepAliveFailures, "no keep-alive request failed");
+                assertEquals(List.of(), perRequestFailures, "no connection was refused and no request failed");
+            }
+            old.assertClean();
+        }
+    }
+
+    @Test
+    void aTakeoverWithABadConfigExitsOneAndTheRunningProcessGoesOn() throws Exception {
+        try (TestBackend app = TestBackend.start("app");
+             ServeProcess old = ServeProcess.start(List.of(), "--config", config(app).toString())) {
+            Path bad = dir.resolve("bad.conf");
+            Files.writeString(bad, "cutover.state-dir = \"" + dir + "\"\ncutover.listen = nonsense\n");
+            ServeProcess.Result r = ServeProcess.run("serve", "--config", bad.toString(), "--takeover");
+            assertEquals(1, r.exitCode(), r.output());
+            assertTrue(r.output().contains("cutover.listen"), r.output());
+            assertTrue(old.process().isAlive());
+            assertEquals("app", get(old.proxyPort()));
+        }
+    }
+
+    @Test
+    void aNewProcessThatDiesBeforeItAcceptsLeavesTheRunningOneServingAndDeployable() throws Exception {
+        try (TestBackend app = TestBackend.start("app");
+             TestBackend other = TestBackend.start("other");
+             ServeProcess old = ServeProcess.start(List.of(), "--config", config(app).toString())) {
+            app.healthDelayMs(60_000);     // the new process waits in its health check...
+            ServeProcess fresh = ServeProcess.launch("serve", "--config",
+                    dir.resolve("cutover.conf").toString(), "--takeover");
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!old.log().contains("asks for the listeners")) {
+                    assertTrue(System.nanoTime() < deadline, "no takeover asked: " + old.log() + fresh.log());
+                    Thread.sleep(20);
+                }
+            } finally {
+                fresh.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);     // ...and dies there
+                fresh.close();
+            }
+            app.healthDelayMs(0);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!old.log().contains("failed, this cutover goes on serving")) {
+                assertTrue(System.nanoTime() < deadline, old.log());
+                Thread.sleep(20);
+            }
+            assertEquals("app", get(old.proxyPort()));
+            ServeProcess.Result s = ServeProcess.run("switch", "--admin", "127.0.0.1:" + old.adminPort(),
+                    other.target().toString());
+            assertEquals(0, s.exitCode(), "switches are taken again: " + s.output());
+            assertEquals("other", get(old.proxyPort()));
+        }
+    }
+}
