@@ -112,10 +112,10 @@ public final class Cutover implements AutoCloseable {
      *                        state file that cannot be read)
      */
     public static Cutover start(Settings settings, Launch launch) throws InterruptedException {
+        checkNoneRunning(settings);
         if (launch.listeners() == null) {
             Transport transport = Transport.select(settings.transport());
             launch = launch.with(Listeners.bind(settings, transport));
-            checkNoneRunning(settings);
             launch.listeners().checkFree();
         }
         Cutover c = prepare(settings, launch, true);
@@ -192,8 +192,9 @@ public final class Cutover implements AutoCloseable {
 
     /**
      * Everything but the listeners: the proxy's loops, the apps (restored from their state), the
-     * access log. With {@code listenFirst}, the client listener opens first, so that an address
-     * in use fails start-up before any app is touched.
+     * access log. With {@code listenFirst}, the client listener opens first (connections wait in
+     * its queue until {@link #open}), so that an address in use fails start-up before any app is
+     * touched.
      */
     private static Cutover prepare(Settings settings, Launch launch, boolean listenFirst) throws InterruptedException {
         Listeners listeners = launch.listeners();
@@ -206,7 +207,7 @@ public final class Cutover implements AutoCloseable {
         ProxyServer proxy = ProxyServer.create(settings.proxy(), transport, settings.eventLoops(), metrics);
         if (listenFirst) {
             try {
-                proxy.listen(listeners.clients());
+                proxy.listen(listeners.clients(), false);
             } catch (ListenFailure e) {
                 proxy.close();
                 metrics.close();
@@ -262,7 +263,9 @@ public final class Cutover implements AutoCloseable {
     /** Opens the listeners (the client one, if not yet) and the control socket: cutover accepts from now on. */
     private void open() throws InterruptedException {
         try {
-            if (!proxy.listening()) {
+            if (proxy.listening()) {
+                proxy.startAccepting();
+            } else {
                 proxy.listen(launch.listeners().clients());
             }
             // silence longer than a switch's health gate (plus margin) means a stuck or slow client

@@ -14,9 +14,16 @@ import java.nio.file.Path;
  * transport it runs on: bound here on the configured transport, or adopted (from the cutover
  * it takes over, or from systemd), which only epoll can do.
  *
- * @param origin for messages: "bound", "handed over by pid N", "from systemd"
+ * @param origin     for messages: "bound", "handed over by pid N", "from systemd"
+ * @param configured whether each socket's address is the configured one (cutover.listen,
+ *                   cutover.admin), clients first; not for sockets systemd made
  */
-public record Listeners(Listener clients, Listener admin, String origin) {
+public record Listeners(Listener clients, Listener admin, String origin, Configured configured) {
+
+    /** Which of the two sockets have the configured addresses. */
+    public record Configured(boolean clients, boolean admin) {
+    }
+
     private static final Path MIGRATE_REQ = Path.of("/proc/sys/net/ipv4/tcp_migrate_req");
 
     /**
@@ -28,7 +35,55 @@ public record Listeners(Listener clients, Listener admin, String origin) {
     public static Listeners bind(Settings settings, Transport transport) {
         boolean reusePort = transport == Transport.IO_URING && kernelMigratesQueuedConnections();
         return new Listeners(new Listener.Bind(settings.listen(), reusePort),
-                new Listener.Bind(settings.admin(), reusePort), reusePort ? "bound (SO_REUSEPORT)" : "bound");
+                new Listener.Bind(settings.admin(), reusePort), reusePort ? "bound (SO_REUSEPORT)" : "bound",
+                new Configured(true, true));
+    }
+
+    /** The first descriptor systemd passes (SD_LISTEN_FDS_START). */
+    static final int FIRST_INHERITED = 3;
+
+    /**
+     * The listening sockets systemd passed this process (socket activation: {@code LISTEN_FDS}
+     * descriptors from 3 on, for the process {@code LISTEN_PID}), if any. One named
+     * {@code admin} (FileDescriptorName=admin) is the admin API's; the other one is the clients'.
+     * Without an admin socket, the admin API binds its configured address.
+     *
+     * @throws StartupFailure if they are not one client socket and at most one admin socket
+     */
+    public static java.util.Optional<Listeners> fromSystemd(java.util.Map<String, String> env, long pid,
+                                                            Settings settings) {
+        String forPid = env.get("LISTEN_PID");
+        String count = env.get("LISTEN_FDS");
+        if (forPid == null || count == null || !forPid.trim().equals(Long.toString(pid))) {
+            return java.util.Optional.empty();
+        }
+        int n;
+        try {
+            n = Integer.parseInt(count.trim());
+        } catch (NumberFormatException e) {
+            throw new StartupFailure("LISTEN_FDS is '" + count + "', not a number of sockets");
+        }
+        String[] names = env.getOrDefault("LISTEN_FDNAMES", "").split(":", -1);
+        Listener clients = null;
+        Listener admin = null;
+        for (int i = 0; i < n; i++) {
+            int fd = FIRST_INHERITED + i;
+            boolean isAdmin = i < names.length && names[i].equals("admin");
+            if (isAdmin && admin == null) {
+                admin = new Listener.Adopt(fd);
+            } else if (!isAdmin && clients == null) {
+                clients = new Listener.Adopt(fd);
+            } else {
+                throw new StartupFailure("systemd passed " + n + " sockets (" + String.join(":", names)
+                        + "): cutover takes one for clients and at most one named 'admin' (FileDescriptorName=admin)");
+            }
+        }
+        if (clients == null) {
+            throw new StartupFailure("systemd passed no socket for clients, only one named 'admin'");
+        }
+        return java.util.Optional.of(new Listeners(clients,
+                admin != null ? admin : new Listener.Bind(settings.admin()), "from systemd",
+                new Configured(false, admin == null)));
     }
 
     /** Whether listeners are adopted, which runs everything on epoll. */

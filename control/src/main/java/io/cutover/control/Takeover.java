@@ -34,12 +34,16 @@ final class Takeover {
     /** The listeners a process taking over opens: bound beside the old ones, or adopted from it. */
     static Listeners listeners(Settings settings, TakeoverClient.Offered offer, TakeoverClient old)
             throws InterruptedException {
-        sameAddress("cutover.listen", settings.listen(), offer.clients());
-        sameAddress("cutover.admin", settings.admin(), offer.admin());
+        if (offer.configured().clients()) {
+            sameAddress("cutover.listen", settings.listen(), offer.clients());
+        }
+        if (offer.configured().admin()) {
+            sameAddress("cutover.admin", settings.admin(), offer.admin());
+        }
         Transport wanted = Transport.select(settings.transport());
         if (offer.reusePort() && wanted == Transport.IO_URING && Listeners.kernelMigratesQueuedConnections()) {
             return new Listeners(new Listener.Bind(offer.clients(), true), new Listener.Bind(offer.admin(), true),
-                    ORIGIN + " from pid " + offer.pid() + ", bound beside its listeners (SO_REUSEPORT)");
+                    ORIGIN + " from pid " + offer.pid() + ", bound beside its listeners (SO_REUSEPORT)", offer.configured());
         }
         if (wanted == Transport.IO_URING) {
             log.warn("taking over on epoll: io_uring cannot adopt a socket, and {}; with net.ipv4.tcp_migrate_req = 1 "
@@ -49,7 +53,7 @@ final class Takeover {
         }
         int[] fds = old.listeners();
         return new Listeners(new Listener.Adopt(fds[0]), new Listener.Adopt(fds[1]),
-                ORIGIN + " from pid " + offer.pid() + ", its sockets handed over");
+                ORIGIN + " from pid " + offer.pid() + ", its sockets handed over", offer.configured());
     }
 
     /** A takeover keeps the addresses: a config that names others needs a restart instead. */
@@ -96,8 +100,10 @@ final class Takeover {
             }
             InetSocketAddress clients = cutover.proxyAddress();
             InetSocketAddress admin = cutover.adminAddress();
+            Listeners.Configured configured = cutover.listeners().configured();
             return new Sockets(cutover.proxy().listenerDescriptor(), cutover.admin().listenerDescriptor(),
-                    cutover.listeners().reusePort(), hostPort(clients) + " " + hostPort(admin));
+                    cutover.listeners().reusePort(), hostPort(clients) + " " + hostPort(admin) + " "
+                    + configured.clients() + " " + configured.admin());
         }
 
         @Override

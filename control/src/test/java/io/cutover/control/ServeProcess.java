@@ -26,7 +26,12 @@ final class ServeProcess implements AutoCloseable {
     private final Path logFile;
 
     private ServeProcess(List<String> jvmFlags, List<String> serveArgs) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        this(List.of(), jvmFlags, serveArgs);
+    }
+
+    /** @param launcher what starts the JVM (it ends with exec), before its command line */
+    private ServeProcess(List<String> launcher, List<String> jvmFlags, List<String> serveArgs) throws IOException {
+        List<String> cmd = new ArrayList<>(launcher);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of("-Dio.netty.leakDetection.level=paranoid", "-XX:+AllowRedefinitionToAddDeleteMethods"));
         cmd.addAll(jvmFlags);
@@ -87,6 +92,48 @@ final class ServeProcess implements AutoCloseable {
             return -1;
         }
         return process.exitValue();
+    }
+
+    /**
+     * Starts {@code cutover serve} as systemd's socket activation does, with a listening socket
+     * for each of {@code names} (see socket-activate.py), and returns at once: the sockets listen
+     * before the JVM starts ({@link #inheritedPort}).
+     */
+    static ServeProcess launchActivated(String names, String... serveArgs) throws IOException {
+        Path launcher = Files.createTempFile("socket-activate", ".py");
+        try (java.io.InputStream in = ServeProcess.class.getResourceAsStream("/socket-activate.py")) {
+            Files.write(launcher, in.readAllBytes());
+        }
+        List<String> args = new ArrayList<>(List.of("serve"));
+        args.addAll(List.of(serveArgs));
+        return new ServeProcess(List.of("/usr/bin/python3", launcher.toString(), names), List.of(), args);
+    }
+
+    /** The port of the socket named {@code name} that the launcher made (waits for it, bounded). */
+    int inheritedPort(String name) throws InterruptedException {
+        Pattern p = Pattern.compile("(?m)^" + name + " (\\d+)$");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            Matcher m = p.matcher(log());
+            if (m.find()) {
+                return Integer.parseInt(m.group(1));
+            }
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new AssertionError("no socket " + name + " made: " + log());
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** Waits (bounded) until the log has {@code text}. */
+    void awaitLog(String text) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!log().contains(text)) {
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new AssertionError("never logged '" + text + "': " + log());
+            }
+            Thread.sleep(10);
+        }
     }
 
     /** Starts a cutover command line and returns at once (the caller waits for what it needs). */

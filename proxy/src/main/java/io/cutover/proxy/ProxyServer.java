@@ -58,12 +58,22 @@ public final class ProxyServer implements AutoCloseable {
      * @throws ListenFailure if it cannot be bound or adopted (the event loops stay up: close the server)
      */
     public void listen(Listener where) throws InterruptedException {
+        listen(where, true);
+    }
+
+    /**
+     * Opens the client listener; without {@code accept}, connections wait in its queue until
+     * {@link #startAccepting} (cutover binds before it restores its apps, so that an address in
+     * use fails start-up early, but answers nothing before it knows where requests go).
+     */
+    public void listen(Listener where, boolean accept) throws InterruptedException {
         if (listener != null) {
             throw new IllegalStateException("already listening on " + localAddress());
         }
         ServerBootstrap bootstrap = transport.accepted(new ServerBootstrap())
                 .group(group)
                 .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.AUTO_READ, accept)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 // the classic pooled allocator: its slices are recycled and its copies do not
                 // make a java.nio view per call, as the adaptive allocator's do (about 0.3 KB a request)
@@ -83,6 +93,11 @@ public final class ProxyServer implements AutoCloseable {
         this.listener = opened.channel();
         log.info("proxy listening on {} ({}) transport={} event_loops={}", localAddress(), where.describe(),
                 transport, eventLoops);
+    }
+
+    /** Accepts the connections waiting in the listener's queue, and those to come. */
+    public void startAccepting() {
+        listener.config().setAutoRead(true);
     }
 
     /** Whether {@link #listen} opened the listener. */

@@ -1,6 +1,7 @@
 package io.cutover.control.cli;
 
 import io.cutover.control.Cutover;
+import io.cutover.control.Listeners;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.config.Settings;
 import java.nio.file.Path;
@@ -88,7 +89,10 @@ final class ServeCommand implements Callable<Integer> {
                 c.reopenLogs();
             }
         });
-        Cutover.Launch launch = new Cutover.Launch(Clock.systemUTC(), Cutover::runtimeFor, load, null);
+        // socket activation: systemd's listening sockets, if it passed any
+        Listeners inherited = takeover ? null
+                : Listeners.fromSystemd(System.getenv(), ProcessHandle.current().pid(), settings).orElse(null);
+        Cutover.Launch launch = new Cutover.Launch(Clock.systemUTC(), Cutover::runtimeFor, load, inherited);
         Cutover cutover = takeover ? Cutover.takeOver(settings, launch) : Cutover.start(settings, launch);
         running.set(cutover);
         // taken over in turn: the new process accepts already, so no grace for the load balancer

@@ -65,6 +65,8 @@ public final class ProcessRuntime implements AppRuntime {
         }
         launch.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(launch).redirectErrorStream(true);
+        // what systemd told cutover (its sockets, its notification socket) is not the app's
+        pb.environment().keySet().removeAll(java.util.List.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET"));
         pb.environment().putAll(app.env());
         pb.environment().putAll(release.env());
         pb.environment().put("PORT", Integer.toString(port));

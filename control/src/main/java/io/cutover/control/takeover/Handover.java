@@ -16,7 +16,8 @@ public interface Handover {
      * @param clients   the client listener's descriptor
      * @param admin     the admin listener's descriptor
      * @param reusePort whether both were bound with SO_REUSEPORT (a new process may bind beside them)
-     * @param addresses their addresses, "HOST:PORT HOST:PORT", for the new process to compare with its own config
+     * @param addresses their addresses, and whether each is the configured one ("HOST:PORT HOST:PORT true
+     *                  false"), for the new process to compare with its own config
      */
     record Sockets(int clients, int admin, boolean reusePort, String addresses) implements Offer {
     }

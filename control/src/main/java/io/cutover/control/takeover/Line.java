@@ -4,7 +4,7 @@ package io.cutover.control.takeover;
  * The words of the takeover conversation, one line each (the descriptors travel on their own,
  * asked for with {@link #LISTENERS}):
  * <pre>
- * new: takeover PID          old: ok REUSEPORT ADDRESSES | refused WHY (and closes)
+ * new: takeover PID          old: ok REUSEPORT CLIENTS ADMIN CONFIGURED CONFIGURED | refused WHY (and closes)
  * new: listeners             old: (two descriptors: clients, admin)
  * new: ready | failed WHY    old: bye (after it stopped accepting)
  * </pre>

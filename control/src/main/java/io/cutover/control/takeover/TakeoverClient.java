@@ -34,8 +34,12 @@ public final class TakeoverClient implements AutoCloseable {
     private static final Object CLOSED = new Object();
     private static final Duration ANSWER = Duration.ofSeconds(30);
 
-    /** What the running cutover offers: where it listens, and whether a new process may bind beside it. */
-    public record Offered(int pid, boolean reusePort, InetSocketAddress clients, InetSocketAddress admin) {
+    /**
+     * What the running cutover offers: where it listens, whether those are its configured
+     * addresses, and whether a new process may bind beside it.
+     */
+    public record Offered(int pid, boolean reusePort, InetSocketAddress clients, InetSocketAddress admin,
+                          io.cutover.control.Listeners.Configured configured) {
     }
 
     private final Path path;
@@ -117,10 +121,12 @@ public final class TakeoverClient implements AutoCloseable {
             throw new TakeoverFailure("the running cutover (pid " + peerPid + ") refused: " + Line.rest(answer));
         }
         String[] words = answer.split(" ");
-        if (!words[0].equals(Line.OK) || words.length != 4) {
+        if (!words[0].equals(Line.OK) || words.length != 6) {
             throw new TakeoverFailure(path + " is not a cutover's control socket (it said '" + answer + "')");
         }
-        return new Offered(peerPid, Boolean.parseBoolean(words[1]), address(words[2]), address(words[3]));
+        return new Offered(peerPid, Boolean.parseBoolean(words[1]), address(words[2]), address(words[3]),
+                new io.cutover.control.Listeners.Configured(Boolean.parseBoolean(words[4]),
+                        Boolean.parseBoolean(words[5])));
     }
 
     /**
