@@ -286,7 +286,11 @@ public final class Cutover implements AutoCloseable {
 
     private void openControlSocket() throws InterruptedException {
         if (ControlSocket.supported()) {
-            controlSocket = ControlSocket.open(settings.stateDir(), new Takeover.Giving(this));
+            try {
+                controlSocket = ControlSocket.open(settings.stateDir(), new Takeover.Giving(this));
+            } catch (IllegalStateException e) {
+                log.warn("{}: this cutover cannot be taken over (serve --takeover)", e.getMessage());
+            }
         } else {
             log.info("no control socket (it needs epoll): this cutover cannot be taken over");
         }

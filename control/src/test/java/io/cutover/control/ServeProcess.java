@@ -29,8 +29,16 @@ final class ServeProcess implements AutoCloseable {
         this(List.of(), jvmFlags, serveArgs);
     }
 
-    /** @param launcher what starts the JVM (it ends with exec), before its command line */
     private ServeProcess(List<String> launcher, List<String> jvmFlags, List<String> serveArgs) throws IOException {
+        this(launcher, jvmFlags, serveArgs, java.util.Map.of());
+    }
+
+    /**
+     * @param launcher what starts the JVM (it ends with exec), before its command line
+     * @param env      set in its environment
+     */
+    private ServeProcess(List<String> launcher, List<String> jvmFlags, List<String> serveArgs,
+                         java.util.Map<String, String> env) throws IOException {
         List<String> cmd = new ArrayList<>(launcher);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of("-Dio.netty.leakDetection.level=paranoid", "-XX:+AllowRedefinitionToAddDeleteMethods"));
@@ -40,9 +48,10 @@ final class ServeProcess implements AutoCloseable {
         cmd.add(ChildMain.class.getName());
         cmd.addAll(serveArgs);
         this.logFile = Files.createTempFile("cutover-serve", ".log");
-        this.process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(logFile.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(logFile.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().putAll(env);
+        this.process = pb.start();
     }
 
     static ServeProcess start(List<String> jvmFlags, String... serveArgs) throws Exception {
@@ -139,6 +148,11 @@ final class ServeProcess implements AutoCloseable {
     /** Starts a cutover command line and returns at once (the caller waits for what it needs). */
     static ServeProcess launch(String... args) throws IOException {
         return new ServeProcess(List.of(), List.of(args));
+    }
+
+    /** As {@link #launch}, with {@code env} added to its environment. */
+    static ServeProcess launch(java.util.Map<String, String> env, String... args) throws IOException {
+        return new ServeProcess(List.of(), List.of(), List.of(args), env);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.cutover.control.cli;
 
 import io.cutover.control.Cutover;
 import io.cutover.control.Listeners;
+import io.cutover.control.SystemdNotify;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.config.Settings;
 import java.nio.file.Path;
@@ -95,6 +96,8 @@ final class ServeCommand implements Callable<Integer> {
         Cutover.Launch launch = new Cutover.Launch(Clock.systemUTC(), Cutover::runtimeFor, load, inherited);
         Cutover cutover = takeover ? Cutover.takeOver(settings, launch) : Cutover.start(settings, launch);
         running.set(cutover);
+        SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());
+        systemd.ready("serving on " + cutover.proxyAddress());
         // taken over in turn: the new process accepts already, so no grace for the load balancer
         cutover.handedOver().thenRun(stop::countDown);
         // SIGHUP: read the config again, as `cutover reload` does (the reload logs what it did)
@@ -105,12 +108,17 @@ final class ServeCommand implements Callable<Integer> {
             }
         }));
         stop.await();
-        Duration grace = cutover.handedOver().isDone() ? Duration.ZERO : cutover.leaveLoadBalancer();     // its health check fails first, traffic still flows
+        boolean handedOver = cutover.handedOver().isDone();
+        if (!handedOver) {     // handed over: the new process is the service now, and says so itself
+            systemd.stopping("stopping: finishing the requests under way");
+        }
+        Duration grace = handedOver ? Duration.ZERO : cutover.leaveLoadBalancer();     // its health check fails first, traffic still flows
         long until = System.nanoTime() + grace.toNanos();
         while (stops.get() < 2 && System.nanoTime() < until) {
             Thread.sleep(50);
         }
         cutover.shutdown();
+        systemd.close();
         return 0;
     }
 

@@ -74,6 +74,7 @@ public final class ControlSocket implements AutoCloseable {
         EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         AtomicBoolean busy = new AtomicBoolean();
         try {
+            Files.createDirectories(stateDir);
             Files.deleteIfExists(beside);
             Channel server = new ServerBootstrap().group(loop).channel(EpollServerDomainSocketChannel.class)
                     .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
