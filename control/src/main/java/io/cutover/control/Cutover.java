@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.admin.AdminApi;
 import io.cutover.control.admin.AdminAuth;
 import io.cutover.control.admin.AdminServer;
+import io.cutover.control.admin.ProcessControl;
 import io.cutover.control.config.AppConfig;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.Settings;
@@ -43,12 +44,13 @@ public final class Cutover implements AutoCloseable {
     private final Metrics metrics;
     private final AccessLogWriter accessLog;
     private final Launch launch;
-    private final AdminApi api;
+    private AdminApi api;
     private final ObjectMapper json;
     /** Set by {@link #open}. */
     private volatile AdminServer admin;
     private volatile ControlSocket controlSocket;
     private final CompletableFuture<Integer> handedOver = new CompletableFuture<>();
+    private final Upgrade upgrade = new Upgrade(handedOver);
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
@@ -66,7 +68,7 @@ public final class Cutover implements AutoCloseable {
 
     /** What runs beside the apps. */
     private record Parts(ProxyServer proxy, ControlLoop control, Apps apps, Reload reload, Metrics metrics,
-                         AccessLogWriter accessLog, AdminApi api, ObjectMapper json) {
+                         AccessLogWriter accessLog, ObjectMapper json) {
     }
 
     private Cutover(Settings settings, Launch launch, Parts p) {
@@ -78,7 +80,6 @@ public final class Cutover implements AutoCloseable {
         this.reload = p.reload();
         this.metrics = p.metrics();
         this.accessLog = p.accessLog();
-        this.api = p.api();
         this.json = p.json();
     }
 
@@ -238,13 +239,9 @@ public final class Cutover implements AutoCloseable {
                 accessLog = new AccessLogWriter(settings.accessLog(), metrics.registry());
                 proxy.accessLog(accessLog);
             }
-            AccessLogWriter log = accessLog;
-            AdminApi api = new AdminApi(apps, reload, () -> {
-                if (log != null) {
-                    log.reopen();
-                }
-            }, metrics, json);
-            return new Cutover(settings, launch, new Parts(proxy, control, apps, reload, metrics, accessLog, api, json));
+            Cutover c = new Cutover(settings, launch, new Parts(proxy, control, apps, reload, metrics, accessLog, json));
+            c.api = new AdminApi(apps, reload, c.processControl(), metrics, json);
+            return c;
         } catch (RuntimeException e) {
             stopAll(proxy, control, started);
             closeQuietly(accessLog);
@@ -393,6 +390,32 @@ public final class Cutover implements AutoCloseable {
         log.info("stopping: {} answers 503 for {} s so the load balancer stops sending, then the drain",
                 h.path(), settings.lbHealth().grace().toSeconds());
         return settings.lbHealth().grace();
+    }
+
+    Upgrade upgrade() {
+        return upgrade;
+    }
+
+    /**
+     * Starts a new cutover from this one's command line, which takes over (SIGUSR2,
+     * {@code cutover upgrade}); completes once it did, or failed (this one serving on).
+     */
+    public CompletableFuture<ProcessControl.Upgraded> upgradeInPlace() {
+        return upgrade.start();
+    }
+
+    private ProcessControl processControl() {
+        return new ProcessControl() {
+            @Override
+            public void reopenLogs() {
+                Cutover.this.reopenLogs();
+            }
+
+            @Override
+            public CompletableFuture<Upgraded> upgrade() {
+                return upgradeInPlace();
+            }
+        };
     }
 
     /** Opens the access log file again (SIGUSR1, {@code cutover reopen-logs}); nothing without one. */

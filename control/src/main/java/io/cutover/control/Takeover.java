@@ -86,15 +86,15 @@ final class Takeover {
         }
 
         @Override
-        public synchronized Offer offer() {
+        public synchronized Offer offer(int pid) {
             if (cutover.transport() == Transport.NIO) {
-                return new Refusal("this cutover runs on nio, whose listeners cannot be handed over");
+                return refuse(pid, "this cutover runs on nio, whose listeners cannot be handed over");
             }
             for (App a : cutover.apps().all()) {
                 String refusal = a.takeOutOfService("takeover");
                 if (refusal != null) {
                     backInService();
-                    return new Refusal(refusal);
+                    return refuse(pid, refusal);
                 }
                 held.add(a);
             }
@@ -107,8 +107,14 @@ final class Takeover {
         }
 
         @Override
-        public synchronized void abandon(String why) {
+        public synchronized void abandon(int pid, String why) {
             backInService();
+            cutover.upgrade().failed(pid, why);
+        }
+
+        private Refusal refuse(int pid, String why) {
+            cutover.upgrade().failed(pid, "refused: " + why);
+            return new Refusal(why);
         }
 
         @Override

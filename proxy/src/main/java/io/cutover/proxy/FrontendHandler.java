@@ -35,7 +35,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Fired on every client connection when a pause ends: a held request goes on. */
     static final Object RESUMED = new Object();
     /** How long an idle connection stays open after a graceful shutdown began, for a request already on its way. */
-    static final long IDLE_LINGER_MILLIS = 500;
+    static final long IDLE_LINGER_MILLIS = 1000;
     private static final ByteBuf HEAD_END = Unpooled.unreleasableBuffer(
             Unpooled.wrappedBuffer(new byte[] {'\r', '\n', '\r', '\n'}));
 
@@ -57,6 +57,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean paused;
     private boolean closing;
     private boolean inputClosed;
+    /** Whether a response went out on this connection (it is a keep-alive one, between requests, when idle). */
+    private boolean answeredOne;
 
     private final AccessLogSlot accessLog;
 
@@ -296,6 +298,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The exchange delivered its whole response; read the next request or close. */
     void exchangeDone(boolean keepAlive) {
         exchange = null;
+        answeredOne = true;
         upstreamBlocked = false;
         if (keepAlive && !closing && !(inputClosed && waiting.isEmpty())) {
             ctx.flush();
@@ -335,6 +338,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Writes an answer made here; then reads on, or closes. */
     private void respond(ByteBuf answer, boolean keep) {
+        answeredOne = true;
         ChannelFuture written = ctx.writeAndFlush(answer);
         if (keep) {
             timer.idle();
@@ -410,10 +414,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 answerHeld(head, pause);
                 return;
             }
-            if (exchange == null) {
-                // idle: its client may be sending the next request right now, and closing under
-                // it would fail that request. A request that comes within the linger is answered
-                // (with Connection: close); a connection still idle then is closed.
+            if (exchange == null && answeredOne) {
+                // idle between requests: its client may be sending the next one right now, and
+                // closing under it would fail that request. A request that comes within the linger
+                // is answered (with Connection: close); a connection still idle then is closed.
+                // One that has not sent its first request yet is waited for (its client means to
+                // send one): answered and closed, or closed by its idle timeout or the deadline.
                 ctx.executor().schedule(() -> {
                     if (exchange == null && held == null) {
                         ctx.close();

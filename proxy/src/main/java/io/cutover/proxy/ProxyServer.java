@@ -32,6 +32,7 @@ public final class ProxyServer implements AutoCloseable {
     private volatile ChannelFactory<? extends Channel> backendChannelFactory;
     private final int eventLoops;
     private volatile Channel listener;
+    private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
 
     private final TrafficObserver observer;
     /** Where finished requests are reported, or null: set at start-up (or by a reload), read per request. */
@@ -253,6 +254,9 @@ public final class ProxyServer implements AutoCloseable {
      * @return the client connections still open at the deadline, which were cut
      */
     public int shutdownGracefully(Duration grace) {
+        if (!stopped.compareAndSet(false, true)) {
+            return 0;       // stopped already (a later call finds nothing left to cut)
+        }
         stopAccepting();
         // a connection accepted just before is still on its way to its loop: once every loop has
         // run what was queued on it before now, it is among the clients, and told to finish

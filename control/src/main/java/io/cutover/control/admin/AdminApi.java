@@ -63,12 +63,12 @@ public final class AdminApi {
     private final Metrics metrics;
     private final ObjectMapper json;
 
-    private final Runnable reopenLogs;
+    private final ProcessControl process;
 
-    public AdminApi(Apps apps, Reload reload, Runnable reopenLogs, Metrics metrics, ObjectMapper json) {
+    public AdminApi(Apps apps, Reload reload, ProcessControl process, Metrics metrics, ObjectMapper json) {
         this.apps = apps;
         this.reload = reload;
-        this.reopenLogs = reopenLogs;
+        this.process = process;
         this.metrics = metrics;
         this.json = json;
     }
@@ -103,9 +103,10 @@ public final class AdminApi {
                 case "/v1/canary" -> only("POST", method, () -> canary(apps.find(app), body));
                 case "/v1/reload" -> only("POST", method, () -> reload.run().thenApply(o -> new Reply(200, o)));
                 case "/v1/reopen-logs" -> only("POST", method, () -> {
-                    reopenLogs.run();
+                    process.reopenLogs();
                     return done(200, java.util.Map.of("reopened", true));
                 });
+                case "/v1/upgrade" -> only("POST", method, () -> process.upgrade().thenApply(u -> new Reply(200, u)));
                 case "/metrics" -> only("GET", method,
                         () -> done(200, new Text("text/plain; version=0.0.4; charset=utf-8", metrics.scrape())));
                 default -> {
@@ -358,6 +359,8 @@ public final class AdminApi {
             status = 404;
         } else if (e instanceof Reload.RefusedException r) {
             status = r.conflict() ? 409 : 400;
+        } else if (e instanceof ProcessControl.UpgradeFailure u) {
+            status = u.conflict() ? 409 : 503;
         } else if (e instanceof UnhealthyException) {
             status = 503;
         } else if (e instanceof JsonProcessingException) {

@@ -28,6 +28,12 @@ import org.slf4j.LoggerFactory;
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
 
+    /** Fired on every connection when the admin API closes: it closes once its reply (if any) is written. */
+    static final Object CLOSING = new Object();
+    /** Requests of a connection not yet answered, and whether it closes after them; touched on its loop only. */
+    private static final io.netty.util.AttributeKey<int[]> IN_FLIGHT = io.netty.util.AttributeKey.valueOf("in-flight");
+    private static final io.netty.util.AttributeKey<Boolean> CLOSE_AFTER = io.netty.util.AttributeKey.valueOf("close-after");
+
     private final AdminApi api;
     private final ObjectMapper json;
     private final AdminAuth auth;
@@ -53,11 +59,43 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         java.util.List<String> app = uri.parameters().get("app");
         byte[] body = ByteBufUtil.getBytes(request.content());
+        inFlight(ctx)[0]++;
         api.handle(request.method().name(), uri.path(), app == null || app.isEmpty() ? null : app.get(0), body)
-                .whenComplete((reply, error) -> write(ctx, reply != null ? reply : api.reply(error), keepAlive));
+                .whenComplete((reply, error) -> ctx.executor().execute(() -> {
+                    inFlight(ctx)[0]--;
+                    write(ctx, reply != null ? reply : api.reply(error), keepAlive);
+                }));
+    }
+
+    private static int[] inFlight(ChannelHandlerContext ctx) {
+        int[] n = ctx.channel().attr(IN_FLIGHT).get();
+        if (n == null) {
+            n = new int[1];
+            ctx.channel().attr(IN_FLIGHT).set(n);
+        }
+        return n;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof io.netty.handler.timeout.IdleStateEvent) {
+            // silent for the idle timeout: a stuck or slow client, unless it waits for its answer
+            // (an upgrade waits for a new JVM to start and check its apps)
+            if (inFlight(ctx)[0] == 0) {
+                ctx.close();
+            }
+        } else if (evt == CLOSING) {
+            ctx.channel().attr(CLOSE_AFTER).set(true);
+            if (inFlight(ctx)[0] == 0) {
+                ctx.close();
+            }
+        } else {
+            super.userEventTriggered(ctx, evt);
+        }
     }
 
     private void write(ChannelHandlerContext ctx, AdminApi.Reply reply, boolean keepAlive) {
+        keepAlive = keepAlive && !(Boolean.TRUE.equals(ctx.channel().attr(CLOSE_AFTER).get()) && inFlight(ctx)[0] == 0);
         byte[] bytes;
         String contentType = HttpHeaderValues.APPLICATION_JSON.toString();
         try {

@@ -72,9 +72,17 @@ public final class AdminServer implements AutoCloseable {
         return (InetSocketAddress) listener.localAddress();
     }
 
+    /**
+     * Stops accepting; a connection waiting for its reply (a switch, an upgrade) closes once it
+     * is written (for up to 5 s), the others at once.
+     */
     @Override
     public void close() {
         listener.close().syncUninterruptibly();
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(AdminHandler.CLOSING));
+        }
+        connections.newCloseFuture().awaitUninterruptibly(5, java.util.concurrent.TimeUnit.SECONDS);
         connections.close().awaitUninterruptibly();
     }
 }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
                 + "with no reload, no failed request, and every in-flight request finished.",
         subcommands = {ServeCommand.class, DeployCommand.class, RollbackCommand.class, SwitchCommand.class,
                 MaintenanceCommand.class, PauseCommand.class, ResumeCommand.class, CanaryCommand.class,
-                ReloadCommand.class, ReopenLogsCommand.class, DemoCommand.class,
+                ReloadCommand.class, ReopenLogsCommand.class, UpgradeCommand.class, DemoCommand.class,
                 StatusCommand.class},
         synopsisSubcommandLabel = "COMMAND")
 public final class Main {

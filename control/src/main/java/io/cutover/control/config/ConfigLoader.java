@@ -146,6 +146,10 @@ public final class ConfigLoader {
         if (!configured.isEmpty()) {
             return Path.of(configured).toAbsolutePath();
         }
+        String variable = environment.variable("CUTOVER_STATE_DIR");
+        if (variable != null && !variable.isBlank()) {
+            return Path.of(variable.trim()).toAbsolutePath();
+        }
         if (environment.root()) {
             return Path.of("/var/lib/cutover");
         }

@@ -165,7 +165,7 @@ public final class ControlSocket implements AutoCloseable {
             }
             Handover.Offer offer;
             try {
-                offer = handover.offer();
+                offer = handover.offer(peerPid);
             } catch (RuntimeException e) {
                 busy.set(false);
                 throw e;
@@ -214,7 +214,7 @@ public final class ControlSocket implements AutoCloseable {
             phase = Phase.DONE;
             busy.set(false);
             log.warn("takeover by pid {} failed, this cutover goes on serving: {}", peerPid, why);
-            handover.abandon(why);
+            handover.abandon(peerPid, why);
         }
 
         private static void refuse(ChannelHandlerContext ctx, String why) {

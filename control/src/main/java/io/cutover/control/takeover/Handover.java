@@ -25,11 +25,14 @@ public interface Handover {
     record Refusal(String why) implements Offer {
     }
 
-    /** Holds the apps still and offers the listeners. Must not block: it runs on the socket's loop. */
-    Offer offer();
+    /**
+     * Holds the apps still and offers the listeners to process {@code pid}. Must not block: it
+     * runs on the socket's loop.
+     */
+    Offer offer(int pid);
 
     /** The new process failed before it accepted: everything goes back in service. */
-    void abandon(String why);
+    void abandon(int pid, String why);
 
     /**
      * The new process accepts: stop accepting (it may block), and let the process drain and stop.

@@ -155,6 +155,12 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void cutoverStateDirInTheEnvironmentComesBeforeTheUsualPlaces() {
+        assertEquals(Path.of("/srv/cutover/shop.json"),
+                stateFileOf(environment(true, Map.of("HOME", "/root", "CUTOVER_STATE_DIR", "/srv/cutover"))));
+    }
+
+    @Test
     void aConfiguredStateDirectoryWins() {
         Settings s = ConfigLoader.load(Optional.empty(),
                 Map.of("cutover.app.name", "shop", "cutover.state-dir", "/data/cutover"), environment(true, Map.of()));

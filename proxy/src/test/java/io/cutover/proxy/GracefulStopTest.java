@@ -1,0 +1,81 @@
+package io.cutover.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.ConnectException;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A graceful stop (cutover stopping, or handing over to a new process) fails no request a client
+ * has already sent or is about to send on a connection it opened: an idle keep-alive connection
+ * lingers a moment for a request on its way; one that has not sent its first request yet is
+ * waited for.
+ */
+class GracefulStopTest {
+    private static final String GET = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+
+    private TestBackend app;
+    private TestProxy proxy;
+
+    @BeforeEach
+    void start() throws Exception {
+        app = TestBackend.start("app");
+        proxy = TestProxy.start();
+        proxy.switchTo(app.target());
+    }
+
+    @AfterEach
+    void stop() {
+        proxy.close();
+        app.close();
+    }
+
+    /** Starts the stop and returns once the listener is closed (a new connection is refused). */
+    private CompletableFuture<Integer> stopping() throws Exception {
+        CompletableFuture<Integer> cut = CompletableFuture.supplyAsync(
+                () -> proxy.server().shutdownGracefully(Duration.ofSeconds(20)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try (Socket s = new Socket("127.0.0.1", proxy.address().getPort())) {
+                assertTrue(System.nanoTime() < deadline, "the listener never closed");
+                Thread.sleep(5);
+            } catch (ConnectException e) {
+                return cut;
+            }
+        }
+    }
+
+    @Test
+    void aConnectionThatHasNotSentItsFirstRequestIsAnsweredAndThenClosed() throws Exception {
+        try (RawHttp client = new RawHttp(proxy.address())) {
+            CompletableFuture<Integer> cut = stopping();
+            Thread.sleep(FrontendHandler.IDLE_LINGER_MILLIS + 500);     // beyond the linger of an idle one
+            RawHttp.Response r = client.send(GET).read();
+            assertEquals(200, r.status());
+            assertEquals("close", r.header("connection"));
+            assertTrue(client.closedByPeer());
+            assertEquals(0, cut.get(20, TimeUnit.SECONDS), "nothing was cut");
+        }
+    }
+
+    @Test
+    void anIdleKeepAliveConnectionLingersForARequestOnItsWayThenCloses() throws Exception {
+        try (RawHttp sending = new RawHttp(proxy.address()); RawHttp silent = new RawHttp(proxy.address())) {
+            assertEquals(200, sending.send(GET).read().status());
+            assertEquals(200, silent.send(GET).read().status());
+            CompletableFuture<Integer> cut = stopping();
+            RawHttp.Response r = sending.send(GET).read();
+            assertEquals(200, r.status(), "a request sent right after the stop began is answered");
+            assertEquals("close", r.header("connection"));
+            assertTrue(silent.closedByPeer(), "one that sends nothing is closed after the linger");
+            assertEquals(0, cut.get(20, TimeUnit.SECONDS));
+        }
+    }
+}
