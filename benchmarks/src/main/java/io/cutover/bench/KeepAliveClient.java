@@ -37,10 +37,17 @@ public final class KeepAliveClient implements AutoCloseable {
     }
 
     private String lastBody = "";
+    private boolean closeAfter;
+
+    /** Whether the last response said Connection: close (the server closes the connection after it). */
+    public boolean closeAfter() {
+        return closeAfter;
+    }
 
     /** Sends GET / and reads the whole response; returns its status code. */
     public int get() throws IOException {
         out.write(REQUEST);
+        closeAfter = false;
         int status = -1;
         int contentLength = 0;
         boolean first = true;
@@ -54,6 +61,8 @@ public final class KeepAliveClient implements AutoCloseable {
                 first = false;
             } else if (line.regionMatches(true, 0, "content-length:", 0, 15)) {
                 contentLength = Integer.parseInt(line.substring(15).trim());
+            } else if (line.regionMatches(true, 0, "connection:", 0, 11)) {
+                closeAfter = line.substring(11).trim().equalsIgnoreCase("close");
             }
         }
         lastBody = read(contentLength);

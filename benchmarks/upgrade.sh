@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Upgrading the proxy itself under load, side by side, in one run: clients loop GET / (half on
+# keep-alive connections, half on a new connection per request) while the proxy is replaced
+# again and again, and UpgradeProbe counts the failed requests and the longest gap between two
+# answers:
+#   cutover      cutover upgrade (the new process takes the sockets over; the old one drains),
+#                on io_uring bound with SO_REUSEPORT when net.ipv4.tcp_migrate_req = 1, and on
+#                epoll with the sockets handed over when it is 0 (both, when this runs as root:
+#                it sets the sysctl for each and puts it back)
+#   nginx reload nginx -s reload
+#   nginx binary USR2 to the master (a new binary inherits the listening sockets), then WINCH
+#                and QUIT to the old master
+#   haproxy -x   a new haproxy -x SOCKET -sf OLD_PID (the listeners passed over the stats socket)
+# All on loopback in front of one nginx backend. Prints a table and writes upgrade.md to OUT_DIR
+# (default benchmarks/results). Bounded (about 2 minutes); stops everything it started, by pid.
+#   benchmarks/upgrade.sh [OUT_DIR]
+#   UPGRADES=5 PAUSE_MS=1500 benchmarks/upgrade.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+out=$(mkdir -p "${1:-$here/results}" && cd "${1:-$here/results}" && pwd)
+UPGRADES=${UPGRADES:-5}
+PAUSE_MS=${PAUSE_MS:-1500}
+A=18921; CUTOVER=18922; ADMIN=18923; NGINX=18924; NGINX_BIN=18925; HAPROXY=18926
+
+need=()
+for tool in nginx:nginx haproxy:haproxy; do
+  command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ! -f "$root/control/target/cutover.jar" ] || [ ! -f "$root/benchmarks/target/benchmarks.jar" ]; then
+  (cd "$root" && ./mvnw -B -q package -DskipTests)
+fi
+for p in $A $CUTOVER $ADMIN $NGINX $NGINX_BIN $HAPROXY; do
+  if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "port $p is in use; stop what holds it" >&2; exit 1; fi
+done
+
+work=$(mktemp -d /tmp/cutover-upgrade.XXXXXX)
+migrate=/proc/sys/net/ipv4/tcp_migrate_req
+migrate_was=$(cat $migrate 2>/dev/null || echo "")
+pids=()
+gone() { [ ! -e "/proc/$1" ] || awk '{ exit !($3 == "Z") }' "/proc/$1/stat"; }
+stop_pid() { kill "$1" 2>/dev/null || true; for _ in $(seq 1 200); do gone "$1" && return 0; sleep 0.05; done; kill -9 "$1" 2>/dev/null || true; }
+cleanup() {
+  for f in "$work"/*.pid; do [ -f "$f" ] && stop_pid "$(cat "$f")"; done
+  for p in "${pids[@]}"; do stop_pid "$p"; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -n "$migrate_was" ] && [ -w $migrate ]; then echo "$migrate_was" > $migrate; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; exit 1; }
+probe() { java -cp "$root/benchmarks/target/benchmarks.jar" io.cutover.bench.UpgradeProbe "$1" "127.0.0.1:$2" "$UPGRADES" "$PAUSE_MS" "$3"; }
+
+# ---- the backend ----
+cat > "$work/backend.conf" <<CONF
+worker_processes 1; pid $work/backend.nginx-pid; error_log $work/backend.err warn;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 10000000;
+  server { listen 127.0.0.1:$A backlog=4096; location / { return 200 "A"; } } }
+CONF
+nginx -c "$work/backend.conf" -g 'daemon off;' & pids+=($!)
+wait_port $A
+declare -A result
+
+# ---- cutover: cutover upgrade, once per transport ----
+cutover_run() { # label
+  local state="$work/state-$RANDOM"
+  CUTOVER_STATE_DIR=$state "$root/bin/cutover" serve --listen 127.0.0.1:$CUTOVER --admin 127.0.0.1:$ADMIN \
+    --target 127.0.0.1:$A --health-path / >"$work/cutover.log" 2>&1 & local first=$!
+  echo $first > "$work/cutover.pid"
+  wait_port $CUTOVER; wait_port $ADMIN
+  result[$1]=$(probe "$1" $CUTOVER "$root/bin/cutover upgrade --admin 127.0.0.1:$ADMIN | tee -a $work/upgrades.txt \
+    | grep -o 'pid [0-9]* took over' | grep -o '[0-9]*' > $work/cutover.pid")
+  echo "${result[$1]}"
+  stop_pid "$(cat "$work/cutover.pid")"; wait $first 2>/dev/null || true
+  rm -f "$work/cutover.pid"
+}
+if [ -w $migrate ]; then
+  echo 1 > $migrate; cutover_run "cutover (io_uring, SO_REUSEPORT)"
+  echo 0 > $migrate; cutover_run "cutover (epoll, sockets handed over)"
+  echo "$migrate_was" > $migrate
+else
+  cutover_run "cutover (tcp_migrate_req=$migrate_was)"
+fi
+
+# ---- nginx -s reload ----
+cat > "$work/proxy.conf" <<CONF
+worker_processes 1; pid $work/proxy.nginx-pid; error_log $work/proxy.err warn;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 10000000;
+  upstream app { server 127.0.0.1:$A; keepalive 64; }
+  server { listen 127.0.0.1:$NGINX backlog=4096;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+nginx -c "$work/proxy.conf" -g 'daemon off;' & pids+=($!)
+wait_port $NGINX
+result[nginx reload]=$(probe "nginx reload" $NGINX "nginx -c $work/proxy.conf -s reload")
+echo "${result[nginx reload]}"
+
+# ---- nginx binary upgrade: USR2, then WINCH and QUIT to the old master ----
+sed -e "s|$NGINX|$NGINX_BIN|; s|proxy.nginx-pid|binary.pid|; s|proxy.err|binary.err|" "$work/proxy.conf" > "$work/binary.conf"
+"$(command -v nginx)" -c "$work/binary.conf" -g 'daemon off;' & pids+=($!)
+wait_port $NGINX_BIN
+cat > "$work/nginx-binary-upgrade.sh" <<SH
+gone() { [ ! -e "/proc/\$1" ] || awk '{ exit !(\$3 == "Z") }' "/proc/\$1/stat"; }
+old=\$(cat $work/binary.pid)
+kill -USR2 \$old
+for _ in \$(seq 1 200); do [ -f $work/binary.pid.oldbin ] && [ "\$(cat $work/binary.pid 2>/dev/null)" != "\$old" ] && break; sleep 0.05; done
+kill -WINCH \$old; kill -QUIT \$old
+for _ in \$(seq 1 600); do gone \$old && exit 0; sleep 0.05; done
+exit 1
+SH
+result[nginx binary]=$(probe "nginx binary upgrade" $NGINX_BIN "bash $work/nginx-binary-upgrade.sh")
+echo "${result[nginx binary]}"
+
+# ---- HAProxy: a new process takes the listeners over its stats socket (-x), the old one finishes ----
+cat > "$work/haproxy.cfg" <<CONF
+global
+  maxconn 8000
+  nbthread 1
+  stats socket $work/haproxy.sock mode 600 level admin expose-fd listeners
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  http-reuse always
+frontend web
+  bind 127.0.0.1:$HAPROXY
+  default_backend app
+backend app
+  server a 127.0.0.1:$A
+CONF
+haproxy -f "$work/haproxy.cfg" -db -q & echo $! > "$work/haproxy.pid"
+wait_port $HAPROXY
+cat > "$work/haproxy-reload.sh" <<SH
+gone() { [ ! -e "/proc/\$1" ] || awk '{ exit !(\$3 == "Z") }' "/proc/\$1/stat"; }
+old=\$(cat $work/haproxy.pid)
+haproxy -f $work/haproxy.cfg -db -q -x $work/haproxy.sock -sf \$old >/dev/null 2>&1 &
+echo \$! > $work/haproxy.pid
+for _ in \$(seq 1 600); do gone \$old && exit 0; sleep 0.05; done
+exit 1
+SH
+result[haproxy]=$(probe "haproxy -x" $HAPROXY "bash $work/haproxy-reload.sh")
+echo "${result[haproxy]}"
+
+# ---- the table ----
+field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+{
+  echo "| upgrading the proxy under load ($UPGRADES upgrades, 4 keep-alive + 4 new-connection clients) | requests | failed | refused | cut (reset or closed before the answer) | timed out | longest gap between answers, ms | one upgrade, ms (median) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  for k in "${!result[@]}"; do
+    r=${result[$k]}
+    echo "| $(field "$r" name | tr _ ' ') | $(field "$r" requests) | $(field "$r" failed) | $(field "$r" refused) | $(field "$r" cut) | $(field "$r" timeouts) | $(field "$r" longest_gap_ms) | $(field "$r" upgrade_ms) |"
+  done | sort
+  echo
+  echo "$(nproc) cores shared by the clients, the proxies and the backend; $(uname -sr); $(java -version 2>&1 | head -1); $(nginx -v 2>&1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(date -u +%Y-%m-%dT%H:%MZ)"
+} > "$out/upgrade.md"
+echo; cat "$out/upgrade.md"
