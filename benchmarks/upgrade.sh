@@ -15,12 +15,15 @@
 # (default benchmarks/results). Bounded (about 2 minutes); stops everything it started, by pid.
 #   benchmarks/upgrade.sh [OUT_DIR]
 #   UPGRADES=5 PAUSE_MS=1500 benchmarks/upgrade.sh
+#   ONLY="cutover nginx-reload nginx-binary haproxy" benchmarks/upgrade.sh   (the default: all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 out=$(mkdir -p "${1:-$here/results}" && cd "${1:-$here/results}" && pwd)
 UPGRADES=${UPGRADES:-5}
 PAUSE_MS=${PAUSE_MS:-1500}
+ONLY=${ONLY:-cutover nginx-reload nginx-binary haproxy}
+want() { [[ " $ONLY " == *" $1 "* ]]; }
 A=18921; CUTOVER=18922; ADMIN=18923; NGINX=18924; NGINX_BIN=18925; HAPROXY=18926
 
 need=()
@@ -41,7 +44,7 @@ work=$(mktemp -d /tmp/cutover-upgrade.XXXXXX)
 migrate=/proc/sys/net/ipv4/tcp_migrate_req
 migrate_was=$(cat $migrate 2>/dev/null || echo "")
 pids=()
-gone() { [ ! -e "/proc/$1" ] || awk '{ exit !($3 == "Z") }' "/proc/$1/stat"; }
+gone() { [ ! -e "/proc/$1" ] || awk '{ exit !($3 == "Z") }' "/proc/$1/stat" 2>/dev/null; }
 stop_pid() { kill "$1" 2>/dev/null || true; for _ in $(seq 1 200); do gone "$1" && return 0; sleep 0.05; done; kill -9 "$1" 2>/dev/null || true; }
 cleanup() {
   for f in "$work"/*.pid; do [ -f "$f" ] && stop_pid "$(cat "$f")"; done
@@ -78,7 +81,9 @@ cutover_run() { # label
   stop_pid "$(cat "$work/cutover.pid")"; wait $first 2>/dev/null || true
   rm -f "$work/cutover.pid"
 }
-if [ -w $migrate ]; then
+if ! want cutover; then
+  :
+elif [ -w $migrate ]; then
   echo 1 > $migrate; cutover_run "cutover (io_uring, SO_REUSEPORT)"
   echo 0 > $migrate; cutover_run "cutover (epoll, sockets handed over)"
   echo "$migrate_was" > $migrate
@@ -95,26 +100,40 @@ http { access_log off; keepalive_requests 10000000;
   server { listen 127.0.0.1:$NGINX backlog=4096;
     location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 CONF
-nginx -c "$work/proxy.conf" -g 'daemon off;' & pids+=($!)
-wait_port $NGINX
-result[nginx reload]=$(probe "nginx reload" $NGINX "nginx -c $work/proxy.conf -s reload")
-echo "${result[nginx reload]}"
+if want nginx-reload; then
+  nginx -c "$work/proxy.conf" -g 'daemon off;' & pids+=($!)
+  wait_port $NGINX
+  result[nginx reload]=$(probe "nginx reload" $NGINX "nginx -c $work/proxy.conf -s reload")
+  echo "${result[nginx reload]}"
+fi
 
 # ---- nginx binary upgrade: USR2, then WINCH and QUIT to the old master ----
 sed -e "s|$NGINX|$NGINX_BIN|; s|proxy.nginx-pid|binary.pid|; s|proxy.err|binary.err|" "$work/proxy.conf" > "$work/binary.conf"
-"$(command -v nginx)" -c "$work/binary.conf" -g 'daemon off;' & pids+=($!)
+# a daemon: nginx ignores USR2 while the process that started it runs (it takes itself for a new
+# binary whose old one still runs); its master's pid is in binary.pid
+"$(command -v nginx)" -c "$work/binary.conf"
 wait_port $NGINX_BIN
 cat > "$work/nginx-binary-upgrade.sh" <<SH
-gone() { [ ! -e "/proc/\$1" ] || awk '{ exit !(\$3 == "Z") }' "/proc/\$1/stat"; }
+gone() { [ ! -e "/proc/\$1" ] || awk '{ exit !(\$3 == "Z") }' "/proc/\$1/stat" 2>/dev/null; }
 old=\$(cat $work/binary.pid)
 kill -USR2 \$old
-for _ in \$(seq 1 200); do [ -f $work/binary.pid.oldbin ] && [ "\$(cat $work/binary.pid 2>/dev/null)" != "\$old" ] && break; sleep 0.05; done
+new=""
+for _ in \$(seq 1 200); do
+  [ -f $work/binary.pid.oldbin ] && new=\$(cat $work/binary.pid 2>/dev/null) && [ -n "\$new" ] && [ "\$new" != "\$old" ] && break
+  new=""; sleep 0.05
+done
+# no new master (nginx ignored the signal): the old one goes on, and this upgrade failed
+[ -n "\$new" ] || { echo "no new master for \$old: \$(grep PPid /proc/\$old/status)" >> $work/binary.failures; exit 1; }
 kill -WINCH \$old; kill -QUIT \$old
 for _ in \$(seq 1 600); do gone \$old && exit 0; sleep 0.05; done
 exit 1
 SH
-result[nginx binary]=$(probe "nginx binary upgrade" $NGINX_BIN "bash $work/nginx-binary-upgrade.sh")
-echo "${result[nginx binary]}"
+if want nginx-binary; then
+  result[nginx binary]=$(probe "nginx binary upgrade" $NGINX_BIN "bash $work/nginx-binary-upgrade.sh")
+  echo "${result[nginx binary]}"
+  grep -v '\[notice\]\|\[info\]' "$work/binary.err" | tail -5 >&2 || true
+  cat "$work/binary.failures" >&2 2>/dev/null || true
+fi
 
 # ---- HAProxy: a new process takes the listeners over its stats socket (-x), the old one finishes ----
 cat > "$work/haproxy.cfg" <<CONF
@@ -137,15 +156,17 @@ CONF
 haproxy -f "$work/haproxy.cfg" -db -q & echo $! > "$work/haproxy.pid"
 wait_port $HAPROXY
 cat > "$work/haproxy-reload.sh" <<SH
-gone() { [ ! -e "/proc/\$1" ] || awk '{ exit !(\$3 == "Z") }' "/proc/\$1/stat"; }
+gone() { [ ! -e "/proc/\$1" ] || awk '{ exit !(\$3 == "Z") }' "/proc/\$1/stat" 2>/dev/null; }
 old=\$(cat $work/haproxy.pid)
 haproxy -f $work/haproxy.cfg -db -q -x $work/haproxy.sock -sf \$old >/dev/null 2>&1 &
 echo \$! > $work/haproxy.pid
 for _ in \$(seq 1 600); do gone \$old && exit 0; sleep 0.05; done
 exit 1
 SH
-result[haproxy]=$(probe "haproxy -x" $HAPROXY "bash $work/haproxy-reload.sh")
-echo "${result[haproxy]}"
+if want haproxy; then
+  result[haproxy]=$(probe "haproxy -x" $HAPROXY "bash $work/haproxy-reload.sh")
+  echo "${result[haproxy]}"
+fi
 
 # ---- the table ----
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }

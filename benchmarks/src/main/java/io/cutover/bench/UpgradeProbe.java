@@ -44,6 +44,8 @@ public final class UpgradeProbe {
         AtomicLong ok = new AtomicLong();
         AtomicLong lastAnswer = new AtomicLong(System.nanoTime());
         AtomicLong longestGap = new AtomicLong();
+        AtomicLong upgradeStarted = new AtomicLong(System.nanoTime());
+        AtomicLong gapEndedAt = new AtomicLong();
         ConcurrentHashMap<String, AtomicLong> failures = new ConcurrentHashMap<>();
         List<Thread> clients = new ArrayList<>();
         for (int c = 0; c < KEEP_ALIVE_CLIENTS + PER_REQUEST_CLIENTS; c++) {
@@ -59,7 +61,10 @@ public final class UpgradeProbe {
                         ok.incrementAndGet();
                         long now = System.nanoTime();
                         long before = lastAnswer.getAndAccumulate(now, Math::max);
-                        longestGap.accumulateAndGet(now - before, Math::max);
+                        if (now - before > longestGap.get()) {
+                            longestGap.accumulateAndGet(now - before, Math::max);
+                            gapEndedAt.set(now - upgradeStarted.get());
+                        }
                         if (perRequest || client.closeAfter()) {
                             client.close();
                             client = null;
@@ -94,6 +99,7 @@ public final class UpgradeProbe {
         List<Long> took = new ArrayList<>();
         for (int i = 0; i < upgrades; i++) {
             long start = System.nanoTime();
+            upgradeStarted.set(start);
             Process p = new ProcessBuilder("bash", "-c", command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
@@ -113,9 +119,10 @@ public final class UpgradeProbe {
         long failed = failures.entrySet().stream().filter(e -> !e.getKey().startsWith("upgrade"))
                 .mapToLong(e -> e.getValue().get()).sum();
         System.out.printf("name=%s requests=%d failed=%d refused=%d cut=%d timeouts=%d status=%d longest_gap_ms=%d "
-                        + "upgrade_ms=%d upgrades_failed=%d%n",
+                        + "gap_ended_ms_into_its_upgrade=%d upgrade_ms=%d upgrades_failed=%d%n",
                 name.replace(' ', '_'), ok.get() + failed, failed, count(failures, "refused"), count(failures, "cut"),
                 count(failures, "timeout"), count(failures, "status"), TimeUnit.NANOSECONDS.toMillis(longestGap.get()),
+                TimeUnit.NANOSECONDS.toMillis(gapEndedAt.get()),
                 took.isEmpty() ? 0 : took.get(took.size() / 2),
                 count(failures, "upgrade_failed") + count(failures, "upgrade_timed_out"));
     }

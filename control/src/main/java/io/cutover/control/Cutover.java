@@ -166,7 +166,9 @@ public final class Cutover implements AutoCloseable {
                 throw new TakeoverFailure(e.getMessage() + "; the running cutover (pid " + offer.pid()
                         + ") goes on serving", e);
             }
-            old.ready();        // it stops accepting, drains and exits
+            // it stops accepting, drains and exits; this one serves from now on, whatever it answers
+            old.ready().ifPresent(problem -> log.warn("the running cutover (pid {}) did not confirm the takeover ({}); "
+                    + "it stops accepting once it reads this one's word, so this one serves", offer.pid(), problem));
             log.info("took over from pid {}", offer.pid());
             c.openControlSocket();
             return c;

@@ -122,6 +122,10 @@ final class Takeover {
             cutover.proxy().stopAccepting();
             cutover.admin().stopAccepting();
             log.info("handed over to pid {}: no longer accepting; the requests under way finish here", newPid);
+        }
+
+        @Override
+        public void handedOver(int newPid) {
             cutover.handedOver().complete(newPid);
         }
 

@@ -53,10 +53,13 @@ final class Upgrade {
         }
         // the program as it runs now: a JDK updated in place since is the one the successor starts on
         cmd.add(ProcessHandle.current().info().command().orElse(self.get(0)));
-        cmd.addAll(self.subList(1, self.size()));
-        if (!self.contains("--takeover")) {
-            cmd.add("--takeover");
+        List<String> args = new ArrayList<>(self.subList(1, self.size()));
+        if (!args.contains("--takeover")) {
+            // right after the subcommand: anything after a "--" would not be taken for an option
+            int serve = args.indexOf("serve");
+            args.add(serve < 0 ? args.size() : serve + 1, "--takeover");
         }
+        cmd.addAll(args);
         return cmd;
     }
 

@@ -114,12 +114,15 @@ class TakeoverTest {
                 : KeepAliveLoad.start(address, 8);
         try {
             load.awaitRequests(300);
+            // as `cutover serve` does: handed over, it stops (drains: its connections close after
+            // their next response), and at once
+            java.util.concurrent.CompletableFuture<Void> oldStopped = old.handedOver().thenRunAsync(old::shutdown);
 
             Cutover fresh = takeOver(s);
             assertEquals(ProcessHandle.current().pid(), (long) old.handedOver().get(10, TimeUnit.SECONDS),
                     "the old cutover was told who took over");
             int before = load.requests();
-            old.shutdown();     // drains: its connections close after their next response
+            oldStopped.get(30, TimeUnit.SECONDS);
             load.awaitRequests(before + 300);
 
             assertEquals(address.getPort(), fresh.proxyAddress().getPort(), "the same address");

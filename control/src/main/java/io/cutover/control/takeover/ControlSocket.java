@@ -194,8 +194,10 @@ public final class ControlSocket implements AutoCloseable {
                     // stopping the listeners waits for their loops: not on this one
                     Thread t = new Thread(() -> {
                         handover.complete(peerPid);
-                        ctx.writeAndFlush(Line.BYE + "\n").addListener(f -> ctx.close());
-                        phase = Phase.DONE;
+                        // told before this process goes on to stop (and closes this socket)
+                        ctx.writeAndFlush(Line.BYE + "\n").awaitUninterruptibly(5, TimeUnit.SECONDS);
+                        ctx.close();
+                        handover.handedOver(peerPid);
                     }, "takeover-complete");
                     t.start();
                 }
@@ -223,7 +225,7 @@ public final class ControlSocket implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (phase == Phase.OFFERED) {
+            if (phase == Phase.OFFERED) {     // not COMPLETING: the new process accepts already
                 abandon("it went away before it accepted");
             }
         }

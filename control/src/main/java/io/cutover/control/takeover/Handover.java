@@ -34,8 +34,9 @@ public interface Handover {
     /** The new process failed before it accepted: everything goes back in service. */
     void abandon(int pid, String why);
 
-    /**
-     * The new process accepts: stop accepting (it may block), and let the process drain and stop.
-     */
+    /** The new process accepts: stop accepting (it may block). */
     void complete(int newPid);
+
+    /** The new process was told that this one stopped accepting: this one may drain and stop now. */
+    void handedOver(int newPid);
 }

@@ -149,12 +149,21 @@ public final class TakeoverClient implements AutoCloseable {
         return fds;
     }
 
-    /** This process accepts now: the running cutover stops accepting (and drains, and exits). */
-    public void ready() throws InterruptedException {
+    /**
+     * This process accepts now: the running cutover stops accepting (and drains, and exits).
+     * From here on this process serves whatever the answer: the old one stops accepting once
+     * it reads this, so an answer that does not come is logged, never a failure.
+     *
+     * @return the problem with the answer, if any
+     */
+    public java.util.Optional<String> ready() throws InterruptedException {
         channel.writeAndFlush(Line.READY + "\n");
-        String answer = line("its answer to '" + Line.READY + "'");
-        if (!answer.equals(Line.BYE)) {
-            throw new TakeoverFailure("the running cutover answered '" + answer + "' to '" + Line.READY + "'");
+        try {
+            String answer = line("its answer to '" + Line.READY + "'");
+            return answer.equals(Line.BYE) ? java.util.Optional.empty()
+                    : java.util.Optional.of("it answered '" + answer + "' to '" + Line.READY + "'");
+        } catch (TakeoverFailure e) {
+            return java.util.Optional.of(e.getMessage());
         }
     }
 
