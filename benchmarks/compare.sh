@@ -10,8 +10,10 @@
 #      runtime API (set server ... state): time to the first answer of the new backend, the
 #      slowest request, failed requests
 #   6. resident memory while holding idle keep-alive client connections (cutover, nginx)
+#   7. upgrading the proxy itself under load (benchmarks/upgrade.sh): cutover upgrade, nginx -s
+#      reload, nginx's binary upgrade, haproxy -x: failed requests, the longest gap in answers
 # Prints one table (ratios to a direct connection), writes results.md and latency.png to OUT_DIR
-# (default benchmarks/results). Bounded (about 7 minutes, plus a build if needed); stops
+# (default benchmarks/results). Bounded (about 10 minutes, plus a build if needed); stops
 # everything it started, by pid.
 #
 #   benchmarks/compare.sh [OUT_DIR]
@@ -124,8 +126,8 @@ h2o -c "$work/h2o.conf" >/dev/null 2>&1 & pids+=($!)
 java -cp "$root/benchmarks/target/benchmarks.jar" io.cutover.bench.RelayCeiling $RELAY 127.0.0.1:$A 1200 \
   >"$work/relay.log" 2>&1 & pids+=($!)
 
-# ---- cutover with its defaults ----
-"$root/bin/cutover" serve --listen 127.0.0.1:$CUTOVER --admin 127.0.0.1:$ADMIN --target 127.0.0.1:$A \
+# ---- cutover with its defaults (its state in the work directory, not the machine's) ----
+CUTOVER_STATE_DIR=$work/state "$root/bin/cutover" serve --listen 127.0.0.1:$CUTOVER --admin 127.0.0.1:$ADMIN --target 127.0.0.1:$A \
   >"$work/cutover.log" 2>&1 & cutover_pid=$!; pids+=($cutover_pid)
 for p in $A $NGINX $HAPROXY $H2O $RELAY $CUTOVER $ADMIN; do wait_port $p; done
 
@@ -251,4 +253,9 @@ frac[direct]=1.00; frac1k[direct]=1.00
   echo "wrk -t2 -d${DURATION}s on loopback; $(nproc) cores shared by the load generator, the proxy and the backend;"
   echo "$(uname -sr); $(java -version 2>&1 | head -1); $(nginx -v 2>&1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(h2o --version | head -1); $(date -u +%Y-%m-%dT%H:%MZ)"
 } >> "$out/results.md"
+
+# ---- 7. upgrading the proxy itself under load ----
+echo "upgrading each proxy under load..."
+"$here/upgrade.sh" "$out" >/dev/null
+{ echo; cat "$out/upgrade.md"; } >> "$out/results.md"
 echo; cat "$out/results.md"; echo; echo "chart: $out/latency.png"

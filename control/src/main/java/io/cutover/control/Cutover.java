@@ -152,6 +152,7 @@ public final class Cutover implements AutoCloseable {
                 }
                 try {
                     c.awaitHealthy();
+                    ProxyWarmUp.run(c.proxy, settings.apps());
                     c.open();
                 } catch (RuntimeException | InterruptedException | HealthCheck.UnhealthyException e) {
                     c.abandon();
@@ -238,8 +239,7 @@ public final class Cutover implements AutoCloseable {
                 proxy.router().lbHealth(new io.cutover.proxy.LbHealth(settings.lbHealth().path()));
             }
             if (settings.accessLog().on()) {
-                accessLog = new AccessLogWriter(settings.accessLog(), metrics.registry());
-                proxy.accessLog(accessLog);
+                accessLog = new AccessLogWriter(settings.accessLog(), metrics.registry());     // reports from open()
             }
             Cutover c = new Cutover(settings, launch, new Parts(proxy, control, apps, reload, metrics, accessLog, json));
             c.api = new AdminApi(apps, reload, c.processControl(), metrics, json);
@@ -262,6 +262,9 @@ public final class Cutover implements AutoCloseable {
     /** Opens the listeners (the client one, if not yet) and the control socket: cutover accepts from now on. */
     private void open() throws InterruptedException {
         try {
+            if (accessLog != null) {
+                proxy.accessLog(accessLog);     // not a takeover's warm-up requests
+            }
             if (proxy.listening()) {
                 proxy.startAccepting();
             } else {

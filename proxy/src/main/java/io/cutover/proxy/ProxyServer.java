@@ -71,17 +71,7 @@ public final class ProxyServer implements AutoCloseable {
         if (listener != null) {
             throw new IllegalStateException("already listening on " + localAddress());
         }
-        ServerBootstrap bootstrap = transport.accepted(new ServerBootstrap())
-                .group(group)
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .option(ChannelOption.AUTO_READ, accept)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                // the classic pooled allocator: its slices are recycled and its copies do not
-                // make a java.nio view per call, as the adaptive allocator's do (about 0.3 KB a request)
-                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                // a client may send its request and shut down its sending side: answer it first
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childHandler(new ProxyInitializer(router, settings, clients, accessLog));
+        ServerBootstrap bootstrap = serverBootstrap(accept);
         ChannelFuture opened;
         try {
             opened = where.open(bootstrap, transport).await();
@@ -94,6 +84,34 @@ public final class ProxyServer implements AutoCloseable {
         this.listener = opened.channel();
         log.info("proxy listening on {} ({}) transport={} event_loops={}", localAddress(), where.describe(),
                 transport, eventLoops);
+    }
+
+    private ServerBootstrap serverBootstrap(boolean accept) {
+        return transport.accepted(new ServerBootstrap())
+                .group(group)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.AUTO_READ, accept)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                // the classic pooled allocator: its slices are recycled and its copies do not
+                // make a java.nio view per call, as the adaptive allocator's do (about 0.3 KB a request)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                // a client may send its request and shut down its sending side: answer it first
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childHandler(new ProxyInitializer(router, settings, clients, accessLog));
+    }
+
+    /**
+     * A second listener on a loopback port of its own, serving exactly as the client listener
+     * does, for requests that warm the request path up before the real listener accepts (a
+     * cutover taking over is cold: its first requests would wait for the JIT). Close it after.
+     */
+    public Channel listenAside() throws InterruptedException {
+        ChannelFuture opened = serverBootstrap(true).channel(transport.serverChannel())
+                .bind(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0)).await();
+        if (!opened.isSuccess()) {
+            throw new ListenFailure("warm-up", "loopback", opened.cause());
+        }
+        return opened.channel();
     }
 
     /** Accepts the connections waiting in the listener's queue, and those to come. */
