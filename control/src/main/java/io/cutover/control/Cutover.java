@@ -49,6 +49,9 @@ public final class Cutover implements AutoCloseable {
     /** Set by {@link #open}. */
     private volatile AdminServer admin;
     private volatile ControlSocket controlSocket;
+    /** Whether an adopted socket was given to Netty (which closes it on a failure): not to be closed again. */
+    private boolean adminOpened;
+    private boolean clientsOpened;
     private final CompletableFuture<Integer> handedOver = new CompletableFuture<>();
     private final Upgrade upgrade = new Upgrade(handedOver);
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
@@ -60,9 +63,14 @@ public final class Cutover implements AutoCloseable {
      * @param listeners null: bind the configured addresses
      */
     public record Launch(Clock clock, Function<AppSettings, AppRuntime> runtimes, Supplier<Settings> config,
-                         Listeners listeners) {
+                         Listeners listeners, java.util.function.BooleanSupplier stopRequested) {
+        public Launch(Clock clock, Function<AppSettings, AppRuntime> runtimes, Supplier<Settings> config,
+                      Listeners listeners) {
+            this(clock, runtimes, config, listeners, () -> false);
+        }
+
         Launch with(Listeners l) {
-            return new Launch(clock, runtimes, config, l);
+            return new Launch(clock, runtimes, config, l, stopRequested);
         }
     }
 
@@ -153,6 +161,13 @@ public final class Cutover implements AutoCloseable {
                 try {
                     c.awaitHealthy();
                     ProxyWarmUp.run(c.proxy, settings.apps());
+                    if (launch.stopRequested().getAsBoolean()) {
+                        throw new TakeoverFailure("stopped by a signal before it accepted");
+                    }
+                    if (!old.connected()) {
+                        throw new TakeoverFailure("the running cutover (pid " + offer.pid() + ") " + old.whyGone()
+                                + " before this one accepted");
+                    }
                     c.open();
                 } catch (RuntimeException | InterruptedException | HealthCheck.UnhealthyException e) {
                     c.abandon();
@@ -167,9 +182,16 @@ public final class Cutover implements AutoCloseable {
                 throw new TakeoverFailure(e.getMessage() + "; the running cutover (pid " + offer.pid()
                         + ") goes on serving", e);
             }
-            // it stops accepting, drains and exits; this one serves from now on, whatever it answers
-            old.ready().ifPresent(problem -> log.warn("the running cutover (pid {}) did not confirm the takeover ({}); "
-                    + "it stops accepting once it reads this one's word, so this one serves", offer.pid(), problem));
+            // it stops accepting, drains and exits; this one serves from now on, unless it refuses
+            java.util.Optional<String> problem;
+            try {
+                problem = old.ready();
+            } catch (TakeoverFailure e) {
+                c.abandon();
+                throw e;
+            }
+            problem.ifPresent(p -> log.warn("the running cutover (pid {}) did not confirm the takeover ({}); "
+                    + "it stops accepting once it reads this one's word, so this one serves", offer.pid(), p));
             log.info("took over from pid {}", offer.pid());
             c.openControlSocket();
             return c;
@@ -265,16 +287,19 @@ public final class Cutover implements AutoCloseable {
             if (accessLog != null) {
                 proxy.accessLog(accessLog);     // not a takeover's warm-up requests
             }
-            if (proxy.listening()) {
-                proxy.startAccepting();
-            } else {
-                proxy.listen(launch.listeners().clients());
-            }
+            // the admin API first: should it fail, no client connection was taken yet
             // silence longer than a switch's health gate (plus margin) means a stuck or slow client
             Duration adminIdle = settings.apps().stream().map(a -> a.health().deadline()).max(Duration::compareTo)
                     .orElseThrow().plusSeconds(5);
+            adminOpened = true;     // from here on Netty owns an adopted socket (and closes it if this fails)
             admin = AdminServer.start(new AdminServer.Settings(launch.listeners().admin(), adminIdle,
                     new AdminAuth(settings.adminToken())), control, api, json);
+            if (proxy.listening()) {
+                proxy.startAccepting();
+            } else {
+                clientsOpened = true;
+                proxy.listen(launch.listeners().clients());
+            }
         } catch (ListenFailure e) {
             throw new StartupFailure(e.getMessage(), e);
         }
@@ -302,10 +327,10 @@ public final class Cutover implements AutoCloseable {
     private void abandon() {
         if (admin != null) {
             admin.close();
-        } else {
+        } else if (!adminOpened) {
             closeIfAdopted(launch.listeners().admin());
         }
-        if (!proxy.listening()) {
+        if (!proxy.listening() && !clientsOpened) {
             closeIfAdopted(launch.listeners().clients());
         }
         stopAll(proxy, control, new ArrayList<>(apps.all()));
@@ -402,8 +427,8 @@ public final class Cutover implements AutoCloseable {
     }
 
     /**
-     * Starts a new cutover from this one's command line, which takes over (SIGUSR2,
-     * {@code cutover upgrade}); completes once it did, or failed (this one serving on).
+     * Starts a new cutover from this one's command line, which takes over ({@code cutover
+     * upgrade}); completes once it did, or failed (this one serving on).
      */
     public CompletableFuture<ProcessControl.Upgraded> upgradeInPlace() {
         return upgrade.start();
@@ -444,8 +469,12 @@ public final class Cutover implements AutoCloseable {
             return;
         }
         long start = System.nanoTime();
+        boolean handed = handedOver.isDone();
         if (controlSocket != null) {
-            controlSocket.close();
+            controlSocket.close(handed);
+        }
+        if (!handed) {
+            upgrade.stopSuccessor();     // stopping, not upgrading: a successor on its way must not serve
         }
         admin.close();
         reload.close();

@@ -233,6 +233,11 @@ public final class SwitchService {
         reservedBy = owner;
     }
 
+    /** Whether a takeover holds the app (its state is being handed to a new process: nothing may change it). */
+    public boolean heldByTakeover() {
+        return "takeover".equals(reservedBy);
+    }
+
     public void release() {
         reservedBy = null;
         permit.release();

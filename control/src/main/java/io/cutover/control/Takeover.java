@@ -90,20 +90,25 @@ final class Takeover {
             if (cutover.transport() == Transport.NIO) {
                 return refuse(pid, "this cutover runs on nio, whose listeners cannot be handed over");
             }
-            for (App a : cutover.apps().all()) {
-                String refusal = a.takeOutOfService("takeover");
-                if (refusal != null) {
-                    backInService();
-                    return refuse(pid, refusal);
+            try {
+                for (App a : cutover.apps().all()) {
+                    String refusal = a.takeOutOfService("takeover");
+                    if (refusal != null) {
+                        backInService();
+                        return refuse(pid, refusal);
+                    }
+                    held.add(a);
                 }
-                held.add(a);
+                InetSocketAddress clients = cutover.proxyAddress();
+                InetSocketAddress admin = cutover.adminAddress();
+                Listeners.Configured configured = cutover.listeners().configured();
+                return new Sockets(cutover.proxy().listenerDescriptor(), cutover.admin().listenerDescriptor(),
+                        cutover.listeners().reusePort(), hostPort(clients) + " " + hostPort(admin) + " "
+                        + configured.clients() + " " + configured.admin());
+            } catch (RuntimeException e) {
+                backInService();
+                return refuse(pid, "cannot offer the listeners: " + e.getMessage());
             }
-            InetSocketAddress clients = cutover.proxyAddress();
-            InetSocketAddress admin = cutover.adminAddress();
-            Listeners.Configured configured = cutover.listeners().configured();
-            return new Sockets(cutover.proxy().listenerDescriptor(), cutover.admin().listenerDescriptor(),
-                    cutover.listeners().reusePort(), hostPort(clients) + " " + hostPort(admin) + " "
-                    + configured.clients() + " " + configured.admin());
         }
 
         @Override

@@ -15,7 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An upgrade of cutover by itself (SIGUSR2, {@code cutover upgrade}), as nginx's binary upgrade:
+ * An upgrade of cutover by itself ({@code cutover upgrade}), as nginx's binary upgrade (not on
+ * SIGUSR2, as nginx: HotSpot suspends threads with it, for JFR's sampling among others):
  * this process starts its successor from its own command line plus {@code --takeover} (so the
  * jar and JDK on disk now), in a session of its own, with its output where this one's goes, and
  * the successor takes over (see {@link Cutover#takeOver}). Started by this process, it stays in
@@ -51,8 +52,10 @@ final class Upgrade {
         if (Files.isExecutable(SETSID)) {
             cmd.add(SETSID.toString());
         }
-        // the program as it runs now: a JDK updated in place since is the one the successor starts on
-        cmd.add(ProcessHandle.current().info().command().orElse(self.get(0)));
+        // the program as it was named (bin/cutover: "java", found on the PATH): a JDK updated in
+        // place since is the one the successor starts on (this process's own executable may be a
+        // deleted file by then)
+        cmd.add(self.get(0));
         List<String> args = new ArrayList<>(self.subList(1, self.size()));
         if (!args.contains("--takeover")) {
             // right after the subcommand: anything after a "--" would not be taken for an option
@@ -106,6 +109,18 @@ final class Upgrade {
                 log.info("upgraded: pid {} took over from pid {}", u.to(), u.from());
             }
         });
+    }
+
+    /** Stops the successor of an upgrade still under way (this cutover stops instead). */
+    void stopSuccessor() {
+        Attempt a = attempt.get();
+        if (a != null && !a.outcome().isDone() && a.pid().get() != null) {
+            ProcessHandle.of(a.pid().get()).ifPresent(p -> {
+                log.info("stopping: the upgrade's new process (pid {}) is stopped too", p.pid());
+                p.destroy();
+            });
+            a.outcome().completeExceptionally(new ProcessControl.UpgradeFailure("cutover is stopping", false));
+        }
     }
 
     /** A takeover by {@code pid} failed or was refused: if it is this upgrade's successor, so is the upgrade. */

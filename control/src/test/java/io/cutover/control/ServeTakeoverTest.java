@@ -112,4 +112,26 @@ class ServeTakeoverTest {
             assertEquals("other", get(old.proxyPort()));
         }
     }
+
+    @Test
+    void aTakeoverWhoseNewProcessCannotReadTheStateLeavesTheRunningOneServing() throws Exception {
+        try (TestBackend v1 = TestBackend.start("v1"); TestBackend v2 = TestBackend.start("v2")) {
+            Path file = dir.resolve("cutover.conf");
+            Files.writeString(file, "cutover.state-dir = \"" + dir + "\"\n"
+                    + "cutover.app { name = web, runtime = process, ports = [" + v1.port() + ", " + v2.port() + "] }\n");
+            try (ServeProcess old = ServeProcess.start(List.of(), "--config", file.toString())) {
+                Files.writeString(dir.resolve("web.json"), "{ not json");      // the new process reads it; the old one did
+                ServeProcess.Result r = ServeProcess.run("serve", "--config", file.toString(), "--listen", "127.0.0.1:0",
+                        "--admin", "127.0.0.1:0", "--takeover");
+                assertEquals(1, r.exitCode(), r.output());
+                assertTrue(r.output().contains("takeover failed") && r.output().contains("web.json"), r.output());
+                assertTrue(old.log().contains("failed, this cutover goes on serving"), old.log());
+                assertTrue(old.process().isAlive());
+                try (RawHttp raw = new RawHttp(new InetSocketAddress("127.0.0.1", old.adminPort()))) {
+                    assertEquals(200, raw.send("GET /v1/status HTTP/1.1\r\nHost: a\r\n\r\n").read().status(),
+                            "the running cutover answers, its apps back in service");
+                }
+            }
+        }
+    }
 }

@@ -89,7 +89,11 @@ class TakeoverTest {
     }
 
     private Cutover takeOver(Settings s) throws InterruptedException {
-        Cutover c = Cutover.takeOver(s, launch(s));
+        return takeOver(s, launch(s));
+    }
+
+    private Cutover takeOver(Settings s, Cutover.Launch launch) throws InterruptedException {
+        Cutover c = Cutover.takeOver(s, launch);
         open.add(c);
         return c;
     }
@@ -335,9 +339,13 @@ class TakeoverTest {
                 + "  s.connect(sys.argv[1]); print(s.makefile().readline().strip())\n"
                 + "except OSError as e:\n"
                 + "  print(type(e).__name__)\n";
+        // switching to another user needs root (as CI runs the suite)
         Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                 "/usr/bin/python3", "-c", script, socket.toString()).redirectErrorStream(true).start();
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the client as nobody finished");
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("the client as nobody did not finish");
+        }
         return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
     }
 
@@ -360,5 +368,53 @@ class TakeoverTest {
             TakeoverFailure e = assertThrows(TakeoverFailure.class, () -> takeOver(settings("127.0.0.1:1")));
             assertTrue(e.getMessage().contains("is not a cutover's control socket"), e.getMessage());
         }
+    }
+
+    @Test
+    void aStopSignalToTheNewProcessBeforeItAcceptsFailsTheTakeoverAndTheRunningOneGoesOn() throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        Settings s = settings(app.target().toString());
+        Cutover old = start(s);
+        Cutover.Launch stopped = new Cutover.Launch(Clock.systemUTC(), runtimes, () -> s, null, () -> true);
+        TakeoverFailure e = assertThrows(TakeoverFailure.class, () -> takeOver(s, stopped));
+        assertTrue(e.getMessage().contains("stopped by a signal"), e.getMessage());
+        assertFalse(old.handedOver().isDone());
+        try (RawHttp raw = new RawHttp(old.proxyAddress())) {
+            assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+        }
+        takeOver(s);     // nothing is held
+        old.handedOver().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void whileATakeoverIsUnderWayMaintenanceIsRefusedAndARunningCutoverThatStopsRefusesItsLastStep() throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        Settings s = settings(app.target().toString(), "cutover.health.deadline", "20s", "cutover.health.timeout", "10s");
+        Cutover old = start(s);
+        app.healthDelayMs(2_000);       // the new process waits in its health check meanwhile
+        java.util.concurrent.CompletableFuture<Cutover> taking = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return takeOver(s);
+            } catch (InterruptedException ex) {
+                throw new IllegalStateException(ex);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!old.apps().all().iterator().next().switches().heldByTakeover()) {
+            assertTrue(System.nanoTime() < deadline, "the takeover never began");
+            Thread.sleep(5);
+        }
+        java.net.http.HttpResponse<String> maintenance = io.cutover.proxy.TestHttp.client().send(
+                io.cutover.proxy.TestHttp.request(java.net.URI.create("http://127.0.0.1:" + old.adminAddress().getPort()
+                        + "/v1/maintenance")).POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"on\": true}"))
+                        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(409, maintenance.statusCode(), maintenance.body());
+
+        old.shutdown();     // the operator stops cutover while it is being taken over
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> taking.get(40, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof TakeoverFailure && e.getCause().getMessage().contains("stopping"),
+                String.valueOf(e.getCause()));
+        assertFalse(old.handedOver().isDone());
     }
 }

@@ -27,6 +27,14 @@ class UpgradeCommandLineTest {
     }
 
     @Test
+    void theProgramIsTheOneTheCommandLineNamesFoundOnThePathAsBefore() throws Exception {
+        Path file = dir.resolve("cmdline");
+        Files.writeString(file, String.join("\0", "java", "-jar", "c.jar", "serve") + "\0");
+        List<String> cmd = Upgrade.successorCommand(file);
+        assertEquals("java", cmd.get(cmd.indexOf("-jar") - 1), "not this process's executable, deleted by a JDK update");
+    }
+
+    @Test
     void aCommandLineThatTakesOverAlreadyIsRunAsItIs() throws Exception {
         assertEquals(List.of("-jar", "c.jar", "serve", "--takeover"),
                 successor("java", "-jar", "c.jar", "serve", "--takeover").subList(1, 5));

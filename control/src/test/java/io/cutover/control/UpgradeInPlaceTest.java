@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code cutover upgrade} and SIGUSR2: the running cutover starts its successor from its own
- * command line, which takes over; the old one exits 0. A successor that fails leaves it serving.
+ * {@code cutover upgrade}: the running cutover starts its successor from its own command line,
+ * which takes over; the old one exits 0. A successor that fails leaves it serving. Every
+ * successor started is stopped at the end, by its pid (from the old one's log).
  */
 class UpgradeInPlaceTest {
     private static final Pattern TOOK_OVER = Pattern.compile("upgraded: pid (\\d+) took over from pid (\\d+)");
@@ -39,7 +40,16 @@ class UpgradeInPlaceTest {
         }
     }
 
-    /** Stops the successor the old process started (not one of ServeProcess's): by its pid, as an operator would. */
+    private static final Pattern STARTED = Pattern.compile("upgrade: started pid (\\d+)");
+
+    /** Stops every successor the old process started (not ServeProcess's own), by pid, as an operator would. */
+    private static void stopSuccessors(ServeProcess old) throws Exception {
+        Matcher m = STARTED.matcher(old.log());
+        while (m.find()) {
+            stop(Long.parseLong(m.group(1)));
+        }
+    }
+
     private static void stop(long pid) throws Exception {
         Optional<ProcessHandle> p = ProcessHandle.of(pid);
         if (p.isPresent()) {
@@ -70,29 +80,8 @@ class UpgradeInPlaceTest {
                 assertEquals("app", get(address.getPort()));
             } finally {
                 List<String> failures = load.stop();
-                if (successor != 0) {
-                    stop(successor);
-                }
+                stopSuccessors(old);
                 assertEquals(List.of(), failures);
-            }
-        }
-    }
-
-    @Test
-    void sigusr2DoesTheSame() throws Exception {
-        try (TestBackend app = TestBackend.start("app");
-             ServeProcess old = ServeProcess.start(List.of(), "--config", config(app).toString())) {
-            old.awaitLog("control socket at");
-            Process kill = new ProcessBuilder("kill", "-USR2", Long.toString(old.process().pid())).start();
-            assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0);
-            assertTrue(old.process().waitFor(40, TimeUnit.SECONDS), old.log());
-            assertEquals(0, old.process().exitValue(), old.log());
-            Matcher m = Pattern.compile("upgraded: pid (\\d+) took over").matcher(old.log());
-            assertTrue(m.find(), old.log());
-            try {
-                assertEquals("app", get(old.proxyPort()));
-            } finally {
-                stop(Long.parseLong(m.group(1)));
             }
         }
     }
@@ -108,6 +97,7 @@ class UpgradeInPlaceTest {
                     r.output());
             assertTrue(old.process().isAlive());
             assertEquals("app", get(old.proxyPort()));
+            stopSuccessors(old);
         }
     }
 }

@@ -45,6 +45,11 @@ final class ClientTimer {
         }
     }
 
+    /** Whether a request head has begun and is not whole yet (its own timeout runs). */
+    boolean headInProgress() {
+        return headStartedAt >= 0;
+    }
+
     void headDone() {
         headStartedAt = -1;
     }

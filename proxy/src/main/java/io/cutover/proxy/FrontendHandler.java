@@ -421,7 +421,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 // One that has not sent its first request yet is waited for (its client means to
                 // send one): answered and closed, or closed by its idle timeout or the deadline.
                 ctx.executor().schedule(() -> {
-                    if (exchange == null && held == null) {
+                    // a head on its way is left to its own timeout (answered, or 408)
+                    if (exchange == null && held == null && !timer.headInProgress()) {
                         ctx.close();
                     }
                 }, IDLE_LINGER_MILLIS, TimeUnit.MILLISECONDS);

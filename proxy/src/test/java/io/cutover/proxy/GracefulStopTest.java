@@ -73,7 +73,8 @@ class GracefulStopTest {
             CompletableFuture<Integer> cut = stopping();
             RawHttp.Response r = sending.send(GET).read();
             assertEquals(200, r.status(), "a request sent right after the stop began is answered");
-            assertEquals("close", r.header("connection"));
+            // with Connection: close, or (answered before the stop reached it) closed after the linger
+            assertTrue(sending.closedByPeer(), "then the connection closes");
             assertTrue(silent.closedByPeer(), "one that sends nothing is closed after the linger");
             assertEquals(0, cut.get(20, TimeUnit.SECONDS));
         }

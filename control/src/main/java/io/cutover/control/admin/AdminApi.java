@@ -211,6 +211,7 @@ public final class AdminApi {
      * effect for the next request. Without an app there is no state: it lasts until a restart.
      */
     private CompletableFuture<Reply> maintenance(App app, byte[] body) throws ApiException {
+        refuseDuringTakeover(app);
         SwitchService switches = app.switches();
         Optional<Deployer> deployer = app.deployer();
         MaintenanceRequest r = read(body, MaintenanceRequest.class,
@@ -238,6 +239,7 @@ public final class AdminApi {
 
     /** Pauses traffic: recorded in the app's state first (so a restart keeps it), then in effect. */
     private CompletableFuture<Reply> pause(App app, byte[] body) throws ApiException {
+        refuseDuringTakeover(app);
         SwitchService switches = app.switches();
         Optional<Deployer> deployer = app.deployer();
         PauseRequest r = body.length == 0 ? new PauseRequest(null, null)
@@ -255,7 +257,8 @@ public final class AdminApi {
         });
     }
 
-    private CompletableFuture<Reply> resume(App app) {
+    private CompletableFuture<Reply> resume(App app) throws ApiException {
+        refuseDuringTakeover(app);
         SwitchService switches = app.switches();
         return app.deployer().map(d -> d.recordPaused(null)).orElse(CompletableFuture.completedFuture(null)).thenApply(v -> {
             boolean was = switches.gate().paused() != null;
@@ -344,6 +347,16 @@ public final class AdminApi {
                 InstanceView.of(s.previous(), d.describeRunning(s.previous())),
                 s.previousStopsAt() == null ? null : s.previousStopsAt().toString(),
                 d.running().map(Deployment::id).orElse(null), d.restoreProblem());
+    }
+
+    /**
+     * Maintenance and pause are part of the app's state, which a takeover hands to a new process
+     * that has read it already: a change now would be lost.
+     */
+    private static void refuseDuringTakeover(App app) throws ApiException {
+        if (app.switches().heldByTakeover()) {
+            throw new ApiException(409, "a takeover of cutover is under way; try again in a moment");
+        }
     }
 
     /** Every error the API can answer, mapped to its status. */

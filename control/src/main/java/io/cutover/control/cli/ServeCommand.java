@@ -21,9 +21,8 @@ import sun.misc.Signal;
 /** Runs the proxy and the admin API until SIGTERM or SIGINT, then stops gracefully and exits 0. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Run the proxy and its admin API. Flags override the config file. SIGTERM stops it gracefully; "
-                + "SIGHUP reads the config again (as `cutover reload` does); SIGUSR2 starts a new cutover from the same "
-                + "command line, which takes over with no gap (as `cutover upgrade` does); `serve --takeover` replaces "
-                + "a running cutover with no gap.")
+                + "SIGHUP reads the config again (as `cutover reload` does); `serve --takeover` replaces a running "
+                + "cutover with no gap (`cutover upgrade` starts one).")
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "HOCON config file (see reference.conf)")
     Path config;
@@ -94,15 +93,9 @@ final class ServeCommand implements Callable<Integer> {
         // socket activation: systemd's listening sockets, if it passed any
         Listeners inherited = takeover ? null
                 : Listeners.fromSystemd(System.getenv(), ProcessHandle.current().pid(), settings).orElse(null);
-        // SIGUSR2: an upgrade in place, as nginx's binary upgrade (the upgrade logs what happened);
-        // from the start, as USR1
-        Signal.handle(new Signal("USR2"), s -> {
-            Cutover c = running.get();
-            if (c != null) {
-                c.upgradeInPlace();
-            }
-        });
-        Cutover.Launch launch = new Cutover.Launch(Clock.systemUTC(), Cutover::runtimeFor, load, inherited);
+        // a stop signal while taking over: the takeover fails before it accepts, and the running cutover goes on
+        Cutover.Launch launch = new Cutover.Launch(Clock.systemUTC(), Cutover::runtimeFor, load, inherited,
+                () -> stops.get() > 0);
         Cutover cutover = takeover ? Cutover.takeOver(settings, launch) : Cutover.start(settings, launch);
         running.set(cutover);
         SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());

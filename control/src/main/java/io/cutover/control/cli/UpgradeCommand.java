@@ -7,7 +7,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code cutover upgrade}: the same as sending SIGUSR2 to {@code cutover serve}, and waits for the outcome. */
+/** {@code cutover upgrade}: asks the running cutover to start its successor, and waits for the outcome. */
 @Command(name = "upgrade", mixinStandardHelpOptions = true,
         description = "Replace the running cutover with a new process started from its own command line (the jar and "
                 + "JDK installed now), with no gap: the new one takes the listening sockets over and accepts, then the "

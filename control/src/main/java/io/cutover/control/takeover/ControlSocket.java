@@ -44,12 +44,18 @@ public final class ControlSocket implements AutoCloseable {
     private final EventLoopGroup loop;
     private final Channel server;
     private final Object inode;
+    private final io.netty.channel.group.ChannelGroup conversations;
+    /** Set when this cutover stops by itself: a takeover under way is refused its last step. */
+    private final java.util.concurrent.atomic.AtomicBoolean stopping;
 
-    private ControlSocket(Path path, EventLoopGroup loop, Channel server, Object inode) {
+    private ControlSocket(Path path, EventLoopGroup loop, Channel server, Object inode,
+                          io.netty.channel.group.ChannelGroup conversations, java.util.concurrent.atomic.AtomicBoolean stopping) {
         this.path = path;
         this.loop = loop;
         this.server = server;
         this.inode = inode;
+        this.conversations = conversations;
+        this.stopping = stopping;
     }
 
     /** Where the control socket of the cutover with this state directory is. */
@@ -73,6 +79,9 @@ public final class ControlSocket implements AutoCloseable {
         int uid = Peer.ownUid();
         EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         AtomicBoolean busy = new AtomicBoolean();
+        AtomicBoolean stopping = new AtomicBoolean();
+        io.netty.channel.group.ChannelGroup conversations = new io.netty.channel.group.DefaultChannelGroup(
+                "control", io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
         try {
             Files.createDirectories(stateDir);
             Files.deleteIfExists(beside);
@@ -80,9 +89,14 @@ public final class ControlSocket implements AutoCloseable {
                     .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
                         @Override
                         protected void initChannel(EpollDomainSocketChannel ch) {
-                            ch.pipeline().addLast(new ReadTimeoutHandler(5, TimeUnit.MINUTES),
+                            conversations.add(ch);
+                            // a silent peer is dropped before it is offered anything; once offered, the
+                            // running cutover waits for as long as the new one lives (its preparation is
+                            // bounded by its own deadlines): giving up under it while it goes on to
+                            // accept would leave two cutovers serving
+                            ch.pipeline().addLast(new ReadTimeoutHandler(1, TimeUnit.MINUTES),
                                     new LineBasedFrameDecoder(1024), new StringDecoder(StandardCharsets.UTF_8),
-                                    new StringEncoder(StandardCharsets.UTF_8), new Conversation(handover, uid, busy));
+                                    new StringEncoder(StandardCharsets.UTF_8), new Conversation(handover, uid, busy, stopping));
                         }
                     })
                     .bind(new DomainSocketAddress(beside.toFile())).sync().channel();
@@ -90,16 +104,37 @@ public final class ControlSocket implements AutoCloseable {
             Object inode = Files.readAttributes(beside, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
             Files.move(beside, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             log.info("control socket at {} (cutover serve --takeover hands over to a new cutover here)", path);
-            return new ControlSocket(path, loop, server, inode);
+            return new ControlSocket(path, loop, server, inode, conversations, stopping);
         } catch (IOException | RuntimeException e) {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IllegalStateException("cannot open the control socket " + path + ": " + e, e);
         }
     }
 
+    /**
+     * Stops listening. Handed over, the path is the new cutover's already (it moves its own socket
+     * there), so it stays; otherwise it is removed, and a takeover under way is refused its last
+     * step (this cutover is stopping: the new one must not serve in its place).
+     */
+    public void close(boolean handedOver) {
+        stopping.set(true);
+        server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        if (!handedOver) {
+            for (Channel ch : conversations) {
+                ch.writeAndFlush(Line.REFUSED + " this cutover is stopping\n").addListener(f -> ch.close());
+            }
+            conversations.newCloseFuture().awaitUninterruptibly(1, TimeUnit.SECONDS);
+            unlinkIfOurs();
+        }
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() {
-        server.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        close(false);
+    }
+
+    private void unlinkIfOurs() {
         try {
             // another cutover's socket may be there by now (it took over): that one stays
             Object there = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
@@ -111,7 +146,6 @@ public final class ControlSocket implements AutoCloseable {
         } catch (IOException e) {
             // gone already
         }
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
     /** One connection's takeover, from the running cutover's side. */
@@ -121,14 +155,17 @@ public final class ControlSocket implements AutoCloseable {
         private final Handover handover;
         private final int uid;
         private final AtomicBoolean busy;
+        private final AtomicBoolean stopping;
         private Phase phase = Phase.GREETING;
+        private boolean listenersSent;
         private Handover.Sockets offered;
         private int peerPid;
 
-        Conversation(Handover handover, int uid, AtomicBoolean busy) {
+        Conversation(Handover handover, int uid, AtomicBoolean busy, AtomicBoolean stopping) {
             this.handover = handover;
             this.uid = uid;
             this.busy = busy;
+            this.stopping = stopping;
         }
 
         @Override
@@ -159,6 +196,10 @@ public final class ControlSocket implements AutoCloseable {
                 refuse(ctx, "expected '" + Line.TAKEOVER + "', got '" + verb + "'");
                 return;
             }
+            if (stopping.get()) {
+                refuse(ctx, "this cutover is stopping");
+                return;
+            }
             if (!busy.compareAndSet(false, true)) {
                 refuse(ctx, "another takeover is under way");
                 return;
@@ -178,6 +219,7 @@ public final class ControlSocket implements AutoCloseable {
             }
             offered = (Handover.Sockets) offer;
             phase = Phase.OFFERED;
+            ctx.pipeline().remove(ReadTimeoutHandler.class);
             log.info("takeover: pid {} asks for the listeners; switches, deploys and reloads wait for it", peerPid);
             ctx.writeAndFlush(Line.OK + " " + offered.reusePort() + " " + offered.addresses() + "\n");
         }
@@ -185,10 +227,22 @@ public final class ControlSocket implements AutoCloseable {
         private void afterOffer(ChannelHandlerContext ctx, String verb, String rest) {
             switch (verb) {
                 case Line.LISTENERS -> {
+                    listenersSent = true;
                     ctx.write(new FileDescriptor(offered.clients()));
                     ctx.writeAndFlush(new FileDescriptor(offered.admin()));
                 }
                 case Line.READY -> {
+                    if (stopping.get()) {
+                        abandon("this cutover is stopping");
+                        refuse(ctx, "this cutover is stopping");
+                        return;
+                    }
+                    if (!listenersSent && !offered.reusePort()) {
+                        // it cannot accept on these sockets without them: stopping would leave nobody
+                        abandon("it said ready without taking the listening sockets");
+                        refuse(ctx, "ready without the listening sockets");
+                        return;
+                    }
                     phase = Phase.COMPLETING;
                     log.info("takeover: pid {} accepts; this cutover stops accepting and drains", peerPid);
                     // stopping the listeners waits for their loops: not on this one

@@ -138,12 +138,24 @@ public final class TakeoverClient implements AutoCloseable {
                 .syncUninterruptibly();
         channel.writeAndFlush(Line.LISTENERS + "\n");
         int[] fds = new int[2];
-        for (int i = 0; i < fds.length; i++) {
-            Object got = next("listening socket " + (i + 1) + " of 2");
-            if (!(got instanceof FileDescriptor fd)) {
-                throw new TakeoverFailure("expected a listening socket from the running cutover, got " + got);
+        int received = 0;
+        try {
+            for (; received < fds.length; received++) {
+                Object got = next("listening socket " + (received + 1) + " of 2");
+                if (!(got instanceof FileDescriptor fd)) {
+                    throw new TakeoverFailure("expected a listening socket from the running cutover, got " + got);
+                }
+                fds[received] = fd.intValue();
             }
-            fds[i] = fd.intValue();
+        } catch (RuntimeException | InterruptedException e) {
+            for (int i = 0; i < received; i++) {      // this process's copies; the running one keeps its own
+                try {
+                    new FileDescriptor(fds[i]).close();
+                } catch (IOException ignored) {
+                    // closing
+                }
+            }
+            throw e;
         }
         channel.eventLoop().submit(() -> channel.config().setReadMode(DomainSocketReadMode.BYTES)).syncUninterruptibly();
         return fds;
@@ -151,20 +163,44 @@ public final class TakeoverClient implements AutoCloseable {
 
     /**
      * This process accepts now: the running cutover stops accepting (and drains, and exits).
-     * From here on this process serves whatever the answer: the old one stops accepting once
-     * it reads this, so an answer that does not come is logged, never a failure.
+     * A refusal (it is stopping) means this process must not serve either. Otherwise it serves
+     * whatever the answer: an answer that does not come (the old one gone) is logged.
      *
      * @return the problem with the answer, if any
+     * @throws TakeoverFailure if the running cutover refused
      */
     public java.util.Optional<String> ready() throws InterruptedException {
+        if (!channel.isActive()) {
+            throw new TakeoverFailure("the running cutover (pid " + peerPid + ") closed the control socket before "
+                    + "this one accepted");
+        }
         channel.writeAndFlush(Line.READY + "\n");
+        String answer;
         try {
-            String answer = line("its answer to '" + Line.READY + "'");
-            return answer.equals(Line.BYE) ? java.util.Optional.empty()
-                    : java.util.Optional.of("it answered '" + answer + "' to '" + Line.READY + "'");
+            answer = line("its answer to '" + Line.READY + "'");
         } catch (TakeoverFailure e) {
             return java.util.Optional.of(e.getMessage());
         }
+        if (Line.verb(answer).equals(Line.REFUSED)) {
+            throw new TakeoverFailure("the running cutover (pid " + peerPid + ") refused: " + Line.rest(answer));
+        }
+        return answer.equals(Line.BYE) ? java.util.Optional.empty()
+                : java.util.Optional.of("it answered '" + answer + "' to '" + Line.READY + "'");
+    }
+
+    /** Whether the running cutover is still in the conversation (it has not given up on this one). */
+    public boolean connected() {
+        return channel.isActive();
+    }
+
+    /** What the running cutover said when it left the conversation, if it said anything. */
+    public String whyGone() {
+        for (Object got : received) {
+            if (got instanceof String s && Line.verb(s).equals(Line.REFUSED)) {
+                return "refused: " + Line.rest(s);
+            }
+        }
+        return "gave up on this takeover";
     }
 
     /** This process gives up: the running cutover goes on as it was. */
