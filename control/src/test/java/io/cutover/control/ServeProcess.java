@@ -145,6 +145,24 @@ final class ServeProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes {@code dir/cutover.conf}: state in {@code dir}, routing to {@code app}, health probed
+     * on /health every 20 ms for up to {@code healthDeadline}.
+     */
+    static Path config(Path dir, io.cutover.proxy.TestBackend app, String healthDeadline) throws IOException {
+        Path file = dir.resolve("cutover.conf");
+        Files.writeString(file, "cutover.state-dir = \"" + dir + "\"\ncutover.target = \"" + app.target() + "\"\n"
+                + "cutover.health { path = \"/health\", interval = 20ms, deadline = " + healthDeadline + " }\n");
+        return file;
+    }
+
+    /** GET / on 127.0.0.1:{@code port}, on a connection of its own. */
+    static io.cutover.proxy.RawHttp.Response get(int port) throws IOException {
+        try (io.cutover.proxy.RawHttp raw = new io.cutover.proxy.RawHttp(new java.net.InetSocketAddress("127.0.0.1", port))) {
+            return raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read();
+        }
+    }
+
     /** Starts a cutover command line and returns at once (the caller waits for what it needs). */
     static ServeProcess launch(String... args) throws IOException {
         return new ServeProcess(List.of(), List.of(args));

@@ -23,16 +23,11 @@ class ServeTakeoverTest {
     Path dir;
 
     private Path config(TestBackend app) throws Exception {
-        Path file = dir.resolve("cutover.conf");
-        Files.writeString(file, "cutover.state-dir = \"" + dir + "\"\ncutover.target = \"" + app.target() + "\"\n"
-                + "cutover.health { path = \"/health\", interval = 20ms, deadline = 5s }\n");
-        return file;
+        return ServeProcess.config(dir, app, "5s");
     }
 
     private static String get(int port) throws Exception {
-        try (RawHttp raw = new RawHttp(new InetSocketAddress("127.0.0.1", port))) {
-            return raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body();
-        }
+        return ServeProcess.get(port).body();
     }
 
     @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.TestBackend;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,16 +21,11 @@ class SocketActivationTest {
     Path dir;
 
     private Path config(TestBackend app) throws Exception {
-        Path file = dir.resolve("cutover.conf");
-        Files.writeString(file, "cutover.state-dir = \"" + dir + "\"\ncutover.target = \"" + app.target() + "\"\n"
-                + "cutover.health { path = \"/health\", interval = 20ms, deadline = 5s }\n");
-        return file;
+        return ServeProcess.config(dir, app, "5s");
     }
 
     private static RawHttp.Response get(int port) throws Exception {
-        try (RawHttp raw = new RawHttp(new InetSocketAddress("127.0.0.1", port))) {
-            return raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read();
-        }
+        return ServeProcess.get(port);
     }
 
     @Test

@@ -3,10 +3,8 @@ package io.cutover.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.TestBackend;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -28,16 +26,11 @@ class UpgradeInPlaceTest {
     Path dir;
 
     private Path config(TestBackend app) throws Exception {
-        Path file = dir.resolve("cutover.conf");
-        Files.writeString(file, "cutover.state-dir = \"" + dir + "\"\ncutover.target = \"" + app.target() + "\"\n"
-                + "cutover.health { path = \"/health\", interval = 20ms, deadline = 2s }\n");
-        return file;
+        return ServeProcess.config(dir, app, "2s");
     }
 
     private static String get(int port) throws Exception {
-        try (RawHttp raw = new RawHttp(new InetSocketAddress("127.0.0.1", port))) {
-            return raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body();
-        }
+        return ServeProcess.get(port).body();
     }
 
     private static final Pattern STARTED = Pattern.compile("upgrade: started pid (\\d+)");
