@@ -400,8 +400,9 @@ class TakeoverTest {
             }
         });
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!old.apps().all().iterator().next().switches().heldByTakeover()) {
-            assertTrue(System.nanoTime() < deadline, "the takeover never began");
+        while (!old.apps().all().iterator().next().switches().heldByTakeover()
+                || !app.seen().contains("GET /health")) {       // held, and the new process in its health check
+            assertTrue(System.nanoTime() < deadline, "the takeover never got that far");
             Thread.sleep(5);
         }
         java.net.http.HttpResponse<String> maintenance = io.cutover.proxy.TestHttp.client().send(
