@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * cutover's meters, scraped in Prometheus format from the admin port ({@code GET /metrics}).
  * Requests are timed by app, version and status class ({@code cutover_requests_seconds}, a
- * histogram: p50 and p99 per version come from {@code histogram_quantile});
+ * histogram of the whole exchange: p50 and p99 per version come from {@code histogram_quantile});
+ * a client's own failures have status classes of their own ({@code client_gone}: it left;
+ * {@code client_slow}: its body was too slow, answered 408), never 5xx or cut;
  * switches, health waits, drains, canaries and deploys are counted and timed where they happen,
  * each tagged with its app.
  */
@@ -76,10 +78,10 @@ public final class Metrics implements TrafficObserver, AutoCloseable {
 
     @Override
     public RequestObserver forBackend(String app, Target target, String version) {
-        Timer[] byClass = new Timer[8];     // 0 cut, 1-5 for 1xx-5xx, 6 client gone
+        Timer[] byClass = new Timer[8];     // 0 cut, 1-5 for 1xx-5xx, 6 client gone, 7 client too slow
         return (status, nanos) -> {
-            int i = status == CLIENT_GONE ? 6 : status / 100;
-            if (i < 0 || i > 6) {
+            int i = status == CLIENT_GONE ? 6 : status == CLIENT_TOO_SLOW ? 7 : status / 100;
+            if (i < 0 || i > 7) {
                 i = 0;
             }
             Timer t = byClass[i];
@@ -105,6 +107,7 @@ public final class Metrics implements TrafficObserver, AutoCloseable {
         return switch (i) {
             case 0 -> "cut";
             case 6 -> "client_gone";
+            case 7 -> "client_slow";
             default -> i + "xx";
         };
     }

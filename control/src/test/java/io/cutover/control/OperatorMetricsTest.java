@@ -3,7 +3,9 @@ package io.cutover.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.TestBackend;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,28 @@ class OperatorMetricsTest {
                     "cutover_backend_connections{app=\"default\",state=\"idle\"}")) {
                 assertTrue(m.contains(meter), meter + " is missing:\n" + m);
             }
+        }
+    }
+
+    @Test
+    void aClientTooSlowToSendItsBodyIsCountedAsTheClientsFailureNeverAsTheApps() throws Exception {
+        try (TestBackend app = TestBackend.start("app");
+             TestCutover c = TestCutover.start("cutover.target", app.target().toString(),
+                     "cutover.timeouts.request-body-idle", "300ms")) {
+            assertEquals(200, c.get("/").statusCode());
+            try (RawHttp slow = new RawHttp(new InetSocketAddress("127.0.0.1", c.proxyUri("/").getPort()))) {
+                slow.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789");
+                assertEquals(408, slow.read().status());
+            }
+            String tags = "target=\"" + app.target() + "\",version=\"" + app.target() + "\"";
+            String m = c.admin("GET", "/metrics", null).body();
+            for (long deadline = System.nanoTime() + 20_000_000_000L;
+                    !m.contains("status=\"client_slow\"") && System.nanoTime() - deadline < 0; ) {
+                Thread.sleep(20);
+                m = c.admin("GET", "/metrics", null).body();
+            }
+            assertTrue(m.contains("cutover_requests_seconds_count{app=\"default\",status=\"client_slow\"," + tags + "} 1"), m);
+            assertTrue(!m.contains("status=\"5xx\"") && !m.contains("status=\"cut\""), "no error series for the app:\n" + m);
         }
     }
 }

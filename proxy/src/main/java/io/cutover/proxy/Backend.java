@@ -86,9 +86,14 @@ public final class Backend implements Route {
         return version;
     }
 
-    /** Records a request that ended here: in the stats a canary is judged by, and for the metrics. */
-    void ended(int status, long nanos) {
-        stats.record(status, nanos);
+    /**
+     * Records a request that ended here: in the stats a canary is judged by, and for the metrics.
+     *
+     * @param nanos    the whole exchange, from the request head to the end of the response (metrics)
+     * @param appNanos the app's part: from the whole request sent to the response head (the canary's stats)
+     */
+    void ended(int status, long nanos, long appNanos) {
+        stats.record(status, appNanos);
         observer.ended(status, nanos);
     }
 

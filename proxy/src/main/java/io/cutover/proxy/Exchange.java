@@ -25,6 +25,15 @@ import org.slf4j.LoggerFactory;
  * from what was read. Back-pressure follows writability both ways. A request is sent again only
  * when it cannot have reached the application: its pooled connection died before a byte of the
  * response, no byte of its body went out, and its method is idempotent (RFC 9110 9.2.2).
+ *
+ * <p>Whose turn it is decides which clock runs while the request goes out. While the client is
+ * sending its body and the backend could take more, the client's: it must send a byte within the
+ * body idle timeout and keep up the minimum body rate, or it is answered 408 and counted as its
+ * own failure ({@link TrafficObserver#CLIENT_TOO_SLOW}), not the app's. Once the body is whole,
+ * while the backend is not taking it (back-pressure), and while the client waits for a
+ * {@code 100 Continue}, the backend's: the response timeout, counted from the last request byte
+ * it accepted (then 504, the app's failure). The app's latency, what a canary is judged by, runs
+ * from the whole request having gone to the backend to the response head arriving.
  */
 final class Exchange {
     private static final Logger log = LoggerFactory.getLogger(Exchange.class);
@@ -66,6 +75,19 @@ final class Exchange {
     private boolean clientKeepAlive;
     private boolean chunkForClient;
     private long lastSendNanos;
+    /** The client's clocks for its body: see the class comment. */
+    private final long bodyIdleNanos;
+    private final long minBodyRate;
+    private long bodyClockStart;
+    private long lastBodyNanos;
+    private long bodyBytes;
+    /** Since when the backend connection cannot take more of the body (its turn), or -1. */
+    private long blockedSince = -1;
+    /** The client sent Expect: 100-continue and waits for the backend before sending its body. */
+    private boolean waitsForContinue;
+    /** When the whole request had gone to the backend; the app's latency, once its response head came (else -1). */
+    private long appStartNanos;
+    private long appNanos = -1;
     /** Where this request is reported when it ends, or null; what it came to so far. */
     private final AccessLog accessLog;
     private final long startMillis;
@@ -73,16 +95,23 @@ final class Exchange {
     private long bytesOut;
 
     Exchange(FrontendHandler front, ChannelHandlerContext client, Backend backend, RequestHead head,
-             HeadWriter.Forwarding forwarding, long responseTimeoutNanos) {
+             HeadWriter.Forwarding forwarding, ProxySettings settings) {
         this.front = front;
         this.client = client;
         this.backend = backend;
         this.head = head;
         this.forwarding = forwarding;
-        this.responseTimeoutNanos = responseTimeoutNanos;
+        this.responseTimeoutNanos = settings.responseTimeout().toNanos();
+        this.bodyIdleNanos = settings.requestBodyIdleTimeout().toNanos();
+        this.minBodyRate = settings.minBodyRate();
+        this.appStartNanos = startNanos;
         this.upgrade = head.upgrade();
         this.clientKeepAlive = head.keepAlive();
         this.requestComplete = head.framing() == Framing.NONE;
+        if (!requestComplete) {
+            String expect = head.header("expect");
+            waitsForContinue = expect != null && expect.equalsIgnoreCase("100-continue");
+        }
         this.accessLog = front.accessLog();
         this.startMillis = accessLog == null ? 0 : System.currentTimeMillis();
         if (accessLog != null) {
@@ -153,9 +182,15 @@ final class Exchange {
             forward(held.poll());
         }
         ch.flush();
-        lastSendNanos = System.nanoTime();
-        front.armTimer(lastSendNanos + responseTimeoutNanos);
-        front.upstreamBlocked(!requestComplete && !ch.isWritable());
+        long now = System.nanoTime();
+        lastSendNanos = now;
+        appStartNanos = now;
+        bodyClockStart = now;
+        lastBodyNanos = now;
+        boolean blocked = !requestComplete && !ch.isWritable();
+        blockedSince = blocked ? now : -1;
+        front.armTimer(deadline());
+        front.upstreamBlocked(blocked);
     }
 
     /** A piece of the request body (or, upgraded, of the client's bytes). */
@@ -170,7 +205,10 @@ final class Exchange {
         } else {
             forward(part);
             upstream.flush();
+            lastBodyNanos = lastSendNanos;
             if (!upstream.isWritable()) {
+                blockedSince = lastSendNanos;     // the backend's turn: its response timeout runs
+                front.armTimer(lastSendNanos + responseTimeoutNanos);
                 front.upstreamBlocked(true);
             }
         }
@@ -179,6 +217,8 @@ final class Exchange {
     private void forward(ByteBuf part) {
         bodySent |= part.isReadable();
         bytesIn += part.readableBytes();
+        bodyBytes += part.readableBytes();
+        waitsForContinue &= !part.isReadable();
         lastSendNanos = System.nanoTime();
         upstream.write(part, upstream.voidPromise());
     }
@@ -186,10 +226,23 @@ final class Exchange {
     /** The request body ended. */
     void requestEnded() {
         requestComplete = true;
+        if (phase == Phase.SENDING) {
+            // the response timeout and the app's latency run from here (the body's own clocks stop)
+            lastSendNanos = System.nanoTime();
+            appStartNanos = lastSendNanos;
+            front.armTimer(lastSendNanos + responseTimeoutNanos);
+        }
     }
 
     void onBackendWritable() {
         if (phase != Phase.ENDED && phase != Phase.CONNECTING && (!requestComplete || phase == Phase.TUNNEL)) {
+            if (blockedSince != -1 && phase == Phase.SENDING) {
+                // the client's turn again: the time the backend did not read is not held against it
+                long now = System.nanoTime();
+                bodyClockStart += now - blockedSince;
+                lastBodyNanos = now;
+            }
+            blockedSince = -1;
             front.upstreamBlocked(false);
         }
     }
@@ -218,6 +271,12 @@ final class Exchange {
     private void onResponseHead(ResponseHead h) {
         try {
             if (h.informational()) {
+                if (waitsForContinue) {
+                    waitsForContinue = false;   // the client's turn to send its body
+                    lastBodyNanos = System.nanoTime();
+                    bodyClockStart = lastBodyNanos;
+                    front.armTimer(deadline());
+                }
                 if (!head.http10()) {
                     client.write(HeadWriter.response(client.alloc(), h, true, false), client.voidPromise());
                 }
@@ -228,6 +287,7 @@ final class Exchange {
                 return;
             }
             status = h.status();
+            appNanos = System.nanoTime() - appStartNanos;
             if (status == 101) {
                 phase = Phase.TUNNEL;
                 client.write(HeadWriter.response(client.alloc(), h, true, false), client.voidPromise());
@@ -337,6 +397,18 @@ final class Exchange {
         front.exchangeFailed(error, clientKeepAlive && requestComplete);
     }
 
+    /**
+     * The client did not send its body in time: 408 (no response has begun: the body's clocks
+     * only run before one does), the backend connection closes (it is mid-request), and the
+     * failure is the client's, not the app's.
+     */
+    private void clientTooSlow(String why) {
+        log.debug("{} via {}: the client {}", head, backend.target(), why);
+        observe(TrafficObserver.CLIENT_TOO_SLOW);
+        end();
+        front.exchangeFailed(ProxyError.REQUEST_TIMEOUT, false);
+    }
+
     /** Ends an exchange whose response had begun: the client can only be cut off. */
     private void cut(int observed) {
         observe(observed);
@@ -366,9 +438,12 @@ final class Exchange {
         head.release();
     }
 
-    private void observe(int finalStatus) {
-        long nanos = System.nanoTime() - startNanos;
-        backend.ended(finalStatus, nanos);
+    /** Reports the end: {@code counted} is what the stats and metrics get, the access log the status the client got. */
+    private void observe(int counted) {
+        int finalStatus = counted == TrafficObserver.CLIENT_TOO_SLOW ? ProxyError.REQUEST_TIMEOUT.status() : counted;
+        long now = System.nanoTime();
+        long nanos = now - startNanos;
+        backend.ended(counted, nanos, appNanos >= 0 ? appNanos : now - appStartNanos);
         if (accessLog != null) {
             // the head is still held here: every caller releases it after
             accessLog.log(new AccessLog.Entry(startMillis, front.client(head), head.method(), head.target(), finalStatus,
@@ -393,19 +468,50 @@ final class Exchange {
         }
     }
 
-    /**
-     * When the backend must have started its response, counted from the last request byte it
-     * accepted; {@code Long.MAX_VALUE} once it has (or while connecting: that has its own timeout).
-     */
-    long responseDeadline() {
-        return phase == Phase.SENDING ? lastSendNanos + responseTimeoutNanos : Long.MAX_VALUE;
+    /** Whether the backend is the one to act: the request is whole, the backend is not taking it, or the client awaits 100. */
+    private boolean backendsTurn() {
+        return requestComplete || blockedSince != -1 || waitsForContinue;
     }
 
-    /** Called by the connection's timer: fails the exchange with 504 if its deadline has passed. */
-    void checkResponseTimeout(long now) {
-        long deadline = responseDeadline();
-        if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
-            fail(ProxyError.BACKEND_TIMEOUT);
+    /**
+     * The next deadline while the request goes out: the backend's response timeout, counted from
+     * the last request byte it accepted, or, while the client sends its body, the body idle
+     * timeout and the minimum rate; {@code Long.MAX_VALUE} once the response began (or while
+     * connecting: that has its own timeout).
+     */
+    long deadline() {
+        if (phase != Phase.SENDING) {
+            return Long.MAX_VALUE;
+        }
+        if (backendsTurn()) {
+            return lastSendNanos + responseTimeoutNanos;
+        }
+        long idle = lastBodyNanos + bodyIdleNanos;
+        return minBodyRate > 0 ? Math.min(idle, rateDeadline()) : idle;
+    }
+
+    /**
+     * When the body falls below the minimum rate: after a grace of the body idle timeout, each
+     * byte buys 1/rate seconds (counted from the body's start, less the time the backend did not read).
+     */
+    private long rateDeadline() {
+        long credit = bodyBytes > 9_000_000_000L ? Long.MAX_VALUE / 4 : bodyBytes * 1_000_000_000L / minBodyRate;
+        return bodyClockStart + bodyIdleNanos + credit;
+    }
+
+    /** Called by the connection's timer: fails the exchange if one of its deadlines has passed. */
+    void checkTimeouts(long now) {
+        if (phase != Phase.SENDING) {
+            return;
+        }
+        if (backendsTurn()) {
+            if (now - (lastSendNanos + responseTimeoutNanos) >= 0) {
+                fail(ProxyError.BACKEND_TIMEOUT);
+            }
+        } else if (now - (lastBodyNanos + bodyIdleNanos) >= 0) {
+            clientTooSlow("sent no byte of its body for " + bodyIdleNanos / 1_000_000 + " ms");
+        } else if (minBodyRate > 0 && now - rateDeadline() >= 0) {
+            clientTooSlow("sent its body slower than " + minBodyRate + " bytes/s (" + bodyBytes + " bytes)");
         }
     }
 }

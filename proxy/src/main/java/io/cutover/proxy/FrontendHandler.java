@@ -178,7 +178,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         timer.busy();
-        exchange = new Exchange(this, ctx, backend, head, forwarding, settings.responseTimeout().toNanos());
+        exchange = new Exchange(this, ctx, backend, head, forwarding, settings);
         exchange.start();
     }
 
@@ -349,18 +349,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Arms the connection's timer for an exchange's response deadline. */
+    /** Arms the connection's timer for one of an exchange's deadlines (response, body). */
     void armTimer(long deadline) {
         timer.arm(deadline);
     }
 
-    /** The timer went off at {@code now}: time out the response, the head, or the idle connection. */
+    /** The timer went off at {@code now}: time out the response or the body, the head, or the idle connection. */
     void onTimer(long now, boolean headTimedOut, boolean idleTimedOut) {
         if (exchange != null) {
-            exchange.checkResponseTimeout(now);
+            exchange.checkTimeouts(now);
         }
         if (exchange != null) {
-            timer.arm(Math.min(exchange.responseDeadline(), now + settings.clientIdleTimeout().toNanos()));
+            timer.arm(Math.min(exchange.deadline(), now + settings.clientIdleTimeout().toNanos()));
         } else if (headTimedOut) {
             respond(ProxyError.REQUEST_TIMEOUT, false);
         } else if (idleTimedOut) {

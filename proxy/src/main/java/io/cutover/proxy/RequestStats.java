@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What one backend's requests came to: how many, how many failed (a 5xx, or a failure of the
- * proxy's own: refused, reset, timed out, cut), and their latency in a histogram of buckets about
+ * proxy's own: refused, reset, timed out, cut), and the app's latency (request sent to response
+ * head, not the client's upload nor its reading of the response) in a histogram of buckets about
  * a quarter apart (1 µs to days). Counts only grow; a window is the difference of two
  * {@link #snapshot}s. One atomic add per request (two for an error), no lock.
  */
@@ -17,9 +18,14 @@ public final class RequestStats {
     private final AtomicLongArray buckets = new AtomicLongArray(BUCKETS * STRIPES);
     private final LongAdder errors = new LongAdder();
 
-    /** Records a request that ended; upgrades (their time is the tunnel's) and clients that left are not counted. */
+    /**
+     * Records a request that ended; upgrades (their time is the tunnel's), clients that left and
+     * clients too slow to send their body are not counted: those are not the app's doing.
+     *
+     * @param nanos the app's latency: from the whole request sent to the response head
+     */
     void record(int status, long nanos) {
-        if (status == 101 || status == TrafficObserver.CLIENT_GONE) {
+        if (status == 101 || status == TrafficObserver.CLIENT_GONE || status == TrafficObserver.CLIENT_TOO_SLOW) {
             return;
         }
         int stripe = (int) Thread.currentThread().getId() & (STRIPES - 1);

@@ -10,6 +10,11 @@ public interface TrafficObserver {
 
     /** Status recorded for a request whose client went away before its response was done. */
     int CLIENT_GONE = 499;
+    /**
+     * Status recorded for a request whose client sent its body too slowly (it got a 408, its
+     * access log line says 408): the client's failure, not the app's.
+     */
+    int CLIENT_TOO_SLOW = 498;
 
     RequestObserver forBackend(String app, Target target, String version);
 
@@ -18,7 +23,8 @@ public interface TrafficObserver {
     interface RequestObserver {
         /**
          * @param status the status the client got (502/504 for failures mapped by the proxy,
-         *               {@link #CLIENT_GONE} when the client left, 0 when the response was cut)
+         *               {@link #CLIENT_GONE} when the client left, {@link #CLIENT_TOO_SLOW} when its
+         *               body was too slow, 0 when the response was cut)
          * @param nanos  from the request head to the end of the response
          */
         void ended(int status, long nanos);

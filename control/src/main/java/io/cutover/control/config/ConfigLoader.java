@@ -103,7 +103,9 @@ public final class ConfigLoader {
                 trusted(c),
                 positive(c, "timeouts.request-head"),
                 bodyLimit(c),
-                c.getBoolean(path("proxy-protocol")));
+                c.getBoolean(path("proxy-protocol")),
+                positive(c, "timeouts.request-body-idle"),
+                minBodyRate(c));
         String transport = c.getString(path("transport"));
         try {
             Transport.select(transport);
@@ -341,6 +343,14 @@ public final class ConfigLoader {
         long n = c.getBytes(path("limits.max-body-size"));
         if (n < 0) {
             throw bad(c, "limits.max-body-size", "must be 0 (no limit) or a size, got " + n);
+        }
+        return n;
+    }
+
+    private static long minBodyRate(Config c) {
+        long n = c.getBytes(path("limits.min-body-rate"));
+        if (n < 0) {
+            throw bad(c, "limits.min-body-rate", "must be 0 (off) or a size per second, got " + n);
         }
         return n;
     }

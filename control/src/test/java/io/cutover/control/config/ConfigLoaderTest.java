@@ -109,6 +109,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aRequestBodyHasAnIdleTimeoutAndAMinimumRateThatZeroTurnsOff() {
+        Settings s = ConfigLoader.load(Optional.empty(), Map.of());
+        assertEquals(Duration.ofSeconds(20), s.proxy().requestBodyIdleTimeout());
+        assertEquals(1024, s.proxy().minBodyRate());
+        assertEquals(0, ConfigLoader.load(Optional.empty(), Map.of("cutover.limits.min-body-rate", 0)).proxy().minBodyRate());
+        String msg = error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.timeouts.request-body-idle", "0s")));
+        assertTrue(msg.contains("cutover.timeouts.request-body-idle") && msg.contains("more than zero"), msg);
+        msg = error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.limits.min-body-rate", -1)));
+        assertTrue(msg.contains("cutover.limits.min-body-rate"), msg);
+    }
+
+    @Test
     void wrongTypeFailsNamingTheKey() throws Exception {
         Path f = file("cutover.pool.max-idle-per-loop = many");
         assertTrue(error(() -> ConfigLoader.load(Optional.of(f), Map.of())).contains("max-idle-per-loop"));

@@ -1,0 +1,149 @@
+package io.cutover.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client that sends its request body too slowly is answered 408 and closed, and its backend
+ * connection with it; the failure is the client's: neither the stats a canary is judged by nor
+ * the metrics count it against the app. And the canary's latency is the app's own: it leaves out
+ * the client's upload.
+ */
+class SlowClientBodyTest {
+
+    /** Answers each request once its Content-Length body is in; counts bodies the proxy cut off. */
+    private static ScriptedBackend backend(AtomicInteger cutBodies) throws IOException {
+        return ScriptedBackend.start((s, b) -> {
+            InputStream in = s.getInputStream();
+            for (;;) {
+                String head = ScriptedBackend.readHead(in);
+                if (head == null) {
+                    return;
+                }
+                int length = 0;
+                for (String line : head.split("\r\n")) {
+                    if (line.toLowerCase().startsWith("content-length:")) {
+                        length = Integer.parseInt(line.substring(15).trim());
+                    }
+                }
+                if (in.readNBytes(length).length < length) {
+                    cutBodies.incrementAndGet();    // the proxy closed the connection mid-body
+                    return;
+                }
+                ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+    }
+
+    private static ProxyServer proxy(ProxySettings settings, TrafficObserver observer) throws InterruptedException {
+        return ProxyServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), settings,
+                TestProxy.transport(), 2, observer);
+    }
+
+    /** Every status the observer was given. */
+    private static TrafficObserver recording(List<Integer> statuses) {
+        return (app, target, version) -> (status, nanos) -> statuses.add(status);
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() - deadline < 0, what);
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void aStalledBodyGets408WhileOtherRequestsAreServedAndTheAppIsNotBlamed() throws Exception {
+        AtomicInteger cutBodies = new AtomicInteger();
+        List<Integer> statuses = new CopyOnWriteArrayList<>();
+        ProxySettings settings = ProxySettings.defaults().withBodyTimeouts(Duration.ofMillis(300), 0);
+        ProxyServer proxy = proxy(settings, recording(statuses));
+        try (ScriptedBackend app = backend(cutBodies);
+             RawHttp slow = new RawHttp(proxy.localAddress()); RawHttp other = new RawHttp(proxy.localAddress())) {
+            proxy.router().flip(proxy.newBackend(app.target()));
+            slow.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789");
+            // while it stalls, others are served
+            assertEquals(200, other.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+            RawHttp.Response r = slow.read();
+            assertEquals(408, r.status());
+            assertEquals("close", r.header("connection"));
+            assertTrue(slow.closedByPeer(), "the slow client's connection is closed");
+            awaitTrue(() -> cutBodies.get() == 1, "the backend connection is closed mid-body, not reused");
+            assertEquals(200, other.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+            awaitTrue(() -> statuses.size() == 3, "every request is observed");
+            assertEquals(List.of(200, TrafficObserver.CLIENT_TOO_SLOW, 200), statuses, "the 408 is the client's failure");
+            RequestStats.Snapshot s = proxy.router().active().stats().snapshot();
+            assertEquals(0, s.errors(), "the canary's error count is untouched");
+            assertEquals(2, s.requests(), "only the app's own requests are counted");
+        } finally {
+            proxy.close();
+        }
+    }
+
+    @Test
+    void aBodyTrickledBelowTheMinimumRateGets408() throws Exception {
+        AtomicInteger cutBodies = new AtomicInteger();
+        List<Integer> statuses = new CopyOnWriteArrayList<>();
+        // a byte every 50 ms never trips the idle timeout, but averages 20 bytes/s: below 1000
+        ProxySettings settings = ProxySettings.defaults().withBodyTimeouts(Duration.ofMillis(500), 1000);
+        ProxyServer proxy = proxy(settings, recording(statuses));
+        try (ScriptedBackend app = backend(cutBodies); RawHttp slow = new RawHttp(proxy.localAddress())) {
+            proxy.router().flip(proxy.newBackend(app.target()));
+            slow.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n");
+            Thread trickle = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 1000; i++) {     // bounded: 50 s at most
+                        Thread.sleep(50);
+                        slow.send("x");
+                    }
+                } catch (IOException | InterruptedException closed) {
+                    // the proxy closed the connection, or the test ended
+                }
+            }, "trickle");
+            trickle.setDaemon(true);
+            trickle.start();
+            RawHttp.Response r = slow.read();
+            trickle.interrupt();
+            assertEquals(408, r.status());
+            awaitTrue(() -> cutBodies.get() == 1, "the backend connection is closed mid-body");
+            awaitTrue(() -> statuses.size() == 1, "the request is observed");
+            assertEquals(List.of(TrafficObserver.CLIENT_TOO_SLOW), statuses);
+            assertEquals(0, proxy.router().active().stats().snapshot().requests());
+        } finally {
+            proxy.close();
+        }
+    }
+
+    @Test
+    void theCanarysLatencyLeavesOutASlowClientUpload() throws Exception {
+        AtomicInteger cutBodies = new AtomicInteger();
+        ProxyServer proxy = proxy(ProxySettings.defaults(), TrafficObserver.NONE);
+        try (ScriptedBackend app = backend(cutBodies); RawHttp client = new RawHttp(proxy.localAddress())) {
+            proxy.router().flip(proxy.newBackend(app.target()));
+            long began = System.nanoTime();
+            client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n");
+            for (int i = 0; i < 5; i++) {
+                Thread.sleep(200);
+                client.send("x");
+            }
+            assertEquals(200, client.read().status());
+            long uploadMicros = (System.nanoTime() - began) / 1000;
+            awaitTrue(() -> proxy.router().active().stats().snapshot().requests() == 1, "the request is counted");
+            long p99 = proxy.router().active().stats().snapshot().quantileMicros(0.99);
+            assertTrue(p99 < uploadMicros / 2, "the app's latency " + p99 + " µs is not the upload's " + uploadMicros + " µs");
+        } finally {
+            proxy.close();
+        }
+    }
+}
