@@ -7,6 +7,8 @@ import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The last handler of a backend connection. While an {@link Exchange} holds the connection it
@@ -15,6 +17,7 @@ import java.util.concurrent.TimeUnit;
  * connection is dropped instead of being handed to the next request.
  */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(BackendHandler.class);
     private final long idleTimeoutNanos;
     private final ResponseDecoder decoder;
     private ChannelHandlerContext ctx;
@@ -77,6 +80,10 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             exchange.onResponse(msg);
         } else {
+            // bytes on a parked connection: nobody asked for them, so they are nobody's response
+            if (log.isDebugEnabled()) {
+                log.debug("backend connection {} sent bytes while idle: closed, the bytes dropped", ctx.channel().remoteAddress());
+            }
             ReferenceCountUtil.release(msg);
             ctx.close();
         }

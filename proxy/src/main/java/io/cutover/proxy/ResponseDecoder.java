@@ -18,6 +18,12 @@ import java.util.function.Consumer;
  * reused). A response delimited by the close of the connection ends when it closes. Bytes no
  * request asked for, or that cannot be parsed, become one {@link Refused}. After a 101, bytes
  * pass through.
+ *
+ * <p>A connection is reused only when nothing came after its response: bytes after it in the
+ * same read end its use ({@code BODY_END_WITH_LEFTOVERS}); bytes that arrive later, while it is
+ * parked (after a HEAD, 204 or 304 a sloppy backend may send a body), are refused and the
+ * connection closed, never kept for the next request; and binding it to a request
+ * ({@link #expect}) starts from nothing.
  */
 final class ResponseDecoder extends ChannelInboundHandlerAdapter {
     private enum Mode { IDLE, HEAD, BODY, TUNNEL, FAILED }
@@ -46,6 +52,11 @@ final class ResponseDecoder extends ChannelInboundHandlerAdapter {
      * @param dechunk     a chunked body is passed on without its framing (for an HTTP/1.0 client)
      */
     void expect(boolean headRequest, boolean dechunk) {
+        if (cumulation != null) {
+            // nothing that came before the request can be its response
+            cumulation.release();
+            cumulation = null;
+        }
         mode = Mode.HEAD;
         toHeadRequest = headRequest;
         raw = !dechunk;

@@ -132,6 +132,47 @@ class FailurePathsTest {
     }
 
     @Test
+    void strayBytesAfterAHeadResponseNeverReachTheNextClient() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean strayed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean droppedAfterStray = new java.util.concurrent.atomic.AtomicBoolean();
+        try (ScriptedBackend sloppy = ScriptedBackend.start((s, b) -> {
+                InputStream in = s.getInputStream();
+                for (String head; (head = readRequest(in)) != null; ) {
+                    if (head.startsWith("HEAD") && !strayed.get()) {
+                        // a HEAD answered with its head, then, a little later, what looks like a whole response
+                        ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+                        Thread.sleep(100);
+                        ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nSTRAY");
+                        strayed.set(true);
+                        String next = readRequest(in);
+                        droppedAfterStray.set(next == null);     // the proxy should close, not ask again
+                        if (next == null) {
+                            return;
+                        }
+                    }
+                    ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ngood");
+                }
+            });
+             TestProxy proxy = TestProxy.startOneLoop(); RawHttp first = new RawHttp(proxy.address());
+             RawHttp second = new RawHttp(proxy.address())) {
+            proxy.switchTo(sloppy.target());
+            String head = first.send("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n").readUntil("\r\n\r\n");
+            assertTrue(head.startsWith("HTTP/1.1 200 "), head);
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (!strayed.get() && System.nanoTime() - deadline < 0) {
+                Thread.sleep(10);
+            }
+            assertTrue(strayed.get(), "the backend sent its stray bytes");
+            for (int i = 0; i < 3; i++) {
+                RawHttp.Response r = second.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read();
+                assertEquals(200, r.status(), "request " + i);
+                assertEquals("good", r.body(), "request " + i + " got the stray bytes");
+            }
+            assertTrue(droppedAfterStray.get(), "the connection that carried stray bytes was closed, not reused");
+        }
+    }
+
+    @Test
     void whenNoBackendSocketCanBeMadeTheClientGets503AndNothingIsLeftBehind() throws Exception {
         AtomicInteger refusing = new AtomicInteger(1);
         try (TestBackend app = TestBackend.start("app"); TestProxy proxy = TestProxy.startOneLoop()) {

@@ -29,6 +29,7 @@ class RequestStatsTest {
         stats.record(502, TimeUnit.MILLISECONDS.toNanos(3));     // a failure of the proxy's own counts
         stats.record(0, TimeUnit.MILLISECONDS.toNanos(3));       // so does a cut response
         stats.record(TrafficObserver.CLIENT_GONE, TimeUnit.SECONDS.toNanos(9));  // a client leaving does not
+        stats.record(TrafficObserver.CLIENT_TOO_SLOW, TimeUnit.SECONDS.toNanos(9));  // nor one too slow to send its body
         stats.record(101, TimeUnit.SECONDS.toNanos(60));         // nor a WebSocket's lifetime
         stats.record(404, TimeUnit.MILLISECONDS.toNanos(200));
         RequestStats.Snapshot window = stats.snapshot().minus(start);
