@@ -263,8 +263,10 @@ public final class SwitchService {
      * Starts a canary at 0%: a backend for the candidate, whose health the caller has checked,
      * with a connection open on each loop (bounded). Requests on the allowlist go to it at once.
      * Call it from a thread that may block (a deploy's).
+     *
+     * @param cookieKey the app's key for signing its canary cookie ({@link io.cutover.proxy.CanaryCookie})
      */
-    public Backend canaryStart(Target target, String version, List<Canary.Allow> allow) {
+    public Backend canaryStart(Target target, String version, List<Canary.Allow> allow, byte[] cookieKey) {
         Backend incoming = proxy.newBackend(app, target, target.resolve(), version);
         try {
             incoming.prewarm(proxy.group()).get(PREWARM_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -273,7 +275,7 @@ public final class SwitchService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        router.canary(new Canary(incoming, 0, allow));
+        router.canary(new Canary(incoming, 0, allow, new io.cutover.proxy.CanaryCookie(app, cookieKey)));
         log.info("app={} canary {} ({}) started at 0%", app, target, version);
         return incoming;
     }

@@ -203,6 +203,11 @@ class CanaryReleaseTest {
         assertEquals(10, canary.get("share").asInt());
         assertEquals(v2.target().toString(), canary.get("target").asText());
         assertEquals(List.of(10, 100), List.of(canary.get("steps").get(0).asInt(), canary.get("steps").get(1).asInt()));
+        // the cookie a new client is given is signed with the app's key, kept in the state directory
+        String cookie = cutover.get("/").headers().firstValue("set-cookie").orElseThrow();
+        String value = cookie.substring(cookie.indexOf('=') + 1, cookie.indexOf(';'));
+        byte[] key = java.nio.file.Files.readAllBytes(dir.resolve("shop.canary-key"));
+        assertTrue(new io.cutover.proxy.CanaryCookie("shop", key).bucket(value) >= 0, cookie);
         assertEquals(202, cutover.admin("POST", "/v1/canary", "{\"action\": \"set\", \"percent\": 30}").statusCode());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (cutover.status().get("canary").isNull() || cutover.status().get("canary").get("share").asInt() != 30) {

@@ -6,13 +6,14 @@ import java.util.Locale;
 
 /**
  * A canary: a candidate version taking a share of an app's requests, in hundredths of a
- * percent. Each client is given a bucket (0-9999), remembered in the {@value #COOKIE} cookie, or
+ * percent. Each client is given a bucket (0-9999), remembered in the {@value #COOKIE} cookie
+ * (signed: see {@link CanaryCookie}; one that does not verify is ignored, and replaced), or
  * for clients without cookies a hash of their address: the client goes to the canary when its
  * bucket is below the share, so it stays on its side while the share holds, and only moves to
  * the canary as the share grows. Requests that name an allowed header or cookie value always go
  * to the canary.
  */
-public record Canary(Backend backend, int basisPoints, List<Allow> allow) {
+public record Canary(Backend backend, int basisPoints, List<Allow> allow, CanaryCookie cookie) {
     /** The cookie that remembers a client's bucket. */
     public static final String COOKIE = "cutover-canary";
     public static final int ALL = 10_000;
@@ -31,9 +32,14 @@ public record Canary(Backend backend, int basisPoints, List<Allow> allow) {
         allow = List.copyOf(allow);
     }
 
+    /** With a key held only in memory (tests, a proxy without a control plane). */
+    public Canary(Backend backend, int basisPoints, List<Allow> allow) {
+        this(backend, basisPoints, allow, CanaryCookie.random(backend.app()));
+    }
+
     /** The same canary at another share. */
     public Canary share(int points) {
-        return new Canary(backend, points, allow);
+        return new Canary(backend, points, allow, cookie);
     }
 
     /** Whether this request goes to the canary; marks a request with no bucket yet to be given one. */
@@ -41,10 +47,10 @@ public record Canary(Backend backend, int basisPoints, List<Allow> allow) {
         if (!allow.isEmpty() && allowed(head)) {
             return true;
         }
-        int bucket = cookieBucket(head);
+        int bucket = cookie.bucket(head.cookie(COOKIE));
         if (bucket < 0) {
             bucket = bucketOf(client.address(head));
-            head.canaryBucket(bucket);     // the response gives the client its cookie
+            head.canaryCookie(cookie.value(bucket));     // the response gives the client its cookie
         }
         return bucket < basisPoints;
     }
@@ -57,23 +63,6 @@ public record Canary(Backend backend, int basisPoints, List<Allow> allow) {
             }
         }
         return false;
-    }
-
-    /** The bucket the request's cookie names, or -1. */
-    static int cookieBucket(RequestHead head) {
-        String v = head.cookie(COOKIE);
-        if (v == null || v.isEmpty() || v.length() > 5) {
-            return -1;
-        }
-        int n = 0;
-        for (int i = 0; i < v.length(); i++) {
-            char c = v.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            n = n * 10 + (c - '0');
-        }
-        return n < ALL ? n : -1;
     }
 
     /** A client address's bucket: spread evenly, the same for the same address. */

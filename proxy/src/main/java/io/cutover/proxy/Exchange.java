@@ -302,7 +302,7 @@ final class Exchange {
             // a response that ends before the request body did leaves that body unread: close after
             clientKeepAlive = clientKeepAlive && requestComplete && !front.closing() && !delimitedByClose;
             chunkForClient = !head.http10() && h.framing() == Framing.UNTIL_CLOSE;
-            ByteBuf out = HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10(), head.canaryBucket());
+            ByteBuf out = HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10(), head.canaryCookie());
             bytesOut += out.readableBytes();
             client.write(out, client.voidPromise());
         } finally {

@@ -37,8 +37,11 @@ class CanarySplitTest {
         candidate.close();
     }
 
+    /** The app's key, the same across shares (as the control plane's is, from its state directory). */
+    private final CanaryCookie cookie = CanaryCookie.random(Router.DEFAULT_APP);
+
     private void share(int percent, Canary.Allow... allow) {
-        app.canary(new Canary(canaryBackend, percent * 100, List.of(allow)));
+        app.canary(new Canary(canaryBackend, percent * 100, List.of(allow), cookie));
     }
 
     private static RawHttp.Response get(RawHttp raw, String extraHeaders) throws Exception {
@@ -98,10 +101,35 @@ class CanarySplitTest {
     void aCookieBucketBelowTheShareGoesToTheCanaryAndOneAboveStays() throws Exception {
         share(10);
         try (RawHttp raw = new RawHttp(proxy.address())) {
-            assertEquals("canary", get(raw, "Cookie: cutover-canary=999\r\n").body());
-            assertEquals("stable", get(raw, "Cookie: cutover-canary=1000\r\n").body());
+            assertEquals("canary", get(raw, "Cookie: cutover-canary=" + cookie.value(999) + "\r\n").body());
+            assertEquals("stable", get(raw, "Cookie: cutover-canary=" + cookie.value(1000) + "\r\n").body());
             RawHttp.Response bogus = get(raw, "Cookie: cutover-canary=abc\r\n");
             assertNotNull(bogus.header("set-cookie"), "a cookie that names no bucket is replaced");
+        }
+    }
+
+    @Test
+    void aForgedOrUnsignedCookieIsIgnoredAndReplacedWithASignedOne() throws Exception {
+        share(10);
+        String address = null;
+        for (int i = 1; address == null; i++) {     // a client whose own bucket is on the stable side
+            String a = "198.51.100." + i;
+            address = Canary.bucketOf(a) >= 1000 ? a : null;
+        }
+        String signed = cookie.value(Canary.bucketOf(address));
+        String otherKeys = CanaryCookie.random(Router.DEFAULT_APP).value(0);
+        String tampered = cookie.value(5000).replace("5000.", "0.");
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            for (String forged : List.of("0", "0." + "A".repeat(22), otherKeys, tampered)) {
+                RawHttp.Response r = get(raw, "X-Forwarded-For: " + address + "\r\nCookie: cutover-canary=" + forged + "\r\n");
+                assertEquals("stable", r.body(), "the forged cookie " + forged + " does not pick the canary");
+                assertTrue(r.header("set-cookie").startsWith(Canary.COOKIE + "=" + signed + ";"),
+                        "replaced with the client's own signed bucket: " + r.header("set-cookie"));
+            }
+            RawHttp.Response honoured = get(raw, "X-Forwarded-For: " + address + "\r\nCookie: cutover-canary="
+                    + cookie.value(0) + "\r\n");
+            assertEquals("canary", honoured.body(), "a cookie signed with the app's key is honoured");
+            assertNull(honoured.header("set-cookie"), "and kept");
         }
     }
 
@@ -137,7 +165,7 @@ class CanarySplitTest {
         assertNull(app.canary());
         try (RawHttp raw = new RawHttp(proxy.address())) {
             for (int i = 0; i < 20; i++) {
-                assertEquals("canary", get(raw, "Cookie: cutover-canary=9999\r\n").body());
+                assertEquals("canary", get(raw, "Cookie: cutover-canary=" + cookie.value(9999) + "\r\n").body());
             }
         }
     }

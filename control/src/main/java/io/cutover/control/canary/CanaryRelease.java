@@ -28,11 +28,15 @@ public final class CanaryRelease {
     private final Steering steering;
     private final Ticker ticker;
     private final CanaryAnalysis analysis;
+    private final java.nio.file.Path keyFile;
     private final List<Window> windows = new CopyOnWriteArrayList<>();
     private volatile int share;
     private volatile Target target;
 
-    public CanaryRelease(SwitchService switches, CanarySettings plan, Steering steering, Ticker ticker) {
+    /** @param keyFile where the app's canary cookie key is kept ({@link CanaryKey}) */
+    public CanaryRelease(SwitchService switches, CanarySettings plan, Steering steering, Ticker ticker,
+                         java.nio.file.Path keyFile) {
+        this.keyFile = keyFile;
         this.switches = switches;
         this.plan = plan;
         this.steering = steering;
@@ -43,7 +47,7 @@ public final class CanaryRelease {
     public Outcome run(Deployment d, Target candidate, String version) throws InterruptedException {
         target = candidate;
         Backend stable = switches.active();
-        Backend canary = switches.canaryStart(candidate, version, plan.allow());
+        Backend canary = switches.canaryStart(candidate, version, plan.allow(), CanaryKey.load(keyFile));
         steering.running(true);
         try {
             return steps(d, stable, canary);

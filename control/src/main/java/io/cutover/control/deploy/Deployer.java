@@ -162,7 +162,8 @@ public final class Deployer implements AutoCloseable {
     private void canaryIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing) throws Exception {
         Duration healthWait;
         CanaryRelease.Outcome outcome;
-        CanaryRelease run = new CanaryRelease(switches, plan, steering, ticker);
+        CanaryRelease run = new CanaryRelease(switches, plan, steering, ticker,
+                io.cutover.control.canary.CanaryKey.file(app.stateFile(), app.name()));
         try {
             healthWait = awaitHealthy(d, incoming);
             canary = run;

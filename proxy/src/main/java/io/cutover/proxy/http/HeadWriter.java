@@ -93,15 +93,15 @@ public final class HeadWriter {
      * @param http10Client  the client spoke HTTP/1.0
      */
     public static ByteBuf response(ByteBufAllocator alloc, ResponseHead h, boolean keepClient, boolean http10Client) {
-        return response(alloc, h, keepClient, http10Client, -1);
+        return response(alloc, h, keepClient, http10Client, null);
     }
 
     /**
      * As {@link #response(ByteBufAllocator, ResponseHead, boolean, boolean)}, also giving the client
-     * its canary bucket in a cookie when {@code canaryBucket} is not negative.
+     * its canary cookie (the signed value) when {@code canaryCookie} is not null.
      */
     public static ByteBuf response(ByteBufAllocator alloc, ResponseHead h, boolean keepClient, boolean http10Client,
-                                   int canaryBucket) {
+                                   String canaryCookie) {
         ByteBuf raw = h.raw;
         ByteBuf out = alloc.directBuffer(raw.readableBytes() + 64);
         out.writeBytes(STATUS11);
@@ -122,8 +122,8 @@ public final class HeadWriter {
             } else if (http10Client) {
                 out.writeBytes(KEEP_ALIVE);
             }
-            if (canaryBucket >= 0) {
-                out.writeBytes(CANARY_COOKIE).writeCharSequence(Integer.toString(canaryBucket), StandardCharsets.US_ASCII);
+            if (canaryCookie != null) {
+                out.writeBytes(CANARY_COOKIE).writeCharSequence(canaryCookie, StandardCharsets.US_ASCII);
                 out.writeBytes(CANARY_COOKIE_ATTRIBUTES);
             }
         }

@@ -19,8 +19,8 @@ public final class RequestHead extends HeadFields {
     private String host;
     /** Bytes of the path the app's prefix takes, stripped before forwarding; 0 for none. */
     int strip;
-    /** The canary bucket this request's client is given by its response's cookie; -1 for none. */
-    private int canaryBucket;
+    /** The canary cookie (signed bucket) this request's client is given by its response; null for none. */
+    private String canaryCookie;
     /** An X-Request-Id given here to a request that came without one (sent to the app), or null. */
     String givenRequestId;
 
@@ -36,7 +36,7 @@ public final class RequestHead extends HeadFields {
         target = null;
         host = null;
         strip = 0;
-        canaryBucket = -1;
+        canaryCookie = null;
         givenRequestId = null;
         this.raw = bytes;
         this.recycler = recycle;
@@ -198,14 +198,14 @@ public final class RequestHead extends HeadFields {
         strip = bytes;
     }
 
-    /** Marks the response to give the client a canary bucket cookie. */
-    public void canaryBucket(int bucket) {
-        canaryBucket = bucket;
+    /** Marks the response to give the client a canary cookie (its signed bucket). */
+    public void canaryCookie(String value) {
+        canaryCookie = value;
     }
 
-    /** The canary bucket the response gives its client, or -1. */
-    public int canaryBucket() {
-        return canaryBucket;
+    /** The canary cookie value the response gives its client, or null. */
+    public String canaryCookie() {
+        return canaryCookie;
     }
 
     /** The value of a header (every line joined with ", "), or null; {@code name} in lower case. Not for the hot path. */
