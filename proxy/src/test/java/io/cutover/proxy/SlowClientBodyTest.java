@@ -126,6 +126,42 @@ class SlowClientBodyTest {
     }
 
     @Test
+    void aBackendThatStopsReadingTheBodyIsTheAppsSlownessNotTheClients() throws Exception {
+        List<Integer> statuses = new CopyOnWriteArrayList<>();
+        // the body idle timeout is far shorter than the response timeout: only the latter may trip
+        ProxySettings settings = ProxySettings.defaults().withBodyTimeouts(Duration.ofMillis(200), 1_000_000)
+                .withResponseTimeout(Duration.ofSeconds(1));
+        ProxyServer proxy = proxy(settings, recording(statuses));
+        try (ScriptedBackend stalled = ScriptedBackend.start((s, b) -> {
+                ScriptedBackend.readHead(s.getInputStream());
+                Thread.sleep(30_000);       // reads no byte of the body, answers nothing
+            });
+             RawHttp client = new RawHttp(proxy.localAddress())) {
+            proxy.router().flip(proxy.newBackend(stalled.target()));
+            long length = 256L << 20;
+            client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + "\r\n\r\n");
+            Thread upload = new Thread(() -> {
+                byte[] block = new byte[64 * 1024];
+                try {
+                    for (long sent = 0; sent < length; sent += block.length) {
+                        client.send(new String(block, java.nio.charset.StandardCharsets.ISO_8859_1));
+                    }
+                } catch (IOException closed) {
+                    // the proxy answered and closed
+                }
+            }, "upload");
+            upload.setDaemon(true);
+            upload.start();
+            assertEquals(504, client.read().status(), "the backend's slowness: a gateway timeout, not a 408");
+            awaitTrue(() -> statuses.size() == 1, "the request is observed");
+            assertEquals(List.of(504), statuses);
+            assertEquals(1, proxy.router().active().stats().snapshot().errors(), "counted against the app");
+        } finally {
+            proxy.close();
+        }
+    }
+
+    @Test
     void theCanarysLatencyLeavesOutASlowClientUpload() throws Exception {
         AtomicInteger cutBodies = new AtomicInteger();
         ProxyServer proxy = proxy(ProxySettings.defaults(), TrafficObserver.NONE);
