@@ -207,8 +207,10 @@ final class Exchange {
             upstream.flush();
             lastBodyNanos = lastSendNanos;
             if (!upstream.isWritable()) {
-                blockedSince = lastSendNanos;     // the backend's turn: its response timeout runs
-                front.armTimer(lastSendNanos + responseTimeoutNanos);
+                if (phase == Phase.SENDING) {
+                    blockedSince = lastSendNanos;     // the backend's turn: its response timeout runs
+                    front.armTimer(lastSendNanos + responseTimeoutNanos);
+                }
                 front.upstreamBlocked(true);
             }
         }
