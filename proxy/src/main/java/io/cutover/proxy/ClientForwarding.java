@@ -11,8 +11,11 @@ import java.nio.charset.StandardCharsets;
 /**
  * The forwarding headers of one client connection's requests. From a trusted proxy (a load
  * balancer) the forwarding headers it set are kept, X-Forwarded-For is extended, and X-Real-IP
- * is the rightmost X-Forwarded-For entry that is not itself a trusted proxy. From anyone else
- * they are replaced: a client cannot claim to be someone else, or to have come over https.
+ * is the rightmost X-Forwarded-For entry that is not itself a trusted proxy (the walk stops at
+ * an entry that is not an IP literal: what is left of it is not believed). From anyone else
+ * they are replaced: a client cannot claim to be someone else, or to have come over https;
+ * X-Forwarded-For, X-Real-IP, X-Forwarded-Proto, X-Forwarded-Host and Forwarded (RFC 7239) are
+ * this hop's, and the other forwarding headers are dropped (see {@link HeadWriter}).
  * Values are copied as bytes; only several lines of one header (rare) take Strings.
  */
 final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
@@ -21,13 +24,18 @@ final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
     private static final byte[] PROTO = "x-forwarded-proto: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROTO_HTTP = "x-forwarded-proto: http\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] XF_HOST = "x-forwarded-host: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HOST_PARAM = ";host=\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] COMMA = {',', ' '};
 
     private final TrustedProxies trusted;
     private String ip;
     private byte[] ipBytes;
+    /** {@code forwarded: for=<client>;proto=http}, for a client that is not a trusted proxy. */
+    private byte[] forwarded;
     private boolean fromTrustedProxy;
+    /** Where hops are parsed into (this connection's, on its event loop). */
+    private final byte[] scratch = new byte[16];
 
     ClientForwarding(TrustedProxies trusted, SocketAddress peer) {
         this.trusted = trusted;
@@ -42,7 +50,15 @@ final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
     void client(String address, boolean trustedProxy) {
         this.ip = address;
         this.ipBytes = address.getBytes(StandardCharsets.US_ASCII);
+        // RFC 7239 section 6: an IPv6 address in brackets and quotes; "unknown" is a valid node
+        String node = address.indexOf(':') >= 0 ? "\"[" + address + "]\"" : address;
+        this.forwarded = ("forwarded: for=" + node + ";proto=http").getBytes(StandardCharsets.US_ASCII);
         this.fromTrustedProxy = trustedProxy;
+    }
+
+    @Override
+    public boolean fromTrustedProxy() {
+        return fromTrustedProxy;
     }
 
     /** The client's address, after the trusted-proxy rules (for logs). */
@@ -74,6 +90,28 @@ final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
         } else if (h.count(Copyable.HOST) > 0) {
             copy(out, XF_HOST, h, Copyable.HOST);
         }
+        if (!fromTrustedProxy) {     // a trusted proxy's own Forwarded passes as it sent it
+            out.writeBytes(forwarded);
+            if (h.count(Copyable.HOST) > 0) {
+                out.writeBytes(HOST_PARAM);
+                writeQuoted(out, h.raw(), h.valueStart(Copyable.HOST), h.valueEnd(Copyable.HOST));
+                out.writeByte('"');
+            }
+            out.writeBytes(CRLF);
+        }
+    }
+
+    /** Bytes inside a quoted-string (RFC 9110 5.6.4): a quote or a backslash escaped, so a Host cannot add parameters. */
+    private static void writeQuoted(ByteBuf out, ByteBuf raw, int from, int to) {
+        int run = from;
+        for (int i = from; i < to; i++) {
+            byte b = raw.getByte(i);
+            if (b == '"' || b == '\\') {
+                out.writeBytes(raw, run, i - run).writeByte('\\');
+                run = i;
+            }
+        }
+        out.writeBytes(raw, run, to - run);
     }
 
     /** The header is there with a value that is not empty (an empty one counts as absent). */
@@ -111,10 +149,15 @@ final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
 
     /**
      * The rightmost hop of the X-Forwarded-For chain at {@code from}..{@code to} that is not a
-     * trusted proxy (the peer itself is one); if all are, the first; if none, the peer.
+     * trusted proxy (the peer itself is one); if all are, the first; if none, the peer. The walk
+     * stops at a hop that is not an IP literal: a hop left of it is not believed, and if no
+     * untrusted address was found right of it, the client is the peer. An address in brackets
+     * is written without them.
      */
     private void writeOriginalClient(ByteBuf out, ByteBuf raw, int from, int to) {
         int end = to;
+        int firstStart = 0;
+        int firstEnd = 0;
         while (end > from) {
             int comma = end - 1;
             while (comma >= from && raw.getByte(comma) != ',') {
@@ -122,17 +165,26 @@ final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
             }
             int s = skipSpace(raw, comma + 1, end);
             int e = trimSpace(raw, s, end);
-            if (e > s && !trusted.trusts(raw, s, e)) {
-                out.writeBytes(raw, s, e - s);
-                return;
+            if (e > s) {
+                TrustedProxies.Hop hop = trusted.hop(raw, s, e, scratch);
+                if (hop == TrustedProxies.Hop.NOT_AN_ADDRESS) {
+                    break;
+                }
+                if (raw.getByte(s) == '[') {
+                    s++;
+                    e--;
+                }
+                if (hop == TrustedProxies.Hop.UNTRUSTED) {
+                    out.writeBytes(raw, s, e - s);
+                    return;
+                }
+                firstStart = s;
+                firstEnd = e;
             }
             end = comma;
         }
-        int firstEnd = raw.indexOf(from, to, (byte) ',');
-        int first = skipSpace(raw, from, firstEnd < 0 ? to : firstEnd);
-        firstEnd = trimSpace(raw, first, firstEnd < 0 ? to : firstEnd);
-        if (firstEnd > first) {
-            out.writeBytes(raw, first, firstEnd - first);
+        if (end <= from && firstEnd > firstStart) {
+            out.writeBytes(raw, firstStart, firstEnd - firstStart);
         } else {
             out.writeBytes(ipBytes);
         }
@@ -161,14 +213,23 @@ final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
     /** As {@link #writeOriginalClient}, on a chain joined from several lines. */
     private String originalClient(String chain) {
         String[] hops = chain.split(",");
+        String first = null;
         for (int i = hops.length - 1; i >= 0; i--) {
             String hop = hops[i].trim();
-            if (!hop.isEmpty() && !trusted.trusts(hop)) {
+            if (hop.isEmpty()) {
+                continue;
+            }
+            TrustedProxies.Hop kind = trusted.hop(hop);
+            if (kind == TrustedProxies.Hop.NOT_AN_ADDRESS) {
+                return ip;
+            }
+            hop = hop.startsWith("[") ? hop.substring(1, hop.length() - 1) : hop;
+            if (kind == TrustedProxies.Hop.UNTRUSTED) {
                 return hop;
             }
+            first = hop;
         }
-        String first = hops.length > 0 ? hops[0].trim() : "";
-        return first.isEmpty() ? ip : first;
+        return first == null ? ip : first;
     }
 
     private static void line(ByteBuf out, byte[] name, String value) {

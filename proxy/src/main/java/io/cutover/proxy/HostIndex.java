@@ -84,10 +84,10 @@ final class HostIndex {
         if (only != null) {
             return only;
         }
-        String target = head.target();
-        String path = path(target);
-        // an absolute-form target names the host itself, which wins over Host (RFC 9112 3.2.2)
-        String host = host(target.startsWith("/") ? head.host() : authority(target));
+        String path = path(head.target());
+        // an absolute-form target names the host itself, which wins over Host (RFC 9112 3.2.2):
+        // the same host the backend gets in its Host and X-Forwarded-Host
+        String host = host(head.targetHost());
         if (host != null) {
             Entry e = longestPrefix(exact.get(host), path);
             if (e != null) {
@@ -126,25 +126,6 @@ final class HostIndex {
         }
         int q = t.indexOf('?');
         return q < 0 ? t : t.substring(0, q);
-    }
-
-    /** The authority of an absolute-form target ({@code http://host:port/path}), or null. */
-    static String authority(String target) {
-        int scheme = target.indexOf("://");
-        if (scheme < 0) {
-            return null;
-        }
-        int end = target.length();
-        for (int i = scheme + 3; i < target.length(); i++) {
-            char c = target.charAt(i);
-            if (c == '/' || c == '?' || c == '#') {
-                end = i;
-                break;
-            }
-        }
-        String a = target.substring(scheme + 3, end);
-        int at = a.lastIndexOf('@');
-        return at < 0 ? a : a.substring(at + 1);
     }
 
     /** A Host value as a name: lower case, without its port or a trailing dot; null if absent. */

@@ -12,6 +12,8 @@ import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ProxyForwardingTest {
     private final HttpClient http = TestHttp.client();
@@ -123,6 +125,135 @@ class ProxyForwardingTest {
                     + "X-Forwarded-For: \r\nX-Forwarded-Proto:\r\nX-Forwarded-Proto:\r\n\r\n").read().body();
             assertTrue(several.contains("x-forwarded-for: 127.0.0.1\n"), several);
             assertTrue(several.contains("x-forwarded-proto: http\n"), several);
+        }
+    }
+
+    private TestProxy behindLoopbackLb() throws Exception {
+        TestProxy behindLb = TestProxy.start(ProxySettings.defaults()
+                .withTrustedProxies(TrustedProxies.parse(java.util.List.of("127.0.0.0/8"))));
+        behindLb.switchTo(app.target());
+        return behindLb;
+    }
+
+    /** Whether the echoed headers have a line for {@code name} (lower case), whatever its value. */
+    private static boolean hasHeader(String seen, String name) {
+        return seen.startsWith(name + ":") || seen.contains("\n" + name + ":");
+    }
+
+    @Test
+    void anAbsoluteFormRequestReachesTheAppWithTheHostOfItsTarget() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            String seen = raw.send("GET http://a.test:8080/headers HTTP/1.1\r\nHost: evil.example\r\n\r\n").read().body();
+            assertTrue(seen.contains("host: a.test:8080\n"), seen);
+            assertTrue(seen.contains("x-forwarded-host: a.test:8080\n"), seen);
+            assertTrue(seen.contains("forwarded: for=127.0.0.1;proto=http;host=\"a.test:8080\"\n"), seen);
+            assertFalse(seen.contains("evil.example"), seen);
+            String userinfo = raw.send("GET http://user:pw@b.test/headers HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+                    .read().body();
+            assertTrue(userinfo.contains("host: b.test\n"), "the userinfo is not the host: " + userinfo);
+            assertFalse(userinfo.contains("evil.example") || userinfo.contains("pw"), userinfo);
+        }
+    }
+
+    @Test
+    void anAbsoluteFormRequestFromATrustedLoadBalancerKeepsItsForwardedHost() throws Exception {
+        try (TestProxy behindLb = behindLoopbackLb(); RawHttp raw = new RawHttp(behindLb.address())) {
+            String seen = raw.send("GET http://internal:8080/headers HTTP/1.1\r\nHost: other\r\n"
+                    + "X-Forwarded-Host: shop.example\r\n\r\n").read().body();
+            assertTrue(seen.contains("host: internal:8080\n"), seen);
+            assertTrue(seen.contains("x-forwarded-host: shop.example\n"), seen);
+            assertFalse(seen.contains("other"), seen);
+        }
+    }
+
+    @Test
+    void anUntrustedClientGetsCutoversOwnForwardedHeaderWithTheHostQuoted() throws Exception {
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            String seen = raw.send("GET /headers HTTP/1.1\r\nHost: shop.example\r\n"
+                    + "Forwarded: for=6.6.6.6;proto=https\r\n\r\n").read().body();
+            assertTrue(seen.contains("forwarded: for=127.0.0.1;proto=http;host=\"shop.example\"\n"), seen);
+            assertFalse(seen.contains("6.6.6.6"), seen);
+            String quoted = raw.send("GET /headers HTTP/1.1\r\nHost: a\";for=6.6.6.6;x=\"\\\r\n\r\n").read().body();
+            assertTrue(quoted.contains("forwarded: for=127.0.0.1;proto=http;host=\"a\\\";for=6.6.6.6;x=\\\"\\\\\"\n"),
+                    "a Host cannot add Forwarded parameters: " + quoted);
+        }
+    }
+
+    @Test
+    void aTrustedLoadBalancersForwardedHeaderPassesAsItSentIt() throws Exception {
+        try (TestProxy behindLb = behindLoopbackLb(); RawHttp raw = new RawHttp(behindLb.address())) {
+            String seen = raw.send("GET /headers HTTP/1.1\r\nHost: internal\r\n"
+                    + "Forwarded: for=203.0.113.7;proto=https;host=shop.example\r\n\r\n").read().body();
+            assertTrue(seen.contains("forwarded: for=203.0.113.7;proto=https;host=shop.example\n"), seen);
+            String none = raw.send("GET /headers HTTP/1.1\r\nHost: internal\r\n\r\n").read().body();
+            assertFalse(hasHeader(none, "forwarded"), "nothing added when the balancer sent none: " + none);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Ssl", "X-Forwarded-Scheme",
+        "X-Client-IP", "True-Client-IP", "Forwarded"})
+    void aForwardingHeaderIsDroppedFromAnUntrustedClientAndKeptFromATrustedOne(String name) throws Exception {
+        String request = "GET /headers HTTP/1.1\r\nHost: a\r\n" + name + ": SPOOF-1\r\n\r\n";
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            String seen = raw.send(request).read().body();
+            assertFalse(seen.contains("SPOOF"), name + " from an untrusted client: " + seen);
+        }
+        try (TestProxy behindLb = behindLoopbackLb(); RawHttp raw = new RawHttp(behindLb.address())) {
+            String seen = raw.send(request).read().body();
+            assertTrue(seen.contains(name.toLowerCase(java.util.Locale.ROOT) + ": SPOOF-1\n"),
+                    name + " from a trusted proxy: " + seen);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Forwarded", "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Ssl",
+        "X-Forwarded-Scheme", "X-Client-IP", "True-Client-IP", "X-Original-URL", "X-Rewrite-URL"})
+    void everyLineOfAForwardingHeaderInAnyCaseIsDroppedFromAnUntrustedClient(String name) throws Exception {
+        String odd = name.toUpperCase(java.util.Locale.ROOT);
+        String mixed = name.toLowerCase(java.util.Locale.ROOT).replace('r', 'R');
+        try (RawHttp raw = new RawHttp(proxy.address())) {
+            String seen = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\n" + odd + ": SPOOF-1\r\nX-Kept: yes\r\n"
+                    + mixed + ": SPOOF-2\r\n" + name + ": SPOOF-3\r\n\r\n").read().body();
+            assertFalse(seen.contains("SPOOF"), seen);
+            assertTrue(seen.contains("x-kept: yes\n"), seen);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"X-Original-URL", "X-Rewrite-URL"})
+    void aPathOverrideHeaderIsDroppedEvenFromATrustedProxy(String name) throws Exception {
+        try (TestProxy behindLb = behindLoopbackLb(); RawHttp raw = new RawHttp(behindLb.address())) {
+            String seen = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\n" + name + ": /admin\r\n"
+                    + name.toUpperCase(java.util.Locale.ROOT) + ": /admin\r\n\r\n").read().body();
+            assertFalse(seen.contains("/admin"), seen);
+        }
+    }
+
+    @Test
+    void aForwardedForHopThatIsNotAnAddressNeverBecomesTheClient() throws Exception {
+        java.util.List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (TestProxy behindLb = behindLoopbackLb(); RawHttp raw = new RawHttp(behindLb.address())) {
+            behindLb.server().accessLog(e -> logged.add(e.client()));
+            for (String chain : new String[] {"evil.example", "203.0.113.7, unknown", "<script>, 127.0.0.5",
+                "203.0.113.7:443", "203.0.113.7, 010.0.0.1", "1.2.3.4, " + "1".repeat(60), "fe80::1%eth0"}) {
+                String seen = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: " + chain + "\r\n\r\n")
+                        .read().body();
+                assertTrue(seen.contains("x-real-ip: 127.0.0.1\n"), chain + ": " + seen);
+                assertTrue(seen.contains("x-forwarded-for: " + chain + ", 127.0.0.1\n"), "kept as sent: " + seen);
+            }
+            String right = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\n"
+                    + "X-Forwarded-For: garbage, 198.51.100.9, 127.0.0.7\r\n\r\n").read().body();
+            assertTrue(right.contains("x-real-ip: 198.51.100.9\n"), "an address right of the garbage counts: " + right);
+            String bracketed = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: [2001:db8::7]\r\n"
+                    + "X-Forwarded-For: 127.0.0.9\r\n\r\n").read().body();
+            assertTrue(bracketed.contains("x-real-ip: 2001:db8::7\n"), bracketed);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (logged.size() < 9 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(java.util.List.of("127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1",
+                    "127.0.0.1", "127.0.0.1", "198.51.100.9", "2001:db8::7"), logged, "the access log's client");
         }
     }
 

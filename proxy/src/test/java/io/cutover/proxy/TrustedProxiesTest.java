@@ -1,5 +1,6 @@
 package io.cutover.proxy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,6 +54,34 @@ class TrustedProxiesTest {
                 java.nio.charset.StandardCharsets.US_ASCII);
         try {
             return trusted.trusts(buf, 2, 2 + hop.length());
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void aHopIsAnAddressOnlyWhenItIsAnIpLiteral() {
+        assertEquals(TrustedProxies.Hop.TRUSTED, hop("10.1.2.3"));
+        assertEquals(TrustedProxies.Hop.UNTRUSTED, hop("198.51.100.9"));
+        assertEquals(TrustedProxies.Hop.TRUSTED, hop("fd12::1"));
+        assertEquals(TrustedProxies.Hop.TRUSTED, hop("[fd12::1]"));
+        assertEquals(TrustedProxies.Hop.UNTRUSTED, hop("[2001:db8::1]"));
+        assertEquals(TrustedProxies.Hop.TRUSTED, hop("::ffff:10.0.0.1"), "an IPv4-mapped address is its IPv4 one");
+        for (String notOne : new String[] {"unknown", "lb.internal", "10.0.0.1.evil.example", "10.1.2.3:443",
+            "[2001:db8::1]:443", "[10.1.2.3]", "010.1.2.3", "fe80::1%eth0", "[fd12::1", "fd12::1]", "[]", "::g",
+            "1::2::3", "1:2:3:4:5:6:7:8:9", "_", "\"10.1.2.3\"", "1".repeat(48), "0:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0"}) {
+            assertEquals(TrustedProxies.Hop.NOT_AN_ADDRESS, hop(notOne), notOne);
+            assertEquals(TrustedProxies.Hop.NOT_AN_ADDRESS, trusted.hop(notOne), notOne);
+        }
+        assertEquals(TrustedProxies.Hop.NOT_AN_ADDRESS, TrustedProxies.NONE.hop("x"));
+        assertEquals(TrustedProxies.Hop.UNTRUSTED, TrustedProxies.NONE.hop("10.0.0.1"));
+    }
+
+    private TrustedProxies.Hop hop(String hop) {
+        io.netty.buffer.ByteBuf buf = io.netty.buffer.Unpooled.copiedBuffer("x," + hop + ",y",
+                java.nio.charset.StandardCharsets.US_ASCII);
+        try {
+            return trusted.hop(buf, 2, 2 + hop.length(), new byte[16]);
         } finally {
             buf.release();
         }

@@ -1,6 +1,7 @@
 package io.cutover.control.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -90,6 +91,16 @@ class ConfigLoaderTest {
                 .contains("cutover.health.path"));
         assertTrue(error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.transport", "carrier-pigeon")))
                 .contains("cutover.transport"));
+    }
+
+    @Test
+    void byDefaultOnlyLoopbackIsATrustedProxy() {
+        io.cutover.proxy.TrustedProxies trusted = ConfigLoader.load(Optional.empty(), Map.of()).proxy().trustedProxies();
+        assertEquals(io.cutover.proxy.TrustedProxies.parse(java.util.List.of("127.0.0.0/8", "::1/128")), trusted);
+        assertTrue(trusted.trusts("127.0.0.1") && trusted.trusts("::1"));
+        for (String privateAddress : new String[] {"10.0.0.1", "172.16.0.1", "192.168.1.1", "fd00::1"}) {
+            assertFalse(trusted.trusts(privateAddress), privateAddress + " (behind SNAT every client would be trusted)");
+        }
     }
 
     @Test

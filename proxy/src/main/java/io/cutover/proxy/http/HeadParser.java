@@ -119,6 +119,7 @@ public final class HeadParser {
         }
         h.targetStart = t;
         h.targetEnd = j;
+        authority(raw, h);
         h.http10 = version(raw, j + 1, lineEnd);
         if ("CONNECT".equals(h.method)) {
             throw new HttpParseException(Kind.METHOD_NOT_ALLOWED, "CONNECT is not forwarded");
@@ -199,6 +200,43 @@ public final class HeadParser {
             h.framing = Framing.UNTIL_CLOSE;
         }
         return h;
+    }
+
+    /**
+     * Finds an absolute-form target's authority ({@code scheme://[userinfo@]host[:port]}), which
+     * names the request's host (RFC 9112 3.2.2); the userinfo is not part of it. One without a
+     * host is refused (RFC 9110 4.2.1). Any other target is left as it is.
+     */
+    private static void authority(ByteBuf raw, RequestHead h) throws HttpParseException {
+        int end = h.targetEnd;
+        int i = h.targetStart;
+        if (!alpha(raw.getByte(i))) {
+            return;
+        }
+        do {
+            i++;
+        } while (i < end && (alpha(raw.getByte(i)) || raw.getByte(i) >= '0' && raw.getByte(i) <= '9'
+                || raw.getByte(i) == '+' || raw.getByte(i) == '-' || raw.getByte(i) == '.'));
+        if (end - i < 3 || raw.getByte(i) != ':' || raw.getByte(i + 1) != '/' || raw.getByte(i + 2) != '/') {
+            return;
+        }
+        int start = i + 3;
+        int stop = start;
+        while (stop < end && raw.getByte(stop) != '/' && raw.getByte(stop) != '?' && raw.getByte(stop) != '#') {
+            if (raw.getByte(stop) == '@') {
+                start = stop + 1;
+            }
+            stop++;
+        }
+        if (start == stop || raw.getByte(start) == ':') {
+            throw malformed("an absolute-form target without a host");
+        }
+        h.authorityStart = start;
+        h.authorityEnd = stop;
+    }
+
+    private static boolean alpha(byte b) {
+        return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z';
     }
 
     /** "HTTP/1.1" (false) or "HTTP/1.0" (true) exactly, at {@code from} up to {@code to}. */

@@ -11,8 +11,8 @@ import java.util.Set;
  * Writes the heads a proxy hop sends, once, into one pooled buffer: the received head's header
  * lines are copied as bytes, except hop-by-hop headers (RFC 9110 7.6.1: Connection and every
  * header it names, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding, Upgrade), which are
- * dropped, and the forwarding headers, which are set (see {@link Forwarding}). Framing is
- * restated by this hop.
+ * dropped, and the forwarding headers, which are set (see {@link Forwarding}) or, from a client
+ * that is not a trusted proxy, dropped (see {@link KnownHeader}). Framing is restated by this hop.
  */
 public final class HeadWriter {
     private static final byte[] CRLF = {'\r', '\n'};
@@ -34,6 +34,13 @@ public final class HeadWriter {
     /** Where a request comes from, for the forwarding headers. */
     public interface Forwarding {
         /**
+         * Whether the request comes from a trusted proxy (a load balancer), whose forwarding
+         * headers pass (Forwarded, X-Forwarded-Port, -Prefix, -Ssl, -Scheme, X-Client-IP,
+         * True-Client-IP); anyone else's are dropped.
+         */
+        boolean fromTrustedProxy();
+
+        /**
          * Writes X-Forwarded-For, X-Real-IP, X-Forwarded-Proto and X-Forwarded-Host (and whatever
          * else this hop adds) into {@code out}, given the request's head.
          */
@@ -42,7 +49,8 @@ public final class HeadWriter {
 
     /**
      * The request as the backend gets it: HTTP/1.1, the client's headers minus hop-by-hop and
-     * forwarding ones, its framing, a Host (the backend's, for an HTTP/1.0 request without one),
+     * forwarding ones, its framing, a Host (an absolute-form target's authority, which wins over
+     * the Host header; the backend's, for an HTTP/1.0 request without either),
      * the forwarding headers, and Upgrade when it asks for one.
      */
     public static ByteBuf request(ByteBufAllocator alloc, RequestHead h, String backendHost, Forwarding forwarding) {
@@ -61,11 +69,14 @@ public final class HeadWriter {
         }
         out.writeBytes(raw, from, h.targetEnd - from);
         out.writeBytes(HTTP11);
-        copyFields(raw, out, h.connectionNamesOthers);
+        int drop = forwarding.fromTrustedProxy() ? KnownHeader.Drop.FROM_TRUSTED : KnownHeader.Drop.FROM_UNTRUSTED;
+        copyFields(raw, out, h.connectionNamesOthers, h.authorityStart < 0 ? drop : drop | KnownHeader.Drop.ABSOLUTE_FORM);
         if (h.chunked) {
             out.writeBytes(CHUNKED);
         }
-        if (h.hostStart < 0) {
+        if (h.authorityStart >= 0) {      // the target's host, not the Host header (RFC 9112 3.2.2)
+            out.writeBytes(HOST).writeBytes(raw, h.authorityStart, h.authorityEnd - h.authorityStart).writeBytes(CRLF);
+        } else if (h.hostStart < 0) {
             out.writeBytes(HOST).writeCharSequence(backendHost, StandardCharsets.US_ASCII);
             out.writeBytes(CRLF);
         }
@@ -131,8 +142,16 @@ public final class HeadWriter {
         return out;
     }
 
-    /** Copies the header lines that pass this hop, as bytes. */
+    /** Copies the header lines that pass this hop in a response, as bytes. */
     private static void copyFields(ByteBuf raw, ByteBuf out, boolean connectionNamesOthers) {
+        copyFields(raw, out, connectionNamesOthers, KnownHeader.Drop.RESPONSE);
+    }
+
+    /**
+     * Copies the header lines that pass this hop, as bytes: not those named in Connection, nor
+     * a known header dropped in {@code drop} (the {@link KnownHeader.Drop} bits of this head).
+     */
+    private static void copyFields(ByteBuf raw, ByteBuf out, boolean connectionNamesOthers, int drop) {
         Set<String> named = connectionNamesOthers ? connectionNames(raw) : Set.of();
         int pos = raw.indexOf(0, raw.writerIndex(), (byte) '\n') + 1;
         int end = raw.writerIndex() - 2;
@@ -142,8 +161,7 @@ public final class HeadWriter {
             KnownHeader known = KnownHeader.of(raw, pos, colon - pos);
             boolean pass;
             if (known != null) {
-                pass = !known.hopByHop() && known != KnownHeader.X_FORWARDED_FOR && known != KnownHeader.X_REAL_IP
-                        && known != KnownHeader.X_FORWARDED_PROTO && known != KnownHeader.X_FORWARDED_HOST;
+                pass = !known.droppedIn(drop);
             } else {
                 pass = named.isEmpty() || !named.contains(raw.toString(pos, colon - pos, StandardCharsets.US_ASCII)
                         .toLowerCase(Locale.ROOT));

@@ -17,6 +17,10 @@ public final class RequestHead extends HeadFields {
     boolean http10;
     private String target;
     private String host;
+    /** An absolute-form target's authority (without userinfo), which names the request's host; -1: origin form. */
+    int authorityStart;
+    int authorityEnd;
+    private String targetHost;
     /** Bytes of the path the app's prefix takes, stripped before forwarding; 0 for none. */
     int strip;
     /** The canary cookie (signed bucket) this request's client is given by its response; null for none. */
@@ -35,6 +39,8 @@ public final class RequestHead extends HeadFields {
         http10 = false;
         target = null;
         host = null;
+        authorityStart = authorityEnd = -1;
+        targetHost = null;
         strip = 0;
         canaryCookie = null;
         givenRequestId = null;
@@ -83,6 +89,22 @@ public final class RequestHead extends HeadFields {
         return host;
     }
 
+    /**
+     * The host the request is for (RFC 9112 3.2.2): an absolute-form target's authority, port
+     * included ({@code http://a.test:8080/x}: {@code a.test:8080}), which wins over the Host
+     * header; else the Host header's value; null if neither. What routing, X-Forwarded-Host and
+     * the Host the backend gets go by.
+     */
+    public String targetHost() {
+        if (authorityStart < 0) {
+            return host();
+        }
+        if (targetHost == null) {
+            targetHost = raw.toString(authorityStart, authorityEnd - authorityStart, StandardCharsets.ISO_8859_1);
+        }
+        return targetHost;
+    }
+
     public Framing framing() {
         return chunked ? Framing.CHUNKED : contentLength > 0 ? Framing.LENGTH : Framing.NONE;
     }
@@ -106,13 +128,14 @@ public final class RequestHead extends HeadFields {
     /**
      * The headers whose values the proxy copies into the outgoing head as bytes, found by
      * {@link #count}, {@link #valueStart} and {@link #valueEnd} (or {@link #joined}, if several).
+     * HOST is the request's host, {@link #targetHost()}: one line at most.
      */
     public enum Copyable { HOST, X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST }
 
     /** How many lines of a header there were. */
     public int count(Copyable header) {
         return switch (header) {
-            case HOST -> hosts;
+            case HOST -> authorityStart >= 0 || hostStart >= 0 ? 1 : 0;
             case X_FORWARDED_FOR -> forwardedFors;
             case X_FORWARDED_PROTO -> forwardedProtos;
             case X_FORWARDED_HOST -> forwardedHosts;
@@ -122,7 +145,7 @@ public final class RequestHead extends HeadFields {
     /** Where the first line's value starts in {@link #raw()}; -1 if there is none. */
     public int valueStart(Copyable header) {
         return switch (header) {
-            case HOST -> hostStart;
+            case HOST -> authorityStart >= 0 ? authorityStart : hostStart;
             case X_FORWARDED_FOR -> forwardedForStart;
             case X_FORWARDED_PROTO -> forwardedProtoStart;
             case X_FORWARDED_HOST -> forwardedHostStart;
@@ -132,7 +155,7 @@ public final class RequestHead extends HeadFields {
     /** Where the first line's value ends in {@link #raw()}. */
     public int valueEnd(Copyable header) {
         return switch (header) {
-            case HOST -> hostEnd;
+            case HOST -> authorityStart >= 0 ? authorityEnd : hostEnd;
             case X_FORWARDED_FOR -> forwardedForEnd;
             case X_FORWARDED_PROTO -> forwardedProtoEnd;
             case X_FORWARDED_HOST -> forwardedHostEnd;

@@ -54,6 +54,29 @@ class HeadParserTest {
     }
 
     @Test
+    void anAbsoluteFormTargetNamesTheRequestsHostOverTheHostHeader() throws Exception {
+        RequestHead h = request("GET http://a.test:8080/x?y=http://b.test HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        assertEquals("a.test:8080", h.targetHost());
+        assertEquals("evil.example", h.host());
+        assertEquals("b.test", request("GET https://u:p@b.test HTTP/1.1\r\nHost: x\r\n\r\n").targetHost());
+        assertEquals("[::1]:80", request("GET http://[::1]:80?q HTTP/1.1\r\nHost: x\r\n\r\n").targetHost());
+        assertEquals("c.test", request("GET http://c.test HTTP/1.0\r\n\r\n").targetHost());
+        assertEquals("shop", request("GET /x?next=http://evil.example/ HTTP/1.1\r\nHost: shop\r\n\r\n").targetHost());
+        assertEquals("shop", request("GET x?next=http://evil.example/ HTTP/1.1\r\nHost: shop\r\n\r\n").targetHost(),
+                "not a scheme: not absolute-form");
+        assertNull(request("GET / HTTP/1.0\r\n\r\n").targetHost());
+    }
+
+    @Test
+    void anAbsoluteFormTargetWithoutAHostIsMalformed() {
+        for (String target : new String[] {"http:///x", "http://", "http://u@/x", "http://:80/x", "http://?q"}) {
+            HttpParseException e = assertThrows(HttpParseException.class,
+                    () -> request("GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n"), target);
+            assertEquals(HttpParseException.Kind.MALFORMED, e.kind(), target);
+        }
+    }
+
+    @Test
     void keepAliveFollowsTheVersion() throws Exception {
         assertFalse(request("GET / HTTP/1.0\r\n\r\n").keepAlive());
         assertTrue(request("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keepAlive());
