@@ -9,32 +9,42 @@ import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.OutputStreamAppender;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import io.cutover.control.config.AccessLogSettings;
 import io.cutover.proxy.AccessLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.LoggerFactory;
 
 /**
  * The access log: one line per request, JSON or the combined format, written through Logback to
- * stdout or a file. Event loops only put the entry in a bounded lock-free queue; a thread of its
- * own formats and writes it. A full queue drops the entry and counts it
- * ({@code cutover_access_log_dropped_total}) rather than slow a request. {@link #reopen} (SIGUSR1,
+ * stdout or a file. Event loops only put the entry in a lock-free queue bounded by bytes (the
+ * entries' {@linkplain Entry#retainedBytes estimated size}, at most {@link AccessLogSettings#buffer});
+ * a thread of its own formats and writes it. An entry that does not fit (the writer is behind, or
+ * stuck on a stdout nobody reads) is dropped and counted ({@code cutover_access_log_dropped_total})
+ * rather than slow a request or fill the heap. Every field is escaped so that no client can end a
+ * line or forge one: JSON through Jackson, with every character beyond ASCII escaped (a backslash, u and its hex);
+ * the combined format as nginx does, {@code \x22} for a quote, a backslash, a control character
+ * and every byte from 0x7f (and, in the unquoted fields, a space). {@link #reopen} (SIGUSR1,
  * {@code cutover reopen-logs}) opens the file again after logrotate moved it.
  */
 public final class AccessLogWriter implements AccessLog, AutoCloseable {
-    static final int CAPACITY = 65_536;
+    /** The smallest entry there can be, for the most entries the byte budget admits. */
+    private static final int SMALLEST_ENTRY = 256;
     private static final java.util.concurrent.atomic.AtomicInteger WRITERS = new java.util.concurrent.atomic.AtomicInteger();
     private static final org.slf4j.Logger log = LoggerFactory.getLogger(AccessLogWriter.class);
     private static final DateTimeFormatter COMBINED_TIME =
@@ -42,10 +52,13 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
 
     private final AccessLogSettings settings;
     private final Queue<Entry> queue;
+    private final long budget;
+    /** The estimated bytes of the entries queued or being written. */
+    private final AtomicLong queued = new AtomicLong();
     private final Counter dropped;
     private final Logger logger;
     private final OutputStreamAppender<ILoggingEvent> appender;
-    private final JsonFactory json = new JsonFactory();
+    private final JsonFactory json = JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
     private final Thread writer;
     private volatile boolean reopen;
     /** Lines written since the last flush (the writer's thread only). */
@@ -53,13 +66,14 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
     private volatile boolean closed;
 
     public AccessLogWriter(AccessLogSettings settings, MeterRegistry meters) {
-        this(settings, meters, CAPACITY, true);
+        this(settings, meters, null);
     }
 
-    /** @param write whether the writer thread runs (a test holds it back to fill the queue) */
-    AccessLogWriter(AccessLogSettings settings, MeterRegistry meters, int capacity, boolean write) {
+    /** @param sink where lines go instead of the settings' path (a test's, one that stalls), or null */
+    AccessLogWriter(AccessLogSettings settings, MeterRegistry meters, OutputStream sink) {
         this.settings = settings;
-        this.queue = PlatformDependent.newMpscQueue(capacity);
+        this.budget = settings.buffer();
+        this.queue = PlatformDependent.newMpscQueue((int) Math.min(Integer.MAX_VALUE, budget / SMALLEST_ENTRY));
         this.dropped = Counter.builder("cutover.access.log.dropped")
                 .description("Access log lines dropped because the writer was behind (requests were not slowed)")
                 .register(meters);
@@ -67,8 +81,12 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern("%msg%n");
+        encoder.setCharset(StandardCharsets.UTF_8);     // lines are ASCII anyway: never the platform's charset
         encoder.start();
-        if (settings.toStdout()) {
+        if (sink != null) {
+            appender = new OutputStreamAppender<>();
+            appender.setOutputStream(sink);
+        } else if (settings.toStdout()) {
             ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
             appender = console;
         } else {
@@ -92,16 +110,22 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
         logger.addAppender(appender);
         writer = new Thread(this::write, "cutover-access-log");
         writer.setDaemon(true);
-        if (write) {
-            writer.start();
+        writer.start();
+    }
+
+    /** On an event loop: the entry is queued if it fits in the budget, else dropped and counted. */
+    @Override
+    public void log(Entry entry) {
+        long size = entry.retainedBytes();
+        if (queued.addAndGet(size) > budget || !queue.offer(entry)) {
+            queued.addAndGet(-size);
+            dropped.increment();
         }
     }
 
-    @Override
-    public void log(Entry entry) {
-        if (!queue.offer(entry)) {
-            dropped.increment();
-        }
+    /** The estimated bytes of the entries waiting to be written (or being written), never over the budget. */
+    long queuedBytes() {
+        return queued.get();
     }
 
     @Override
@@ -136,11 +160,15 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
                     continue;
                 }
-                if (appender.isStarted()) {
-                    logger.info(format(e));
-                    unflushed = true;
-                } else {
-                    dropped.increment();
+                try {
+                    if (appender.isStarted()) {
+                        logger.info(format(e));
+                        unflushed = true;
+                    } else {
+                        dropped.increment();
+                    }
+                } finally {
+                    queued.addAndGet(-e.retainedBytes());     // held until its line is written
                 }
             } catch (java.io.IOException x) {
                 log.error("flushing the access log failed", x);
@@ -178,18 +206,59 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
         return out.toString();
     }
 
-    /** The combined format (as nginx and Apache write it), then duration, app, version, backend and request id. */
+    /**
+     * The combined format (as nginx and Apache write it), then duration, app, version, backend and
+     * request id; every field escaped (see {@link #escape}), so a line always has these 14 fields.
+     */
     private static String combined(Entry e) {
-        return e.client() + " - - [" + COMBINED_TIME.format(Instant.ofEpochMilli(e.epochMillis())) + "] \""
-                + e.method() + " " + quoted(e.target()) + " HTTP/1.1\" " + e.status() + " " + e.bytesOut() + " \""
-                + quoted(e.referer()) + "\" \"" + quoted(e.userAgent()) + "\" "
-                + String.format(Locale.ROOT, "%.3f", e.nanos() / 1e9) + " " + e.app() + " \"" + quoted(e.version())
-                + "\" " + e.backend() + " " + (e.requestId() == null ? "-" : quoted(e.requestId()));
+        StringBuilder b = new StringBuilder(256);
+        escape(b, e.client(), true).append(" - - [").append(COMBINED_TIME.format(Instant.ofEpochMilli(e.epochMillis())))
+                .append("] \"");
+        escape(b, e.method(), false).append(' ');
+        escape(b, e.target(), false).append(" HTTP/1.1\" ").append(e.status()).append(' ').append(e.bytesOut())
+                .append(" \"");
+        escape(b, e.referer(), false).append("\" \"");
+        escape(b, e.userAgent(), false).append("\" ").append(String.format(Locale.ROOT, "%.3f", e.nanos() / 1e9))
+                .append(' ');
+        escape(b, e.app(), true).append(" \"");
+        escape(b, e.version(), false).append("\" ");
+        escape(b, e.backend(), true).append(' ');
+        return escape(b, e.requestId(), true).toString();
     }
 
-    private static String quoted(String s) {
-        return s == null ? "-" : s.replace("\\", "\\\\").replace("\"", "\\\"");
+    /**
+     * A field as nginx escapes a variable in a log line: a quote, a backslash, a control character
+     * and every byte from 0x7f as {@code \xHH} ({@code \x22}), so that no field can end the line
+     * or its quotes; in a field written without quotes ({@code bare}) a space too. The head is
+     * decoded as ISO-8859-1, so a char up to 0xff is the byte received; one beyond (from the
+     * config) is its UTF-8 bytes. A null or empty field is {@code -}.
+     */
+    static StringBuilder escape(StringBuilder b, String s, boolean bare) {
+        if (s == null || s.isEmpty()) {
+            return b.append('-');
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c > 0xff) {
+                int cp = s.codePointAt(i);
+                i += Character.charCount(cp) - 1;
+                for (byte x : new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8)) {
+                    hex(b, x & 0xff);
+                }
+            } else if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || bare && c == ' ') {
+                hex(b, c);
+            } else {
+                b.append(c);
+            }
+        }
+        return b;
     }
+
+    private static void hex(StringBuilder b, int v) {
+        b.append("\\x").append(HEX[v >> 4]).append(HEX[v & 0xf]);
+    }
+
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     /** Writes what is queued (for at most 5 s), then closes the file; what could not be written is counted. */
     @Override
@@ -205,6 +274,7 @@ public final class AccessLogWriter implements AccessLog, AutoCloseable {
         }
         if (!writer.isAlive()) {
             for (Entry left = queue.poll(); left != null; left = queue.poll()) {
+                queued.addAndGet(-left.retainedBytes());
                 dropped.increment();    // never written: the writer never ran (a test's) or gave up
             }
             appender.stop();

@@ -134,7 +134,7 @@ public final class ConfigLoader {
                 positive(c, "metrics.keep-retired"),
                 stateDir,
                 new AccessLogSettings(c.getString(path("access-log.path")).trim(),
-                        choice(c, "access-log.format", AccessLogSettings.Format.class)),
+                        choice(c, "access-log.format", AccessLogSettings.Format.class), accessLogBuffer(c)),
                 lbHealth(c),
                 apps(c, reference, stateDir));
     }
@@ -423,6 +423,17 @@ public final class ConfigLoader {
             throw bad(c, key, "must be between 256 bytes and 1MiB, got " + n);
         }
         return (int) n;
+    }
+
+    /** The access log's buffer: room for many lines, and never a large part of the heap. */
+    private static long accessLogBuffer(Config c) {
+        long n = c.getBytes(path("access-log.buffer"));
+        long heap = Runtime.getRuntime().maxMemory();
+        if (n < 64 << 10 || n > heap / 4) {
+            throw bad(c, "access-log.buffer", "must be between 64KiB and a quarter of the heap (-Xmx, "
+                    + (heap >> 20) + "MiB here), got " + n);
+        }
+        return n;
     }
 
     private static ConfigError bad(Config c, String key, String why) {
