@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -38,13 +39,45 @@ public final class ProcessRuntime implements AppRuntime {
     static final String DEPLOY_ID = "CUTOVER_DEPLOY_ID";
     private static final Path SETSID = Path.of("/usr/bin/setsid");
 
+    /** What an app process inherits from cutover's own environment: nothing else (no secret). */
+    private static final Set<String> INHERITED = Set.of("PATH", "HOME", "LANG", "TZ", "USER");
+
     private final AppSettings app;
     private final Path logDir;
+    private final Supplier<Map<String, String>> parentEnv;
     private final Map<Long, Process> children = new ConcurrentHashMap<>();
 
     public ProcessRuntime(AppSettings app, Path logDir) {
+        this(app, logDir, System::getenv);
+    }
+
+    /** With cutover's own environment given (tests), of which the app sees only the allow-list. */
+    ProcessRuntime(AppSettings app, Path logDir, Supplier<Map<String, String>> parentEnv) {
         this.app = app;
         this.logDir = logDir;
+        this.parentEnv = parentEnv;
+    }
+
+    /**
+     * An app process's environment: PATH, HOME, LANG, LC_*, TZ and USER from cutover's (if set),
+     * then the app's, the deploy's, PORT and the tags. Nothing else of cutover's: not its admin
+     * token, not systemd's LISTEN_FDS or NOTIFY_SOCKET, no other CUTOVER_ variable.
+     */
+    static Map<String, String> childEnvironment(Map<String, String> parent, Map<String, String> appEnv,
+            Map<String, String> deployEnv, int port, String appName, Colour colour, String deployId) {
+        Map<String, String> env = new java.util.HashMap<>();
+        parent.forEach((k, v) -> {
+            if (INHERITED.contains(k) || k.startsWith("LC_")) {
+                env.put(k, v);
+            }
+        });
+        env.putAll(appEnv);
+        env.putAll(deployEnv);
+        env.put("PORT", Integer.toString(port));
+        env.put(APP, appName);
+        env.put(COLOUR, colour.label());
+        env.put(DEPLOY_ID, deployId);
+        return env;
     }
 
     @Override
@@ -65,14 +98,9 @@ public final class ProcessRuntime implements AppRuntime {
         }
         launch.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(launch).redirectErrorStream(true);
-        // what systemd told cutover (its sockets, its notification socket) is not the app's
-        pb.environment().keySet().removeAll(java.util.List.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "NOTIFY_SOCKET"));
-        pb.environment().putAll(app.env());
-        pb.environment().putAll(release.env());
-        pb.environment().put("PORT", Integer.toString(port));
-        pb.environment().put(APP, app.name());
-        pb.environment().put(COLOUR, colour.label());
-        pb.environment().put(DEPLOY_ID, deployId);
+        pb.environment().clear();   // built from the allow-list, never inherited whole
+        pb.environment().putAll(childEnvironment(parentEnv.get(), app.env(), release.env(), port,
+                app.name(), colour, deployId));
         try {
             Files.createDirectories(logDir);
             Path log = logFile(colour);
