@@ -184,7 +184,8 @@ done
 # ---- 5. switching under load ----
 echo "switching under load ($SWITCHES switches each)..."
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
-cut_switch=$(tool SwitchProbe cutover 127.0.0.1:$CUTOVER "$SWITCHES" 300 "$work/cutover.csv" A B \
+# the admin token cutover made in its state directory, for the probe's POST /v1/switch
+cut_switch=$(CUTOVER_ADMIN_TOKEN=$(cat "$work/state/admin-token") tool SwitchProbe cutover 127.0.0.1:$CUTOVER "$SWITCHES" 300 "$work/cutover.csv" A B \
   --admin 127.0.0.1:$ADMIN 127.0.0.1:$A 127.0.0.1:$B)
 echo "$cut_switch"
 to_green="ln -sfn $work/sites-available/green.conf $work/sites-enabled/upstream.conf && nginx -c $work/proxy.conf -t -q && nginx -c $work/proxy.conf -s reload"

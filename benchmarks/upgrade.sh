@@ -75,7 +75,7 @@ cutover_run() { # label
     --target 127.0.0.1:$A --health-path / >"$work/cutover.log" 2>&1 & local first=$!
   echo $first > "$work/cutover.pid"
   wait_port $CUTOVER; wait_port $ADMIN
-  result[$1]=$(probe "$1" $CUTOVER "$root/bin/cutover upgrade --admin 127.0.0.1:$ADMIN | tee -a $work/upgrades.txt \
+  result[$1]=$(probe "$1" $CUTOVER "$root/bin/cutover upgrade --admin 127.0.0.1:$ADMIN --state-dir $state | tee -a $work/upgrades.txt \
     | grep -o 'pid [0-9]* took over' | grep -o '[0-9]*' > $work/cutover.pid")
   echo "${result[$1]}"
   stop_pid "$(cat "$work/cutover.pid")"; wait $first 2>/dev/null || true

@@ -8,7 +8,10 @@
 #   deploy.sh [--release NAME] [--app NAME] --command -- WORD...     (the process runtime)
 #
 # Environment: CUTOVER (the cutover command, default: cutover), CUTOVER_SSH (user@host, default:
-# run here), CUTOVER_ADMIN and CUTOVER_ADMIN_TOKEN (passed on to cutover).
+# run here), CUTOVER_ADMIN and CUTOVER_ADMIN_TOKEN (passed on to cutover). Run as the user cutover
+# runs as (or root, for the systemd unit), `cutover deploy` reads the admin token from the state
+# directory by itself; any other user needs CUTOVER_ADMIN_TOKEN (the content of
+# /var/lib/cutover/admin-token, or the configured cutover.admin-token).
 set -euo pipefail
 
 cutover=${CUTOVER:-cutover}

@@ -156,7 +156,8 @@ public final class SwitchProbe {
 
     /**
      * POST /v1/switch on a plain socket from this thread, as curl would send it: the figure is
-     * cutover's, not an HTTP client library's thread hand-offs.
+     * cutover's, not an HTTP client library's thread hand-offs. The admin token comes from
+     * $CUTOVER_ADMIN_TOKEN (compare.sh reads it from the state directory cutover made it in).
      */
     private static void adminSwitch(String admin, String target) throws IOException {
         String[] hp = admin.split(":");
@@ -165,7 +166,10 @@ public final class SwitchProbe {
             s.connect(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), 10_000);
             s.setSoTimeout(30_000);
             s.setTcpNoDelay(true);
-            s.getOutputStream().write(("POST /v1/switch HTTP/1.1\r\nHost: " + admin + "\r\nContent-Type: application/json\r\n"
+            String token = System.getenv("CUTOVER_ADMIN_TOKEN");
+            String auth = token == null || token.isBlank() ? "" : "Authorization: Bearer " + token.trim() + "\r\n";
+            s.getOutputStream().write(("POST /v1/switch HTTP/1.1\r\nHost: " + admin + "\r\n" + auth
+                    + "Content-Type: application/json\r\n"
                     + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body)
                     .getBytes(StandardCharsets.US_ASCII));
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);

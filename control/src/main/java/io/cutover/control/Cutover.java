@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.admin.AdminApi;
 import io.cutover.control.admin.AdminAuth;
 import io.cutover.control.admin.AdminServer;
+import io.cutover.control.admin.AdminToken;
 import io.cutover.control.admin.ProcessControl;
 import io.cutover.control.config.AppConfig;
 import io.cutover.control.config.AppSettings;
@@ -45,6 +46,7 @@ public final class Cutover implements AutoCloseable {
     private final AccessLogWriter accessLog;
     private final Launch launch;
     private AdminApi api;
+    private AdminAuth adminAuth;
     private final ObjectMapper json;
     /** Set by {@link #open}. */
     private volatile AdminServer admin;
@@ -223,6 +225,7 @@ public final class Cutover implements AutoCloseable {
      * touched.
      */
     private static Cutover prepare(Settings settings, Launch launch, boolean listenFirst) throws InterruptedException {
+        AdminAuth adminAuth = AdminToken.auth(settings);     // may make the token file, or refuse it
         Listeners listeners = launch.listeners();
         Transport transport = listeners.transport(settings);
         if (!transport.toString().equals(Transport.select(settings.transport()).toString())) {
@@ -265,6 +268,7 @@ public final class Cutover implements AutoCloseable {
             }
             Cutover c = new Cutover(settings, launch, new Parts(proxy, control, apps, reload, metrics, accessLog, json));
             c.api = new AdminApi(apps, reload, c.processControl(), metrics, json);
+            c.adminAuth = adminAuth;
             return c;
         } catch (RuntimeException e) {
             stopAll(proxy, control, started);
@@ -293,7 +297,7 @@ public final class Cutover implements AutoCloseable {
                     .orElseThrow().plusSeconds(5);
             adminOpened = true;     // from here on Netty owns an adopted socket (and closes it if this fails)
             admin = AdminServer.start(new AdminServer.Settings(launch.listeners().admin(), adminIdle,
-                    new AdminAuth(settings.adminToken())), control, api, json);
+                    adminAuth, settings.adminHosts()), control, api, json);
             if (proxy.listening()) {
                 proxy.startAccepting();
             } else {
@@ -389,6 +393,11 @@ public final class Cutover implements AutoCloseable {
 
     public InetSocketAddress adminAddress() {
         return admin.localAddress();
+    }
+
+    /** What it started with (tests find its state directory, and so its admin token, here). */
+    Settings settings() {
+        return settings;
     }
 
     public Apps apps() {

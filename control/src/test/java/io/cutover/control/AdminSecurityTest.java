@@ -22,9 +22,9 @@ class AdminSecurityTest {
     private final HttpClient http = TestHttp.client();
 
     @Test
-    void refusesToStartWithTheAdminApiBeyondLoopbackAndNoToken() {
+    void refusesToStartWithTheAdminApiBeyondLoopbackAndTheTokenTurnedOff() {
         String msg = assertThrows(ConfigError.class, () -> ConfigLoader.load(Optional.empty(),
-                Map.of("cutover.admin", "0.0.0.0:8099"))).getMessage();
+                Map.of("cutover.admin", "0.0.0.0:8099", "cutover.admin-token", ""))).getMessage();
         assertTrue(msg.contains("cutover.admin-token"), msg);
         assertTrue(msg.contains("not loopback"), msg);
     }
@@ -65,7 +65,8 @@ class AdminSecurityTest {
                 "cutover.listen", "127.0.0.1:0", "cutover.admin", "127.0.0.1:0", "cutover.health.deadline", "100ms"));
         try (Cutover cutover = Cutover.start(settings, Clock.systemUTC());
              java.net.Socket s = new java.net.Socket("127.0.0.1", cutover.adminAddress().getPort())) {
-            s.getOutputStream().write("POST /v1/switch HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n{".getBytes());
+            s.getOutputStream().write(("POST /v1/switch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 100\r\n\r\n{").getBytes());
             s.setSoTimeout(30_000);
             assertEquals(-1, s.getInputStream().read(), "closed by the admin API's read timeout");
         }

@@ -327,9 +327,14 @@ abstract class DeployFlowTest {
         return followVia(cutover.adminAddress(), accepted);
     }
 
+    /** The token of the admin API at {@code admin}: this test's cutover's, or the one made in its state directory. */
+    private String tokenOf(String admin) {
+        return cutover != null && admin.equals(cutover.adminAddress()) ? cutover.adminToken() : TestAdmin.token(dir);
+    }
+
     private JsonNode postVia(String admin, String path, Map<String, Object> body) throws Exception {
-        HttpResponse<String> r = http.send(TestHttp.request(URI.create("http://" + admin + path))
-                .POST(HttpRequest.BodyPublishers.ofString(json(body))).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(TestAdmin.request(admin, tokenOf(admin), "POST", path, json(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(202, r.statusCode(), r.body());
         return Json.mapper().readTree(r.body());
     }
@@ -356,7 +361,7 @@ abstract class DeployFlowTest {
     }
 
     private JsonNode getVia(String admin, String path) throws Exception {
-        return Json.mapper().readTree(http.send(TestHttp.request(URI.create("http://" + admin + path)).build(),
+        return Json.mapper().readTree(http.send(TestAdmin.request(admin, tokenOf(admin), "GET", path, null).build(),
                 HttpResponse.BodyHandlers.ofString()).body());
     }
 

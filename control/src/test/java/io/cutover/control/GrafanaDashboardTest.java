@@ -119,7 +119,10 @@ class GrafanaDashboardTest {
         static Prometheus start(Path dir, int adminPort) throws Exception {
             Path config = dir.resolve("prometheus.yml");
             Files.writeString(config, "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                    + "scrape_configs:\n  - job_name: cutover\n    static_configs:\n"
+                    + "scrape_configs:\n  - job_name: cutover\n"
+                    // the admin API's token, read from the file cutover made (as the README tells)
+                    + "    authorization:\n      credentials_file: '" + dir.resolve("admin-token") + "'\n"
+                    + "    static_configs:\n"
                     + "      - targets: ['127.0.0.1:" + adminPort + "']\n");
             int port = TestPorts.free();
             Path log = dir.resolve("prometheus.log");

@@ -114,9 +114,10 @@ class ReloadOnHangupTest {
                 Files.writeString(file, config(one, "  two { hosts = [\"two.test\"], target = \"" + two.target() + "\" }\n"));
                 hangup(serve.process());
                 HttpClient http = TestHttp.client();
-                URI status = URI.create("http://127.0.0.1:" + serve.adminPort() + "/v1/status?app=two");
+                java.net.http.HttpRequest status = TestAdmin.request("127.0.0.1:" + serve.adminPort(), TestAdmin.token(dir),
+                        "GET", "/v1/status?app=two", null).build();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (http.send(TestHttp.request(status).build(), HttpResponse.BodyHandlers.ofString()).statusCode() != 200) {
+                while (http.send(status, HttpResponse.BodyHandlers.ofString()).statusCode() != 200) {
                     assertTrue(System.nanoTime() < deadline, "app two never came: " + serve.log());
                     Thread.sleep(50);
                 }

@@ -101,7 +101,7 @@ class ServeTakeoverTest {
                 Thread.sleep(20);
             }
             assertEquals("app", get(old.proxyPort()));
-            ServeProcess.Result s = ServeProcess.run("switch", "--admin", "127.0.0.1:" + old.adminPort(),
+            ServeProcess.Result s = ServeProcess.run("switch", "--admin", "127.0.0.1:" + old.adminPort(), "--state-dir", dir.toString(),
                     other.target().toString());
             assertEquals(0, s.exitCode(), "switches are taken again: " + s.output());
             assertEquals("other", get(old.proxyPort()));
@@ -123,7 +123,7 @@ class ServeTakeoverTest {
                 assertTrue(old.log().contains("failed, this cutover goes on serving"), old.log());
                 assertTrue(old.process().isAlive());
                 try (RawHttp raw = new RawHttp(new InetSocketAddress("127.0.0.1", old.adminPort()))) {
-                    assertEquals(200, raw.send("GET /v1/status HTTP/1.1\r\nHost: a\r\n\r\n").read().status(),
+                    assertEquals(200, raw.send("GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestAdmin.rawHeaders(TestAdmin.token(dir)) + "\r\n").read().status(),
                             "the running cutover answers, its apps back in service");
                 }
             }

@@ -42,7 +42,7 @@ class SocketActivationTest {
             assertTrue(serve.log().contains("proxy listening on /127.0.0.1:" + clients + " (inherited descriptor 3)"),
                     serve.log());
             try (RawHttp a = new RawHttp(new InetSocketAddress("127.0.0.1", admin))) {
-                assertEquals(200, a.send("GET /v1/status HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+                assertEquals(200, a.send("GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n" + TestAdmin.rawHeaders(TestAdmin.token(dir)) + "\r\n").read().status());
             }
             assertEquals(0, serve.terminate(30), serve.log());
         }

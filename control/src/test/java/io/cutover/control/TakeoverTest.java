@@ -287,9 +287,8 @@ class TakeoverTest {
         closing(() -> runtime.start.open());
         runtime.start.close();
         java.net.http.HttpClient http = io.cutover.proxy.TestHttp.client();
-        java.net.URI deploys = java.net.URI.create("http://127.0.0.1:" + old.adminAddress().getPort() + "/v1/deploy");
-        java.net.http.HttpResponse<String> accepted = http.send(io.cutover.proxy.TestHttp.request(deploys)
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"command\": [\"v1\"]}")).build(),
+        java.net.http.HttpResponse<String> accepted = http.send(
+                TestAdmin.request(old, "POST", "/v1/deploy", "{\"command\": [\"v1\"]}").build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertEquals(202, accepted.statusCode(), accepted.body());
         assertTrue(runtime.start.awaitHeld(10), "the deploy is starting its candidate");
@@ -406,9 +405,8 @@ class TakeoverTest {
             Thread.sleep(5);
         }
         java.net.http.HttpResponse<String> maintenance = io.cutover.proxy.TestHttp.client().send(
-                io.cutover.proxy.TestHttp.request(java.net.URI.create("http://127.0.0.1:" + old.adminAddress().getPort()
-                        + "/v1/maintenance")).POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"on\": true}"))
-                        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                TestAdmin.request(old, "POST", "/v1/maintenance", "{\"on\": true}").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
         assertEquals(409, maintenance.statusCode(), maintenance.body());
 
         old.shutdown();     // the operator stops cutover while it is being taken over

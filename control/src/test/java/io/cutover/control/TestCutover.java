@@ -90,6 +90,11 @@ final class TestCutover implements AutoCloseable {
         return cutover;
     }
 
+    /** The admin API's token (the one cutover made in its state directory, unless configured), or null. */
+    String adminToken() {
+        return TestAdmin.token(cutover);
+    }
+
     String adminAddress() {
         return "127.0.0.1:" + cutover.adminAddress().getPort();
     }
@@ -102,10 +107,9 @@ final class TestCutover implements AutoCloseable {
         return http.send(TestHttp.request(proxyUri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** An admin request as the CLI sends it: with the token, and a POST as application/json. */
     HttpResponse<String> admin(String method, String path, String body) throws Exception {
-        return http.send(TestHttp.request(URI.create("http://" + adminAddress() + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(TestAdmin.request(cutover, method, path, body).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> switchTo(String target) throws Exception {

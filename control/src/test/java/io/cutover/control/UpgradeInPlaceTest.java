@@ -60,7 +60,8 @@ class UpgradeInPlaceTest {
             long successor = 0;
             try {
                 load.awaitRequests(100);
-                ServeProcess.Result r = ServeProcess.run("upgrade", "--admin", "127.0.0.1:" + old.adminPort());
+                ServeProcess.Result r = ServeProcess.run("upgrade", "--admin", "127.0.0.1:" + old.adminPort(),
+                        "--state-dir", dir.toString());
                 assertEquals(0, r.exitCode(), r.output() + old.log());
                 Matcher m = TOOK_OVER.matcher(r.output());
                 assertTrue(m.find(), r.output());
@@ -84,7 +85,8 @@ class UpgradeInPlaceTest {
         try (TestBackend app = TestBackend.start("app");
              ServeProcess old = ServeProcess.start(List.of(), "--config", config(app).toString())) {
             app.healthStatus(503);
-            ServeProcess.Result r = ServeProcess.run("upgrade", "--admin", "127.0.0.1:" + old.adminPort());
+            ServeProcess.Result r = ServeProcess.run("upgrade", "--admin", "127.0.0.1:" + old.adminPort(),
+                        "--state-dir", dir.toString());
             assertEquals(1, r.exitCode(), r.output());
             assertTrue(r.output().contains("upgrade failed") && r.output().contains("did not pass its health check"),
                     r.output());

@@ -37,11 +37,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final AdminApi api;
     private final ObjectMapper json;
     private final AdminAuth auth;
+    private final FrontDoor frontDoor;
 
-    AdminHandler(AdminApi api, ObjectMapper json, AdminAuth auth) {
+    AdminHandler(AdminApi api, ObjectMapper json, AdminAuth auth, FrontDoor frontDoor) {
         this.api = api;
         this.json = json;
         this.auth = auth;
+        this.frontDoor = frontDoor;
     }
 
     @Override
@@ -51,9 +53,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             write(ctx, new AdminApi.Reply(400, new ApiModel.ErrorResponse(400, "malformed request")), false);
             return;
         }
+        String refused = frontDoor.refusal(request);
+        if (refused != null) {
+            log.debug("admin request refused: {}", refused);
+            write(ctx, api.reply(new ApiException(403, refused)), false);
+            return;
+        }
         if (!auth.allows(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
-            write(ctx, new AdminApi.Reply(401, new ApiModel.ErrorResponse(401,
-                    "missing or wrong token: send Authorization: Bearer <cutover.admin-token>")), keepAlive);
+            write(ctx, api.reply(new ApiException(401, "missing or wrong token: send Authorization: Bearer <token> "
+                    + "(cutover.admin-token, or else the one in <state-dir>/admin-token)")), keepAlive);
             return;
         }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());

@@ -25,8 +25,9 @@ public final class AdminServer implements AutoCloseable {
     /**
      * @param idleTimeout a connection with no bytes for this long is closed; it must exceed the
      *                    longest request (a switch waits for its health gate)
+     * @param hosts       names the API answers as its Host besides IP addresses and localhost
      */
-    public record Settings(Listener listener, Duration idleTimeout, AdminAuth auth) {
+    public record Settings(Listener listener, Duration idleTimeout, AdminAuth auth, java.util.List<String> hosts) {
     }
 
     private final Channel listener;
@@ -42,7 +43,7 @@ public final class AdminServer implements AutoCloseable {
         ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = control.transport().deferAccept(new ServerBootstrap(), 5)
                 .group(control.group())
-                .childHandler(new AdminInitializer(new AdminHandler(api, json, settings.auth()),
+                .childHandler(new AdminInitializer(new AdminHandler(api, json, settings.auth(), new FrontDoor(settings.hosts())),
                         settings.idleTimeout(), connections));
         ChannelFuture bound;
         try {

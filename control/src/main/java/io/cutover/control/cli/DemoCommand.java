@@ -70,12 +70,14 @@ final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(cleanup);      // Ctrl-C
         DemoLoad load = null;
         try {
-            Cutover cutover = Cutover.start(ConfigLoader.load(Optional.empty(), config(state, run)), Clock.systemUTC());
+            io.cutover.control.config.Settings settings = ConfigLoader.load(Optional.empty(), config(state, run));
+            Cutover cutover = Cutover.start(settings, Clock.systemUTC());
             started.set(cutover);
             int proxyPort = cutover.proxyAddress().getPort();
             view.event("cutover demo: cutover on 127.0.0.1:" + proxyPort + " in front of a small web app it runs as "
                     + "processes (loopback only, state in " + state + ")");
-            AdminClient admin = new AdminClient("127.0.0.1:" + cutover.adminAddress().getPort(), null, null);
+            AdminClient admin = new AdminClient("127.0.0.1:" + cutover.adminAddress().getPort(),
+                    settings.adminToken().token().orElseGet(() -> AdminOption.tokenFile(state)), null);
             List<String> problems = new ArrayList<>();
             phase(1, "deploy v1: nothing runs yet");
             expect(deploy(admin, "v1", Map.of(), null), true, "v1", problems);

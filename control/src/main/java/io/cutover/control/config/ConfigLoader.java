@@ -47,7 +47,7 @@ public final class ConfigLoader {
 
     /** As {@link #load(Optional, Map)}, with the process's environment given (tests pass their own). */
     public static Settings load(Optional<Path> file, Map<String, ?> overrides, Environment environment) {
-        // resolved on its own first: it reads CUTOVER_ADMIN_TOKEN from the environment
+        // resolved on its own first (it may read the environment)
         Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf")
                 .resolve();
         Config user = ConfigFactory.empty();
@@ -113,20 +113,19 @@ public final class ConfigLoader {
             throw bad(c, "transport", e.getMessage());
         }
         InetSocketAddress admin = address(c, "admin");
-        String token = c.getString(path("admin-token")).trim();
-        if (token.isEmpty() && !admin.getAddress().isLoopbackAddress()) {
-            throw new ConfigError("cutover.admin binds " + admin.getAddress().getHostAddress() + ", which is not "
-                    + "loopback: whoever reaches the admin API can redirect all traffic, so set cutover.admin-token "
-                    + "(or CUTOVER_ADMIN_TOKEN), or bind the admin API to 127.0.0.1");
-        }
-        if (!token.isEmpty() && token.length() < 16) {
-            throw bad(c, "admin-token", "must be at least 16 characters");
+        AdminTokenSetting token = adminToken(c, environment);
+        if (token.isNone() && !admin.getAddress().isLoopbackAddress()) {
+            throw new ConfigError("cutover.admin-token is empty, which turns the admin API's token off, but "
+                    + "cutover.admin binds " + admin.getAddress().getHostAddress() + ", which is not loopback: "
+                    + "whoever reaches the admin API could redirect all traffic; leave cutover.admin-token unset "
+                    + "(cutover makes one in its state directory), set one, or bind the admin API to 127.0.0.1");
         }
         Path stateDir = stateDir(c, environment);
         return new Settings(
                 address(c, "listen"),
                 admin,
-                token.isEmpty() ? Optional.empty() : Optional.of(token),
+                token,
+                adminHosts(c),
                 transport,
                 atLeast(c, "event-loops", 0),
                 proxy,
@@ -140,6 +139,57 @@ public final class ConfigLoader {
     }
 
     /**
+     * {@code cutover.admin-token}: the file's or a flag's value (an explicit {@code ""} turns the
+     * token off), else {@code CUTOVER_ADMIN_TOKEN} if set and not blank, else not set. No message
+     * shows the token.
+     */
+    private static AdminTokenSetting adminToken(Config c, Environment environment) {
+        String token;
+        if (c.getIsNull(path("admin-token"))) {
+            String variable = environment.variable("CUTOVER_ADMIN_TOKEN");
+            if (variable == null || variable.isBlank()) {
+                return AdminTokenSetting.NOT_SET;
+            }
+            token = variable.trim();
+            if (token.length() < 16) {
+                throw new ConfigError("CUTOVER_ADMIN_TOKEN must be at least 16 characters");
+            }
+        } else {
+            token = c.getString(path("admin-token")).trim();
+            if (token.isEmpty()) {
+                return AdminTokenSetting.NONE;
+            }
+            if (token.length() < 16) {
+                throw bad(c, "admin-token", "must be at least 16 characters");
+            }
+        }
+        if (!token.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f)) {
+            throw new ConfigError("cutover.admin-token must be printable ASCII without spaces");
+        }
+        return AdminTokenSetting.of(token);
+    }
+
+    /** {@code cutover.admin-hosts}: DNS names (no IPs, ports or wildcards), kept in lower case. */
+    private static List<String> adminHosts(Config c) {
+        List<String> hosts = new ArrayList<>();
+        for (String h : c.getStringList(path("admin-hosts"))) {
+            String name = h.trim().toLowerCase(Locale.ROOT);
+            if (name.endsWith(".")) {
+                name = name.substring(0, name.length() - 1);
+            }
+            if (name.length() > 253 || !name.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")) {
+                throw bad(c, "admin-hosts", "'" + h + "' is not a DNS name (give names only: no port, no wildcard; "
+                        + "IP addresses and localhost are always allowed)");
+            }
+            if (name.matches("[0-9.]+")) {
+                throw bad(c, "admin-hosts", "'" + h + "' is an IP address, which is always allowed: list names only");
+            }
+            hosts.add(name);
+        }
+        return List.copyOf(hosts);
+    }
+
+    /**
      * The state directory: as configured, or the usual place for a service's state (never the
      * working directory).
      */
@@ -148,6 +198,15 @@ public final class ConfigLoader {
         if (!configured.isEmpty()) {
             return Path.of(configured).toAbsolutePath();
         }
+        return defaultStateDir(environment);
+    }
+
+    /**
+     * The state directory when {@code cutover.state-dir} is not set: {@code $CUTOVER_STATE_DIR},
+     * else /var/lib/cutover for root, else the user's state directory (the CLI finds the admin
+     * token there).
+     */
+    public static Path defaultStateDir(Environment environment) {
         String variable = environment.variable("CUTOVER_STATE_DIR");
         if (variable != null && !variable.isBlank()) {
             return Path.of(variable.trim()).toAbsolutePath();

@@ -11,12 +11,15 @@ import java.util.Optional;
  * Everything {@code cutover serve} runs with, validated: the listener and admin API, and the
  * apps (one taking every request, or several by host and path).
  *
+ * @param adminHosts    names besides IP addresses and localhost that the admin API answers as
+ *                      its Host (lower case); any other Host is refused
  * @param drainDeadline how long in-flight requests may finish when cutover stops
  */
 public record Settings(
         InetSocketAddress listen,
         InetSocketAddress admin,
-        Optional<String> adminToken,
+        AdminTokenSetting adminToken,
+        List<String> adminHosts,
         String transport,
         int eventLoops,
         ProxySettings proxy,
@@ -53,6 +56,9 @@ public record Settings(
         }
         if (!adminToken.equals(other.adminToken)) {
             keys.add("cutover.admin-token");
+        }
+        if (!adminHosts.equals(other.adminHosts)) {
+            keys.add("cutover.admin-hosts");
         }
         if (!transport.equals(other.transport) || eventLoops != other.eventLoops) {
             keys.add("cutover.transport / cutover.event-loops");

@@ -68,36 +68,36 @@ class AppsCliTest {
 
     @Test
     void appNamesTheAppAndWithoutItACommandThatNeedsOneSaysWhichThereAre() throws Exception {
-        CliRun r = CliRun.of("switch", web2.target().toString(), "--app", "web", "--admin", admin);
+        CliRun r = CliRun.of("switch", web2.target().toString(), "--app", "web", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals("web2", get("web.test"));
         assertEquals("api", get("api.test"), "the other app did not move");
 
-        r = CliRun.of("switch", web1.target().toString(), "--admin", admin);
+        r = CliRun.of("switch", web1.target().toString(), "--admin", admin, "--state-dir", dir.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("name one") && r.err().contains("apps: api, shop, web"), r.err());
-        r = CliRun.of("maintenance", "on", "--app", "nope", "--admin", admin);
+        r = CliRun.of("maintenance", "on", "--app", "nope", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("no app nope; apps: api, shop, web") && r.err().contains("HTTP 404"), r.err());
     }
 
     @Test
     void statusWithoutAnAppShowsEveryApp() {
-        CliRun r = CliRun.of("status", "--admin", admin);
+        CliRun r = CliRun.of("status", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("== app api") && r.out().contains("== app web") && r.out().contains("== app shop"),
                 r.out());
         assertTrue(r.out().contains("active    " + web1.target()), r.out());
-        r = CliRun.of("status", "--app", "api", "--admin", admin);
+        r = CliRun.of("status", "--app", "api", "--admin", admin, "--state-dir", dir.toString());
         assertTrue(!r.out().contains("== app") && r.out().contains("active    " + api.target()), r.out());
     }
 
     @Test
     void steeringACanaryWhenNoneRunsSaysSo() {
-        CliRun r = CliRun.of("canary", "promote", "--app", "shop", "--admin", admin);
+        CliRun r = CliRun.of("canary", "promote", "--app", "shop", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("app shop has no canary running") && r.err().contains("HTTP 409"), r.err());
-        r = CliRun.of("canary", "set", "--app", "shop", "--admin", admin);
+        r = CliRun.of("canary", "set", "--app", "shop", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("set needs a PERCENT"), r.err());
     }
@@ -105,12 +105,12 @@ class AppsCliTest {
     @Test
     void reloadReadsTheFileAgainAndSaysWhatChanged() throws Exception {
         Files.writeString(file, config("  web2 { hosts = [\"www.test\"], target = \"" + web2.target() + "\" }\n"));
-        CliRun r = CliRun.of("reload", "--admin", admin);
+        CliRun r = CliRun.of("reload", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals("reloaded: added web2, changed none, removed none, unchanged api, shop, web\n", r.out());
         assertEquals("web2", get("www.test"));
         Files.writeString(file, "cutover.apps { web { target = nowhere } }");
-        r = CliRun.of("reload", "--admin", admin);
+        r = CliRun.of("reload", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("reload refused: the configuration is invalid, nothing changed")
                 && r.err().contains("cutover.apps.web.target"), r.err());

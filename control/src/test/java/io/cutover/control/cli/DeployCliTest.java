@@ -65,9 +65,9 @@ class DeployCliTest {
 
     @Test
     void deployPrintsEachStepAndExitsZero() throws Exception {
-        CliRun first = run("deploy", "--env", "VERSION=v1", "--admin", admin);
+        CliRun first = run("deploy", "--env", "VERSION=v1", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(0, first.code(), first.out() + first.err());
-        CliRun second = run("deploy", "--env", "VERSION=v2", "--admin", admin);
+        CliRun second = run("deploy", "--env", "VERSION=v2", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(0, second.code(), second.out() + second.err());
         int previous = -1;
         for (String step : List.of("accepted", "candidate started", "healthy", "switched", "drained",
@@ -77,14 +77,14 @@ class DeployCliTest {
             previous = at;
         }
         assertEquals("v2", served());
-        assertEquals(0, run("rollback", "--admin", admin).code());
+        assertEquals(0, run("rollback", "--admin", admin, "--state-dir", dir.toString()).code());
         assertEquals("v1", served());
     }
 
     @Test
     void aFailedDeployExitsNonZeroWithTheReason() throws Exception {
-        assertEquals(0, run("deploy", "--env", "VERSION=v1", "--admin", admin).code());
-        CliRun failed = run("deploy", "--env", "VERSION=sick", "--env", "HEALTH_STATUS=503", "--admin", admin);
+        assertEquals(0, run("deploy", "--env", "VERSION=v1", "--admin", admin, "--state-dir", dir.toString()).code());
+        CliRun failed = run("deploy", "--env", "VERSION=sick", "--env", "HEALTH_STATUS=503", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(1, failed.code());
         assertTrue(failed.err().contains("failed: "), failed.err());
         assertTrue(failed.err().contains("status 503"), failed.err());
@@ -94,7 +94,7 @@ class DeployCliTest {
 
     @Test
     void rollbackWithNothingToGoBackToExitsNonZero() {
-        CliRun r = run("rollback", "--admin", admin);
+        CliRun r = run("rollback", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("no previous version"), r.err());
     }
