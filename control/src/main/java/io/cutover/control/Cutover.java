@@ -291,6 +291,7 @@ public final class Cutover implements AutoCloseable {
             // silence longer than a switch's health gate (plus margin) means a stuck or slow client
             Duration adminIdle = settings.apps().stream().map(a -> a.health().deadline()).max(Duration::compareTo)
                     .orElseThrow().plusSeconds(5);
+            Listeners.checkAdminReach(launch.listeners().admin(), settings);
             adminOpened = true;     // from here on Netty owns an adopted socket (and closes it if this fails)
             admin = AdminServer.start(new AdminServer.Settings(launch.listeners().admin(), adminIdle,
                     new AdminAuth(settings.adminToken())), control, api, json);
