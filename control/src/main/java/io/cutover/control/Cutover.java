@@ -315,7 +315,8 @@ public final class Cutover implements AutoCloseable {
     private void openControlSocket() throws InterruptedException {
         if (ControlSocket.supported()) {
             try {
-                controlSocket = ControlSocket.open(settings.stateDir(), new Takeover.Giving(this));
+                controlSocket = ControlSocket.open(settings.stateDir(), new Takeover.Giving(this),
+                        settings.takeoverHold());
             } catch (IllegalStateException e) {
                 log.warn("{}: this cutover cannot be taken over (serve --takeover)", e.getMessage());
             }
