@@ -2,7 +2,8 @@
 
 usage: socket-activate.py NAMES COMMAND...
 NAMES is a comma-separated list of socket names (e.g. clients,admin). For each, a TCP socket is
-bound to 127.0.0.1 on a free port and listens; "NAME PORT" is printed. Then COMMAND replaces this
+bound to 127.0.0.1 (or the host after the name: admin=0.0.0.0) on a free port and listens;
+"NAME PORT" is printed. Then COMMAND replaces this
 process (same pid) with the sockets at descriptors 3, 4, ... and LISTEN_PID, LISTEN_FDS and
 LISTEN_FDNAMES set, as systemd sets them.
 """
@@ -10,12 +11,14 @@ import os
 import socket
 import sys
 
-names = sys.argv[1].split(",")
+names = []
 command = sys.argv[2:]
 sockets = []
-for name in names:
+for spec in sys.argv[1].split(","):
+    name, _, host = spec.partition("=")
+    names.append(name)
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
+    s.bind((host or "127.0.0.1", 0))
     s.listen(128)
     sockets.append(s)
     print(name, s.getsockname()[1], flush=True)

@@ -295,6 +295,7 @@ public final class Cutover implements AutoCloseable {
             // silence longer than a switch's health gate (plus margin) means a stuck or slow client
             Duration adminIdle = settings.apps().stream().map(a -> a.health().deadline()).max(Duration::compareTo)
                     .orElseThrow().plusSeconds(5);
+            Listeners.checkAdminReach(launch.listeners().admin(), settings);
             adminOpened = true;     // from here on Netty owns an adopted socket (and closes it if this fails)
             admin = AdminServer.start(new AdminServer.Settings(launch.listeners().admin(), adminIdle,
                     adminAuth, settings.adminHosts()), control, api, json);
@@ -318,7 +319,8 @@ public final class Cutover implements AutoCloseable {
     private void openControlSocket() throws InterruptedException {
         if (ControlSocket.supported()) {
             try {
-                controlSocket = ControlSocket.open(settings.stateDir(), new Takeover.Giving(this));
+                controlSocket = ControlSocket.open(settings.stateDir(), new Takeover.Giving(this),
+                        settings.takeoverHold());
             } catch (IllegalStateException e) {
                 log.warn("{}: this cutover cannot be taken over (serve --takeover)", e.getMessage());
             }

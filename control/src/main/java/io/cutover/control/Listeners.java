@@ -131,4 +131,34 @@ public record Listeners(Listener clients, Listener admin, String origin, Configu
                     + " (another process listens there; to replace a running cutover, start with --takeover)", e);
         }
     }
+
+    /**
+     * Refuses an admin socket off loopback when no admin token is configured, whichever way the
+     * socket came (bound here, adopted from systemd, handed over in a takeover): its actual
+     * address counts, not only the configured one (which the config check covers).
+     *
+     * @throws StartupFailure naming the socket and the key
+     */
+    public static void checkAdminReach(Listener admin, Settings settings) {
+        if (settings.adminToken().isPresent()) {
+            return;
+        }
+        InetSocketAddress actual = admin instanceof Listener.Bind b ? b.address() : adoptedAddress((Listener.Adopt) admin);
+        if (actual == null || !actual.getAddress().isLoopbackAddress()) {
+            throw new StartupFailure("the admin API socket (" + admin.describe() + ") listens on "
+                    + (actual == null ? "an address that is not TCP" : actual.getAddress().getHostAddress() + ":"
+                    + actual.getPort()) + ", off loopback, and cutover.admin-token is not set: set it (or "
+                    + "CUTOVER_ADMIN_TOKEN), or give cutover an admin socket on 127.0.0.1");
+        }
+    }
+
+    /** The local address of an adopted listening socket (epoll's native library reads it), or null. */
+    private static InetSocketAddress adoptedAddress(Listener.Adopt adopted) {
+        io.netty.channel.epoll.Epoll.ensureAvailability();
+        try {
+            return new io.netty.channel.unix.Socket(adopted.fd()).localAddress();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
 }

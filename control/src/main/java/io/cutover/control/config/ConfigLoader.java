@@ -135,7 +135,8 @@ public final class ConfigLoader {
                 new AccessLogSettings(c.getString(path("access-log.path")).trim(),
                         choice(c, "access-log.format", AccessLogSettings.Format.class), accessLogBuffer(c)),
                 lbHealth(c),
-                apps(c, reference, stateDir));
+                apps(c, reference, stateDir),
+                notNegative(c, "takeover.deadline"));
     }
 
     /**
@@ -444,6 +445,14 @@ public final class ConfigLoader {
             throw bad(c, key, "must start with / and contain no spaces, got '" + value + "'");
         }
         return value;
+    }
+
+    private static Duration notNegative(Config c, String key) {
+        Duration d = c.getDuration(path(key));
+        if (d.isNegative()) {
+            throw bad(c, key, "must not be negative, got " + c.getValue(path(key)).unwrapped());
+        }
+        return d;
     }
 
     private static Duration positive(Config c, String key) {

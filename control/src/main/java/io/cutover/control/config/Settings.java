@@ -28,7 +28,19 @@ public record Settings(
         Path stateDir,
         AccessLogSettings accessLog,
         LbHealthSettings lbHealth,
-        List<AppConfig> apps) {
+        List<AppConfig> apps,
+        Duration takeoverDeadline) {
+
+    /**
+     * How long this cutover holds its apps for a process taking it over, at most: the
+     * configured {@code cutover.takeover.deadline}, or (0) the longest health deadline plus 2 minutes.
+     */
+    public Duration takeoverHold() {
+        if (!takeoverDeadline.isZero()) {
+            return takeoverDeadline;
+        }
+        return apps.stream().map(a -> a.health().deadline()).max(Duration::compareTo).orElseThrow().plusMinutes(2);
+    }
 
     /** The deploy settings of the first app, if it deploys (one app: the app). */
     public Optional<AppSettings> app() {

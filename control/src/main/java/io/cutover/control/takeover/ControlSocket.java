@@ -74,6 +74,16 @@ public final class ControlSocket implements AutoCloseable {
      * moved into place, so that the path always leads to a listening cutover.
      */
     public static ControlSocket open(Path stateDir, Handover handover) throws InterruptedException {
+        return open(stateDir, handover, java.time.Duration.ofMinutes(5));
+    }
+
+    /**
+     * As {@link #open(Path, Handover)}, holding the apps for a takeover for at most {@code hold}
+     * from the offer: past it this cutover lets go by itself (apps back in service, the listeners
+     * still its own), as when the new process dies.
+     */
+    public static ControlSocket open(Path stateDir, Handover handover, java.time.Duration hold)
+            throws InterruptedException {
         Path path = path(stateDir);
         Path beside = stateDir.resolve(NAME + "." + ProcessHandle.current().pid());
         int uid = Peer.ownUid();
@@ -91,12 +101,12 @@ public final class ControlSocket implements AutoCloseable {
                         protected void initChannel(EpollDomainSocketChannel ch) {
                             conversations.add(ch);
                             // a silent peer is dropped before it is offered anything; once offered, the
-                            // running cutover waits for as long as the new one lives (its preparation is
-                            // bounded by its own deadlines): giving up under it while it goes on to
-                            // accept would leave two cutovers serving
+                            // running cutover waits for the new one's health check and warm-up, up to
+                            // the hold deadline (a same-user process must not hold the apps forever)
                             ch.pipeline().addLast(new ReadTimeoutHandler(1, TimeUnit.MINUTES),
                                     new LineBasedFrameDecoder(1024), new StringDecoder(StandardCharsets.UTF_8),
-                                    new StringEncoder(StandardCharsets.UTF_8), new Conversation(handover, uid, busy, stopping));
+                                    new StringEncoder(StandardCharsets.UTF_8),
+                                    new Conversation(handover, uid, busy, stopping, hold));
                         }
                     })
                     .bind(new DomainSocketAddress(beside.toFile())).sync().channel();
@@ -158,14 +168,16 @@ public final class ControlSocket implements AutoCloseable {
         private final AtomicBoolean stopping;
         private Phase phase = Phase.GREETING;
         private boolean listenersSent;
+        private final java.time.Duration hold;
         private Handover.Sockets offered;
         private int peerPid;
 
-        Conversation(Handover handover, int uid, AtomicBoolean busy, AtomicBoolean stopping) {
+        Conversation(Handover handover, int uid, AtomicBoolean busy, AtomicBoolean stopping, java.time.Duration hold) {
             this.handover = handover;
             this.uid = uid;
             this.busy = busy;
             this.stopping = stopping;
+            this.hold = hold;
         }
 
         @Override
@@ -220,7 +232,16 @@ public final class ControlSocket implements AutoCloseable {
             offered = (Handover.Sockets) offer;
             phase = Phase.OFFERED;
             ctx.pipeline().remove(ReadTimeoutHandler.class);
-            log.info("takeover: pid {} asks for the listeners; switches, deploys and reloads wait for it", peerPid);
+            // one deadline for every step from here to its "ready": no line resets it
+            ctx.executor().schedule(() -> {
+                if (phase == Phase.OFFERED) {
+                    abandon("it did not accept within " + hold.toSeconds() + " s (cutover.takeover.deadline); "
+                            + "the apps are back in service");
+                    refuse(ctx, "took longer than " + hold.toSeconds() + " s (cutover.takeover.deadline)");
+                }
+            }, hold.toNanos(), TimeUnit.NANOSECONDS);
+            log.info("takeover: pid {} asks for the listeners; switches, deploys and reloads wait for it for up to {} s",
+                    peerPid, hold.toSeconds());
             ctx.writeAndFlush(Line.OK + " " + offered.reusePort() + " " + offered.addresses() + "\n");
         }
 
