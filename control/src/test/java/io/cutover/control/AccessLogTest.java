@@ -235,11 +235,11 @@ class AccessLogTest {
     void withTheWriterStuckAFloodOfLongUrlsStaysWithinTheBufferIsCountedAsDroppedAndTheProxyKeepsAnswering()
             throws Exception {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        long budget = 256 << 10;
+        long budget = 64 << 10;     // the least the config allows
         StalledSink sink = new StalledSink();
         AccessLogWriter writer = new AccessLogWriter(new AccessLogSettings("-", AccessLogSettings.Format.COMBINED,
                 budget), meters, sink);
-        int throughProxy = 300;     // enough to fill the buffer: a cut entry is over 2 KiB
+        int throughProxy = 50;     // enough to fill the buffer: a cut entry holds over 3 KiB
         int direct = 20_000;
         try {
             try (TestBackend app = TestBackend.start("app"); TestProxy proxy = TestProxy.start()) {

@@ -41,6 +41,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theAccessLogsBufferIs8MiBByDefaultAndNeitherTinyNorALargePartOfTheHeap() {
+        assertEquals(8L << 20, ConfigLoader.load(Optional.empty(), Map.of()).accessLog().buffer());
+        assertEquals(64L << 10, ConfigLoader.load(Optional.empty(), Map.of("cutover.access-log.buffer", "64KiB"))
+                .accessLog().buffer());
+        assertTrue(error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.access-log.buffer", "1000")))
+                .contains("cutover.access-log.buffer"));
+        long half = Runtime.getRuntime().maxMemory() / 2;
+        assertTrue(error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.access-log.buffer", String.valueOf(half))))
+                .contains("a quarter of the heap"));
+    }
+
+    @Test
     void fileOverridesDefaultsAndFlagsOverrideTheFile() throws Exception {
         Path f = file("cutover { target = \"127.0.0.1:8081\", health.path = /up, drain.deadline = 5s }");
         Settings s = ConfigLoader.load(Optional.of(f), Map.of("cutover.health.path", "/ready"));
