@@ -310,7 +310,8 @@ public final class Cutover implements AutoCloseable {
         }
         InetSocketAddress adminAddress = admin.localAddress();
         WarmUp.start(control, adminAddress.getAddress().isAnyLocalAddress()
-                ? new InetSocketAddress(InetAddress.getLoopbackAddress(), adminAddress.getPort()) : adminAddress, json);
+                ? new InetSocketAddress(InetAddress.getLoopbackAddress(), adminAddress.getPort()) : adminAddress, json,
+                adminAuth.authorization());
         if (!(launch.listeners().origin().startsWith(Takeover.ORIGIN))) {
             openControlSocket();
         }

@@ -50,6 +50,12 @@ final class HttpProbe {
      * @param host    the Host header to send
      */
     CompletableFuture<String> get(InetSocketAddress address, String host, String path, Duration timeout) {
+        return get(address, host, path, timeout, null);
+    }
+
+    /** The same, with an Authorization header unless {@code authorization} is null. */
+    CompletableFuture<String> get(InetSocketAddress address, String host, String path, Duration timeout,
+                                  String authorization) {
         CompletableFuture<String> result = new CompletableFuture<>();
         ChannelFuture connect = bootstrap.connect(address);
         Channel ch = connect.channel();
@@ -86,6 +92,9 @@ final class HttpProbe {
             get.headers().set(HttpHeaderNames.HOST, host)
                     .set(HttpHeaderNames.USER_AGENT, "cutover-health")
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            if (authorization != null) {
+                get.headers().set(HttpHeaderNames.AUTHORIZATION, authorization);
+            }
             ch.writeAndFlush(get);
         });
         return result;

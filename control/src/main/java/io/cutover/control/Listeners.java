@@ -140,14 +140,14 @@ public record Listeners(Listener clients, Listener admin, String origin, Configu
      * @throws StartupFailure naming the socket and the key
      */
     public static void checkAdminReach(Listener admin, Settings settings) {
-        if (settings.adminToken().isPresent()) {
+        if (!settings.adminToken().isNone()) {      // a token of its own, or the one made in the state directory
             return;
         }
         InetSocketAddress actual = admin instanceof Listener.Bind b ? b.address() : adoptedAddress((Listener.Adopt) admin);
         if (actual == null || !actual.getAddress().isLoopbackAddress()) {
             throw new StartupFailure("the admin API socket (" + admin.describe() + ") listens on "
                     + (actual == null ? "an address that is not TCP" : actual.getAddress().getHostAddress() + ":"
-                    + actual.getPort()) + ", off loopback, and cutover.admin-token is not set: set it (or "
+                    + actual.getPort()) + ", off loopback, and cutover.admin-token is \"\" (no token): remove that, or set a token (or "
                     + "CUTOVER_ADMIN_TOKEN), or give cutover an admin socket on 127.0.0.1");
         }
     }

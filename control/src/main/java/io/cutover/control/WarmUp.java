@@ -24,16 +24,21 @@ final class WarmUp {
     private final HttpProbe probe;
     private final InetSocketAddress admin;
     private final ObjectMapper json;
+    /** What the admin API asks for, so the warm-up takes the path real requests take (not the 401's). */
+    private final String authorization;
 
-    private WarmUp(HttpProbe probe, InetSocketAddress admin, ObjectMapper json) {
+    private WarmUp(HttpProbe probe, InetSocketAddress admin, ObjectMapper json, String authorization) {
         this.probe = probe;
         this.admin = admin;
         this.json = json;
+        this.authorization = authorization;
     }
 
     /** Starts warming up; the future completes once done (or gave up: a warm-up never fails anything). */
-    static CompletableFuture<Void> start(ControlLoop control, InetSocketAddress admin, ObjectMapper json) {
-        WarmUp w = new WarmUp(new HttpProbe(control.group(), control.transport(), Duration.ofSeconds(1)), admin, json);
+    static CompletableFuture<Void> start(ControlLoop control, InetSocketAddress admin, ObjectMapper json,
+                                         String authorization) {
+        WarmUp w = new WarmUp(new HttpProbe(control.group(), control.transport(), Duration.ofSeconds(1)), admin, json,
+                authorization);
         CompletableFuture<Void> done = new CompletableFuture<>();
         long start = System.nanoTime();
         control.executor().execute(() -> w.round(ROUNDS, done));
@@ -53,7 +58,7 @@ final class WarmUp {
             done.complete(null);
             return;
         }
-        probe.get(admin, "127.0.0.1", "/v1/status", Duration.ofSeconds(1)).whenComplete((problem, e) -> {
+        probe.get(admin, "127.0.0.1", "/v1/status", Duration.ofSeconds(1), authorization).whenComplete((problem, e) -> {
             if (e != null) {
                 done.complete(null);
             } else {

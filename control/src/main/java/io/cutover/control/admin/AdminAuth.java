@@ -14,6 +14,14 @@ public final class AdminAuth {
         this.expected = token.map(t -> t.getBytes(StandardCharsets.UTF_8)).orElse(null);
     }
 
+    /**
+     * The Authorization header that passes this check, or null when none is needed: for
+     * cutover's own requests to its admin API (the warm-up). Never to be logged.
+     */
+    public String authorization() {
+        return expected == null ? null : BEARER + new String(expected, StandardCharsets.UTF_8);
+    }
+
     /** Whether a request with this Authorization header may use the API (constant-time compare). */
     boolean allows(String authorization) {
         if (expected == null) {
