@@ -90,6 +90,14 @@ final class ServeCommand implements Callable<Integer> {
                 c.reopenLogs();
             }
         });
+        // SIGHUP: read the config again, as `cutover reload` does (the reload logs what it did); from
+        // the start, since its default would end the process; one that comes while cutover starts
+        // is carried out once it serves (the file may have changed after it was read)
+        java.util.concurrent.atomic.AtomicBoolean reloadAsked = new java.util.concurrent.atomic.AtomicBoolean();
+        Signal.handle(new Signal("HUP"), s -> {
+            reloadAsked.set(true);
+            reloadIfAsked(running.get(), reloadAsked);
+        });
         // socket activation: systemd's listening sockets, if it passed any
         Listeners inherited = takeover ? null
                 : Listeners.fromSystemd(System.getenv(), ProcessHandle.current().pid(), settings).orElse(null);
@@ -98,17 +106,11 @@ final class ServeCommand implements Callable<Integer> {
                 () -> stops.get() > 0);
         Cutover cutover = takeover ? Cutover.takeOver(settings, launch) : Cutover.start(settings, launch);
         running.set(cutover);
+        reloadIfAsked(cutover, reloadAsked);
         SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());
         systemd.ready("serving on " + cutover.proxyAddress());
         // taken over in turn: the new process accepts already, so no grace for the load balancer
         cutover.handedOver().thenRun(stop::countDown);
-        // SIGHUP: read the config again, as `cutover reload` does (the reload logs what it did)
-        Signal.handle(new Signal("HUP"), s -> cutover.reloader().run().whenComplete((o, e) -> {
-            if (e != null) {
-                org.slf4j.LoggerFactory.getLogger(ServeCommand.class).error("reload on SIGHUP refused: {}",
-                        (e.getCause() == null ? e : e.getCause()).getMessage());
-            }
-        }));
         stop.await();
         boolean handedOver = cutover.handedOver().isDone();
         if (!handedOver) {     // handed over: the new process is the service now, and says so itself
@@ -127,6 +129,18 @@ final class ServeCommand implements Callable<Integer> {
     private static void put(Map<String, Object> overrides, String key, Object value) {
         if (value != null) {
             overrides.put(key, value);
+        }
+    }
+
+    /** Reloads if a SIGHUP asked for it and cutover serves (either side may see the other first: one of them runs it). */
+    private static void reloadIfAsked(Cutover cutover, java.util.concurrent.atomic.AtomicBoolean asked) {
+        if (cutover != null && asked.getAndSet(false)) {
+            cutover.reloader().run().whenComplete((o, e) -> {
+                if (e != null) {
+                    org.slf4j.LoggerFactory.getLogger(ServeCommand.class).error("reload on SIGHUP refused: {}",
+                            (e.getCause() == null ? e : e.getCause()).getMessage());
+                }
+            });
         }
     }
 }
