@@ -140,7 +140,7 @@ public record Listeners(Listener clients, Listener admin, String origin, Configu
      * @throws StartupFailure naming the socket and the key
      */
     public static void checkAdminReach(Listener admin, Settings settings) {
-        if (settings.adminToken().isPresent()) {
+        if (!settings.adminToken().isNone()) {     // a token is set, or made at start
             return;
         }
         InetSocketAddress actual = admin instanceof Listener.Bind b ? b.address() : adoptedAddress((Listener.Adopt) admin);
