@@ -298,7 +298,8 @@ public final class Cutover implements AutoCloseable {
             Listeners.checkAdminReach(launch.listeners().admin(), settings);
             adminOpened = true;     // from here on Netty owns an adopted socket (and closes it if this fails)
             admin = AdminServer.start(new AdminServer.Settings(launch.listeners().admin(), adminIdle,
-                    adminAuth, settings.adminHosts()), control, api, json);
+                    adminAuth, settings.adminHosts(), settings.adminSocket(),
+                    launch.listeners().origin().startsWith(Takeover.ORIGIN)), control, api, json);
             if (proxy.listening()) {
                 proxy.startAccepting();
             } else {

@@ -27,24 +27,37 @@ public final class AdminServer implements AutoCloseable {
      *                    longest request (a switch waits for its health gate)
      * @param hosts       names the API answers as its Host besides IP addresses and localhost
      */
-    public record Settings(Listener listener, Duration idleTimeout, AdminAuth auth, java.util.List<String> hosts) {
+    /**
+     * @param socket    the unix socket to serve the API on too (cutover.admin-socket), if any
+     * @param replacing this process takes over from a cutover that may still listen on that socket
+     */
+    public record Settings(Listener listener, Duration idleTimeout, AdminAuth auth, java.util.List<String> hosts,
+                           java.util.Optional<java.nio.file.Path> socket, boolean replacing) {
     }
 
     private final Channel listener;
     private final ChannelGroup connections;
+    private final UnixAdminListener unix;
+    /** The unix socket's own loop when the control loop is not epoll's; else null. */
+    private final io.netty.channel.EventLoopGroup unixLoop;
 
-    private AdminServer(Channel listener, ChannelGroup connections) {
+    private AdminServer(Channel listener, ChannelGroup connections, UnixAdminListener unix,
+                        io.netty.channel.EventLoopGroup unixLoop) {
         this.listener = listener;
         this.connections = connections;
+        this.unix = unix;
+        this.unixLoop = unixLoop;
     }
 
     public static AdminServer start(Settings settings, ControlLoop control, AdminApi api, ObjectMapper json)
             throws InterruptedException {
         ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
+        AdminInitializer initializer = new AdminInitializer(
+                new AdminHandler(api, json, settings.auth(), new FrontDoor(settings.hosts())),
+                settings.idleTimeout(), connections);
         ServerBootstrap bootstrap = control.transport().deferAccept(new ServerBootstrap(), 5)
                 .group(control.group())
-                .childHandler(new AdminInitializer(new AdminHandler(api, json, settings.auth(), new FrontDoor(settings.hosts())),
-                        settings.idleTimeout(), connections));
+                .childHandler(initializer);
         ChannelFuture bound;
         try {
             bound = settings.listener().open(bootstrap, control.transport()).await();
@@ -54,8 +67,34 @@ public final class AdminServer implements AutoCloseable {
         if (!bound.isSuccess()) {
             throw new ListenFailure("admin API", settings.listener().describe(), bound.cause());
         }
-        AdminServer server = new AdminServer(bound.channel(), connections);
+        UnixAdminListener unix = null;
+        io.netty.channel.EventLoopGroup unixLoop = null;
+        if (settings.socket().isPresent()) {
+            try {
+                if (!io.netty.channel.epoll.Epoll.isAvailable()) {
+                    throw new ListenFailure("admin API", "unix:" + settings.socket().get(),
+                            new IllegalStateException("a unix socket needs epoll (Linux)"));
+                }
+                io.netty.channel.EventLoopGroup group = control.group();
+                if (control.transport() != io.cutover.proxy.Transport.EPOLL) {
+                    unixLoop = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                            io.netty.channel.epoll.EpollIoHandler.newFactory());
+                    group = unixLoop;
+                }
+                unix = UnixAdminListener.bind(settings.socket().get(), settings.replacing(), group, initializer);
+            } catch (RuntimeException e) {
+                bound.channel().close().syncUninterruptibly();
+                if (unixLoop != null) {
+                    unixLoop.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                throw e;
+            }
+        }
+        AdminServer server = new AdminServer(bound.channel(), connections, unix, unixLoop);
         log.info("admin API listening on {}", server.localAddress());
+        if (unix != null) {
+            log.info("admin API listening on unix:{} (mode 0600; this user and root only, no token)", unix.path());
+        }
         return server;
     }
 
@@ -67,6 +106,9 @@ public final class AdminServer implements AutoCloseable {
     /** Stops accepting (another process accepts from now on); requests under way finish. */
     public void stopAccepting() {
         listener.close().syncUninterruptibly();
+        if (unix != null) {
+            unix.close();   // the path is the new cutover's by now: it stays
+        }
     }
 
     public InetSocketAddress localAddress() {
@@ -80,10 +122,17 @@ public final class AdminServer implements AutoCloseable {
     @Override
     public void close() {
         listener.close().syncUninterruptibly();
+        if (unix != null) {
+            unix.close();
+        }
         for (Channel ch : connections) {
             ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(AdminHandler.CLOSING));
         }
         connections.newCloseFuture().awaitUninterruptibly(5, java.util.concurrent.TimeUnit.SECONDS);
         connections.close().awaitUninterruptibly();
+        if (unixLoop != null) {
+            unixLoop.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly(5,
+                    java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 }

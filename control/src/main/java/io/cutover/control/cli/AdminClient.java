@@ -22,6 +22,10 @@ final class AdminClient {
     private final ObjectMapper json = Json.mapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private final String app;
+    /** {@code --admin unix:PATH}: the admin API's unix socket (cutover.admin-socket). */
+    private static final String UNIX = "unix:";
+    /** How long a request over the unix socket may take in all (an upgrade waits for a new JVM's health). */
+    private static final Duration UNIX_DEADLINE = Duration.ofMinutes(15);
 
     AdminClient(String admin, String token, String app) {
         this.admin = admin;
@@ -30,7 +34,7 @@ final class AdminClient {
     }
 
     <T> T get(String path, Class<T> type) {
-        return call(authorized(HttpRequest.newBuilder(uri(path))).GET().build(), type);
+        return call("GET", path, null, type);
     }
 
     /** Like {@link #post(String, Object, Class)}, with {@code what} leading any failure's message. */
@@ -44,19 +48,36 @@ final class AdminClient {
 
     <T> T post(String path, Object body, Class<T> type) {
         try {
-            return call(authorized(HttpRequest.newBuilder(uri(path)))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body))).build(), type);
+            return call("POST", path, json.writeValueAsBytes(body), type);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new CliFailure("cannot encode request: " + e.getMessage());
         }
     }
 
-    private <T> T call(HttpRequest request, Class<T> type) {
-        HttpResponse<byte[]> response;
+    /** Sends one request, over TCP or (--admin unix:PATH) the admin API's unix socket. */
+    private <T> T call(String method, String path, byte[] body, Class<T> type) {
+        int statusCode;
+        byte[] responseBody;
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (ConnectException e) {
+            if (admin.startsWith(UNIX)) {
+                UnixHttp.Response r = UnixHttp.send(java.nio.file.Path.of(admin.substring(UNIX.length())), method,
+                        target(path), token, body, UNIX_DEADLINE);
+                statusCode = r.status();
+                responseBody = r.body();
+            } else {
+                HttpRequest.Builder b = authorized(HttpRequest.newBuilder(uri(path)));
+                HttpRequest request = body == null ? b.GET().build() : b.header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+                HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                statusCode = response.statusCode();
+                responseBody = response.body();
+            }
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new CliFailure("admin API at " + admin + " did not answer within " + UNIX_DEADLINE.toMinutes()
+                    + " minutes");
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new CliFailure("bad --admin address '" + admin + "'");
+        } catch (ConnectException | java.nio.file.NoSuchFileException e) {
             throw new CliFailure("cannot reach the admin API at " + admin + " (is `cutover serve` running?)");
         } catch (IOException e) {
             throw new CliFailure("admin API at " + admin + " failed: " + e);
@@ -65,13 +86,13 @@ final class AdminClient {
             throw new CliFailure("interrupted");
         }
         try {
-            if (response.statusCode() / 100 != 2) {
-                ErrorResponse error = json.readValue(response.body(), ErrorResponse.class);
-                throw new CliFailure(error.error() + " (HTTP " + response.statusCode() + ")");
+            if (statusCode / 100 != 2) {
+                ErrorResponse error = json.readValue(responseBody, ErrorResponse.class);
+                throw new CliFailure(error.error() + " (HTTP " + statusCode + ")");
             }
-            return json.readValue(response.body(), type);
+            return json.readValue(responseBody, type);
         } catch (IOException e) {
-            throw new CliFailure("unexpected answer from " + admin + " (HTTP " + response.statusCode() + ")");
+            throw new CliFailure("unexpected answer from " + admin + " (HTTP " + statusCode + ")");
         }
     }
 
@@ -79,10 +100,15 @@ final class AdminClient {
         return token == null || token.isBlank() ? b : b.header("Authorization", "Bearer " + token.trim());
     }
 
+    /** The request target: the path, and the app unless the path names a deploy. */
+    private String target(String path) {
+        return path + (app == null || path.startsWith("/v1/deploys/") ? ""
+                : "?app=" + java.net.URLEncoder.encode(app, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     private URI uri(String path) {
         try {
-            return URI.create("http://" + admin + path + (app == null || path.startsWith("/v1/deploys/") ? ""
-                    : "?app=" + java.net.URLEncoder.encode(app, java.nio.charset.StandardCharsets.UTF_8)));
+            return URI.create("http://" + admin + target(path));
         } catch (IllegalArgumentException e) {
             throw new CliFailure("bad --admin address '" + admin + "'");
         }

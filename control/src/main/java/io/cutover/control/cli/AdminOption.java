@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
  */
 final class AdminOption {
     @Option(names = "--admin", paramLabel = "HOST:PORT", defaultValue = "${env:CUTOVER_ADMIN:-127.0.0.1:8099}",
-            description = "admin API of the running cutover (default: $CUTOVER_ADMIN or ${DEFAULT-VALUE})")
+            description = "admin API of the running cutover, HOST:PORT or unix:PATH (its cutover.admin-socket; "
+                    + "no token needed) (default: $CUTOVER_ADMIN or ${DEFAULT-VALUE})")
     String address;
 
     @Option(names = "--admin-token", paramLabel = "TOKEN", defaultValue = "${env:CUTOVER_ADMIN_TOKEN}",

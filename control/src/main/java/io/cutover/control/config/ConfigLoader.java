@@ -136,7 +136,8 @@ public final class ConfigLoader {
                         choice(c, "access-log.format", AccessLogSettings.Format.class), accessLogBuffer(c)),
                 lbHealth(c),
                 apps(c, reference, stateDir),
-                notNegative(c, "takeover.deadline"));
+                notNegative(c, "takeover.deadline"),
+                adminSocket(c, stateDir));
     }
 
     /**
@@ -168,6 +169,19 @@ public final class ConfigLoader {
             throw new ConfigError("cutover.admin-token must be printable ASCII without spaces");
         }
         return AdminTokenSetting.of(token);
+    }
+
+    /** {@code cutover.admin-socket}: a path (relative: in the state directory), or none ({@code ""}). */
+    private static java.util.Optional<Path> adminSocket(Config c, Path stateDir) {
+        String value = c.getString(path("admin-socket")).trim();
+        if (value.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(stateDir.resolve(value).toAbsolutePath().normalize());
+        } catch (java.nio.file.InvalidPathException e) {
+            throw bad(c, "admin-socket", "is not a path: " + e.getMessage());
+        }
     }
 
     /** {@code cutover.admin-hosts}: DNS names (no IPs, ports or wildcards), kept in lower case. */

@@ -29,7 +29,8 @@ public record Settings(
         AccessLogSettings accessLog,
         LbHealthSettings lbHealth,
         List<AppConfig> apps,
-        Duration takeoverDeadline) {
+        Duration takeoverDeadline,
+        java.util.Optional<Path> adminSocket) {
 
     /**
      * How long this cutover holds its apps for a process taking it over, at most: the
@@ -68,6 +69,9 @@ public record Settings(
         }
         if (!adminToken.equals(other.adminToken)) {
             keys.add("cutover.admin-token");
+        }
+        if (!adminSocket.equals(other.adminSocket)) {
+            keys.add("cutover.admin-socket");
         }
         if (!adminHosts.equals(other.adminHosts)) {
             keys.add("cutover.admin-hosts");

@@ -2,12 +2,17 @@ package io.cutover.control.takeover;
 
 
 /** This process's user, as the kernel reports a peer's (SO_PEERCRED). */
-final class Peer {
+public final class Peer {
     private Peer() {
     }
 
     /** The real uid ({@code /proc/self} belongs to root for a process that is not dumpable, say with file capabilities). */
-    static int ownUid() {
+    public static int ownUid() {
         return (int) new com.sun.security.auth.module.UnixSystem().getUid();
+    }
+
+    /** Whether a peer of this uid may use a socket of this process: this process's user, or root. */
+    public static boolean trusted(int peerUid) {
+        return peerUid == 0 || peerUid == ownUid();
     }
 }

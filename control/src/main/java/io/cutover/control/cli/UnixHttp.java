@@ -1,0 +1,142 @@
+package io.cutover.control.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The smallest HTTP/1.1 client for the admin API on a unix socket ({@code --admin unix:PATH}):
+ * one request per connection ({@code Connection: close}), the response read to EOF within an
+ * overall deadline (the channel is closed when it passes).
+ */
+final class UnixHttp {
+    private static final int MAX_RESPONSE = 16 * 1024 * 1024;
+
+    record Response(int status, byte[] body) {
+    }
+
+    private UnixHttp() {
+    }
+
+    /**
+     * @param target the path and query, e.g. {@code /v1/status?app=web}
+     * @param body   null for a GET; sent as application/json otherwise
+     */
+    static Response send(Path socket, String method, String target, String token, byte[] body, Duration deadline)
+            throws IOException, InterruptedException, TimeoutException {
+        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        CompletableFuture<byte[]> exchange = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                exchange.complete(exchange(ch, socket, request(method, target, token, body)));
+            } catch (Throwable e) {
+                exchange.completeExceptionally(e);
+            }
+        }, "admin-unix");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return parse(exchange.get(deadline.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause());
+        } finally {
+            ch.close();     // unblocks the reader on a timeout or an interrupt
+        }
+    }
+
+    private static byte[] request(String method, String target, String token, byte[] body) {
+        StringBuilder head = new StringBuilder()
+                .append(method).append(' ').append(target).append(" HTTP/1.1\r\n")
+                .append("Host: localhost\r\n")
+                .append("Connection: close\r\n");
+        if (token != null && !token.isBlank()) {
+            head.append("Authorization: Bearer ").append(token.trim()).append("\r\n");
+        }
+        if (body != null) {
+            head.append("Content-Type: application/json\r\n")
+                    .append("Content-Length: ").append(body.length).append("\r\n");
+        }
+        head.append("\r\n");
+        byte[] h = head.toString().getBytes(StandardCharsets.US_ASCII);
+        if (body == null) {
+            return h;
+        }
+        byte[] all = new byte[h.length + body.length];
+        System.arraycopy(h, 0, all, 0, h.length);
+        System.arraycopy(body, 0, all, h.length, body.length);
+        return all;
+    }
+
+    private static byte[] exchange(SocketChannel ch, Path socket, byte[] request) throws IOException {
+        ch.connect(UnixDomainSocketAddress.of(socket));
+        ByteBuffer out = ByteBuffer.wrap(request);
+        while (out.hasRemaining()) {
+            ch.write(out);
+        }
+        ByteArrayOutputStream in = new ByteArrayOutputStream();
+        ByteBuffer buf = ByteBuffer.allocate(8192);
+        while (ch.read(buf) >= 0) {
+            in.write(buf.array(), 0, buf.position());
+            buf.clear();
+            if (in.size() > MAX_RESPONSE) {
+                throw new IOException("response over " + MAX_RESPONSE + " bytes");
+            }
+        }
+        return in.toByteArray();
+    }
+
+    /** Status line, headers, and the body (Content-Length bytes, else up to EOF). */
+    static Response parse(byte[] raw) throws IOException {
+        int end = -1;
+        for (int i = 0; i + 3 < raw.length; i++) {
+            if (raw[i] == '\r' && raw[i + 1] == '\n' && raw[i + 2] == '\r' && raw[i + 3] == '\n') {
+                end = i;
+                break;
+            }
+        }
+        if (end < 0) {
+            throw new IOException(raw.length == 0 ? "connection closed with no response" : "incomplete response");
+        }
+        String[] lines = new String(raw, 0, end, StandardCharsets.ISO_8859_1).split("\r\n");
+        String[] status = lines[0].split(" ", 3);
+        if (status.length < 2 || !status[0].startsWith("HTTP/1.")) {
+            throw new IOException("not an HTTP response: " + lines[0]);
+        }
+        int code;
+        try {
+            code = Integer.parseInt(status[1]);
+        } catch (NumberFormatException e) {
+            throw new IOException("not an HTTP status: " + lines[0]);
+        }
+        int start = end + 4;
+        int length = raw.length - start;
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            if (colon > 0 && lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("content-length")) {
+                try {
+                    length = Integer.parseInt(lines[i].substring(colon + 1).trim());
+                } catch (NumberFormatException e) {
+                    throw new IOException("bad Content-Length: " + lines[i]);
+                }
+                if (length < 0 || length > raw.length - start) {
+                    throw new IOException("response body cut short");
+                }
+            }
+        }
+        return new Response(code, java.util.Arrays.copyOfRange(raw, start, start + length));
+    }
+}
