@@ -195,6 +195,7 @@ public final class Cutover implements AutoCloseable {
             problem.ifPresent(p -> log.warn("the running cutover (pid {}) did not confirm the takeover ({}); "
                     + "it stops accepting once it reads this one's word, so this one serves", offer.pid(), p));
             log.info("took over from pid {}", offer.pid());
+            c.admin.publishUnixSocket();    // only now: had the old one refused, its socket had to stay
             c.openControlSocket();
             return c;
         }

@@ -59,7 +59,7 @@ final class WarmUp {
             return;
         }
         probe.get(admin, "127.0.0.1", "/v1/status", Duration.ofSeconds(1), authorization).whenComplete((problem, e) -> {
-            if (e != null) {
+            if (e != null || problem != null) {     // say, cutover stops under way: nothing more to warm
                 done.complete(null);
             } else {
                 round(left - 1, done);

@@ -212,6 +212,61 @@ class TakeoverTest {
     }
 
     @Test
+    void aTakeoverMovesTheAdminUnixSocketToTheNewCutoverAndTheOldOneLeavesItWhenItStops() throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        Settings s = settings(app.target().toString(), "cutover.admin-socket", "admin.sock");
+        Path socket = state.resolve("admin.sock");
+        Cutover old = start(s);
+        Object before = inode(socket);
+        assertTrue(curlUnix(socket).startsWith("HTTP/1.1 200"));
+
+        Cutover taker = takeOver(s);
+        old.handedOver().get(10, TimeUnit.SECONDS);
+        assertFalse(before.equals(inode(socket)), "the path is the new cutover's socket");
+        old.close();
+        assertTrue(java.nio.file.Files.exists(socket), "the old cutover leaves the new one's socket");
+        String status = curlUnix(socket);
+        assertTrue(status.startsWith("HTTP/1.1 200") && status.contains(app.target().toString()), status);
+        taker.close();
+        assertFalse(java.nio.file.Files.exists(socket), "the last cutover removes it when it stops");
+    }
+
+    @Test
+    void aTakeoverThatFailsLeavesTheAdminUnixSocketToTheRunningCutover() throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        Settings s = settings(app.target().toString(), "cutover.admin-socket", "admin.sock");
+        Path socket = state.resolve("admin.sock");
+        Cutover old = start(s);
+        Object before = inode(socket);
+        app.healthStatus(503);
+        assertThrows(TakeoverFailure.class, () -> takeOver(s));
+        app.healthStatus(200);
+        assertEquals(before, inode(socket));
+        assertTrue(curlUnix(socket).startsWith("HTTP/1.1 200"));
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(state)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().startsWith(".admin-sock-")).toList(),
+                    "nothing of the failed takeover is left");
+        }
+        assertFalse(old.handedOver().isDone());
+    }
+
+    private static Object inode(Path p) throws java.io.IOException {
+        return java.nio.file.Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+    }
+
+    /** {@code GET /v1/status} over the admin unix socket, by curl: its answer, status line first. */
+    private static String curlUnix(Path socket) throws Exception {
+        Process p = new ProcessBuilder("curl", "-sS", "-i", "--max-time", "10", "--unix-socket", socket.toString(),
+                "http://localhost/v1/status").redirectErrorStream(true).start();
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("curl did not finish");
+        }
+        return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
     void aTakeoverWhoseActiveVersionFailsItsHealthCheckLeavesTheRunningCutoverServing() throws Exception {
         TestBackend app = closing(TestBackend.start("app"));
         TestBackend other = closing(TestBackend.start("other"));

@@ -29,7 +29,9 @@ public final class AdminServer implements AutoCloseable {
      */
     /**
      * @param socket    the unix socket to serve the API on too (cutover.admin-socket), if any
-     * @param replacing this process takes over from a cutover that may still listen on that socket
+     * @param replacing this process takes over from a cutover that may still listen on that socket:
+     *                  it is bound aside, and moved to its path by {@link #publishUnixSocket} once
+     *                  the takeover succeeded
      */
     public record Settings(Listener listener, Duration idleTimeout, AdminAuth auth, java.util.List<String> hosts,
                            java.util.Optional<java.nio.file.Path> socket, boolean replacing) {
@@ -81,7 +83,9 @@ public final class AdminServer implements AutoCloseable {
                             io.netty.channel.epoll.EpollIoHandler.newFactory());
                     group = unixLoop;
                 }
-                unix = UnixAdminListener.bind(settings.socket().get(), settings.replacing(), group, initializer);
+                unix = settings.replacing()
+                        ? UnixAdminListener.bindAside(settings.socket().get(), true, group, initializer)
+                        : UnixAdminListener.bind(settings.socket().get(), false, group, initializer);
             } catch (RuntimeException e) {
                 bound.channel().close().syncUninterruptibly();
                 if (unixLoop != null) {
@@ -92,10 +96,26 @@ public final class AdminServer implements AutoCloseable {
         }
         AdminServer server = new AdminServer(bound.channel(), connections, unix, unixLoop);
         log.info("admin API listening on {}", server.localAddress());
-        if (unix != null) {
+        if (unix != null && !settings.replacing()) {
             log.info("admin API listening on unix:{} (mode 0600; this user and root only, no token)", unix.path());
         }
         return server;
+    }
+
+    /**
+     * Moves a unix socket bound aside in a takeover to its path, over the one of the cutover this
+     * one replaced (whose open connections finish). A failure is logged: the API goes on over TCP.
+     */
+    public void publishUnixSocket() {
+        if (unix == null) {
+            return;
+        }
+        try {
+            unix.publish();
+            log.info("admin API listening on unix:{} (mode 0600; this user and root only, no token)", unix.path());
+        } catch (ListenFailure e) {
+            log.error("{}: the admin API answers over TCP only", e.getMessage());
+        }
     }
 
     /** The listening socket's descriptor, to hand it to a cutover taking over. */

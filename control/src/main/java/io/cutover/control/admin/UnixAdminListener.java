@@ -36,11 +36,14 @@ final class UnixAdminListener {
     private final Path path;
     private final Channel server;
     private final Object inode;
+    /** The private directory it was bound in, until it is moved to {@link #path}. */
+    private Path dir;
 
-    private UnixAdminListener(Path path, Channel server, Object inode) {
+    private UnixAdminListener(Path path, Channel server, Object inode, Path dir) {
         this.path = path;
         this.server = server;
         this.inode = inode;
+        this.dir = dir;
     }
 
     /**
@@ -49,6 +52,22 @@ final class UnixAdminListener {
      * replaces, whose open connections finish).
      */
     static UnixAdminListener bind(Path path, boolean replacing, EventLoopGroup group, AdminInitializer admin) {
+        UnixAdminListener l = bindAside(path, replacing, group, admin);
+        try {
+            l.publish();
+        } catch (RuntimeException e) {
+            l.close();
+            throw e;
+        }
+        return l;
+    }
+
+    /**
+     * Listens on a socket in a private directory beside {@code path}, not yet at it: nobody can
+     * connect until {@link #publish}. A takeover binds so, and publishes only once the running
+     * cutover let it go: should the takeover fail, the running cutover's socket stays at the path.
+     */
+    static UnixAdminListener bindAside(Path path, boolean replacing, EventLoopGroup group, AdminInitializer admin) {
         String where = "unix:" + path;
         Path parent = path.getParent();
         Path dir = null;
@@ -78,25 +97,45 @@ final class UnixAdminListener {
             try {
                 Files.setPosixFilePermissions(inside, PosixFilePermissions.fromString("rw-------"));
                 Object inode = Files.readAttributes(inside, BasicFileAttributes.class).fileKey();
-                Files.move(inside, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                return new UnixAdminListener(path, server, inode);
+                return new UnixAdminListener(path, server, inode, dir);
             } catch (IOException | RuntimeException e) {
                 server.close().syncUninterruptibly();
                 throw e;
             }
         } catch (IOException e) {
+            deleteAside(dir);
             throw new ListenFailure("admin API", where, e);
         } catch (InterruptedException e) {
+            deleteAside(dir);
             Thread.currentThread().interrupt();
             throw new ListenFailure("admin API", where, e);
-        } finally {
-            if (dir != null) {
-                try {
-                    Files.deleteIfExists(dir.resolve("s"));
-                    Files.deleteIfExists(dir);
-                } catch (IOException ignored) {
-                    // left behind: harmless
-                }
+        } catch (RuntimeException e) {
+            deleteAside(dir);
+            throw e;
+        }
+    }
+
+    /** Moves the socket to its path (atomically, over the one there): it is reachable from now on. */
+    synchronized void publish() {
+        if (dir == null) {
+            return;
+        }
+        try {
+            Files.move(dir.resolve("s"), path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new ListenFailure("admin API", "unix:" + path, e);
+        }
+        deleteAside(dir);
+        dir = null;
+    }
+
+    private static void deleteAside(Path dir) {
+        if (dir != null) {
+            try {
+                Files.deleteIfExists(dir.resolve("s"));
+                Files.deleteIfExists(dir);
+            } catch (IOException ignored) {
+                // left behind: harmless, and private
             }
         }
     }
@@ -116,8 +155,13 @@ final class UnixAdminListener {
     }
 
     /** Stops accepting and removes the socket file if it is still this one (not a newer cutover's). */
-    void close() {
+    synchronized void close() {
         server.close().syncUninterruptibly();
+        if (dir != null) {      // never published: the path is another's
+            deleteAside(dir);
+            dir = null;
+            return;
+        }
         try {
             Object there = Files.readAttributes(path, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
             if (there != null && there.equals(inode)) {

@@ -22,6 +22,8 @@ import java.util.concurrent.TimeoutException;
  */
 final class UnixHttp {
     private static final int MAX_RESPONSE = 16 * 1024 * 1024;
+    /** How long a refused connection is tried again (a takeover moves its socket in within this). */
+    private static final Duration CONNECT_RETRY = Duration.ofSeconds(3);
 
     record Response(int status, byte[] body) {
     }
@@ -34,6 +36,32 @@ final class UnixHttp {
      * @param body   null for a GET; sent as application/json otherwise
      */
     static Response send(Path socket, String method, String target, String token, byte[] body, Duration deadline)
+            throws IOException, InterruptedException, TimeoutException {
+        long retryUntil = System.nanoTime() + CONNECT_RETRY.toNanos();
+        while (true) {
+            try {
+                return once(socket, method, target, token, body, deadline);
+            } catch (NotConnected e) {
+                // nothing was sent: while the file is there, a takeover may be moving a new socket to it
+                if (System.nanoTime() - retryUntil > 0 || !java.nio.file.Files.exists(socket)) {
+                    throw e.cause;
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** A connection that could not be made: no byte of the request was sent. */
+    private static final class NotConnected extends IOException {
+        private final IOException cause;
+
+        NotConnected(IOException cause) {
+            super(cause);
+            this.cause = cause;
+        }
+    }
+
+    private static Response once(Path socket, String method, String target, String token, byte[] body, Duration deadline)
             throws IOException, InterruptedException, TimeoutException {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         CompletableFuture<byte[]> exchange = new CompletableFuture<>();
@@ -82,7 +110,11 @@ final class UnixHttp {
     }
 
     private static byte[] exchange(SocketChannel ch, Path socket, byte[] request) throws IOException {
-        ch.connect(UnixDomainSocketAddress.of(socket));
+        try {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            throw new NotConnected(e);
+        }
         ByteBuffer out = ByteBuffer.wrap(request);
         while (out.hasRemaining()) {
             ch.write(out);
