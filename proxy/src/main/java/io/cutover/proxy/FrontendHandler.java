@@ -300,11 +300,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         exchange = null;
         answeredOne = true;
         upstreamBlocked = false;
-        if (keepAlive && !closing && !(inputClosed && waiting.isEmpty())) {
+        if (keepAlive && !(inputClosed && waiting.isEmpty())) {
+            // the response said nothing of closing: its client may be sending the next request
+            // already, even if a stop began meanwhile. It is read and answered (with Connection:
+            // close, then); should none come within the linger, the connection closes idle.
             ctx.flush();
             timer.idle();
             decoder.resume();
             drainWaiting();
+            if (closing && exchange == null && held == null) {
+                lingerThenClose();
+            }
         } else {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
@@ -416,20 +422,28 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             if (exchange == null && answeredOne) {
                 // idle between requests: its client may be sending the next one right now, and
-                // closing under it would fail that request. A request that comes within the linger
-                // is answered (with Connection: close); a connection still idle then is closed.
-                // One that has not sent its first request yet is waited for (its client means to
-                // send one): answered and closed, or closed by its idle timeout or the deadline.
-                ctx.executor().schedule(() -> {
-                    // a head on its way is left to its own timeout (answered, or 408)
-                    if (exchange == null && held == null && !timer.headInProgress()) {
-                        ctx.close();
-                    }
-                }, IDLE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                // closing under it would fail that request. One that has not sent its first
+                // request yet is waited for (its client means to send one): answered and closed,
+                // or closed by its idle timeout or the deadline.
+                lingerThenClose();
             }
         } else {
             ctx.fireUserEventTriggered(evt);
         }
+    }
+
+    /**
+     * While stopping, a connection between requests whose last response said keep-alive: a
+     * request that comes within the linger is answered (with Connection: close); one still idle
+     * then, with nothing of a request read, is closed.
+     */
+    private void lingerThenClose() {
+        ctx.executor().schedule(() -> {
+            // a head on its way is left to its own timeout (answered, or 408)
+            if (exchange == null && held == null && waiting.isEmpty() && !timer.headInProgress()) {
+                ctx.close();
+            }
+        }, IDLE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     @Override

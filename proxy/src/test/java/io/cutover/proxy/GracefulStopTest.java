@@ -79,4 +79,28 @@ class GracefulStopTest {
             assertEquals(0, cut.get(20, TimeUnit.SECONDS));
         }
     }
+
+    @Test
+    void underClientsThatAlwaysHaveARequestInFlightAGracefulStopFailsNoRequestGetOrPost() throws Exception {
+        for (int round = 0; round < 3; round++) {     // the stop lands at a different moment of each exchange
+            TestProxy p = round == 0 ? proxy : TestProxy.start();
+            try {
+                p.switchTo(app.target());
+                InFlightClients clients = InFlightClients.untilRefused(p.address(), 8);
+                try {
+                    clients.awaitAnswered(500);
+                    int cut = p.server().shutdownGracefully(Duration.ofSeconds(20));
+                    assertTrue(clients.awaitEnded(30), "the clients end once the listener refuses them");
+                    assertEquals(java.util.List.of(), clients.stop(), "round " + round);
+                    assertEquals(0, cut, "nothing was cut");
+                } finally {
+                    clients.stop();
+                }
+            } finally {
+                if (p != proxy) {
+                    p.close();
+                }
+            }
+        }
+    }
 }
