@@ -141,6 +141,26 @@ class TakeoverTest {
     }
 
     @Test
+    void underClientsThatAlwaysHaveARequestInFlightATakeoverFailsNoRequestGetPostOrStreamed() throws Exception {
+        TestBackend app = closing(TestBackend.start("app"));
+        Settings s = settings(app.target().toString());
+        Cutover old = start(s);
+        io.cutover.proxy.InFlightClients clients = io.cutover.proxy.InFlightClients.start(old.proxyAddress(), 8);
+        try {
+            clients.awaitAnswered(300);
+            java.util.concurrent.CompletableFuture<Void> oldStopped = old.handedOver().thenRunAsync(old::shutdown);
+            takeOver(s);
+            oldStopped.get(30, TimeUnit.SECONDS);
+            clients.awaitAnswered(clients.answered() + 300);
+        } finally {
+            assertEquals(List.of(), clients.stop(), "no request failed across the takeover");
+        }
+        io.cutover.proxy.StopFigures f = old.proxy().lastStop();
+        assertEquals(0, f.cut(), String.valueOf(f));
+        assertEquals(f.open(), f.answeredAndClosed() + f.closedIdle() + f.closedByClient(), String.valueOf(f));
+    }
+
+    @Test
     void underKeepAliveLoadATakeoverFailsNoRequest() throws Exception {
         takeOverUnder(false);
     }

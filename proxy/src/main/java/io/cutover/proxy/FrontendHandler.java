@@ -30,8 +30,6 @@ import org.slf4j.LoggerFactory;
  * already read when reading stopped waits in a queue of at most one read's worth.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
-    /** Fired on every client connection when the proxy shuts down gracefully. */
-    static final Object SHUTDOWN = new Object();
     /** Fired on every client connection when a pause ends: a held request goes on. */
     static final Object RESUMED = new Object();
     /** How long an idle connection stays open after a graceful shutdown began, for a request already on its way. */
@@ -59,6 +57,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean inputClosed;
     /** Whether a response went out on this connection (it is a keep-alive one, between requests, when idle). */
     private boolean answeredOne;
+    /** Set when a graceful stop began: where this connection's end is counted. */
+    private StopTally stopTally;
+    /** How this connection is ending, when this handler closes it during a stop; null: not by this handler. */
+    private StopTally.End ending;
 
     private final AccessLogSlot accessLog;
 
@@ -300,12 +302,19 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         exchange = null;
         answeredOne = true;
         upstreamBlocked = false;
-        if (keepAlive && !closing && !(inputClosed && waiting.isEmpty())) {
+        if (keepAlive && !(inputClosed && waiting.isEmpty())) {
+            // the response said nothing of closing: its client may be sending the next request
+            // already, even if a stop began meanwhile. It is read and answered (with Connection:
+            // close, then); should none come within the linger, the connection closes idle.
             ctx.flush();
             timer.idle();
             decoder.resume();
             drainWaiting();
+            if (closing && exchange == null && held == null) {
+                lingerThenClose();
+            }
         } else {
+            ending = keepAlive ? StopTally.End.CLOSED_BY_CLIENT : StopTally.End.ANSWERED_AND_CLOSED;
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }
@@ -323,6 +332,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The exchange failed mid-response: the client cannot be told, only cut off. */
     void exchangeCut() {
         exchange = null;
+        ending = StopTally.End.CUT;
         ctx.close();
     }
 
@@ -345,6 +355,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             decoder.resume();
             drainWaiting();
         } else {
+            ending = StopTally.End.ANSWERED_AND_CLOSED;
             written.addListener(ChannelFutureListener.CLOSE);
         }
     }
@@ -381,6 +392,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         timer.cancel();
+        if (stopTally != null) {
+            stopTally.count(ending != null ? ending
+                    : exchange != null || held != null ? StopTally.End.CUT : StopTally.End.CLOSED_BY_CLIENT);
+        }
         if (held != null) {
             RequestHead h = held;
             letGoHeld();
@@ -405,8 +420,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
         } else if (evt == RESUMED) {
             resumeHeld();
-        } else if (evt == SHUTDOWN) {
+        } else if (evt instanceof StopTally.Stopping stopping) {
             closing = true;
+            stopTally = stopping.tally();
+            stopTally.reached.incrementAndGet();
             if (held != null) {     // it will not be resumed here: answered, so the client knows it never went on
                 RequestHead head = held;
                 Pause pause = heldBy;
@@ -416,20 +433,29 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             if (exchange == null && answeredOne) {
                 // idle between requests: its client may be sending the next one right now, and
-                // closing under it would fail that request. A request that comes within the linger
-                // is answered (with Connection: close); a connection still idle then is closed.
-                // One that has not sent its first request yet is waited for (its client means to
-                // send one): answered and closed, or closed by its idle timeout or the deadline.
-                ctx.executor().schedule(() -> {
-                    // a head on its way is left to its own timeout (answered, or 408)
-                    if (exchange == null && held == null && !timer.headInProgress()) {
-                        ctx.close();
-                    }
-                }, IDLE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                // closing under it would fail that request. One that has not sent its first
+                // request yet is waited for (its client means to send one): answered and closed,
+                // or closed by its idle timeout or the deadline.
+                lingerThenClose();
             }
         } else {
             ctx.fireUserEventTriggered(evt);
         }
+    }
+
+    /**
+     * While stopping, a connection between requests whose last response said keep-alive: a
+     * request that comes within the linger is answered (with Connection: close); one still idle
+     * then, with nothing of a request read, is closed.
+     */
+    private void lingerThenClose() {
+        ctx.executor().schedule(() -> {
+            // a head on its way is left to its own timeout (answered, or 408)
+            if (exchange == null && held == null && waiting.isEmpty() && !timer.headInProgress() && ctx.channel().isActive()) {
+                ending = StopTally.End.CLOSED_IDLE;
+                ctx.close();
+            }
+        }, IDLE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -26,6 +26,7 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final ProxySettings settings;
     private final Router router = new Router();
+    private volatile StopFigures lastStop;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final ChannelGroup backendChannels = new DefaultChannelGroup("backends", GlobalEventExecutor.INSTANCE);
     private final Bootstrap backendBootstrap;
@@ -271,6 +272,11 @@ public final class ProxyServer implements AutoCloseable {
      *
      * @return the client connections still open at the deadline, which were cut
      */
+    /** How the last graceful stop ended the client connections; null before one. */
+    public StopFigures lastStop() {
+        return lastStop;
+    }
+
     public int shutdownGracefully(Duration grace) {
         if (!stopped.compareAndSet(false, true)) {
             return 0;       // stopped already (a later call finds nothing left to cut)
@@ -281,11 +287,27 @@ public final class ProxyServer implements AutoCloseable {
         for (io.netty.util.concurrent.EventExecutor loop : group) {
             loop.submit(() -> { }).awaitUninterruptibly(1, TimeUnit.SECONDS);
         }
+        StopTally tally = new StopTally();
+        StopTally.Stopping stopping = new StopTally.Stopping(tally);
+        int open = clients.size();
         for (Channel ch : clients) {
-            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(FrontendHandler.SHUTDOWN));
+            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(stopping));
         }
         boolean clean = clients.newCloseFuture().awaitUninterruptibly(grace.toMillis());
-        int cut = clean ? 0 : clients.size();
+        int atDeadline = clean ? 0 : clients.size();
+        if (clean) {
+            tally.awaitCounted(1000);      // a connection's close is counted just after it closed
+        }
+        StopFigures figures = new StopFigures(open, tally.answeredAndClosed.get(), tally.closedIdle.get(),
+                tally.closedByClient.get(), tally.cut.get(), atDeadline);
+        lastStop = figures;
+        int cut = figures.cut();
+        if (open > 0) {
+            log.info("client connections at the stop: {}; answered and closed (Connection: close) {}, closed idle "
+                    + "after the linger {}, closed by their clients {}, cut mid-exchange {}, cut at the deadline {}",
+                    open, figures.answeredAndClosed(), figures.closedIdle(), figures.closedByClient(),
+                    figures.cutMidExchange(), atDeadline);
+        }
         clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         backendChannels.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -77,6 +77,40 @@ class GracefulStopTest {
             assertTrue(sending.closedByPeer(), "then the connection closes");
             assertTrue(silent.closedByPeer(), "one that sends nothing is closed after the linger");
             assertEquals(0, cut.get(20, TimeUnit.SECONDS));
+            StopFigures f = proxy.server().lastStop();
+            // (the probes of stopping() that got in before the listener closed are closed by this client)
+            assertEquals(f.open(), f.answeredAndClosed() + f.closedIdle() + f.closedByClient(), String.valueOf(f));
+            assertTrue(f.closedIdle() >= 1, "the silent one was closed idle: " + f);
+            assertEquals(0, f.cut(), String.valueOf(f));
+        }
+    }
+
+    @Test
+    void underClientsThatAlwaysHaveARequestInFlightAGracefulStopFailsNoRequestGetOrPost() throws Exception {
+        for (int round = 0; round < 3; round++) {     // the stop lands at a different moment of each exchange
+            TestProxy p = round == 0 ? proxy : TestProxy.start();
+            try {
+                p.switchTo(app.target());
+                InFlightClients clients = InFlightClients.untilRefused(p.address(), 8);
+                try {
+                    clients.awaitAnswered(500);
+                    int cut = p.server().shutdownGracefully(Duration.ofSeconds(20));
+                    assertTrue(clients.awaitEnded(30), "the clients end once the listener refuses them");
+                    assertEquals(java.util.List.of(), clients.stop(), "round " + round);
+                    assertEquals(0, cut, "nothing was cut");
+                    StopFigures f = p.server().lastStop();
+                    assertTrue(f.open() > 0, String.valueOf(f));
+                    assertEquals(f.open(), f.answeredAndClosed() + f.closedIdle() + f.closedByClient(),
+                            "every connection ended after a Connection: close or idle: " + f);
+                    assertTrue(f.answeredAndClosed() > 0, "clients that always send were answered: " + f);
+                } finally {
+                    clients.stop();
+                }
+            } finally {
+                if (p != proxy) {
+                    p.close();
+                }
+            }
         }
     }
 }
