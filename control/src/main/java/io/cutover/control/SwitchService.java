@@ -45,11 +45,12 @@ public final class SwitchService {
     private final String app;
     private final AppRouter router;
     private final ProxyServer proxy;
-    private final HealthCheck health;
+    /** The app's health check and drain deadline: a reload changes them in place. */
+    private volatile HealthCheck health;
     private final EventLoop control;
     private final Metrics metrics;
     private final Duration keepRetiredSeries;
-    private final Duration drainDeadline;
+    private volatile Duration drainDeadline;
     private final Clock clock;
     private final PreviousTargetWatch previousWatch;
     private final TrafficGate gate;
@@ -147,6 +148,17 @@ public final class SwitchService {
         control.execute(previousWatch::stop);
     }
 
+    /**
+     * New settings from a reload, in place: the next health gate and drain use them, the previous
+     * target's probes too. What the app serves, its previous target, its last switch and the
+     * drains under way (with the deadline they started with) stay as they are.
+     */
+    public void reconfigure(HealthCheck health, Duration drainDeadline) {
+        this.health = health;
+        this.drainDeadline = drainDeadline;
+        control.execute(() -> previousWatch.health(health));
+    }
+
     /** Requests in flight on the active backend, a canary, and those still draining. */
     public int inFlight() {
         Backend active = router.active();
@@ -188,6 +200,7 @@ public final class SwitchService {
         if (current != null && current.target().equals(target)) {
             outcome = CompletableFuture.completedFuture(new Outcome(previous, target, false, Duration.ZERO));
         } else {
+            HealthCheck health = this.health;
             outcome = resolve(target).thenCompose(address -> onControl(() -> previousWatch.warm(target))
                     .thenCompose(warm -> {
                         // connections to the new target open while its health is checked, so the
