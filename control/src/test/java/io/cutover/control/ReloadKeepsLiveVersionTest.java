@@ -99,10 +99,10 @@ class ReloadKeepsLiveVersionTest {
             assertEquals("v2", raw.send("GET / HTTP/1.1\r\nHost: app\r\n\r\n").read().body());
             Files.writeString(file, config(v1, "2s", "30s"));
             JsonNode o = reload();
-            assertEquals("[]", o.get("notes").toString(), "the target did not change: nothing to say");
             RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: app\r\n\r\n").read();
             assertEquals(200, r.status(), r.body());
             assertEquals("v2", r.body(), "the same connection, the same version");
+            assertEquals("[]", o.get("notes").toString(), "the target did not change: nothing to say");
         }
         JsonNode status = cutover.status();
         assertEquals(v2.target().toString(), status.get("active").asText(), status.toString());
@@ -111,5 +111,16 @@ class ReloadKeepsLiveVersionTest {
                 + status);
         String metrics = cutover.admin("GET", "/metrics", null).body();
         assertTrue(metrics.contains("cutover_switches_total{app=\"default\"} 1.0"), "the switch count goes on: " + metrics);
+    }
+
+    @Test
+    void aHealthCheckChangedByAReloadIsTheOneTheNextSwitchMustPass() throws Exception {
+        v3.healthDelayMs(600);      // healthy, but slower than the reloaded probe timeout
+        Files.writeString(file, config(v1, "200ms", "30s"));
+        reload();
+        HttpResponse<String> r = cutover.switchTo(v3.target().toString());
+        assertEquals(503, r.statusCode(), r.body());
+        assertEquals(v1.target().toString(), cutover.status().get("active").asText(), "the switch was refused");
+        assertEquals("v1", cutover.get("/").body());
     }
 }
