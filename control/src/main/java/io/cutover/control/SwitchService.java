@@ -128,7 +128,7 @@ public final class SwitchService {
     }
 
     /**
-     * Takes routing for good if no switch or deploy holds it now (a reload is about to replace or
+     * Takes routing for good if no switch or deploy holds it now (a reload is about to change or
      * remove the app); {@link #release()} gives it back if the reload is refused.
      */
     public boolean tryReserve(String owner) {
@@ -140,7 +140,7 @@ public final class SwitchService {
     }
 
     /**
-     * Stops this app's control (it is gone, or replaced by a reload): its meters go, the previous
+     * Stops this app's control (a reload removed it, or cutover stops): its meters go, the previous
      * target is no longer probed. Its routing stays as it is.
      */
     public void close() {
