@@ -52,6 +52,37 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
     }
 
     /**
+     * The app with the settings a reload read, carrying on as it runs: the same switch (what it
+     * serves, its previous target, its canary, maintenance and pause, its connections and the
+     * drains under way all stay), with its health check and drain deadline changed in place; a
+     * new deployer takes the app over from its state file without touching its versions. A
+     * {@code target} in {@code next} is where the app starts, not a switch: it is routed to only
+     * if the app serves nothing yet. Call it while the app is {@link #takeOutOfService out of
+     * service}, from a thread that may block; on an exception this app is as it was (still out of
+     * service).
+     */
+    App reconfigured(AppConfig next, Wiring w) {
+        HealthCheck health = HealthCheck.on(w.control().group(), w.control().transport(), next.health(), Ticker.SYSTEM);
+        Optional<Deployer> nextDeployer = next.deploy().map(app -> new Deployer(app, next.canary(),
+                new Deployer.Parts(w.runtimes().apply(app), switches, health,
+                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry()),
+                w.clock(), Ticker.SYSTEM));
+        try {
+            String problem = deployer.map(Deployer::restoreProblem).orElse(null);
+            nextDeployer.ifPresent(d -> d.adopt(problem));
+        } catch (RuntimeException e) {
+            nextDeployer.ifPresent(Deployer::close);
+            throw e;
+        }
+        deployer.ifPresent(Deployer::close);
+        switches.reconfigure(health, next.drainDeadline());
+        if (switches.active() == null) {
+            next.target().ifPresent(switches::startWith);      // it served nothing: as at start-up
+        }
+        return new App(next, switches, nextDeployer);
+    }
+
+    /**
      * Takes switches and deploys away from the app (a reload replaces it, a takeover hands it to
      * another process), so that none runs meanwhile; {@link #backInService} gives them back.
      *

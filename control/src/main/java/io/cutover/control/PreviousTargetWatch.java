@@ -19,10 +19,10 @@ final class PreviousTargetWatch {
     private static final long NEVER = Long.MIN_VALUE;
     private static final long COLD_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private final HealthCheck health;
+    private HealthCheck health;
     private final EventLoop control;
     private final Ticker ticker;
-    private final long intervalNanos;
+    private volatile long intervalNanos;
     private volatile Target watched;
     private InetSocketAddress address;
     private int generation;
@@ -53,6 +53,13 @@ final class PreviousTargetWatch {
         if (target.equals(watched)) {
             healthyAtNanos = NEVER;
         }
+    }
+
+    /** Probes with {@code next} from the next probe on (a reload changed the app's health settings). */
+    void health(HealthCheck next) {
+        assert control.inEventLoop();
+        health = next;
+        intervalNanos = next.interval().toNanos();
     }
 
     /** Stops watching for good (the app is gone or replaced): no probe is scheduled again. */

@@ -22,8 +22,10 @@ import org.slf4j.LoggerFactory;
  * {@code cutover reload} and SIGHUP: reads the configuration again and, if it is valid, adds,
  * changes and removes apps. An invalid one changes nothing and says why; so does one that
  * changes what needs a restart (the listener, the admin API, the transport, proxy limits), and
- * one that would change or remove an app while it deploys. An app that stays keeps routing to
- * its version throughout; a removed app's versions drain.
+ * one that would change or remove an app while it deploys. An app that stays keeps what it
+ * serves throughout, whatever changed in its settings (its health check and drain deadline
+ * change in place; a changed {@code target} is where it starts next time, not a switch: a reload
+ * never moves traffic); a removed app's versions drain.
  */
 public final class Reload implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Reload.class);
@@ -43,8 +45,15 @@ public final class Reload implements AutoCloseable {
         }
     }
 
-    /** What a reload did, app by app. */
-    public record Outcome(List<String> added, List<String> changed, List<String> removed, List<String> unchanged) {
+    /**
+     * What a reload did, app by app; {@code notes} tell what it did not do (a {@code target}
+     * changed in the file is where the app starts, not a switch).
+     */
+    public record Outcome(List<String> added, List<String> changed, List<String> removed, List<String> unchanged,
+                          List<String> notes) {
+        public Outcome {
+            notes = notes == null ? List.of() : notes;     // from a cutover that did not send them
+        }
     }
 
     private final java.util.function.Supplier<Settings> config;
@@ -97,7 +106,7 @@ public final class Reload implements AutoCloseable {
         after.keySet().stream().filter(n -> !before.containsKey(n)).forEach(added::add);
         if (added.isEmpty() && changed.isEmpty() && removed.isEmpty()) {
             current = next;
-            return new Outcome(added, changed, removed, unchanged);
+            return new Outcome(added, changed, removed, unchanged, List.of());
         }
         for (String name : concat(added, changed)) {
             preflight(after.get(name));
@@ -114,26 +123,37 @@ public final class Reload implements AutoCloseable {
         }
         // one flip: apps added get their (empty) entry, apps that stay keep theirs, removed ones go
         List<AppRoute> gone = wiring.proxy().router().define(rules(next.apps()));
-        leaving.forEach(App::close);
+        removed.forEach(name -> before.get(name).close());
         List<App> now = new ArrayList<>();
         List<String> failed = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        List<App> reconfigured = new ArrayList<>();
         List<AppConfig> routed = new ArrayList<>(next.apps());
         for (AppConfig c : next.apps()) {
+            App old = before.get(c.name());
             if (unchanged.contains(c.name())) {
-                now.add(before.get(c.name()));
+                now.add(old);
                 continue;
             }
             try {
-                now.add(App.start(c, wiring));
+                if (old == null) {
+                    now.add(App.start(c, wiring));
+                } else {
+                    App app = old.reconfigured(c, wiring);
+                    reconfigured.add(app);
+                    now.add(app);
+                    startUpDefault(old.config(), app, next.apps().size() > 1).ifPresent(notes::add);
+                }
             } catch (RuntimeException e) {
-                log.error("reload: app {} could not start: {}", c.name(), e.getMessage());
+                log.error("reload: app {} could not {}: {}", c.name(), old == null ? "start" : "take its new settings",
+                        e.getMessage());
                 failed.add(c.name() + " (" + e.getMessage() + ")");
-                App old = before.get(c.name());
                 if (old == null) {
                     routed.remove(c);       // an added app that cannot start is not routed either
                 } else {
                     routed.set(routed.indexOf(c), old.config());
-                    restart(old).ifPresent(now::add);
+                    old.backInService();    // as it was, with its previous settings
+                    now.add(old);
                 }
             }
         }
@@ -141,17 +161,40 @@ public final class Reload implements AutoCloseable {
             wiring.proxy().router().define(rules(routed));
         }
         apps.set(now);
+        reconfigured.forEach(App::backInService);      // switches and deploys again, with the new settings
         for (AppRoute r : gone) {
             App was = before.get(r.name());
             drain(r, was == null ? current.drainDeadline() : was.config().drainDeadline());
         }
         current = next;
         log.info("reloaded: added={} changed={} removed={} unchanged={}", added, changed, removed, unchanged);
+        notes.forEach(n -> log.info("reload: {}", n));
         if (!failed.isEmpty()) {
             throw new RefusedException("applied, but these apps could not start (they keep their previous settings, "
                     + "or are not added): " + String.join("; ", failed), false);
         }
-        return new Outcome(added, changed, removed, unchanged);
+        return new Outcome(added, changed, removed, unchanged, notes);
+    }
+
+    /**
+     * What to tell about an app whose {@code target} changed in the file while it serves another:
+     * the file's target is where the app starts, not a switch (a reload never moves traffic).
+     */
+    private static java.util.Optional<String> startUpDefault(AppConfig was, App app, boolean several) {
+        Backend active = app.switches().active();
+        java.util.Optional<io.cutover.proxy.Target> file = app.config().target();
+        if (was.target().equals(file) || active == null || file.map(active.target()::equals).orElse(false)) {
+            return java.util.Optional.empty();
+        }
+        String serves = active.target() + (was.target().map(active.target()::equals).orElse(false)
+                ? " (the file's target before)" : " (a switch or a deploy chose it)");
+        if (file.isEmpty()) {
+            return java.util.Optional.of(app.name() + ": the file names no target now; the app keeps serving " + serves);
+        }
+        io.cutover.proxy.Target t = file.get();
+        return java.util.Optional.of(app.name() + ": the target in the file is now " + t + ", where the app starts; "
+                + "it keeps serving " + serves + ". " + t + " takes effect at the next start of cutover, or now with "
+                + "`cutover switch " + t + (several ? " --app " + app.name() : "") + "` (health-checked)");
     }
 
     private static List<AppRule> rules(List<AppConfig> apps) {
@@ -173,17 +216,6 @@ public final class Reload implements AutoCloseable {
             } catch (StartupFailure e) {
                 throw new RefusedException("nothing changed: app " + c.name() + ": " + e.getMessage(), false);
             }
-        }
-    }
-
-    /** An app that was changed and whose new settings failed, back with its old ones. */
-    private java.util.Optional<App> restart(App old) {
-        try {
-            return java.util.Optional.of(App.start(old.config(), wiring));
-        } catch (RuntimeException e) {
-            log.error("reload: app {} could not start again with its previous settings either: {}", old.name(),
-                    e.getMessage());
-            return java.util.Optional.empty();
         }
     }
 

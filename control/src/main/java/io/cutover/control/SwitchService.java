@@ -45,11 +45,12 @@ public final class SwitchService {
     private final String app;
     private final AppRouter router;
     private final ProxyServer proxy;
-    private final HealthCheck health;
+    /** The app's health check and drain deadline: a reload changes them in place. */
+    private volatile HealthCheck health;
     private final EventLoop control;
     private final Metrics metrics;
     private final Duration keepRetiredSeries;
-    private final Duration drainDeadline;
+    private volatile Duration drainDeadline;
     private final Clock clock;
     private final PreviousTargetWatch previousWatch;
     private final TrafficGate gate;
@@ -127,7 +128,7 @@ public final class SwitchService {
     }
 
     /**
-     * Takes routing for good if no switch or deploy holds it now (a reload is about to replace or
+     * Takes routing for good if no switch or deploy holds it now (a reload is about to change or
      * remove the app); {@link #release()} gives it back if the reload is refused.
      */
     public boolean tryReserve(String owner) {
@@ -139,12 +140,23 @@ public final class SwitchService {
     }
 
     /**
-     * Stops this app's control (it is gone, or replaced by a reload): its meters go, the previous
+     * Stops this app's control (a reload removed it, or cutover stops): its meters go, the previous
      * target is no longer probed. Its routing stays as it is.
      */
     public void close() {
         meters.forEach(metrics.registry()::remove);
         control.execute(previousWatch::stop);
+    }
+
+    /**
+     * New settings from a reload, in place: the next health gate and drain use them, the previous
+     * target's probes too. What the app serves, its previous target, its last switch and the
+     * drains under way (with the deadline they started with) stay as they are.
+     */
+    public void reconfigure(HealthCheck health, Duration drainDeadline) {
+        this.health = health;
+        this.drainDeadline = drainDeadline;
+        control.execute(() -> previousWatch.health(health));
     }
 
     /** Requests in flight on the active backend, a canary, and those still draining. */
@@ -188,6 +200,7 @@ public final class SwitchService {
         if (current != null && current.target().equals(target)) {
             outcome = CompletableFuture.completedFuture(new Outcome(previous, target, false, Duration.ZERO));
         } else {
+            HealthCheck health = this.health;
             outcome = resolve(target).thenCompose(address -> onControl(() -> previousWatch.warm(target))
                     .thenCompose(warm -> {
                         // connections to the new target open while its health is checked, so the

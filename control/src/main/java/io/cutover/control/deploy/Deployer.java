@@ -92,6 +92,21 @@ public final class Deployer implements AutoCloseable {
         runStates.watch(states::current, RUN_STATE_INTERVAL);
     }
 
+    /**
+     * After a reload changed the app's settings: takes the app over as it runs, from its state
+     * file. Unlike {@link #restore}, it touches neither routing (what the app serves, its
+     * maintenance and pause stay as they are) nor the app's versions.
+     *
+     * @param restoreProblem what the start-up restore found, still shown by status
+     * @throws io.cutover.control.StartupFailure if the state file cannot be read
+     */
+    public void adopt(String restoreProblem) {
+        states.load();
+        this.restoreProblem = restoreProblem;
+        reaper.watch(states.current());
+        runStates.watch(states::current, RUN_STATE_INTERVAL);
+    }
+
     /** A deploy as configured: a canary if the app's canary steps say so, otherwise all at once. */
     public Deployment deploy(Release release, boolean waitForLock) throws DeployQueue.BusyException {
         return deploy(release, waitForLock, canaryDefaults);

@@ -116,4 +116,25 @@ class AppsCliTest {
                 && r.err().contains("cutover.apps.web.target"), r.err());
         assertEquals("web2", get("www.test"));
     }
+
+    @Test
+    void reloadSaysATargetChangedInTheFileIsWhereTheAppStartsAndSwitchesNothing() throws Exception {
+        CliRun r = CliRun.of("switch", web2.target().toString(), "--app", "web", "--admin", admin, "--state-dir",
+                dir.toString());
+        assertEquals(0, r.code(), r.err());
+        String elsewhere = "127.0.0.1:1";       // nothing listens there: a switch to it would fail its health check
+        Files.writeString(file, config("").replace(web1.target().toString(), elsewhere)
+                .replace(api.target().toString(), web1.target().toString()));
+        r = CliRun.of("reload", "--admin", admin, "--state-dir", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals("reloaded: added none, changed api, web, removed none, unchanged shop\n"
+                + "api: the target in the file is now " + web1.target() + ", where the app starts; it keeps serving "
+                + api.target() + " (the file's target before). " + web1.target() + " takes effect at the next start of "
+                + "cutover, or now with `cutover switch " + web1.target() + " --app api` (health-checked)\n"
+                + "web: the target in the file is now " + elsewhere + ", where the app starts; it keeps serving "
+                + web2.target() + " (a switch or a deploy chose it). " + elsewhere + " takes effect at the next start "
+                + "of cutover, or now with `cutover switch " + elsewhere + " --app web` (health-checked)\n", r.out());
+        assertEquals("web2", get("web.test"), "the switch stands");
+        assertEquals("api", get("api.test"), "no app moved");
+    }
 }
