@@ -24,6 +24,8 @@ public final class BlockingControlCalls implements BlockHoundIntegration {
             builder.markAsBlocking(runtime, "remove", "(" + INSTANCE + ")V");
             builder.markAsBlocking(runtime, "logs", "(" + INSTANCE + "I)Ljava/util/List;");
             builder.markAsBlocking(runtime, "removeAllExcept", "(Ljava/util/Collection;)Ljava/util/List;");
+            builder.markAsBlocking(runtime, "removeAllExcept",
+                    "(Ljava/util/Collection;Ljava/util/Collection;)Ljava/util/List;");
         }
         builder.markAsBlocking("io.cutover.control.deploy.StateStore", "load", "()Lio/cutover/control/deploy/AppState;");
         builder.markAsBlocking("io.cutover.control.deploy.StateStore", "save", "(Lio/cutover/control/deploy/AppState;)V");

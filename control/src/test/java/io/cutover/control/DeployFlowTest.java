@@ -263,6 +263,42 @@ abstract class DeployFlowTest {
         }
     }
 
+    @Test
+    void twoCutoversWithTheSameAppNameAndTheirOwnStateDirectoriesNeverTouchEachOthersVersions() throws Exception {
+        Map<String, Object> otherConfig = new HashMap<>(config());
+        otherConfig.put("cutover.app.ports", List.of(freePort(), freePort()));
+        otherConfig.put("cutover.state-dir", dir.resolve("other").toString());
+        try (TestCutover other = TestCutover.start(otherConfig)) {
+            String a1 = deploy(version("v1")).get("id").asText();
+            String b1 = deployOn(other, version("v3"));
+            assertEquals("v1", body("/"), "the other cutover's first deploy left this one's version alone");
+            assertEquals(List.of(a1, b1), sorted(running(), a1, b1));
+
+            String a2 = deploy(version("v2")).get("id").asText();
+            assertEquals("v3", other.get("/").body().trim(), "this cutover's deploy left the other's version alone");
+            String b2 = deployOn(other, version("v1"));
+            assertEquals("v2", body("/"), "the other cutover's second deploy left this one's version alone");
+            assertEquals(List.of(a2, b2), sorted(running(), a2, b2));
+
+            restartCutover();       // its start-up sweep of leftovers
+            assertEquals("v2", body("/"));
+            assertEquals("v1", other.get("/").body().trim(), "a restart of this cutover left the other's version alone");
+            assertEquals(List.of(a2, b2), sorted(running(), a2, b2));
+        }
+    }
+
+    /** A deploy on another cutover, followed until it succeeds; its id. */
+    private static String deployOn(TestCutover other, Map<String, Object> body) throws Exception {
+        JsonNode done = other.awaitDeploy(other.deploy(null, json(body)));
+        assertSucceeded(done);
+        return done.get("id").asText();
+    }
+
+    /** The ids given, in their order, if {@code running} holds exactly them; else {@code running} itself. */
+    private static List<String> sorted(List<String> running, String... expected) {
+        return running.size() == expected.length && running.containsAll(List.of(expected)) ? List.of(expected) : running;
+    }
+
     // ---- helpers ----
 
     TestCutover cutover() {

@@ -131,7 +131,7 @@ final class FakeRuntime implements AppRuntime {
     }
 
     @Override
-    public List<String> removeAllExcept(Collection<Instance> keep) {
+    public List<String> removeAllExcept(Collection<Instance> keep, Collection<Instance> recorded) {
         check();
         return List.of();
     }

@@ -45,12 +45,20 @@ public interface AppRuntime {
     void remove(Instance instance);
 
     /**
-     * Removes every run of this app that is not one of {@code keep}: leftovers of an interrupted
-     * deploy, and older versions.
+     * Removes every run of this app that is this cutover's and not one of {@code keep}: leftovers
+     * of an interrupted deploy, and older versions. A run is this cutover's if it carries its
+     * {@link Owner} tag, or if it is one of {@code recorded} (what the state file names: a run
+     * started by a cutover before owner tags). Runs of another owner are never touched; untagged
+     * ones not recorded are left alone too, and logged once so that the user can remove them.
      *
      * @return a description of each one removed
      */
-    List<String> removeAllExcept(Collection<Instance> keep);
+    List<String> removeAllExcept(Collection<Instance> keep, Collection<Instance> recorded);
+
+    /** {@link #removeAllExcept(Collection, Collection)} with nothing recorded but what is kept. */
+    default List<String> removeAllExcept(Collection<Instance> keep) {
+        return removeAllExcept(keep, keep);
+    }
 
     /** What kind it is, for status ("docker" or "process"). */
     String kind();

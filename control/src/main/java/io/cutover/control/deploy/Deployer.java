@@ -316,7 +316,8 @@ public final class Deployer implements AutoCloseable {
      */
     private void makeRoom(Deployment d, Instance active, Instance previous) throws DeployException {
         long t = ticker.nanos();
-        for (String removed : runtime.removeAllExcept(Instance.present(active, previous))) {
+        for (String removed : runtime.removeAllExcept(Instance.present(active, previous),
+                Instance.present(active, previous, states.current().candidate()))) {
             d.step("removed leftover", removed, since(t));
         }
         if (previous != null && switches.routesTo(previous.target())) {

@@ -28,25 +28,37 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs versions of the app as Docker containers named {@code APP-COLOUR}, labelled with the app,
- * colour, image and deploy id, with {@code init}, the app's env plus {@code PORT}, its volumes,
- * restart policy and stop timeout. With host networking the app listens on 127.0.0.1:PORT;
- * otherwise its container port is published on 127.0.0.1 at the colour's port.
+ * colour, image, deploy id and owner (see {@link Owner}), with {@code init}, the app's env plus
+ * {@code PORT}, its volumes, restart policy and stop timeout. With host networking the app
+ * listens on 127.0.0.1:PORT; otherwise its container port is published on 127.0.0.1 at the
+ * colour's port. Another cutover's containers of an app with the same name (on the same engine)
+ * are never touched: not removed, not renamed; while one of them holds the name
+ * {@code APP-COLOUR}, this cutover's container of that colour is named {@code APP-COLOUR-OWNER}.
  */
 public final class DockerRuntime implements AppRuntime {
     static final String LABEL_APP = "io.cutover.app";
     static final String LABEL_COLOUR = "io.cutover.colour";
     static final String LABEL_IMAGE = "io.cutover.image";
     static final String LABEL_DEPLOY = "io.cutover.deploy-id";
+    private static final Logger log = LoggerFactory.getLogger(DockerRuntime.class);
 
     private final AppSettings app;
+    private final String owner;
     private final DockerClient docker;
+    /** Untagged containers of this app's name already named in the log (once is enough). */
+    private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
     public DockerRuntime(AppSettings app, DockerClient docker) {
         this.app = app;
+        this.owner = Owner.ofStateFile(app.stateFile());
         this.docker = docker;
     }
 
@@ -75,7 +87,6 @@ public final class DockerRuntime implements AppRuntime {
         }
         ensureImage(image);
         String name = containerName(colour);
-        moveAside(name);
         Map<String, String> env = new LinkedHashMap<>(app.env());
         env.putAll(release.env());
         int listenPort = app.hostNetwork() ? port : app.containerPort();
@@ -88,7 +99,7 @@ public final class DockerRuntime implements AppRuntime {
         CreateContainerCmd create = docker.createContainerCmd(image)
                 .withName(name)
                 .withLabels(Map.of(LABEL_APP, app.name(), LABEL_COLOUR, colour.label(), LABEL_IMAGE, image,
-                        LABEL_DEPLOY, deployId))
+                        LABEL_DEPLOY, deployId, Owner.LABEL, owner))
                 .withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
                 .withStopTimeout((int) Math.max(1, app.stopTimeout().toSeconds()));
         if (!app.hostNetwork()) {
@@ -98,12 +109,15 @@ public final class DockerRuntime implements AppRuntime {
             create.withExposedPorts(exposed);
             host.withPortBindings(bindings);
         }
+        String id = null;
         try {
-            String id = create.withHostConfig(host).exec().getId();
+            id = create.withHostConfig(host).exec().getId();
             docker.startContainerCmd(id).exec();
             return new Instance(colour, port, release.running(image, List.of()), deployId, id, Instant.now());
         } catch (RuntimeException e) {
-            removeByName(name);
+            if (id != null) {
+                removeQuietly(id);  // by its id: the name may be another's if the create lost a race for it
+            }
             throw new RuntimeFailure("cannot start container " + name + " from " + image + ": " + message(e), e);
         }
     }
@@ -252,51 +266,90 @@ public final class DockerRuntime implements AppRuntime {
     }
 
     @Override
-    public List<String> removeAllExcept(Collection<Instance> keep) {
+    public List<String> removeAllExcept(Collection<Instance> keep, Collection<Instance> recorded) {
         List<String> removed = new ArrayList<>();
-        List<Container> mine = docker.listContainersCmd().withShowAll(true)
+        List<Container> named = docker.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Map.of(LABEL_APP, app.name())).exec();
-        for (Container c : mine) {
-            boolean kept = keep.stream().anyMatch(i -> i != null && c.getId().startsWith(i.handle()));
-            if (!kept) {
-                try {
-                    docker.removeContainerCmd(c.getId()).withForce(true).exec();
-                    removed.add("container " + String.join(",", c.getNames()) + " (" + c.getImage() + ", deploy "
-                            + c.getLabels().get(LABEL_DEPLOY) + ")");
-                } catch (NotFoundException e) {
-                    // gone meanwhile
-                }
+        for (Container c : named) {
+            if (isOneOf(c.getId(), keep)) {
+                continue;
             }
+            Map<String, String> labels = c.getLabels() == null ? Map.of() : c.getLabels();
+            String tag = labels.get(Owner.LABEL);
+            String what = "container " + String.join(",", c.getNames()) + " (" + c.getImage() + ", deploy "
+                    + labels.get(LABEL_DEPLOY) + ")";
+            if (owner.equals(tag) || isOneOf(c.getId(), recorded)) {
+                if (removeQuietly(c.getId())) {
+                    removed.add(what);
+                }
+            } else if (tag == null && reported.add(c.getId())) {
+                log.info("{} of app '{}' has no {} label: an older cutover started it, and this cutover's state does "
+                        + "not name it, so it is left alone; remove it if no other cutover runs it",
+                        what, app.name(), Owner.LABEL);
+            }
+            // another owner's: not this cutover's to touch, nor to mention
         }
         return removed;
     }
 
+    private static boolean isOneOf(String containerId, Collection<Instance> instances) {
+        return instances.stream().anyMatch(i -> i != null && containerId.startsWith(i.handle()));
+    }
+
+    /** Removes a container by its id; false if it was gone already. */
+    private boolean removeQuietly(String id) {
+        try {
+            docker.removeContainerCmd(id).withForce(true).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
     /**
-     * Renames a container holding the colour's name (a stopped older version, still a rollback
-     * target until the new one is live) so the new one can take the name.
+     * The name for this cutover's container of a colour: {@code APP-COLOUR}, moved aside first
+     * if one of this cutover's containers holds it (a stopped older version, still a rollback
+     * target until the new one is live); {@code APP-COLOUR-OWNER} while a container that is not
+     * tagged as this cutover's holds it (another cutover's, or one an older cutover started),
+     * which is left as it is.
      */
-    private void moveAside(String name) {
-        try {
-            InspectContainerResponse existing = docker.inspectContainerCmd(name).exec();
-            String deploy = existing.getConfig().getLabels() == null ? null
-                    : existing.getConfig().getLabels().get(LABEL_DEPLOY);
-            docker.renameContainerCmd(existing.getId())
-                    .withName(name + "-" + (deploy != null ? deploy : shortId(existing.getId()))).exec();
-        } catch (NotFoundException e) {
-            // the name is free
-        }
-    }
-
-    private void removeByName(String name) {
-        try {
-            docker.removeContainerCmd(name).withForce(true).exec();
-        } catch (NotFoundException e) {
-            // nothing there
-        }
-    }
-
     private String containerName(Colour colour) {
-        return app.name() + "-" + colour.label();
+        String name = app.name() + "-" + colour.label();
+        Optional<InspectContainerResponse> holder = inspectByName(name);
+        if (holder.isPresent() && !isMine(holder.get())) {
+            name = name + "-" + owner;
+            holder = inspectByName(name);
+            if (holder.isPresent() && !isMine(holder.get())) {
+                throw new RuntimeFailure("the container name " + name + " is held by a container that is not this "
+                        + "cutover's (" + shortId(holder.get().getId()) + ")");
+            }
+        }
+        holder.ifPresent(h -> moveAside(h, app.name() + "-" + colour.label()));
+        return name;
+    }
+
+    private boolean isMine(InspectContainerResponse c) {
+        Map<String, String> labels = c.getConfig() == null ? null : c.getConfig().getLabels();
+        return labels != null && owner.equals(labels.get(Owner.LABEL));
+    }
+
+    private Optional<InspectContainerResponse> inspectByName(String name) {
+        try {
+            return Optional.of(docker.inspectContainerCmd(name).exec());
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Renames one of this cutover's containers to {@code BASE-DEPLOYID}, freeing its name. */
+    private void moveAside(InspectContainerResponse existing, String base) {
+        String deploy = existing.getConfig().getLabels().get(LABEL_DEPLOY);
+        try {
+            docker.renameContainerCmd(existing.getId())
+                    .withName(base + "-" + (deploy != null ? deploy : shortId(existing.getId()))).exec();
+        } catch (NotFoundException e) {
+            // gone meanwhile: the name is free
+        }
     }
 
     private static String shortId(String id) {

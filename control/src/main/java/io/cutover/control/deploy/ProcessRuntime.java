@@ -20,14 +20,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs versions of the app as child processes: the command with {@code PORT} (and the app's and
  * the deploy's environment) set, output appended to a log file per colour, stopped with SIGTERM
  * then SIGKILL after the stop timeout. Each process carries {@code CUTOVER_APP},
- * {@code CUTOVER_COLOUR} and {@code CUTOVER_DEPLOY_ID} in its environment, which is how a
- * restarted cutover finds them again (Linux {@code /proc}). Processes outlive a restart of
- * cutover; the restarted cutover adopts the active one.
+ * {@code CUTOVER_COLOUR}, {@code CUTOVER_DEPLOY_ID} and {@code CUTOVER_OWNER} (see {@link Owner})
+ * in its environment, which is how a restarted cutover finds its leftovers (Linux {@code /proc});
+ * another cutover's processes of an app with the same name are never touched. Processes outlive
+ * a restart of cutover; the restarted cutover adopts the active one (by the pid and start time
+ * its state file records).
  *
  * <p>Each version runs in a process group of its own ({@code setsid}), led by the process
  * cutover started: everything it starts (a shell's child, forked workers) belongs to it, is
@@ -42,10 +46,15 @@ public final class ProcessRuntime implements AppRuntime {
     /** What an app process inherits from cutover's own environment: nothing else (no secret). */
     private static final Set<String> INHERITED = Set.of("PATH", "HOME", "LANG", "TZ", "USER");
 
+    private static final Logger log = LoggerFactory.getLogger(ProcessRuntime.class);
+
     private final AppSettings app;
+    private final String owner;
     private final Path logDir;
     private final Supplier<Map<String, String>> parentEnv;
     private final Map<Long, Process> children = new ConcurrentHashMap<>();
+    /** Untagged processes of this app's name already named in the log (once is enough). */
+    private final Set<Long> reported = ConcurrentHashMap.newKeySet();
 
     public ProcessRuntime(AppSettings app, Path logDir) {
         this(app, logDir, System::getenv);
@@ -54,6 +63,7 @@ public final class ProcessRuntime implements AppRuntime {
     /** With cutover's own environment given (tests), of which the app sees only the allow-list. */
     ProcessRuntime(AppSettings app, Path logDir, Supplier<Map<String, String>> parentEnv) {
         this.app = app;
+        this.owner = Owner.ofStateFile(app.stateFile());
         this.logDir = logDir;
         this.parentEnv = parentEnv;
     }
@@ -64,7 +74,7 @@ public final class ProcessRuntime implements AppRuntime {
      * token, not systemd's LISTEN_FDS or NOTIFY_SOCKET, no other CUTOVER_ variable.
      */
     static Map<String, String> childEnvironment(Map<String, String> parent, Map<String, String> appEnv,
-            Map<String, String> deployEnv, int port, String appName, Colour colour, String deployId) {
+            Map<String, String> deployEnv, int port, String appName, Colour colour, String deployId, String owner) {
         Map<String, String> env = new java.util.HashMap<>();
         parent.forEach((k, v) -> {
             if (INHERITED.contains(k) || k.startsWith("LC_")) {
@@ -77,6 +87,7 @@ public final class ProcessRuntime implements AppRuntime {
         env.put(APP, appName);
         env.put(COLOUR, colour.label());
         env.put(DEPLOY_ID, deployId);
+        env.put(Owner.ENV, owner);
         return env;
     }
 
@@ -100,7 +111,7 @@ public final class ProcessRuntime implements AppRuntime {
         ProcessBuilder pb = new ProcessBuilder(launch).redirectErrorStream(true);
         pb.environment().clear();   // built from the allow-list, never inherited whole
         pb.environment().putAll(childEnvironment(parentEnv.get(), app.env(), release.env(), port,
-                app.name(), colour, deployId));
+                app.name(), colour, deployId, owner));
         try {
             Files.createDirectories(logDir);
             Path log = logFile(colour);
@@ -168,32 +179,46 @@ public final class ProcessRuntime implements AppRuntime {
     }
 
     @Override
-    public List<String> removeAllExcept(Collection<Instance> keep) {
-        Set<Long> kept = new HashSet<>();
-        for (Instance i : keep) {
-            if (i != null) {
-                handle(i).ifPresent(h -> kept.add(h.pid()));
-            }
-        }
+    public List<String> removeAllExcept(Collection<Instance> keep, Collection<Instance> recorded) {
+        Set<Long> kept = pids(keep);
+        Set<Long> known = pids(recorded);
         List<String> removed = new ArrayList<>();
         List<ProcessHandle> leftovers = new ArrayList<>();
-        for (ProcessHandle h : appProcesses()) {
-            if (!belongsTo(h, kept)) {
-                Map<String, String> env = environment(h.pid());
-                leftovers.add(h);
-                removed.add("process " + h.pid() + " (" + env.get(COLOUR) + ", deploy " + env.get(DEPLOY_ID) + ")");
+        long self = ProcessHandle.current().pid();
+        List<ProcessHandle> all;
+        try (Stream<ProcessHandle> every = ProcessHandle.allProcesses()) {
+            all = every.filter(h -> h.pid() != self).toList();
+        }
+        for (ProcessHandle h : all) {
+            Map<String, String> env = environment(h.pid());
+            if (!app.name().equals(env.get(APP)) || belongsTo(h, kept)) {
+                continue;
             }
+            String tag = env.get(Owner.ENV);
+            String what = "process " + h.pid() + " (" + env.get(COLOUR) + ", deploy " + env.get(DEPLOY_ID) + ")";
+            if (owner.equals(tag) || belongsTo(h, known)) {
+                leftovers.add(h);
+                removed.add(what);
+            } else if (tag == null && reported.add(h.pid())) {
+                log.info("{} of app '{}' has no {} tag: an older cutover started it, and this cutover's state does "
+                        + "not name it, so it is left alone; stop it if no other cutover runs it",
+                        what, app.name(), Owner.ENV);
+            }
+            // another owner's: not this cutover's to touch, nor to mention
         }
         terminate(leftovers);
         return removed;
     }
 
-    /** This app's processes (by their environment), cutover itself aside. */
-    private List<ProcessHandle> appProcesses() {
-        long self = ProcessHandle.current().pid();
-        try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
-            return all.filter(h -> h.pid() != self && app.name().equals(environment(h.pid()).get(APP))).toList();
+    /** The pids of the instances given that still run. */
+    private Set<Long> pids(Collection<Instance> instances) {
+        Set<Long> pids = new HashSet<>();
+        for (Instance i : instances) {
+            if (i != null) {
+                handle(i).ifPresent(h -> pids.add(h.pid()));
+            }
         }
+        return pids;
     }
 
     /**

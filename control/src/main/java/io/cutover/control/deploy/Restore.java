@@ -43,7 +43,8 @@ final class Restore {
         Instance active = saved.active();
         String problem = null;
         try {
-            runtime.removeAllExcept(Instance.present(active, saved.previous()))
+            runtime.removeAllExcept(Instance.present(active, saved.previous()),
+                            Instance.present(active, saved.previous(), saved.candidate()))
                     .forEach(r -> log.info("removed leftover {}", r));
             Optional<String> down = active == null ? Optional.empty() : runStates.check(active);
             if (down.isPresent()) {

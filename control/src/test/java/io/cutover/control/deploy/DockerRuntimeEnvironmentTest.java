@@ -50,6 +50,8 @@ class DockerRuntimeEnvironmentTest {
             Set<String> env = set(docker.inspectContainerCmd(i.handle()).exec().getConfig().getEnv());
             env.removeAll(imageEnv);
             assertEquals(new TreeSet<>(Set.of("FROM_APP=a", "FROM_DEPLOY=d", "PORT=4321")), env);
+            assertEquals(Owner.of(dir), docker.inspectContainerCmd(i.handle()).exec().getConfig().getLabels()
+                    .get("io.cutover.owner"), "labelled with its owner, not in its environment");
         } finally {
             runtime.remove(i);
         }

@@ -50,13 +50,15 @@ class ProcessRuntimeEnvironmentTest {
                 env = environ(Long.parseLong(i.handle()));
             }
             assertEquals(new TreeSet<>(Set.of("PATH", "HOME", "LANG", "LC_TIME", "FROM_APP", "FROM_DEPLOY", "PORT",
-                    "CUTOVER_APP", "CUTOVER_COLOUR", "CUTOVER_DEPLOY_ID")), new TreeSet<>(env.keySet()));
+                    "CUTOVER_APP", "CUTOVER_COLOUR", "CUTOVER_DEPLOY_ID", "CUTOVER_OWNER")),
+                    new TreeSet<>(env.keySet()));
             assertFalse(env.containsKey("CUTOVER_ADMIN_TOKEN"));
             assertEquals(System.getenv("PATH"), env.get("PATH"));
             assertEquals("4321", env.get("PORT"));
             assertEquals("a", env.get("FROM_APP"));
             assertEquals("d", env.get("FROM_DEPLOY"));
             assertEquals("envtest", env.get("CUTOVER_APP"));
+            assertEquals(Owner.of(dir), env.get("CUTOVER_OWNER"));
             // and the tags still find it: a restarted cutover's leftover sweep sees it as this app's
             assertTrue(runtime.removeAllExcept(List.of()).stream().anyMatch(s -> s.contains(i.handle())),
                     "the process is found by its tags");
