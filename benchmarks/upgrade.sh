@@ -27,7 +27,7 @@ want() { [[ " $ONLY " == *" $1 "* ]]; }
 A=18921; CUTOVER=18922; ADMIN=18923; NGINX=18924; NGINX_BIN=18925; HAPROXY=18926
 
 need=()
-for tool in nginx:nginx haproxy:haproxy; do
+for tool in nginx:nginx haproxy:haproxy wrk:wrk; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -55,7 +55,19 @@ cleanup() {
 }
 trap cleanup EXIT
 wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; exit 1; }
-probe() { java -cp "$root/benchmarks/target/benchmarks.jar" io.cutover.bench.UpgradeProbe "$1" "127.0.0.1:$2" "$UPGRADES" "$PAUSE_MS" "$3"; }
+# beside the probe, wrk: 8 keep-alive connections, each always with a request in flight (as a load
+# balancer's pool), never retrying; its read/write errors and timeouts are requests it lost
+wrk_seconds=$(( (UPGRADES * PAUSE_MS) / 1000 + 6 ))
+probe() {
+  timeout $((wrk_seconds + 30)) wrk -t1 -c8 -d${wrk_seconds}s "http://127.0.0.1:$2/" > "$work/wrk.txt" 2>&1 & local w=$!
+  java -cp "$root/benchmarks/target/benchmarks.jar" io.cutover.bench.UpgradeProbe "$1" "127.0.0.1:$2" "$UPGRADES" "$PAUSE_MS" "$3"
+  wait $w || true
+  local errs
+  errs=$(awk '/Socket errors/ { gsub(",", ""); print $4 " " $6 " " $8 " " $10 }' "$work/wrk.txt")
+  echo " wrk_requests=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")"
+  echo " wrk_connect=$(echo "${errs:-0 0 0 0}" | cut -d' ' -f1)"
+  echo " wrk_lost=$(( $(echo "${errs:-0 0 0 0}" | awk '{ print $2 + $3 + $4 }') + $(awk '/Non-2xx/ { print $NF }' "$work/wrk.txt" | grep . || echo 0) ))"
+}
 
 # ---- the backend ----
 cat > "$work/backend.conf" <<CONF
@@ -171,11 +183,11 @@ fi
 # ---- the table ----
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 {
-  echo "| upgrading the proxy under load ($UPGRADES upgrades, 4 keep-alive + 4 new-connection clients) | requests | failed | refused | cut (reset or closed before the answer) | timed out | longest gap between answers, ms | one upgrade, ms (median) |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| upgrading the proxy under load ($UPGRADES upgrades, 4 keep-alive + 4 new-connection clients; beside them wrk -c8) | requests | failed | refused | cut (reset or closed before the answer) | timed out | longest gap between answers, ms | one upgrade, ms (median) | wrk requests | wrk lost (read/write errors, timeouts, non-2xx) | wrk refused |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   for k in "${!result[@]}"; do
     r=${result[$k]}
-    echo "| $(field "$r" name | tr _ ' ') | $(field "$r" requests) | $(field "$r" failed) | $(field "$r" refused) | $(field "$r" cut) | $(field "$r" timeouts) | $(field "$r" longest_gap_ms) | $(field "$r" upgrade_ms) |"
+    echo "| $(field "$r" name | tr _ ' ') | $(field "$r" requests) | $(field "$r" failed) | $(field "$r" refused) | $(field "$r" cut) | $(field "$r" timeouts) | $(field "$r" longest_gap_ms) | $(field "$r" upgrade_ms) | $(field "$r" wrk_requests) | $(field "$r" wrk_lost) | $(field "$r" wrk_connect) |"
   done | sort
   echo
   echo "$(nproc) cores shared by the clients, the proxies and the backend; $(uname -sr); $(java -version 2>&1 | head -1); $(nginx -v 2>&1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(date -u +%Y-%m-%dT%H:%MZ)"

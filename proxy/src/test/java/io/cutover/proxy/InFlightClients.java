@@ -51,6 +51,11 @@ public final class InFlightClients implements AutoCloseable {
         return new InFlightClients(proxy, clients, false, 60);
     }
 
+    /** The same, going on for at most {@code maxSeconds}. */
+    public static InFlightClients start(InetSocketAddress proxy, int clients, long maxSeconds) {
+        return new InFlightClients(proxy, clients, false, maxSeconds);
+    }
+
     /** Clients that end once a new connection is refused (the proxy stopped listening). */
     public static InFlightClients untilRefused(InetSocketAddress proxy, int clients) {
         return new InFlightClients(proxy, clients, true, 60);
