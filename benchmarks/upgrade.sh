@@ -56,17 +56,21 @@ cleanup() {
 trap cleanup EXIT
 wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; exit 1; }
 # beside the probe, wrk: 8 keep-alive connections, each always with a request in flight (as a load
-# balancer's pool), never retrying; its read/write errors and timeouts are requests it lost
-wrk_seconds=$(( (UPGRADES * PAUSE_MS) / 1000 + 6 ))
+# balancer's pool), never retrying; its read/write errors and timeouts are requests it lost. It
+# runs in 2-second rounds for as long as the probe does (at most 300 of them), summed.
 probe() {
-  timeout $((wrk_seconds + 30)) wrk -t1 -c8 -d${wrk_seconds}s "http://127.0.0.1:$2/" > "$work/wrk.txt" 2>&1 & local w=$!
+  rm -f "$work/probe.done" "$work/wrk.txt"
+  ( for _ in $(seq 1 300); do
+      [ -f "$work/probe.done" ] && break
+      timeout 30 wrk -t1 -c8 -d2s "http://127.0.0.1:$2/" >> "$work/wrk.txt" 2>&1
+    done ) & local w=$!
   java -cp "$root/benchmarks/target/benchmarks.jar" io.cutover.bench.UpgradeProbe "$1" "127.0.0.1:$2" "$UPGRADES" "$PAUSE_MS" "$3"
+  touch "$work/probe.done"
   wait $w || true
-  local errs
-  errs=$(awk '/Socket errors/ { gsub(",", ""); print $4 " " $6 " " $8 " " $10 }' "$work/wrk.txt")
-  echo " wrk_requests=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")"
-  echo " wrk_connect=$(echo "${errs:-0 0 0 0}" | cut -d' ' -f1)"
-  echo " wrk_lost=$(( $(echo "${errs:-0 0 0 0}" | awk '{ print $2 + $3 + $4 }') + $(awk '/Non-2xx/ { print $NF }' "$work/wrk.txt" | grep . || echo 0) ))"
+  awk '/requests in/ { n += $1 }
+       /Socket errors/ { gsub(",", ""); c += $4; lost += $6 + $8 + $10 }
+       /Non-2xx/ { lost += $NF }
+       END { printf " wrk_requests=%d wrk_connect=%d wrk_lost=%d\n", n, c, lost }' "$work/wrk.txt"
 }
 
 # ---- the backend ----
