@@ -57,6 +57,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean inputClosed;
     /** Whether a response went out on this connection (it is a keep-alive one, between requests, when idle). */
     private boolean answeredOne;
+    /** Whether the connection is closed and its end handled ({@link #channelInactive}). */
+    private boolean ended;
     /** Set when a graceful stop began: where this connection's end is counted. */
     private StopTally stopTally;
     /** How this connection is ending, when this handler closes it during a stop; null: not by this handler. */
@@ -391,6 +393,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        ended = true;
         timer.cancel();
         if (stopTally != null) {
             stopTally.count(ending != null ? ending
@@ -421,6 +424,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         } else if (evt == RESUMED) {
             resumeHeld();
         } else if (evt instanceof StopTally.Stopping stopping) {
+            if (stopTally != null || !ctx.channel().isRegistered() || ended) {
+                return;     // it ended before the stop reached it: not among the stop's connections
+            }
             closing = true;
             stopTally = stopping.tally();
             stopTally.reached.incrementAndGet();

@@ -289,7 +289,6 @@ public final class ProxyServer implements AutoCloseable {
         }
         StopTally tally = new StopTally();
         StopTally.Stopping stopping = new StopTally.Stopping(tally);
-        int open = clients.size();
         for (Channel ch : clients) {
             ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(stopping));
         }
@@ -298,6 +297,8 @@ public final class ProxyServer implements AutoCloseable {
         if (clean) {
             tally.awaitCounted(1000);      // a connection's close is counted just after it closed
         }
+        // the connections the stop reached: one that closed before its turn is not among them
+        int open = tally.reached.get();
         StopFigures figures = new StopFigures(open, tally.answeredAndClosed.get(), tally.closedIdle.get(),
                 tally.closedByClient.get(), tally.cut.get(), atDeadline);
         lastStop = figures;
