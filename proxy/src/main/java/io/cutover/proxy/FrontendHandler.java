@@ -424,7 +424,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         } else if (evt == RESUMED) {
             resumeHeld();
         } else if (evt instanceof StopTally.Stopping stopping) {
-            if (stopTally != null || !ctx.channel().isRegistered() || ended) {
+            if (stopTally != null || ended || !ctx.channel().isActive()) {
                 return;     // it ended before the stop reached it: not among the stop's connections
             }
             closing = true;
@@ -457,7 +457,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void lingerThenClose() {
         ctx.executor().schedule(() -> {
             // a head on its way is left to its own timeout (answered, or 408)
-            if (exchange == null && held == null && waiting.isEmpty() && !timer.headInProgress() && ctx.channel().isActive()) {
+            // ending set: a close is on its way already, after an answer whose bytes may still be queued
+            if (ending == null && exchange == null && held == null && waiting.isEmpty() && !timer.headInProgress()
+                    && ctx.channel().isActive()) {
                 ending = StopTally.End.CLOSED_IDLE;
                 ctx.close();
             }

@@ -14,6 +14,8 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -265,18 +267,18 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
-    /**
-     * Stops accepting, closes idle client connections, lets in-flight requests finish (each
-     * client connection closes after its response) for up to {@code grace}, then closes whatever
-     * is left and stops the event loops.
-     *
-     * @return the client connections still open at the deadline, which were cut
-     */
     /** How the last graceful stop ended the client connections; null before one. */
     public StopFigures lastStop() {
         return lastStop;
     }
 
+    /**
+     * Stops accepting, closes idle client connections, lets in-flight requests finish (each
+     * client connection closes after its response) for up to {@code grace}, then closes whatever
+     * is left and stops the event loops.
+     *
+     * @return the client connections cut: still open at the deadline, or closed in the middle of an exchange
+     */
     public int shutdownGracefully(Duration grace) {
         if (!stopped.compareAndSet(false, true)) {
             return 0;       // stopped already (a later call finds nothing left to cut)
@@ -289,14 +291,17 @@ public final class ProxyServer implements AutoCloseable {
         }
         StopTally tally = new StopTally();
         StopTally.Stopping stopping = new StopTally.Stopping(tally);
+        List<io.netty.util.concurrent.Future<?>> told = new ArrayList<>();
         for (Channel ch : clients) {
-            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(stopping));
+            told.add(ch.eventLoop().submit(() -> ch.pipeline().fireUserEventTriggered(stopping)));
+        }
+        long tellDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        for (io.netty.util.concurrent.Future<?> f : told) {     // every connection knows: the stop's reach is known
+            f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(tellDeadline - System.nanoTime())));
         }
         boolean clean = clients.newCloseFuture().awaitUninterruptibly(grace.toMillis());
         int atDeadline = clean ? 0 : clients.size();
-        if (clean) {
-            tally.awaitCounted(1000);      // a connection's close is counted just after it closed
-        }
+        tally.awaitCounted(atDeadline, 1000);
         // the connections the stop reached: one that closed before its turn is not among them
         int open = tally.reached.get();
         StopFigures figures = new StopFigures(open, tally.answeredAndClosed.get(), tally.closedIdle.get(),

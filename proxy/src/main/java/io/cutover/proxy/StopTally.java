@@ -25,23 +25,25 @@ final class StopTally {
     final AtomicInteger reached = new AtomicInteger();
     private final AtomicInteger counted = new AtomicInteger();
 
-    /** Waits (bounded) until every connection the stop reached has been counted. */
-    void awaitCounted(long millis) {
+    /**
+     * Waits (bounded) until every connection the stop reached and that closed has been counted:
+     * a connection's close is counted just after it closed, on its loop. Never on a loop.
+     */
+    void awaitCounted(int stillOpen, long millis) {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
-        while (counted.get() < reached.get() && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-            Thread.yield();
+        while (counted.get() < reached.get() - stillOpen && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(200_000);
         }
     }
 
     void count(End end) {
-        counted.incrementAndGet();
         (switch (end) {
             case ANSWERED_AND_CLOSED -> answeredAndClosed;
             case CLOSED_IDLE -> closedIdle;
             case CLOSED_BY_CLIENT -> closedByClient;
             case CUT -> cut;
         }).incrementAndGet();
+        counted.incrementAndGet();      // after: whoever sees it counted sees its kind counted
     }
 
     /** The event each client connection gets when a graceful stop begins. */
