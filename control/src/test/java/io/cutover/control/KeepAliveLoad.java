@@ -2,7 +2,6 @@ package io.cutover.control;
 
 import io.cutover.proxy.RawHttp;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -88,13 +87,7 @@ final class KeepAliveLoad implements AutoCloseable {
         if (!stopped.await(30, TimeUnit.SECONDS)) {
             failures.add("clients did not stop");
         }
-        List<String> all = new ArrayList<>(failures);
-        if (all.size() <= 20) {
-            return all;
-        }
-        List<String> first = new ArrayList<>(all.subList(0, 20));
-        first.add("... and " + (all.size() - 20) + " more");
-        return first;
+        return io.cutover.proxy.InFlightClients.firstOf(failures);
     }
 
     int requests() {

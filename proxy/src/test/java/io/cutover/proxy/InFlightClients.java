@@ -134,14 +134,14 @@ public final class InFlightClients implements AutoCloseable {
             out.write("GET / HTTP/1.1\r\nHost: app\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         }
         out.flush();
-        String status = line(in);
+        String status = RawHttp.line(in);
         if (status == null) {
             throw new IOException("closed before a response (end of stream)");
         }
         int length = -1;
         boolean close = false;
         boolean chunked = false;
-        for (String h = line(in); h != null && !h.isEmpty(); h = line(in)) {
+        for (String h = RawHttp.line(in); h != null && !h.isEmpty(); h = RawHttp.line(in)) {
             String lower = h.toLowerCase(java.util.Locale.ROOT);
             if (lower.startsWith("content-length:")) {
                 length = Integer.parseInt(lower.substring(15).trim());
@@ -161,7 +161,7 @@ public final class InFlightClients implements AutoCloseable {
                 }
                 all.write(chunk, 0, size);
             }
-            if (line(in) == null) {
+            if (RawHttp.line(in) == null) {
                 throw new IOException("response cut before its end");
             }
             body = all.toByteArray();
@@ -183,24 +183,11 @@ public final class InFlightClients implements AutoCloseable {
     }
 
     private static int chunkSize(InputStream in) throws IOException {
-        String size = line(in);
+        String size = RawHttp.line(in);
         if (size == null) {
             throw new IOException("response cut between chunks");
         }
         return Integer.parseInt(size.trim(), 16);
-    }
-
-    private static String line(InputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        int c;
-        while ((c = in.read()) != -1) {
-            if (c == '\n') {
-                int len = sb.length();
-                return len > 0 && sb.charAt(len - 1) == '\r' ? sb.substring(0, len - 1) : sb.toString();
-            }
-            sb.append((char) c);
-        }
-        return sb.length() == 0 ? null : sb.toString();
     }
 
     /** Requests answered so far. */
@@ -235,6 +222,11 @@ public final class InFlightClients implements AutoCloseable {
         if (!ended.await(30, TimeUnit.SECONDS)) {
             failures.add("clients did not stop");
         }
+        return firstOf(failures);
+    }
+
+    /** The first 20 failures, then how many more: what a load test reports. */
+    public static List<String> firstOf(java.util.Collection<String> failures) {
         List<String> all = new ArrayList<>(failures);
         if (all.size() <= 20) {
             return all;
