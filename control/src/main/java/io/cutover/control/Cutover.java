@@ -1,5 +1,21 @@
 package io.cutover.control;
 
+import io.cutover.control.admin.Json;
+import io.cutover.control.admin.WarmUp;
+import io.cutover.control.app.App;
+import io.cutover.control.app.Apps;
+import io.cutover.control.app.Reload;
+import io.cutover.control.boot.Listeners;
+import io.cutover.control.boot.ProxyWarmUp;
+import io.cutover.control.boot.StartupFailure;
+import io.cutover.control.health.HealthCheck;
+import io.cutover.control.loop.ControlLoop;
+import io.cutover.control.observe.AccessLogWriter;
+import io.cutover.control.observe.Metrics;
+import io.cutover.control.switching.SwitchService;
+import io.cutover.control.takeover.Takeover;
+import io.cutover.control.takeover.Upgrade;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.admin.AdminApi;
 import io.cutover.control.admin.AdminAuth;
@@ -9,10 +25,10 @@ import io.cutover.control.admin.ProcessControl;
 import io.cutover.control.config.AppConfig;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.Settings;
-import io.cutover.control.deploy.AppRuntime;
+import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.Deployer;
-import io.cutover.control.deploy.DockerRuntime;
-import io.cutover.control.deploy.ProcessRuntime;
+import io.cutover.control.deploy.runtime.DockerRuntime;
+import io.cutover.control.deploy.runtime.ProcessRuntime;
 import io.cutover.control.takeover.ControlSocket;
 import io.cutover.control.takeover.TakeoverClient;
 import io.cutover.control.takeover.TakeoverFailure;
@@ -375,19 +391,19 @@ public final class Cutover implements AutoCloseable {
         return proxy.localAddress();
     }
 
-    ProxyServer proxy() {
+    public ProxyServer proxy() {
         return proxy;
     }
 
-    AdminServer admin() {
+    public AdminServer admin() {
         return admin;
     }
 
-    Listeners listeners() {
+    public Listeners listeners() {
         return launch.listeners();
     }
 
-    Transport transport() {
+    public Transport transport() {
         return proxy.transport();
     }
 
@@ -436,7 +452,7 @@ public final class Cutover implements AutoCloseable {
         return settings.lbHealth().grace();
     }
 
-    Upgrade upgrade() {
+    public Upgrade upgrade() {
         return upgrade;
     }
 

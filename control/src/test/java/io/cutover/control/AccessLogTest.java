@@ -1,5 +1,7 @@
 package io.cutover.control;
 
+import io.cutover.control.observe.AccessLogWriter;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -10,15 +10,15 @@ import reactor.blockhound.integration.BlockHoundIntegration;
  * Any of them called on an event loop fails the test that did it.
  */
 public final class BlockingControlCalls implements BlockHoundIntegration {
-    private static final String INSTANCE = "Lio/cutover/control/deploy/Instance;";
+    private static final String INSTANCE = "Lio/cutover/control/deploy/runtime/Instance;";
 
     @Override
     public void applyTo(BlockHound.Builder builder) {
-        for (String runtime : new String[] {"io.cutover.control.deploy.DockerRuntime",
-                "io.cutover.control.deploy.ProcessRuntime"}) {
+        for (String runtime : new String[] {"io.cutover.control.deploy.runtime.DockerRuntime",
+                "io.cutover.control.deploy.runtime.ProcessRuntime"}) {
             builder.markAsBlocking(runtime, "notRunning", "(" + INSTANCE + ")Ljava/util/Optional;");
-            builder.markAsBlocking(runtime, "start", "(Lio/cutover/control/deploy/Release;"
-                    + "Lio/cutover/control/deploy/Colour;ILjava/lang/String;)" + INSTANCE);
+            builder.markAsBlocking(runtime, "start", "(Lio/cutover/control/deploy/runtime/Release;"
+                    + "Lio/cutover/control/deploy/runtime/Colour;ILjava/lang/String;)" + INSTANCE);
             builder.markAsBlocking(runtime, "restart", "(" + INSTANCE + ")" + INSTANCE);
             builder.markAsBlocking(runtime, "stop", "(" + INSTANCE + ")V");
             builder.markAsBlocking(runtime, "remove", "(" + INSTANCE + ")V");
@@ -27,8 +27,8 @@ public final class BlockingControlCalls implements BlockHoundIntegration {
             builder.markAsBlocking(runtime, "removeAllExcept",
                     "(Ljava/util/Collection;Ljava/util/Collection;)Ljava/util/List;");
         }
-        builder.markAsBlocking("io.cutover.control.deploy.StateStore", "load", "()Lio/cutover/control/deploy/AppState;");
-        builder.markAsBlocking("io.cutover.control.deploy.StateStore", "save", "(Lio/cutover/control/deploy/AppState;)V");
+        builder.markAsBlocking("io.cutover.control.deploy.state.StateStore", "load", "()Lio/cutover/control/deploy/state/AppState;");
+        builder.markAsBlocking("io.cutover.control.deploy.state.StateStore", "save", "(Lio/cutover/control/deploy/state/AppState;)V");
         // name resolution (the JDK asks the system resolver in native code)
         builder.markAsBlocking("java.net.Inet4AddressImpl", "lookupAllHostAddr", "(Ljava/lang/String;)[Ljava/net/InetAddress;");
         builder.markAsBlocking("java.net.Inet6AddressImpl", "lookupAllHostAddr", "(Ljava/lang/String;)[Ljava/net/InetAddress;");

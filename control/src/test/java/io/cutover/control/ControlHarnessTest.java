@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigLoader;
-import io.cutover.control.deploy.Colour;
-import io.cutover.control.deploy.Instance;
-import io.cutover.control.deploy.ProcessRuntime;
-import io.cutover.control.deploy.Release;
+import io.cutover.control.deploy.runtime.Colour;
+import io.cutover.control.deploy.runtime.Instance;
+import io.cutover.control.deploy.runtime.ProcessRuntime;
+import io.cutover.control.deploy.runtime.Release;
 import io.cutover.proxy.NoBlockingOnEventLoops;
 import io.cutover.proxy.Target;
 import io.cutover.proxy.TestProxy;

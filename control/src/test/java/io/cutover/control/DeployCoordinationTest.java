@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cutover.control.deploy.Instance;
+import io.cutover.control.deploy.runtime.Instance;
 import io.cutover.proxy.TestBackend;
 import java.net.http.HttpResponse;
 import java.util.HashMap;

@@ -1,5 +1,7 @@
 package io.cutover.control;
 
+import io.cutover.control.admin.Json;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

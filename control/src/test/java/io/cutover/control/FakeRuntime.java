@@ -1,9 +1,9 @@
 package io.cutover.control;
 
-import io.cutover.control.deploy.AppRuntime;
-import io.cutover.control.deploy.Colour;
-import io.cutover.control.deploy.Instance;
-import io.cutover.control.deploy.Release;
+import io.cutover.control.deploy.runtime.AppRuntime;
+import io.cutover.control.deploy.runtime.Colour;
+import io.cutover.control.deploy.runtime.Instance;
+import io.cutover.control.deploy.runtime.Release;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;

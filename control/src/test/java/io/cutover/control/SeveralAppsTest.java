@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cutover.control.config.AppSettings;
-import io.cutover.control.deploy.AppRuntime;
+import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.TestBackend;
 import java.net.http.HttpResponse;

@@ -1,5 +1,11 @@
 package io.cutover.control;
 
+import io.cutover.control.takeover.TakeoverFailure;
+import io.cutover.control.takeover.TakeoverClient;
+import io.cutover.control.takeover.ControlSocket;
+import io.cutover.control.boot.Listeners;
+import io.cutover.control.boot.StartupFailure;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,9 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigLoader;
-import io.cutover.control.deploy.AppRuntime;
+import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.config.Settings;
-import io.cutover.control.takeover.TakeoverFailure;
 import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.ScriptedBackend;
 import io.cutover.proxy.TestBackend;

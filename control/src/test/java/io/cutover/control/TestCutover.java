@@ -1,11 +1,13 @@
 package io.cutover.control;
 
+import io.cutover.control.admin.Json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.config.Settings;
-import io.cutover.control.deploy.AppRuntime;
+import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.proxy.TestHttp;
 import io.cutover.proxy.TestProxy;
 import java.io.IOException;

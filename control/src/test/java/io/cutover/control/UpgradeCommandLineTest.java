@@ -1,5 +1,7 @@
 package io.cutover.control;
 
+import io.cutover.control.takeover.Upgrade;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Files;

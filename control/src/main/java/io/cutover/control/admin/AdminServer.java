@@ -1,7 +1,7 @@
 package io.cutover.control.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cutover.control.ControlLoop;
+import io.cutover.control.loop.ControlLoop;
 import io.cutover.proxy.ListenFailure;
 import io.cutover.proxy.Listener;
 import io.netty.bootstrap.ServerBootstrap;

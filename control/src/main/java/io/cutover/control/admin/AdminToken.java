@@ -1,6 +1,6 @@
 package io.cutover.control.admin;
 
-import io.cutover.control.StartupFailure;
+import io.cutover.control.boot.StartupFailure;
 import io.cutover.control.config.AdminTokenSetting;
 import io.cutover.control.config.Settings;
 import java.io.IOException;

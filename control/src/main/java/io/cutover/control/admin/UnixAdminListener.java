@@ -1,6 +1,5 @@
 package io.cutover.control.admin;
 
-import io.cutover.control.takeover.Peer;
 import io.cutover.proxy.ListenFailure;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

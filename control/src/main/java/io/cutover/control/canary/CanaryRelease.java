@@ -1,7 +1,7 @@
 package io.cutover.control.canary;
 
-import io.cutover.control.SwitchService;
-import io.cutover.control.Ticker;
+import io.cutover.control.switching.SwitchService;
+import io.cutover.control.loop.Ticker;
 import io.cutover.control.config.CanarySettings;
 import io.cutover.control.deploy.Deployment;
 import io.cutover.proxy.Backend;

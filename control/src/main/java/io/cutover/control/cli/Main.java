@@ -1,6 +1,6 @@
 package io.cutover.control.cli;
 
-import io.cutover.control.StartupFailure;
+import io.cutover.control.boot.StartupFailure;
 import io.cutover.control.takeover.TakeoverFailure;
 import io.cutover.control.config.ConfigError;
 import java.io.PrintWriter;

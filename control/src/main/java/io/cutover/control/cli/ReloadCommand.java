@@ -1,6 +1,6 @@
 package io.cutover.control.cli;
 
-import io.cutover.control.Reload;
+import io.cutover.control.app.Reload;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,8 +1,8 @@
 package io.cutover.control.cli;
 
 import io.cutover.control.Cutover;
-import io.cutover.control.Listeners;
-import io.cutover.control.SystemdNotify;
+import io.cutover.control.boot.Listeners;
+import io.cutover.control.observe.SystemdNotify;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.config.Settings;
 import java.nio.file.Path;

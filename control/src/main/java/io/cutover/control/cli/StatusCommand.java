@@ -3,7 +3,7 @@ package io.cutover.control.cli;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cutover.control.Json;
+import io.cutover.control.admin.Json;
 import io.cutover.control.admin.ApiModel.AppView;
 import io.cutover.control.admin.ApiModel.CanaryView;
 import io.cutover.control.admin.ApiModel.StatusAll;

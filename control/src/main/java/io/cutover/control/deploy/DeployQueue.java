@@ -1,6 +1,6 @@
 package io.cutover.control.deploy;
 
-import io.cutover.control.ControlLoop;
+import io.cutover.control.loop.ControlLoop;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;

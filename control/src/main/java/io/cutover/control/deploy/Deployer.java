@@ -1,9 +1,18 @@
 package io.cutover.control.deploy;
 
-import io.cutover.control.HealthCheck;
-import io.cutover.control.HealthCheck.UnhealthyException;
-import io.cutover.control.SwitchService;
-import io.cutover.control.Ticker;
+import io.cutover.control.deploy.runtime.AppRuntime;
+import io.cutover.control.deploy.runtime.Colour;
+import io.cutover.control.deploy.runtime.Instance;
+import io.cutover.control.deploy.runtime.Release;
+import io.cutover.control.deploy.state.AppState;
+import io.cutover.control.deploy.state.RunStates;
+import io.cutover.control.deploy.state.StateKeeper;
+import io.cutover.control.deploy.state.StateStore;
+
+import io.cutover.control.health.HealthCheck;
+import io.cutover.control.health.HealthCheck.UnhealthyException;
+import io.cutover.control.switching.SwitchService;
+import io.cutover.control.loop.Ticker;
 import io.cutover.control.canary.CanaryRelease;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.AppSettings;
@@ -56,7 +65,7 @@ public final class Deployer implements AutoCloseable {
     }
     /** Writes the state for what is not a deploy (maintenance): the file may block, the loops may not. */
     private final java.util.concurrent.ExecutorService stateWriter =
-            java.util.concurrent.Executors.newSingleThreadExecutor(io.cutover.control.ControlLoop.daemon("cutover-state"));
+            java.util.concurrent.Executors.newSingleThreadExecutor(io.cutover.control.loop.ControlLoop.daemon("cutover-state"));
     private volatile String restoreProblem;
 
     public Deployer(AppSettings app, CanarySettings canaryDefaults, Parts parts, Clock clock, Ticker ticker) {
@@ -98,7 +107,7 @@ public final class Deployer implements AutoCloseable {
      * maintenance and pause stay as they are) nor the app's versions.
      *
      * @param restoreProblem what the start-up restore found, still shown by status
-     * @throws io.cutover.control.StartupFailure if the state file cannot be read
+     * @throws io.cutover.control.boot.StartupFailure if the state file cannot be read
      */
     public void adopt(String restoreProblem) {
         states.load();

@@ -1,5 +1,8 @@
 package io.cutover.control.deploy;
 
+import io.cutover.control.deploy.runtime.Instance;
+import io.cutover.control.deploy.state.AppState;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

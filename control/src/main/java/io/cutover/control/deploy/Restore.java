@@ -1,6 +1,12 @@
 package io.cutover.control.deploy;
 
-import io.cutover.control.SwitchService;
+import io.cutover.control.deploy.runtime.AppRuntime;
+import io.cutover.control.deploy.runtime.Instance;
+import io.cutover.control.deploy.state.AppState;
+import io.cutover.control.deploy.state.RunStates;
+import io.cutover.control.deploy.state.StateKeeper;
+
+import io.cutover.control.switching.SwitchService;
 import java.io.UncheckedIOException;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -29,7 +35,7 @@ final class Restore {
 
     /**
      * @return what went wrong, for status; null if nothing did
-     * @throws io.cutover.control.StartupFailure if the state file cannot be read
+     * @throws io.cutover.control.boot.StartupFailure if the state file cannot be read
      */
     String run() {
         AppState saved = states.load();

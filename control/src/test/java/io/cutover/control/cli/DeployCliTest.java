@@ -50,7 +50,7 @@ class DeployCliTest {
     void stop() {
         var app = cutover.deployer().orElseThrow().app();
         cutover.close();
-        new io.cutover.control.deploy.ProcessRuntime(app, dir).removeAllExcept(List.of());
+        new io.cutover.control.deploy.runtime.ProcessRuntime(app, dir).removeAllExcept(List.of());
     }
 
     private static CliRun run(String... args) {

@@ -1,0 +1,122 @@
+package io.cutover.control.app;
+
+import io.cutover.control.health.HealthCheck;
+import io.cutover.control.loop.ControlLoop;
+import io.cutover.control.loop.Ticker;
+import io.cutover.control.observe.Metrics;
+import io.cutover.control.switching.SwitchService;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cutover.control.config.AppConfig;
+import io.cutover.control.config.AppSettings;
+import io.cutover.control.deploy.runtime.AppRuntime;
+import io.cutover.control.deploy.Deployer;
+import io.cutover.control.deploy.state.StateStore;
+import io.cutover.proxy.ProxyServer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * One app cutover serves: its switch (with its own health check and drain deadline) and, when
+ * cutover runs its versions, its deployer (with its own lock and state file).
+ */
+public record App(AppConfig config, SwitchService switches, Optional<Deployer> deployer) implements AutoCloseable {
+
+    /** What every app is wired to. */
+    public record Wiring(ProxyServer proxy, ControlLoop control, Metrics metrics, Duration keepRetiredSeries,
+                         Clock clock, Function<AppSettings, AppRuntime> runtimes, ObjectMapper json) {
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    /**
+     * Starts an app's control: routes to its configured target, or restores its deployed version
+     * from its state file (which may block: not on an event loop).
+     */
+    public static App start(AppConfig config, Wiring w) {
+        HealthCheck health = HealthCheck.on(w.control().group(), w.control().transport(), config.health(), Ticker.SYSTEM);
+        SwitchService switches = new SwitchService(
+                new SwitchService.Parts(config.name(), w.proxy(), health, w.metrics(), w.control().executor()),
+                config.drainDeadline(), w.keepRetiredSeries(), w.clock());
+        config.target().ifPresent(switches::startWith);
+        Optional<Deployer> deployer = config.deploy().map(app -> new Deployer(app, config.canary(),
+                new Deployer.Parts(w.runtimes().apply(app), switches, health,
+                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry()),
+                w.clock(), Ticker.SYSTEM));
+        try {
+            deployer.ifPresent(Deployer::restore);
+        } catch (RuntimeException e) {
+            deployer.ifPresent(Deployer::close);
+            switches.close();
+            throw e;
+        }
+        return new App(config, switches, deployer);
+    }
+
+    /**
+     * The app with the settings a reload read, carrying on as it runs: the same switch (what it
+     * serves, its previous target, its canary, maintenance and pause, its connections and the
+     * drains under way all stay), with its health check and drain deadline changed in place; a
+     * new deployer takes the app over from its state file without touching its versions. A
+     * {@code target} in {@code next} is where the app starts, not a switch: it is routed to only
+     * if the app serves nothing yet. Call it while the app is {@link #takeOutOfService out of
+     * service}, from a thread that may block; on an exception this app is as it was (still out of
+     * service).
+     */
+    App reconfigured(AppConfig next, Wiring w) {
+        HealthCheck health = HealthCheck.on(w.control().group(), w.control().transport(), next.health(), Ticker.SYSTEM);
+        Optional<Deployer> nextDeployer = next.deploy().map(app -> new Deployer(app, next.canary(),
+                new Deployer.Parts(w.runtimes().apply(app), switches, health,
+                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry()),
+                w.clock(), Ticker.SYSTEM));
+        try {
+            String problem = deployer.map(Deployer::restoreProblem).orElse(null);
+            nextDeployer.ifPresent(d -> d.adopt(problem));
+        } catch (RuntimeException e) {
+            nextDeployer.ifPresent(Deployer::close);
+            throw e;
+        }
+        deployer.ifPresent(Deployer::close);
+        switches.reconfigure(health, next.drainDeadline());
+        if (switches.active() == null) {
+            next.target().ifPresent(switches::startWith);      // it served nothing: as at start-up
+        }
+        return new App(next, switches, nextDeployer);
+    }
+
+    /**
+     * Takes switches and deploys away from the app (a reload replaces it, a takeover hands it to
+     * another process), so that none runs meanwhile; {@link #backInService} gives them back.
+     *
+     * @param by what takes it, for the answer to a deploy refused meanwhile
+     * @return why it cannot be (a switch or deploy runs), or null when it is done
+     */
+    public String takeOutOfService(String by) {
+        if (!switches.tryReserve(by)) {
+            return "app " + name() + " is switching or deploying; " + by + " after it";
+        }
+        if (deployer.isPresent() && !deployer.get().suspendIfIdle(
+                by + " is under way for app " + name() + "; deploy again in a moment")) {
+            switches.release();
+            return "app " + name() + " is deploying; " + by + " after it";
+        }
+        return null;
+    }
+
+    /** Takes switches and deploys again (what took the app out of service was refused or failed). */
+    public void backInService() {
+        deployer.ifPresent(Deployer::unsuspend);
+        switches.release();
+    }
+
+    /** Stops the app's control (its routing stays as it is: the caller's to keep or drain). */
+    @Override
+    public void close() {
+        deployer.ifPresent(Deployer::close);
+        switches.close();
+    }
+}

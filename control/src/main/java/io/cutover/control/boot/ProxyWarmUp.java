@@ -1,0 +1,113 @@
+package io.cutover.control.boot;
+
+import io.cutover.control.config.AppConfig;
+import io.cutover.proxy.AppRule;
+import io.cutover.proxy.ProxyServer;
+import io.netty.channel.Channel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Warms the request path of a cutover taking over before it accepts: a few hundred requests for
+ * each app's health path, through a listener aside that serves as the real one does, to the
+ * app's active version. Cold, the new process answered its first requests up to 90 ms late
+ * (the JIT had not compiled the path yet), and every client moves to it at once. Blocking: on
+ * the starting thread, never an event loop. A warm-up never fails anything: it stops at the
+ * first problem, or at its time limit.
+ */
+public final class ProxyWarmUp {
+    private static final Logger log = LoggerFactory.getLogger(ProxyWarmUp.class);
+    static final int REQUESTS = 400;
+    private static final Duration LIMIT = Duration.ofSeconds(3);
+
+    private ProxyWarmUp() {
+    }
+
+    public static void run(ProxyServer proxy, List<AppConfig> apps) throws InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + LIMIT.toNanos();
+        Channel aside = proxy.listenAside();
+        int done = 0;
+        try {
+            InetSocketAddress address = (InetSocketAddress) aside.localAddress();
+            for (AppConfig app : apps) {
+                done += requests(address, request(app), REQUESTS / apps.size(), deadline);
+            }
+        } finally {
+            aside.close().await(1, TimeUnit.SECONDS);
+        }
+        log.info("warmed the request path up: {} requests in {} ms", done,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    }
+
+    /** GET of the app's health path, on a host and under a prefix that route it to the app. */
+    static String request(AppConfig app) {
+        AppRule rule = app.rule();
+        String host = rule.hosts().isEmpty() ? "warm-up.invalid" : rule.hosts().get(0).replace("*", "warm-up");
+        String prefix = rule.pathPrefix().equals("/") ? "" : rule.pathPrefix().replaceAll("/$", "");
+        String path = rule.stripPrefix() ? prefix + app.health().path() : app.health().path();
+        return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: cutover-warm-up\r\n\r\n";
+    }
+
+    /** Sends the request n times on one keep-alive connection; returns how many were answered. */
+    private static int requests(InetSocketAddress address, String request, int n, long deadline) {
+        byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
+        int answered = 0;
+        try (Socket s = new Socket()) {
+            s.connect(address, 1000);
+            s.setSoTimeout(1000);
+            s.setTcpNoDelay(true);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[16384];
+            while (answered < n && System.nanoTime() < deadline) {
+                out.write(bytes);
+                if (!readResponse(in, buf)) {
+                    break;
+                }
+                answered++;
+            }
+        } catch (IOException e) {
+            log.debug("warm-up stopped after {} requests: {}", answered, e.toString());
+        }
+        return answered;
+    }
+
+    /**
+     * Reads one response with a Content-Length body (what a health path answers); false when the
+     * connection is to close or the response has no length (the warm-up stops there).
+     */
+    private static boolean readResponse(InputStream in, byte[] buf) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0 || head.length() > 16384) {
+                return false;
+            }
+            head.append((char) c);
+        }
+        String h = head.toString().toLowerCase(java.util.Locale.ROOT);
+        int at = h.indexOf("\r\ncontent-length:");
+        if (at < 0 || h.contains("\r\nconnection: close")) {
+            return false;
+        }
+        long length = Long.parseLong(h.substring(at + 17, h.indexOf("\r\n", at + 2)).trim());
+        while (length > 0) {
+            int r = in.read(buf, 0, (int) Math.min(buf.length, length));
+            if (r < 0) {
+                return false;
+            }
+            length -= r;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,363 @@
+package io.cutover.control.deploy.runtime;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.PullImageResultCallback;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Ports;
+import com.github.dockerjava.api.model.RestartPolicy;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import io.cutover.control.config.AppSettings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs versions of the app as Docker containers named {@code APP-COLOUR}, labelled with the app,
+ * colour, image, deploy id and owner (see {@link Owner}), with {@code init}, the app's env plus
+ * {@code PORT}, its volumes, restart policy and stop timeout. With host networking the app
+ * listens on 127.0.0.1:PORT; otherwise its container port is published on 127.0.0.1 at the
+ * colour's port. Another cutover's containers of an app with the same name (on the same engine)
+ * are never touched: not removed, not renamed; while one of them holds the name
+ * {@code APP-COLOUR}, this cutover's container of that colour is named {@code APP-COLOUR-OWNER}.
+ */
+public final class DockerRuntime implements AppRuntime {
+    static final String LABEL_APP = "io.cutover.app";
+    static final String LABEL_COLOUR = "io.cutover.colour";
+    static final String LABEL_IMAGE = "io.cutover.image";
+    static final String LABEL_DEPLOY = "io.cutover.deploy-id";
+    private static final Logger log = LoggerFactory.getLogger(DockerRuntime.class);
+
+    private final AppSettings app;
+    private final String owner;
+    private final DockerClient docker;
+    /** Untagged containers of this app's name already named in the log (once is enough). */
+    private final Set<String> reported = ConcurrentHashMap.newKeySet();
+
+    public DockerRuntime(AppSettings app, DockerClient docker) {
+        this.app = app;
+        this.owner = Owner.ofStateFile(app.stateFile());
+        this.docker = docker;
+    }
+
+    /** A client for the engine named by DOCKER_HOST (default: the local socket). */
+    public static DockerClient connect() {
+        DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
+        ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost())
+                .sslConfig(config.getSSLConfig())
+                .connectionTimeout(Duration.ofSeconds(5))
+                .responseTimeout(Duration.ofMinutes(5))
+                .build();
+        return DockerClientImpl.getInstance(config, http);
+    }
+
+    @Override
+    public String kind() {
+        return "docker";
+    }
+
+    @Override
+    public Instance start(Release release, Colour colour, int port, String deployId) {
+        String image = release.image() == null || release.image().isEmpty() ? app.image() : release.image();
+        if (image.isEmpty()) {
+            throw new RuntimeFailure("no image to run: name one in the deploy or set cutover.app.image");
+        }
+        ensureImage(image);
+        String name = containerName(colour);
+        Map<String, String> env = new LinkedHashMap<>(app.env());
+        env.putAll(release.env());
+        int listenPort = app.hostNetwork() ? port : app.containerPort();
+        env.put("PORT", Integer.toString(listenPort));
+        HostConfig host = HostConfig.newHostConfig()
+                .withInit(true)
+                .withNetworkMode(app.network())
+                .withRestartPolicy(RestartPolicy.parse(app.restart()))
+                .withBinds(app.volumes().stream().map(Bind::parse).toList());
+        CreateContainerCmd create = docker.createContainerCmd(image)
+                .withName(name)
+                .withLabels(Map.of(LABEL_APP, app.name(), LABEL_COLOUR, colour.label(), LABEL_IMAGE, image,
+                        LABEL_DEPLOY, deployId, Owner.LABEL, owner))
+                .withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
+                .withStopTimeout((int) Math.max(1, app.stopTimeout().toSeconds()));
+        if (!app.hostNetwork()) {
+            ExposedPort exposed = ExposedPort.tcp(app.containerPort());
+            Ports bindings = new Ports();
+            bindings.bind(exposed, Ports.Binding.bindIpAndPort("127.0.0.1", port));
+            create.withExposedPorts(exposed);
+            host.withPortBindings(bindings);
+        }
+        String id = null;
+        try {
+            id = create.withHostConfig(host).exec().getId();
+            docker.startContainerCmd(id).exec();
+            return new Instance(colour, port, release.running(image, List.of()), deployId, id, Instant.now());
+        } catch (RuntimeException e) {
+            if (id != null) {
+                removeQuietly(id);  // by its id: the name may be another's if the create lost a race for it
+            }
+            throw new RuntimeFailure("cannot start container " + name + " from " + image + ": " + message(e), e);
+        }
+    }
+
+    private void ensureImage(String image) {
+        boolean present = isPresent(image);
+        switch (app.pull()) {
+            case NEVER -> {
+                if (!present) {
+                    throw new RuntimeFailure("image " + image + " is not present and cutover.app.pull is never");
+                }
+            }
+            case IF_MISSING -> {
+                if (!present) {
+                    pull(image);
+                }
+            }
+            case ALWAYS -> pull(image);
+        }
+    }
+
+    private boolean isPresent(String image) {
+        try {
+            docker.inspectImageCmd(image).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    private void pull(String image) {
+        try {
+            if (!docker.pullImageCmd(image).exec(new PullImageResultCallback()).awaitCompletion(10, TimeUnit.MINUTES)) {
+                throw new RuntimeFailure("pulling " + image + " took more than 10 minutes");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeFailure("interrupted while pulling " + image);
+        } catch (RuntimeException e) {
+            if (e instanceof RuntimeFailure) {
+                throw e;
+            }
+            throw new RuntimeFailure("cannot pull image " + image + ": " + message(e), e);
+        }
+    }
+
+    @Override
+    public Instance restart(Instance instance) {
+        try {
+            docker.startContainerCmd(instance.handle()).exec();
+            return instance;
+        } catch (NotModifiedException e) {
+            return instance;    // already running
+        } catch (NotFoundException e) {
+            return start(instance.release(), instance.colour(), instance.port(), instance.deployId());
+        }
+    }
+
+    @Override
+    public Optional<String> notRunning(Instance instance) {
+        Optional<InspectContainerResponse> inspect = inspect(instance);
+        if (inspect.isEmpty()) {
+            return gone(instance);
+        }
+        InspectContainerResponse.ContainerState s = inspect.get().getState();
+        return Boolean.TRUE.equals(s.getRunning()) && !Boolean.TRUE.equals(s.getRestarting())
+                ? Optional.empty() : Optional.of(exited(s));
+    }
+
+    /**
+     * A candidate its restart policy brought back even once has crashed since it was started: it
+     * is not going to pass its health check (a version that restarted once, long after it went
+     * live, still runs: see {@link #notRunning}).
+     */
+    @Override
+    public Optional<String> failing(Instance candidate) {
+        Optional<InspectContainerResponse> inspect = inspect(candidate);
+        if (inspect.isEmpty()) {
+            return gone(candidate);
+        }
+        InspectContainerResponse.ContainerState s = inspect.get().getState();
+        Integer restarts = inspect.get().getRestartCount();
+        if (Boolean.TRUE.equals(s.getRestarting()) || restarts != null && restarts > 0) {
+            return Optional.of("keeps exiting (last exit code " + s.getExitCodeLong() + ", restarted "
+                    + (restarts == null ? "?" : restarts) + " times)");
+        }
+        return Boolean.TRUE.equals(s.getRunning()) ? Optional.empty() : Optional.of(exited(s));
+    }
+
+    private Optional<InspectContainerResponse> inspect(Instance instance) {
+        try {
+            return Optional.of(docker.inspectContainerCmd(instance.handle()).exec());
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static String exited(InspectContainerResponse.ContainerState s) {
+        return Boolean.TRUE.equals(s.getRestarting()) ? "is restarting (last exit code " + s.getExitCodeLong() + ")"
+                : "exited with code " + s.getExitCodeLong();
+    }
+
+    private static Optional<String> gone(Instance instance) {
+        return Optional.of("is gone (container " + shortId(instance.handle()) + " no longer exists)");
+    }
+
+    @Override
+    public List<String> logs(Instance instance, int lines) {
+        List<String> out = new ArrayList<>();
+        try {
+            docker.logContainerCmd(instance.handle()).withStdOut(true).withStdErr(true).withTail(lines)
+                    .exec(new ResultCallback.Adapter<Frame>() {
+                        @Override
+                        public void onNext(Frame frame) {
+                            for (String line : new String(frame.getPayload(), StandardCharsets.UTF_8).split("\n")) {
+                                if (!line.isBlank()) {
+                                    out.add(line);
+                                }
+                            }
+                        }
+                    }).awaitCompletion(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            out.add("(logs unavailable: " + message(e) + ")");
+        }
+        return out;
+    }
+
+    @Override
+    public void stop(Instance instance) {
+        try {
+            docker.stopContainerCmd(instance.handle()).withTimeout((int) Math.max(1, app.stopTimeout().toSeconds())).exec();
+        } catch (NotModifiedException | NotFoundException e) {
+            // already stopped, or gone
+        }
+    }
+
+    @Override
+    public void remove(Instance instance) {
+        try {
+            docker.removeContainerCmd(instance.handle()).withForce(true).exec();
+        } catch (NotFoundException e) {
+            // already gone
+        }
+    }
+
+    @Override
+    public List<String> removeAllExcept(Collection<Instance> keep, Collection<Instance> recorded) {
+        List<String> removed = new ArrayList<>();
+        List<Container> named = docker.listContainersCmd().withShowAll(true)
+                .withLabelFilter(Map.of(LABEL_APP, app.name())).exec();
+        for (Container c : named) {
+            if (isOneOf(c.getId(), keep)) {
+                continue;
+            }
+            Map<String, String> labels = c.getLabels() == null ? Map.of() : c.getLabels();
+            String tag = labels.get(Owner.LABEL);
+            String what = "container " + String.join(",", c.getNames()) + " (" + c.getImage() + ", deploy "
+                    + labels.get(LABEL_DEPLOY) + ")";
+            if (owner.equals(tag) || isOneOf(c.getId(), recorded)) {
+                if (removeQuietly(c.getId())) {
+                    removed.add(what);
+                }
+            } else if (tag == null && reported.add(c.getId())) {
+                log.info("{} of app '{}' has no {} label: an older cutover started it, and this cutover's state does "
+                        + "not name it, so it is left alone; remove it if no other cutover runs it",
+                        what, app.name(), Owner.LABEL);
+            }
+            // another owner's: not this cutover's to touch, nor to mention
+        }
+        return removed;
+    }
+
+    private static boolean isOneOf(String containerId, Collection<Instance> instances) {
+        return instances.stream().anyMatch(i -> i != null && containerId.startsWith(i.handle()));
+    }
+
+    /** Removes a container by its id; false if it was gone already. */
+    private boolean removeQuietly(String id) {
+        try {
+            docker.removeContainerCmd(id).withForce(true).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The name for this cutover's container of a colour: {@code APP-COLOUR}, moved aside first
+     * if one of this cutover's containers holds it (a stopped older version, still a rollback
+     * target until the new one is live); {@code APP-COLOUR-OWNER} while a container that is not
+     * tagged as this cutover's holds it (another cutover's, or one an older cutover started),
+     * which is left as it is.
+     */
+    private String containerName(Colour colour) {
+        String name = app.name() + "-" + colour.label();
+        Optional<InspectContainerResponse> holder = inspectByName(name);
+        if (holder.isPresent() && !isMine(holder.get())) {
+            name = name + "-" + owner;
+            holder = inspectByName(name);
+            if (holder.isPresent() && !isMine(holder.get())) {
+                throw new RuntimeFailure("the container name " + name + " is held by a container that is not this "
+                        + "cutover's (" + shortId(holder.get().getId()) + ")");
+            }
+        }
+        holder.ifPresent(h -> moveAside(h, app.name() + "-" + colour.label()));
+        return name;
+    }
+
+    private boolean isMine(InspectContainerResponse c) {
+        Map<String, String> labels = c.getConfig() == null ? null : c.getConfig().getLabels();
+        return labels != null && owner.equals(labels.get(Owner.LABEL));
+    }
+
+    private Optional<InspectContainerResponse> inspectByName(String name) {
+        try {
+            return Optional.of(docker.inspectContainerCmd(name).exec());
+        } catch (NotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Renames one of this cutover's containers to {@code BASE-DEPLOYID}, freeing its name. */
+    private void moveAside(InspectContainerResponse existing, String base) {
+        String deploy = existing.getConfig().getLabels().get(LABEL_DEPLOY);
+        try {
+            docker.renameContainerCmd(existing.getId())
+                    .withName(base + "-" + (deploy != null ? deploy : shortId(existing.getId()))).exec();
+        } catch (NotFoundException e) {
+            // gone meanwhile: the name is free
+        }
+    }
+
+    private static String shortId(String id) {
+        return id.length() > 12 ? id.substring(0, 12) : id;
+    }
+
+    private static String message(Throwable e) {
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m.strip();
+    }
+}
