@@ -1,6 +1,12 @@
 package io.cutover.control;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cutover.control.admin.AdminApi;
+import io.cutover.control.admin.AdminAuth;
+import io.cutover.control.admin.AdminServer;
+import io.cutover.control.admin.AdminToken;
 import io.cutover.control.admin.Json;
+import io.cutover.control.admin.ProcessControl;
 import io.cutover.control.admin.WarmUp;
 import io.cutover.control.app.App;
 import io.cutover.control.app.Apps;
@@ -8,30 +14,23 @@ import io.cutover.control.app.Reload;
 import io.cutover.control.boot.Listeners;
 import io.cutover.control.boot.ProxyWarmUp;
 import io.cutover.control.boot.StartupFailure;
+import io.cutover.control.config.AppConfig;
+import io.cutover.control.config.AppSettings;
+import io.cutover.control.config.Settings;
+import io.cutover.control.deploy.Deployer;
+import io.cutover.control.deploy.runtime.AppRuntime;
+import io.cutover.control.deploy.runtime.DockerRuntime;
+import io.cutover.control.deploy.runtime.ProcessRuntime;
 import io.cutover.control.health.HealthCheck;
 import io.cutover.control.loop.ControlLoop;
 import io.cutover.control.observe.AccessLogWriter;
 import io.cutover.control.observe.Metrics;
 import io.cutover.control.switching.SwitchService;
-import io.cutover.control.takeover.Takeover;
-import io.cutover.control.takeover.Upgrade;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cutover.control.admin.AdminApi;
-import io.cutover.control.admin.AdminAuth;
-import io.cutover.control.admin.AdminServer;
-import io.cutover.control.admin.AdminToken;
-import io.cutover.control.admin.ProcessControl;
-import io.cutover.control.config.AppConfig;
-import io.cutover.control.config.AppSettings;
-import io.cutover.control.config.Settings;
-import io.cutover.control.deploy.runtime.AppRuntime;
-import io.cutover.control.deploy.Deployer;
-import io.cutover.control.deploy.runtime.DockerRuntime;
-import io.cutover.control.deploy.runtime.ProcessRuntime;
 import io.cutover.control.takeover.ControlSocket;
-import io.cutover.control.takeover.TakeoverClient;
+import io.cutover.control.takeover.Giver;
+import io.cutover.control.takeover.Receiver;
 import io.cutover.control.takeover.TakeoverFailure;
+import io.cutover.control.takeover.Upgrade;
 import io.cutover.proxy.ListenFailure;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Transport;
@@ -164,56 +163,49 @@ public final class Cutover implements AutoCloseable {
      * @throws io.cutover.control.takeover.TakeoverFailure why it did not happen
      */
     public static Cutover takeOver(Settings settings, Launch launch) throws InterruptedException {
-        try (TakeoverClient old = TakeoverClient.connect(settings.stateDir())) {
-            TakeoverClient.Offered offer = old.ask();
-            Cutover c;
-            try {
-                Listeners listeners = Takeover.listeners(settings, offer, old);
-                try {
-                    c = prepare(settings, launch.with(listeners), false);
-                } catch (RuntimeException e) {
-                    closeIfAdopted(listeners.clients());
-                    closeIfAdopted(listeners.admin());
-                    throw e;
-                }
-                try {
-                    c.awaitHealthy();
-                    ProxyWarmUp.run(c.proxy, settings.apps());
-                    if (launch.stopRequested().getAsBoolean()) {
-                        throw new TakeoverFailure("stopped by a signal before it accepted");
-                    }
-                    if (!old.connected()) {
-                        throw new TakeoverFailure("the running cutover (pid " + offer.pid() + ") " + old.whyGone()
-                                + " before this one accepted");
-                    }
-                    c.open();
-                } catch (RuntimeException | InterruptedException | HealthCheck.UnhealthyException e) {
-                    c.abandon();
-                    throw e;
-                }
-            } catch (HealthCheck.UnhealthyException e) {
-                old.failed(e.getMessage());
-                throw new TakeoverFailure("the active version is not healthy: " + e.getMessage()
-                        + "; the running cutover (pid " + offer.pid() + ") goes on serving", e);
-            } catch (RuntimeException e) {
-                old.failed(e.getMessage());
-                throw new TakeoverFailure(e.getMessage() + "; the running cutover (pid " + offer.pid()
-                        + ") goes on serving", e);
+        return Receiver.takeOver(settings, listeners -> new Succeeding(prepareOn(settings, launch.with(listeners))),
+                launch.stopRequested()).cutover();
+    }
+
+    /** {@link #prepare} on listeners handed over: on a failure, this process's copies of them are closed. */
+    private static Cutover prepareOn(Settings settings, Launch launch) throws InterruptedException {
+        try {
+            return prepare(settings, launch, false);
+        } catch (RuntimeException | InterruptedException e) {
+            closeIfAdopted(launch.listeners().clients());
+            closeIfAdopted(launch.listeners().admin());
+            throw e;
+        }
+    }
+
+    /** This cutover as the new process of a takeover sees it. */
+    private record Succeeding(Cutover cutover) implements Receiver.Successor {
+        @Override
+        public void awaitHealthy() throws HealthCheck.UnhealthyException, InterruptedException {
+            for (App a : cutover.apps.all()) {
+                a.switches().awaitActiveHealthy();
             }
-            // it stops accepting, drains and exits; this one serves from now on, unless it refuses
-            java.util.Optional<String> problem;
-            try {
-                problem = old.ready();
-            } catch (TakeoverFailure e) {
-                c.abandon();
-                throw e;
-            }
-            problem.ifPresent(p -> log.warn("the running cutover (pid {}) did not confirm the takeover ({}); "
-                    + "it stops accepting once it reads this one's word, so this one serves", offer.pid(), p));
-            log.info("took over from pid {}", offer.pid());
-            c.admin.publishUnixSocket();    // only now: had the old one refused, its socket had to stay
-            c.openControlSocket();
-            return c;
+        }
+
+        @Override
+        public void warmUp() throws InterruptedException {
+            ProxyWarmUp.run(cutover.proxy, cutover.settings.apps());
+        }
+
+        @Override
+        public void open() throws InterruptedException {
+            cutover.open();
+        }
+
+        @Override
+        public void abandon() {
+            cutover.abandon();
+        }
+
+        @Override
+        public void confirmed() throws InterruptedException {
+            cutover.admin.publishUnixSocket();
+            cutover.openControlSocket();
         }
     }
 
@@ -224,7 +216,7 @@ public final class Cutover implements AutoCloseable {
         }
         int pid;
         try {
-            pid = Takeover.runningPid(settings.stateDir());
+            pid = Receiver.runningPid(settings.stateDir());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
@@ -295,13 +287,6 @@ public final class Cutover implements AutoCloseable {
         }
     }
 
-    /** Every app's active version passes its health check (each within its deadline). */
-    private void awaitHealthy() throws HealthCheck.UnhealthyException, InterruptedException {
-        for (App a : apps.all()) {
-            a.switches().awaitActiveHealthy();
-        }
-    }
-
     /** Opens the listeners (the client one, if not yet) and the control socket: cutover accepts from now on. */
     private void open() throws InterruptedException {
         try {
@@ -316,7 +301,7 @@ public final class Cutover implements AutoCloseable {
             adminOpened = true;     // from here on Netty owns an adopted socket (and closes it if this fails)
             admin = AdminServer.start(new AdminServer.Settings(launch.listeners().admin(), adminIdle,
                     adminAuth, settings.adminHosts(), settings.adminSocket(),
-                    launch.listeners().origin().startsWith(Takeover.ORIGIN)), control, api, json);
+                    launch.listeners().origin().startsWith(Receiver.ORIGIN)), control, api, json);
             if (proxy.listening()) {
                 proxy.startAccepting();
             } else {
@@ -330,7 +315,7 @@ public final class Cutover implements AutoCloseable {
         WarmUp.start(control, adminAddress.getAddress().isAnyLocalAddress()
                 ? new InetSocketAddress(InetAddress.getLoopbackAddress(), adminAddress.getPort()) : adminAddress, json,
                 adminAuth.authorization());
-        if (!(launch.listeners().origin().startsWith(Takeover.ORIGIN))) {
+        if (!(launch.listeners().origin().startsWith(Receiver.ORIGIN))) {
             openControlSocket();
         }
     }
@@ -338,7 +323,8 @@ public final class Cutover implements AutoCloseable {
     private void openControlSocket() throws InterruptedException {
         if (ControlSocket.supported()) {
             try {
-                controlSocket = ControlSocket.open(settings.stateDir(), new Takeover.Giving(this),
+                controlSocket = ControlSocket.open(settings.stateDir(), new Giver(new Giver.Parts(proxy.transport(),
+                        apps, proxy, admin, launch.listeners(), upgrade, handedOver)),
                         settings.takeoverHold());
             } catch (IllegalStateException e) {
                 log.warn("{}: this cutover cannot be taken over (serve --takeover)", e.getMessage());
@@ -391,19 +377,19 @@ public final class Cutover implements AutoCloseable {
         return proxy.localAddress();
     }
 
-    public ProxyServer proxy() {
+    ProxyServer proxy() {
         return proxy;
     }
 
-    public AdminServer admin() {
+    AdminServer admin() {
         return admin;
     }
 
-    public Listeners listeners() {
+    Listeners listeners() {
         return launch.listeners();
     }
 
-    public Transport transport() {
+    Transport transport() {
         return proxy.transport();
     }
 
@@ -452,7 +438,7 @@ public final class Cutover implements AutoCloseable {
         return settings.lbHealth().grace();
     }
 
-    public Upgrade upgrade() {
+    Upgrade upgrade() {
         return upgrade;
     }
 

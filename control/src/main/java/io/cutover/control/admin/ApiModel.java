@@ -1,12 +1,12 @@
 package io.cutover.control.admin;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.cutover.control.deploy.Deployment;
+import io.cutover.control.deploy.runtime.Instance;
 import io.cutover.control.switching.SwitchRecord;
 import io.cutover.proxy.Backend;
 import io.cutover.proxy.DrainResult;
 import io.cutover.proxy.Target;
-import io.cutover.control.deploy.Deployment;
-import io.cutover.control.deploy.runtime.Instance;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

@@ -1,11 +1,10 @@
 package io.cutover.control.admin;
 
-import io.cutover.control.health.HttpProbe;
-import io.cutover.control.loop.ControlLoop;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.admin.ApiModel.SwitchRequest;
 import io.cutover.control.admin.ApiModel.SwitchResponse;
+import io.cutover.control.health.HttpProbe;
+import io.cutover.control.loop.ControlLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;

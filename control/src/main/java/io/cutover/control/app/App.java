@@ -1,17 +1,16 @@
 package io.cutover.control.app;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cutover.control.config.AppConfig;
+import io.cutover.control.config.AppSettings;
+import io.cutover.control.deploy.Deployer;
+import io.cutover.control.deploy.runtime.AppRuntime;
+import io.cutover.control.deploy.state.StateStore;
 import io.cutover.control.health.HealthCheck;
 import io.cutover.control.loop.ControlLoop;
 import io.cutover.control.loop.Ticker;
 import io.cutover.control.observe.Metrics;
 import io.cutover.control.switching.SwitchService;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cutover.control.config.AppConfig;
-import io.cutover.control.config.AppSettings;
-import io.cutover.control.deploy.runtime.AppRuntime;
-import io.cutover.control.deploy.Deployer;
-import io.cutover.control.deploy.state.StateStore;
 import io.cutover.proxy.ProxyServer;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,15 +1,14 @@
 package io.cutover.control.app;
 
 import io.cutover.control.boot.StartupFailure;
-import io.cutover.control.loop.ControlLoop;
-
 import io.cutover.control.config.AppConfig;
 import io.cutover.control.config.AppSettings;
-import io.cutover.control.deploy.state.StateStore;
-import io.cutover.proxy.AppRule;
 import io.cutover.control.config.ConfigError;
 import io.cutover.control.config.Settings;
+import io.cutover.control.deploy.state.StateStore;
+import io.cutover.control.loop.ControlLoop;
 import io.cutover.proxy.AppRoute;
+import io.cutover.proxy.AppRule;
 import io.cutover.proxy.Backend;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

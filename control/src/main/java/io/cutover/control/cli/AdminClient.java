@@ -2,8 +2,8 @@ package io.cutover.control.cli;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cutover.control.admin.Json;
 import io.cutover.control.admin.ApiModel.ErrorResponse;
+import io.cutover.control.admin.Json;
 import io.cutover.control.cli.Main.CliFailure;
 import java.io.IOException;
 import java.net.ConnectException;

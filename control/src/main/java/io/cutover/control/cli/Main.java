@@ -1,11 +1,11 @@
 package io.cutover.control.cli;
 
 import io.cutover.control.boot.StartupFailure;
-import io.cutover.control.takeover.TakeoverFailure;
 import io.cutover.control.config.ConfigError;
+import io.cutover.control.takeover.TakeoverFailure;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code cutover}: the proxy ({@code serve}) and the commands that steer a running one. */
 @Command(name = "cutover", mixinStandardHelpOptions = true, version = "cutover 0.1.0",

@@ -2,12 +2,12 @@ package io.cutover.control.cli;
 
 import io.cutover.control.Cutover;
 import io.cutover.control.boot.Listeners;
-import io.cutover.control.observe.SystemdNotify;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.config.Settings;
+import io.cutover.control.observe.SystemdNotify;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,6 @@
 package io.cutover.control.health;
 
 import io.cutover.control.loop.Ticker;
-
 import io.cutover.proxy.Target;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;

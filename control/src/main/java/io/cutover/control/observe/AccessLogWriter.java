@@ -1,7 +1,5 @@
 package io.cutover.control.observe;
 
-import io.cutover.control.boot.StartupFailure;
-
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
@@ -12,6 +10,7 @@ import ch.qos.logback.core.OutputStreamAppender;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import io.cutover.control.boot.StartupFailure;
 import io.cutover.control.config.AccessLogSettings;
 import io.cutover.proxy.AccessLog;
 import io.micrometer.core.instrument.Counter;

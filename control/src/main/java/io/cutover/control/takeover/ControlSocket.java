@@ -1,7 +1,6 @@
 package io.cutover.control.takeover;
 
 import io.cutover.control.admin.Peer;
-
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;

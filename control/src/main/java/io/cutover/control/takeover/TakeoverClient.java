@@ -1,5 +1,6 @@
 package io.cutover.control.takeover;
 
+import io.cutover.control.boot.Listeners;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -39,7 +40,7 @@ public final class TakeoverClient implements AutoCloseable {
      * addresses, and whether a new process may bind beside it.
      */
     public record Offered(int pid, boolean reusePort, InetSocketAddress clients, InetSocketAddress admin,
-                          io.cutover.control.boot.Listeners.Configured configured) {
+                          Listeners.Configured configured) {
     }
 
     private final Path path;
@@ -125,7 +126,7 @@ public final class TakeoverClient implements AutoCloseable {
             throw new TakeoverFailure(path + " is not a cutover's control socket (it said '" + answer + "')");
         }
         return new Offered(peerPid, Boolean.parseBoolean(words[1]), address(words[2]), address(words[3]),
-                new io.cutover.control.boot.Listeners.Configured(Boolean.parseBoolean(words[4]),
+                new Listeners.Configured(Boolean.parseBoolean(words[4]),
                         Boolean.parseBoolean(words[5])));
     }
 

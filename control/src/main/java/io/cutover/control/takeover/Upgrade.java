@@ -1,7 +1,6 @@
 package io.cutover.control.takeover;
 
 import io.cutover.control.Cutover;
-
 import io.cutover.control.admin.ProcessControl;
 import java.io.File;
 import java.io.IOException;

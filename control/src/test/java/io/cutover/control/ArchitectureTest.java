@@ -1,0 +1,53 @@
+package io.cutover.control;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.importer.Location;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+/**
+ * The layering, kept: what README's package map says, checked on the compiled main classes of
+ * both modules (the proxy's test classes, which reach this module as a jar, are left out too).
+ */
+@AnalyzeClasses(packages = "io.cutover", importOptions = ArchitectureTest.MainClassesOnly.class)
+class ArchitectureTest {
+
+    /** Neither test directories nor test jars. */
+    static final class MainClassesOnly implements ImportOption {
+        private static final ImportOption TESTS = new ImportOption.DoNotIncludeTests();
+
+        @Override
+        public boolean includes(Location location) {
+            return TESTS.includes(location) && !location.contains("-tests.jar") && !location.contains("/test-classes/");
+        }
+    }
+
+    @ArchTest
+    static final ArchRule theProxyKnowsNothingOfTheControlPlane = noClasses()
+            .that().resideInAPackage("io.cutover.proxy..")
+            .should().dependOnClassesThat().resideInAPackage("io.cutover.control..")
+            .because("the proxy is a library the control plane drives; it must run (and be benchmarked) alone");
+
+    @ArchTest
+    static final ArchRule theHttpCodecIsALeaf = noClasses()
+            .that().resideInAPackage("io.cutover.proxy.http..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.cutover.proxy", "io.cutover.control..")
+            .because("the codec is fuzzed and mutation-tested on its own: it parses bytes and knows no routing");
+
+    @ArchTest
+    static final ArchRule controlPackagesFormNoCycle = slices()
+            .matching("io.cutover.control.(**)")
+            .should().beFreeOfCycles();
+
+    @ArchTest
+    static final ArchRule onlyTheEntryPointsUseTheRoot = noClasses()
+            .that().resideInAPackage("io.cutover.control..")
+            .and().resideOutsideOfPackages("io.cutover.control", "io.cutover.control.cli..")
+            .should().dependOnClassesThat().resideInAPackage("io.cutover.control")
+            .because("the root holds only Cutover and its Wiring, which build everything else: "
+                    + "a domain package that reached back to them would close a cycle");
+}
