@@ -1,12 +1,18 @@
 package io.cutover.control.admin;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.cutover.control.canary.Steering;
+import io.cutover.control.config.CanarySettings;
 import io.cutover.control.deploy.Deployment;
 import io.cutover.control.deploy.runtime.Instance;
+import io.cutover.control.deploy.runtime.Release;
+import io.cutover.control.deploy.state.AppState;
 import io.cutover.control.switching.SwitchRecord;
 import io.cutover.proxy.Backend;
 import io.cutover.proxy.DrainResult;
+import io.cutover.proxy.Pause;
 import io.cutover.proxy.Target;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -18,6 +24,17 @@ public final class ApiModel {
 
     /** {@code POST /v1/switch} body. */
     public record SwitchRequest(String target) {
+        /** The target named, checked. */
+        Target parsed() throws ApiException {
+            if (target == null) {
+                throw new ApiException(400, "body must name a target: {\"target\": \"HOST:PORT\"}");
+            }
+            try {
+                return Target.parse(target);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "bad target: " + e.getMessage());
+            }
+        }
     }
 
     /** {@code POST /v1/switch} answer, sent right after the flip. */
@@ -60,6 +77,22 @@ public final class ApiModel {
 
     /** {@code POST /v1/canary} body: promote, abort, or set a share. */
     public record CanaryRequest(String action, Integer percent) {
+        static final String SHAPE = "{\"action\": \"promote\"|\"abort\"|\"set\", \"percent\": 25}";
+
+        /** The command asked for, checked. */
+        Steering.Command command() throws ApiException {
+            return switch (action == null ? "" : action) {
+                case "promote" -> new Steering.Command(Steering.Command.Kind.PROMOTE, 100);
+                case "abort" -> new Steering.Command(Steering.Command.Kind.ABORT, 0);
+                case "set" -> {
+                    if (percent == null || percent < 0 || percent > 100) {
+                        throw new ApiException(400, "set needs a percent from 0 to 100");
+                    }
+                    yield new Steering.Command(Steering.Command.Kind.SET, percent);
+                }
+                default -> throw new ApiException(400, "action must be promote, abort or set");
+            };
+        }
     }
 
     /** {@code POST /v1/canary} answer: the command was passed to the running canary. */
@@ -92,10 +125,70 @@ public final class ApiModel {
     /** {@code POST /v1/deploy} body: an image (docker) or a command (process), extra env, and whether to queue. */
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                                 List<Integer> canary, Long canaryIntervalMs, String release) {
+        static final String SHAPE = "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", "
+                + "\"waitForLock\", \"canary\": [10, 50, 100] and \"canaryIntervalMs\"";
+
+        /**
+         * The release asked for, checked against the app's runtime.
+         *
+         * @param docker whether the app runs containers (else a command)
+         */
+        Release toRelease(boolean docker, String app) throws ApiException {
+            boolean hasImage = image != null && !image.isBlank();
+            boolean hasCommand = command != null && !command.isEmpty();
+            if (hasImage && hasCommand) {
+                throw new ApiException(400, "name an image or a command, not both");
+            }
+            if (docker && hasCommand) {
+                throw new ApiException(400, "app " + app + " runs containers: deploy an image");
+            }
+            if (!docker && hasImage) {
+                throw new ApiException(400, "app " + app + " runs a command: deploy a command, not an image");
+            }
+            if (release != null && (release.isBlank() || release.length() > 100
+                    || release.chars().anyMatch(c -> c < ' ' || c == 127))) {
+                throw new ApiException(400, "release must be a name of 1 to 100 printable characters");
+            }
+            return new Release(hasImage ? image.trim() : null, command, env, release);
+        }
+
+        /** The canary plan: the app's, with what this request changes, checked. */
+        CanarySettings plan(CanarySettings defaults) throws ApiException {
+            if (canary == null && canaryIntervalMs == null) {
+                return defaults;
+            }
+            List<Integer> steps = canary != null ? canary : defaults.steps();
+            String problem = CanarySettings.problemWith(steps);
+            if (problem != null) {
+                throw new ApiException(400, "canary: " + problem);
+            }
+            if (canaryIntervalMs != null && canaryIntervalMs <= 0) {
+                throw new ApiException(400, "canaryIntervalMs must be more than 0");
+            }
+            return defaults.with(steps, canaryIntervalMs == null ? defaults.interval() : Duration.ofMillis(canaryIntervalMs));
+        }
+
+        boolean queues() {
+            return !Boolean.FALSE.equals(waitForLock);
+        }
     }
 
     /** {@code POST /v1/maintenance} body: on with an optional page and Retry-After, or off. */
     public record MaintenanceRequest(Boolean on, String page, Long retryAfterSeconds) {
+        static final long DEFAULT_RETRY_AFTER_SECONDS = 60;
+        static final String SHAPE = "{\"on\": true, \"page\": \"<html>...\", \"retryAfterSeconds\": 60} or {\"on\": false}";
+
+        /** Maintenance as asked, checked: on with its page and Retry-After, or null for off. */
+        AppState.Maintenance maintenance() throws ApiException {
+            if (on == null) {
+                throw new ApiException(400, "say \"on\": true or false");
+            }
+            long retryAfter = retryAfterSeconds == null ? DEFAULT_RETRY_AFTER_SECONDS : retryAfterSeconds;
+            if (retryAfter < 0 || retryAfter > Pause.MAX_TIMEOUT.toSeconds()) {
+                throw new ApiException(400, "retryAfterSeconds must be between 0 and " + Pause.MAX_TIMEOUT.toSeconds());
+            }
+            return on ? new AppState.Maintenance(page, retryAfter) : null;
+        }
     }
 
     /** What maintenance is now. */
@@ -104,6 +197,20 @@ public final class ApiModel {
 
     /** {@code POST /v1/pause} body (optional): how long a request may be held, and how many at most. */
     public record PauseRequest(Long timeoutSeconds, Integer maxHeld) {
+        static final long DEFAULT_TIMEOUT_SECONDS = 30;
+        static final int DEFAULT_MAX_HELD = 1000;
+        static final String SHAPE = "{\"timeoutSeconds\": 30, \"maxHeld\": 1000} (both optional)";
+
+        /** The pause asked for, checked. */
+        AppState.Paused paused() throws ApiException {
+            long timeout = timeoutSeconds == null ? DEFAULT_TIMEOUT_SECONDS : timeoutSeconds;
+            int held = maxHeld == null ? DEFAULT_MAX_HELD : maxHeld;
+            if (timeout <= 0 || timeout > Pause.MAX_TIMEOUT.toSeconds() || held < 0) {
+                throw new ApiException(400, "timeoutSeconds must be between 1 and " + Pause.MAX_TIMEOUT.toSeconds()
+                        + ", maxHeld not negative");
+            }
+            return new AppState.Paused(Duration.ofSeconds(timeout).toMillis(), held);
+        }
     }
 
     /** A pause now: requests held, and its settings; {@code persisted} as for maintenance. */
@@ -116,6 +223,11 @@ public final class ApiModel {
 
     /** {@code POST /v1/rollback} body (optional). */
     public record RollbackRequest(Boolean waitForLock) {
+        static final String SHAPE = "{\"waitForLock\": false} or nothing";
+
+        boolean queues() {
+            return !Boolean.FALSE.equals(waitForLock);
+        }
     }
 
     /** A deploy or rollback and its timeline. */
