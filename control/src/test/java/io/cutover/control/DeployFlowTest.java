@@ -322,7 +322,8 @@ abstract class DeployFlowTest {
     }
 
     static void awaitBody(TestCutover c, String expected) throws Exception {
-        Eventually.value(Duration.ofSeconds(60), "to be served " + expected, () -> c.get("/").body().trim(), expected::equals);
+        Eventually.value(Duration.ofSeconds(60), "to be served " + expected, () -> c.get("/").body().trim(),
+                expected::equals);
     }
 
     JsonNode awaitDone(TestCutover c, String id) throws Exception {

@@ -103,7 +103,8 @@ final class KeepAliveLoad implements AutoCloseable {
 
     /** Waits (bounded) until some client has been answered by {@code version}. */
     void awaitVersion(String version) throws InterruptedException {
-        Eventually.until(Duration.ofSeconds(30), "an answer by " + version, () -> bodies.contains(version) || !stillRunning());
+        Eventually.until(Duration.ofSeconds(30), "an answer by " + version,
+                () -> bodies.contains(version) || !stillRunning());
     }
 
     /** Fails at once if every client has stopped: what they wait for would never come. */

@@ -49,7 +49,8 @@ class OperatorMetricsTest {
                 assertEquals(408, slow.read().status());
             }
             String tags = "target=\"" + app.target() + "\",version=\"" + app.target() + "\"";
-            String m = Eventually.value(Duration.ofSeconds(20), "a client_slow series", () -> c.admin("GET", "/metrics", null).body(),
+            String m = Eventually.value(Duration.ofSeconds(20), "a client_slow series",
+                    () -> c.admin("GET", "/metrics", null).body(),
                     body -> body.contains("status=\"client_slow\""));
             assertTrue(m.contains("cutover_requests_seconds_count{app=\"default\",status=\"client_slow\"," + tags + "} 1"), m);
             assertTrue(!m.contains("status=\"5xx\"") && !m.contains("status=\"cut\""), "no error series for the app:\n" + m);

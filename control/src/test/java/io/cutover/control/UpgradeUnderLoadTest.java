@@ -121,7 +121,8 @@ class UpgradeUnderLoadTest {
                     try (java.net.Socket probe = new java.net.Socket("127.0.0.1", front)) {
                         return true;
                     } catch (java.net.ConnectException e) {
-                        assertTrue(haproxy.isAlive(), "haproxy did not start: " + Files.readString(dir.resolve("haproxy.log")));
+                        assertTrue(haproxy.isAlive(),
+                                "haproxy did not start: " + Files.readString(dir.resolve("haproxy.log")));
                         return false;
                     }
                 });

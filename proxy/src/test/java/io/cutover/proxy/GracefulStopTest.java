@@ -52,7 +52,8 @@ class GracefulStopTest {
 
     @Test
     void anIdleKeepAliveConnectionLingersForARequestOnItsWayThenCloses() throws Exception {
-        try (RawHttp sending = new RawHttp(proxied.proxy().address()); RawHttp silent = new RawHttp(proxied.proxy().address())) {
+        try (RawHttp sending = new RawHttp(proxied.proxy().address());
+             RawHttp silent = new RawHttp(proxied.proxy().address())) {
             assertEquals(200, sending.send(GET).read().status());
             assertEquals(200, silent.send(GET).read().status());
             CompletableFuture<Integer> cut = stopping();

@@ -208,7 +208,8 @@ public final class InFlightClients implements AutoCloseable {
                 return true;
             }
             if (ended.getCount() == 0) {
-                throw new AssertionError("the clients ended after only " + answered.get() + " answered; failures: " + failures);
+                throw new AssertionError("the clients ended after only " + answered.get() + " answered; failures: "
+                        + failures);
             }
             return false;
         });

@@ -298,7 +298,8 @@ class ProxyForwardingTest {
 
     @Test
     void answersAClientThatShutsDownItsSendingSideAfterTheRequest() throws Exception {
-        try (java.net.Socket s = new java.net.Socket(proxied.proxy().address().getAddress(), proxied.proxy().address().getPort())) {
+        java.net.InetSocketAddress address = proxied.proxy().address();
+        try (java.net.Socket s = new java.net.Socket(address.getAddress(), address.getPort())) {
             s.setSoTimeout(15_000);     // a proxy that never answers fails the read, it does not hang it
             s.getOutputStream().write("GET /slow?ms=200 HTTP/1.1\r\nHost: a\r\n\r\n".getBytes());
             s.shutdownOutput();

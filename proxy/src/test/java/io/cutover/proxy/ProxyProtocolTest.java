@@ -79,6 +79,7 @@ class ProxyProtocolTest {
         }
         assertTrue(!answer.contains("app"), answer);
         assertEquals(0, proxied.app().requests());
-        assertThrows(IOException.class, () -> new RawHttp(proxied.proxy().address()).send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read());
+        assertThrows(IOException.class,
+                () -> new RawHttp(proxied.proxy().address()).send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read());
     }
 }

@@ -64,8 +64,8 @@ class CliTest {
     @Test
     void statusShowsActivePreviousAndTheLastSwitch() throws Exception {
         run("switch", green.target().toString(), "--admin", admin);
-        CliRun r = Eventually.value(Duration.ofSeconds(10), "the switch in the status", () -> run("status", "--admin", admin),
-                status -> status.out().contains("last switch: "));
+        CliRun r = Eventually.value(Duration.ofSeconds(10), "the switch in the status",
+                () -> run("status", "--admin", admin), status -> status.out().contains("last switch: "));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("active    " + green.target()), r.out());
         assertTrue(r.out().contains("previous  " + blue.target()), r.out());
