@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cutover.control.config.AccessLogSettings;
 import io.cutover.proxy.AccessLog;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.TestBackend;
 import io.cutover.proxy.TestProxy;
@@ -17,6 +18,7 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -29,15 +31,8 @@ class AccessLogTest {
     Path dir;
 
     private static List<String> awaitLines(Path file, int n) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (true) {
-            List<String> lines = Files.exists(file) ? Files.readAllLines(file) : List.of();
-            if (lines.size() >= n) {
-                return lines;
-            }
-            assertTrue(System.nanoTime() < deadline, "only " + lines.size() + " of " + n + " lines in " + file);
-            Thread.sleep(20);
-        }
+        return Eventually.value(Duration.ofSeconds(15), n + " lines in " + file,
+                () -> Files.exists(file) ? Files.readAllLines(file) : List.<String>of(), lines -> lines.size() >= n);
     }
 
     @Test
@@ -91,16 +86,11 @@ class AccessLogTest {
 
                 Files.move(file, dir.resolve("access.log.1"));     // logrotate
                 assertEquals(200, c.admin("POST", "/v1/reopen-logs", "{}").statusCode());
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-                while (!Files.exists(file)) {     // reopening creates the file
-                    assertTrue(System.nanoTime() < deadline, "the file was never opened again");
-                    Thread.sleep(20);
-                }
+                // reopening creates the file
+                Eventually.until(Duration.ofSeconds(15), "the file to be opened again", () -> Files.exists(file));
                 raw.send("GET /z HTTP/1.1\r\nHost: shop\r\n\r\n").read();
-                while (Files.readAllLines(file).stream().noneMatch(l -> l.contains("GET /z "))) {
-                    assertTrue(System.nanoTime() < deadline, "the request after the reopen is not in the new file");
-                    Thread.sleep(20);
-                }
+                Eventually.until(Duration.ofSeconds(15), "the request after the reopen in the new file",
+                        () -> Files.readAllLines(file).stream().anyMatch(l -> l.contains("GET /z ")));
                 assertEquals(1, Files.readAllLines(dir.resolve("access.log.1")).size(), "the old file got no more lines");
             }
         }

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestBackend;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -74,11 +76,8 @@ class AdminApiTest {
     }
 
     private void awaitPreviousWarm(boolean warm) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (cutover.status().get("previousWarm").asBoolean() != warm) {
-            assertTrue(System.nanoTime() < deadline, "the previous target never became " + (warm ? "warm" : "cold"));
-            Thread.sleep(10);
-        }
+        Eventually.until(Duration.ofSeconds(20), "the previous target to become " + (warm ? "warm" : "cold"),
+                () -> cutover.status().get("previousWarm").asBoolean() == warm);
     }
 
     @Test
@@ -188,11 +187,8 @@ class AdminApiTest {
                 throw new RuntimeException(e);
             }
         });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (green.requests() == before) {
-            assertTrue(System.nanoTime() < deadline, "the first switch never probed green");
-            Thread.sleep(5);    // the first switch is in its health gate once green sees a probe
-        }
+        // the first switch is in its health gate once green sees a probe
+        Eventually.value(Duration.ofSeconds(10), "the first switch to probe green", green::requests, n -> n != before);
         HttpResponse<String> second = cutover.switchTo(blue.target().toString());
         assertEquals(409, second.statusCode());
         assertTrue(second.body().contains("already running"), second.body());
@@ -247,11 +243,8 @@ class AdminApiTest {
         cutover.switchTo(green.target().toString());
         cutover.get("/");
         String blueSeries = "target=\"" + blue.target() + "\"";
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (cutover.admin("GET", "/metrics", null).body().contains(blueSeries)) {
-            assertTrue(System.nanoTime() < deadline, "blue's series stayed");
-            Thread.sleep(20);
-        }
+        Eventually.until(Duration.ofSeconds(10), "blue's series to go",
+                () -> !cutover.admin("GET", "/metrics", null).body().contains(blueSeries));
         assertTrue(cutover.admin("GET", "/metrics", null).body().contains("target=\"" + green.target() + "\""));
     }
 
@@ -262,22 +255,12 @@ class AdminApiTest {
     }
 
     private void awaitInFlight(int n) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (cutover.status().get("backends").get(0).get("inFlight").asInt() != n) {
-            assertTrue(System.nanoTime() < deadline, "never saw " + n + " in flight");
-            Thread.sleep(10);
-        }
+        Eventually.value(Duration.ofSeconds(10), n + " in flight",
+                () -> cutover.status().get("backends").get(0).get("inFlight").asInt(), inFlight -> inFlight == n);
     }
 
     private JsonNode awaitDrainFigures() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            JsonNode drain = cutover.status().get("lastSwitch").get("drain");
-            if (!drain.isNull()) {
-                return drain;
-            }
-            assertTrue(System.nanoTime() < deadline, "drain never finished");
-            Thread.sleep(20);
-        }
+        return Eventually.value(Duration.ofSeconds(10), "the drain to finish",
+                () -> cutover.status().get("lastSwitch").get("drain"), drain -> !drain.isNull());
     }
 }

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestBackend;
 import io.cutover.proxy.TestHttp;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -209,11 +211,8 @@ class CanaryReleaseTest {
         byte[] key = java.nio.file.Files.readAllBytes(dir.resolve("shop.canary-key"));
         assertTrue(new io.cutover.proxy.CanaryCookie("shop", key).bucket(value) >= 0, cookie);
         assertEquals(202, cutover.admin("POST", "/v1/canary", "{\"action\": \"set\", \"percent\": 30}").statusCode());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (cutover.status().get("canary").isNull() || cutover.status().get("canary").get("share").asInt() != 30) {
-            assertTrue(System.nanoTime() < deadline, "the share never moved to 30%");
-            Thread.sleep(10);
-        }
+        Eventually.value(Duration.ofSeconds(20), "the share to move to 30%", () -> cutover.status().get("canary"),
+                c -> !c.isNull() && c.get("share").asInt() == 30);
         assertEquals(202, cutover.admin("POST", "/v1/canary", "{\"action\": \"promote\"}").statusCode());
         JsonNode d = follow(id);
         assertEquals("succeeded", d.get("state").asText(), d.toString());
@@ -246,14 +245,7 @@ class CanaryReleaseTest {
     }
 
     private JsonNode awaitCanary() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            JsonNode c = cutover.status().get("canary");
-            if (!c.isNull() && c.get("share").asInt() > 0) {
-                return c;
-            }
-            assertTrue(System.nanoTime() < deadline, "no canary: " + cutover.status());
-            Thread.sleep(20);
-        }
+        return Eventually.value(Duration.ofSeconds(20), "a canary", () -> cutover.status().get("canary"),
+                c -> !c.isNull() && c.get("share").asInt() > 0);
     }
 }

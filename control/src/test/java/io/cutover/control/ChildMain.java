@@ -41,7 +41,7 @@ public final class ChildMain {
             io.netty.channel.EventLoopGroup loop = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
                     io.netty.channel.nio.NioIoHandler.newFactory());
             loop.submit(() -> {
-                Thread.sleep(1);
+                Thread.sleep(1);    // deliberate: a blocking call on an event loop, for BlockHound to catch
                 return null;
             }).addListener(f -> loop.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS));
         }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.config.Settings;
 import io.cutover.control.takeover.ControlSocket;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.TestBackend;
 import io.cutover.proxy.TestProxy;
@@ -20,6 +21,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -56,11 +58,8 @@ class ControlSocketDeadlineTest {
                     assertTrue(offer.startsWith("ok "), offer);
                     assertTrue(a.switches().heldByTakeover(), "the apps are held for the takeover");
                     // and now it says nothing more: the hold ends by itself
-                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                    while (a.switches().heldByTakeover()) {
-                        assertTrue(System.nanoTime() < deadline, "the apps are still held");
-                        Thread.sleep(20);
-                    }
+                    Eventually.until(Duration.ofSeconds(30), "the apps to be let go",
+                            () -> !a.switches().heldByTakeover());
                     String refused = readLine(silent);
                     assertTrue(refused.startsWith("refused ") && refused.contains("cutover.takeover.deadline"), refused);
                     a.switches().switchTo(other.target()).get(10, TimeUnit.SECONDS);

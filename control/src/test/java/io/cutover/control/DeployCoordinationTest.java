@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cutover.control.deploy.runtime.Instance;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestBackend;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,15 +71,9 @@ class DeployCoordinationTest {
     }
 
     private JsonNode follow(String id) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            JsonNode d = cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body());
-            if (d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed")) {
-                return d;
-            }
-            assertTrue(System.nanoTime() < deadline, "never finished: " + d);
-            Thread.sleep(20);
-        }
+        return Eventually.value(Duration.ofSeconds(30), "the deploy to finish",
+                () -> cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body()),
+                d -> d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed"));
     }
 
     @Test
@@ -116,11 +112,8 @@ class DeployCoordinationTest {
         assertFalse(cutover.status().get("app").get("previousStopsAt").isNull());
         assertEquals(200, cutover.switchTo(v1.target().toString()).statusCode());
         assertEquals("v1", cutover.get("/").body());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!cutover.status().get("app").get("previousStopsAt").isNull()) {    // the reaper has run
-            assertTrue(System.nanoTime() < deadline, "the reaper never ran");
-            Thread.sleep(50);
-        }
+        Eventually.until(Duration.ofSeconds(20), "the reaper to run",
+                () -> cutover.status().get("app").get("previousStopsAt").isNull());
         assertEquals(List.of(), runtime.stopped, "v1 carries traffic: it was left running");
         assertEquals("v1", cutover.get("/").body());
     }
@@ -154,11 +147,8 @@ class DeployCoordinationTest {
         follow(deploy("v2"));
         cutover.close();
         cutover = TestCutover.start(conf, s -> runtime);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (runtime.stopped.isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, "the restarted cutover never stopped the previous version");
-            Thread.sleep(50);
-        }
+        Eventually.until(Duration.ofSeconds(20), "the restarted cutover to stop the previous version",
+                () -> !runtime.stopped.isEmpty());
         assertEquals(first, runtime.stopped.get(0).deployId());
         assertEquals("v2", cutover.get("/").body());
     }
@@ -219,11 +209,9 @@ class DeployCoordinationTest {
                     throw new RuntimeException(e);
                 }
             });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!manual.seen().contains("GET /health")) {     // the operator's switch is in its health gate
-                assertTrue(System.nanoTime() < deadline, "the manual switch never probed its target");
-                Thread.sleep(5);
-            }
+            // the operator's switch is in its health gate
+            Eventually.until(Duration.ofSeconds(10), "the manual switch to probe its target",
+                    () -> manual.seen().contains("GET /health"));
             JsonNode d = follow(deploy("v2"));
             assertEquals("succeeded", d.get("state").asText(), d.toString());
             assertEquals(200, switching.get(10, TimeUnit.SECONDS).statusCode(), "the operator was told it switched");
@@ -247,12 +235,8 @@ class DeployCoordinationTest {
         // v1 is active again; v2 is the previous version now, kept running for 2 s from the rollback
         java.time.Instant v2StopsAt = java.time.Instant.parse(
                 cutover.status().get("app").get("previousStopsAt").asText());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (runtime.stopped.isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, "the previous version was never stopped");
-            Thread.sleep(10);
-        }
-        Thread.sleep(300);     // anything else a stale timer would stop
+        Eventually.until(Duration.ofSeconds(20), "the previous version to be stopped", () -> !runtime.stopped.isEmpty());
+        Thread.sleep(300);     // deliberate: lets a stale timer fire, to prove it stops nothing else
         assertEquals(List.of(second), runtime.stopped.stream().map(Instance::deployId).toList(),
                 "only v2 stopped, never the version rolled back to");
         assertFalse(runtime.stoppedAt.get(0).isBefore(v2StopsAt.minusMillis(50)),
@@ -319,11 +303,8 @@ class DeployCoordinationTest {
                 throw new RuntimeException(e);
             }
         });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (cutover.status().get("paused").get("held").asInt() != 1) {
-            assertTrue(System.nanoTime() < deadline, "the request was never held");
-            Thread.sleep(10);
-        }
+        Eventually.value(Duration.ofSeconds(10), "the request to be held",
+                () -> cutover.status().get("paused").get("held").asInt(), n -> n == 1);
         assertEquals(200, cutover.admin("POST", "/v1/resume", null).statusCode());
         assertEquals("v1", held.get(10, TimeUnit.SECONDS).body());
         assertTrue(cutover.status().get("paused").isNull());
@@ -333,19 +314,13 @@ class DeployCoordinationTest {
     }
 
     private void awaitInFlight() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (cutover.status().get("backends").get(0).get("inFlight").asInt() == 0) {
-            assertTrue(System.nanoTime() < deadline, "the slow request never arrived");
-            Thread.sleep(10);
-        }
+        Eventually.value(Duration.ofSeconds(10), "the slow request to arrive",
+                () -> cutover.status().get("backends").get(0).get("inFlight").asInt(), n -> n > 0);
     }
 
     private void awaitStep(String id, String step) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!DeployFlowTest.stepNames(cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body()))
-                .contains(step)) {
-            assertTrue(System.nanoTime() < deadline, "never reached " + step);
-            Thread.sleep(10);
-        }
+        Eventually.value(Duration.ofSeconds(20), "step " + step,
+                () -> cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body()),
+                d -> DeployFlowTest.stepNames(d).contains(step));
     }
 }

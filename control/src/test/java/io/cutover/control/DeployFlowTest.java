@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestHttp;
 import io.cutover.proxy.TestPorts;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -320,11 +322,8 @@ abstract class DeployFlowTest {
     }
 
     static void awaitBody(TestCutover c, String expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!expected.equals(c.get("/").body().trim())) {
-            assertTrue(System.nanoTime() < deadline, "never served " + expected);
-            Thread.sleep(50);
-        }
+        Eventually.value(Duration.ofSeconds(60), "to be served " + expected, () -> c.get("/").body().trim(),
+                expected::equals);
     }
 
     JsonNode awaitDone(TestCutover c, String id) throws Exception {
@@ -378,24 +377,14 @@ abstract class DeployFlowTest {
     }
 
     private JsonNode followVia(String admin, JsonNode accepted) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (true) {
-            JsonNode d = getVia(admin, "/v1/deploys/" + accepted.get("id").asText());
-            String state = d.get("state").asText();
-            if (state.equals("succeeded") || state.equals("failed")) {
-                return d;
-            }
-            assertTrue(System.nanoTime() < deadline, "deploy never finished: " + d);
-            Thread.sleep(50);
-        }
+        return Eventually.value(Duration.ofSeconds(120), "the deploy to finish",
+                () -> getVia(admin, "/v1/deploys/" + accepted.get("id").asText()),
+                d -> d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed"));
     }
 
     private void awaitStep(String admin, String id, String step) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!stepNames(getVia(admin, "/v1/deploys/" + id)).contains(step)) {
-            assertTrue(System.nanoTime() < deadline, "never reached " + step);
-            Thread.sleep(20);
-        }
+        Eventually.value(Duration.ofSeconds(60), "step " + step, () -> getVia(admin, "/v1/deploys/" + id),
+                d -> stepNames(d).contains(step));
     }
 
     private JsonNode getVia(String admin, String path) throws Exception {

@@ -6,11 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestBackend;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** A deploy waits its turn for at most cutover.app.lock-wait, then fails naming the one it waited for. */
@@ -49,14 +50,8 @@ class DeployLockWaitTest {
     }
 
     private static JsonNode follow(TestCutover cutover, String id) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            JsonNode d = cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body());
-            if (d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed")) {
-                return d;
-            }
-            assertTrue(System.nanoTime() < deadline, "never finished: " + d);
-            Thread.sleep(20);
-        }
+        return Eventually.value(Duration.ofSeconds(30), "the deploy to finish",
+                () -> cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body()),
+                d -> d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed"));
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestBackend;
 import io.cutover.proxy.TestHttp;
 import java.net.ConnectException;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,11 +30,8 @@ class GracefulShutdownTest {
             List<CompletableFuture<HttpResponse<String>>> slow = List.of(
                     http.sendAsync(TestHttp.request(slowUri).build(), HttpResponse.BodyHandlers.ofString()),
                     http.sendAsync(TestHttp.request(slowUri).build(), HttpResponse.BodyHandlers.ofString()));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (app.requests() < 2) {
-                assertTrue(System.nanoTime() < deadline, "the slow requests never reached the backend");
-                Thread.sleep(5);    // both are in flight on the backend
-            }
+            Eventually.value(Duration.ofSeconds(10), "both slow requests in flight on the backend",
+                    app::requests, n -> n >= 2);
 
             long start = System.nanoTime();
             int exit = serve.terminate(30);

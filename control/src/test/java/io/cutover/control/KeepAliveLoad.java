@@ -1,7 +1,9 @@
 package io.cutover.control;
 
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.RawHttp;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -96,25 +98,22 @@ final class KeepAliveLoad implements AutoCloseable {
 
     /** Waits (bounded) until the clients have had {@code n} requests answered. */
     void awaitRequests(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (requests.get() < n) {
-            if (System.nanoTime() > deadline || stopped.getCount() == 0) {
-                throw new AssertionError("only " + requests.get() + " requests answered; failures: " + failures);
-            }
-            Thread.sleep(5);
-        }
+        Eventually.until(Duration.ofSeconds(30), n + " requests answered", () -> requests.get() >= n || !stillRunning());
     }
 
     /** Waits (bounded) until some client has been answered by {@code version}. */
     void awaitVersion(String version) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!bodies.contains(version)) {
-            if (System.nanoTime() > deadline || stopped.getCount() == 0) {
-                throw new AssertionError("never answered by " + version + ", only by " + versionsSeen()
-                        + "; failures: " + failures);
-            }
-            Thread.sleep(5);
+        Eventually.until(Duration.ofSeconds(30), "an answer by " + version,
+                () -> bodies.contains(version) || !stillRunning());
+    }
+
+    /** Fails at once if every client has stopped: what they wait for would never come. */
+    private boolean stillRunning() {
+        if (stopped.getCount() == 0) {
+            throw new AssertionError("the clients stopped after " + requests.get() + " requests, answered by "
+                    + versionsSeen() + "; failures: " + failures);
         }
+        return true;
     }
 
     /** The distinct bodies answered, in the order first seen. */

@@ -3,9 +3,11 @@ package io.cutover.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.TestBackend;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -47,12 +49,9 @@ class OperatorMetricsTest {
                 assertEquals(408, slow.read().status());
             }
             String tags = "target=\"" + app.target() + "\",version=\"" + app.target() + "\"";
-            String m = c.admin("GET", "/metrics", null).body();
-            for (long deadline = System.nanoTime() + 20_000_000_000L;
-                    !m.contains("status=\"client_slow\"") && System.nanoTime() - deadline < 0; ) {
-                Thread.sleep(20);
-                m = c.admin("GET", "/metrics", null).body();
-            }
+            String m = Eventually.value(Duration.ofSeconds(20), "a client_slow series",
+                    () -> c.admin("GET", "/metrics", null).body(),
+                    body -> body.contains("status=\"client_slow\""));
             assertTrue(m.contains("cutover_requests_seconds_count{app=\"default\",status=\"client_slow\"," + tags + "} 1"), m);
             assertTrue(!m.contains("status=\"5xx\"") && !m.contains("status=\"cut\""), "no error series for the app:\n" + m);
         }

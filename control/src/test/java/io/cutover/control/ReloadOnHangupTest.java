@@ -3,6 +3,7 @@ package io.cutover.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.TestBackend;
 import io.cutover.proxy.TestHttp;
@@ -12,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -48,11 +50,7 @@ class ReloadOnHangupTest {
                 int port = serve.proxyPort();
                 assertEquals(200, status(port, "/lb"));
                 signal(serve.process(), "TERM");
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (status(port, "/lb") != 503) {
-                    assertTrue(System.nanoTime() < deadline, "the check never failed: " + serve.log());
-                    Thread.sleep(20);
-                }
+                Eventually.value(Duration.ofSeconds(20), "the check to fail", () -> status(port, "/lb"), s -> s == 503);
                 assertEquals("one", get(port, "one.test"), "requests are still served during the grace");
                 assertTrue(serve.process().waitFor(30, TimeUnit.SECONDS), "it stopped after the grace");
                 assertEquals(0, serve.process().exitValue());
@@ -75,24 +73,14 @@ class ReloadOnHangupTest {
             Files.writeString(file, config(one, "") + "cutover.access-log.path = \"" + log + "\"\n");
             try (ServeProcess serve = ServeProcess.start(List.of(), "--config", file.toString())) {
                 get(serve.proxyPort(), "one.test");
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!Files.exists(log) || Files.size(log) == 0) {
-                    assertTrue(System.nanoTime() < deadline, "no access log line: " + serve.log());
-                    Thread.sleep(50);
-                }
+                Eventually.until(Duration.ofSeconds(20), "an access log line",
+                        () -> Files.exists(log) && Files.size(log) > 0);
                 Files.move(log, dir.resolve("access.log.1"));
                 signal(serve.process(), "USR1");
-                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!Files.exists(log)) {     // reopening creates the file
-                    assertTrue(System.nanoTime() < deadline, "the access log was never opened again: " + serve.log());
-                    Thread.sleep(50);
-                }
+                // reopening creates the file
+                Eventually.until(Duration.ofSeconds(20), "the access log to be opened again", () -> Files.exists(log));
                 get(serve.proxyPort(), "one.test");
-                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (Files.size(log) == 0) {
-                    assertTrue(System.nanoTime() < deadline, "the new file got no line: " + serve.log());
-                    Thread.sleep(50);
-                }
+                Eventually.value(Duration.ofSeconds(20), "a line in the new file", () -> Files.size(log), size -> size > 0);
                 assertEquals(1, Files.readAllLines(dir.resolve("access.log.1")).size(), "the moved file got no more");
             }
         }
@@ -116,20 +104,14 @@ class ReloadOnHangupTest {
                 HttpClient http = TestHttp.client();
                 java.net.http.HttpRequest status = TestAdmin.request("127.0.0.1:" + serve.adminPort(), TestAdmin.token(dir),
                         "GET", "/v1/status?app=two", null).build();
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (http.send(status, HttpResponse.BodyHandlers.ofString()).statusCode() != 200) {
-                    assertTrue(System.nanoTime() < deadline, "app two never came: " + serve.log());
-                    Thread.sleep(50);
-                }
+                Eventually.value(Duration.ofSeconds(20), "app two",
+                        () -> http.send(status, HttpResponse.BodyHandlers.ofString()).statusCode(), code -> code == 200);
                 assertEquals("two", get(serve.proxyPort(), "two.test"));
 
                 Files.writeString(file, "cutover.apps { one { hosts = oops } ");
                 hangup(serve.process());
-                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!serve.log().contains("reload on SIGHUP refused: the configuration is invalid, nothing changed")) {
-                    assertTrue(System.nanoTime() < deadline, "no refusal logged: " + serve.log());
-                    Thread.sleep(50);
-                }
+                Eventually.value(Duration.ofSeconds(20), "the refusal in the log", serve::log,
+                        l -> l.contains("reload on SIGHUP refused: the configuration is invalid, nothing changed"));
                 assertEquals("two", get(serve.proxyPort(), "two.test"), "nothing changed");
                 assertEquals("one", get(serve.proxyPort(), "one.test"));
             }

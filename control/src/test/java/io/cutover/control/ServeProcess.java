@@ -1,10 +1,12 @@
 package io.cutover.control;
 
+import io.cutover.proxy.Eventually;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -58,13 +60,11 @@ final class ServeProcess implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"));
         args.addAll(List.of(serveArgs));
         ServeProcess p = new ServeProcess(jvmFlags, args);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (p.port(ADMIN) < 0) {
-            if (!p.process.isAlive() || System.nanoTime() > deadline) {
-                p.close();
-                throw new IllegalStateException("serve did not start; its log:\n" + p.log());
-            }
-            Thread.sleep(20);
+        try {
+            Eventually.until(Duration.ofSeconds(30), "serve to start", () -> p.port(ADMIN) >= 0 || !p.alive());
+        } catch (AssertionError e) {
+            p.close();
+            throw new IllegalStateException("serve did not start; its log:\n" + p.log(), e);
         }
         return p;
     }
@@ -121,28 +121,22 @@ final class ServeProcess implements AutoCloseable {
     /** The port of the socket named {@code name} that the launcher made (waits for it, bounded). */
     int inheritedPort(String name) throws InterruptedException {
         Pattern p = Pattern.compile("(?m)^" + name + " (\\d+)$");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            Matcher m = p.matcher(log());
-            if (m.find()) {
-                return Integer.parseInt(m.group(1));
-            }
-            if (System.nanoTime() > deadline || !process.isAlive()) {
-                throw new AssertionError("no socket " + name + " made: " + log());
-            }
-            Thread.sleep(10);
-        }
+        Matcher m = Eventually.value(Duration.ofSeconds(30), "socket " + name, () -> p.matcher(log()),
+                found -> found.find() || !alive());
+        return Integer.parseInt(m.group(1));
     }
 
     /** Waits (bounded) until the log has {@code text}. */
     void awaitLog(String text) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!log().contains(text)) {
-            if (System.nanoTime() > deadline || !process.isAlive()) {
-                throw new AssertionError("never logged '" + text + "': " + log());
-            }
-            Thread.sleep(10);
+        Eventually.until(Duration.ofSeconds(30), "'" + text + "' in the log", () -> log().contains(text) || !alive());
+    }
+
+    /** True while the process runs; once it has exited, fails at once with its log (what is awaited will never come). */
+    private boolean alive() {
+        if (!process.isAlive()) {
+            throw new AssertionError("the process exited with " + process.exitValue() + "; its log:\n" + log());
         }
+        return true;
     }
 
     /**

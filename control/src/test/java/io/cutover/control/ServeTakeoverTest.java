@@ -3,11 +3,13 @@ package io.cutover.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.TestBackend;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -85,21 +87,15 @@ class ServeTakeoverTest {
             ServeProcess fresh = ServeProcess.launch("serve", "--config",
                     dir.resolve("cutover.conf").toString(), "--takeover");
             try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (!old.log().contains("asks for the listeners")) {
-                    assertTrue(System.nanoTime() < deadline, "no takeover asked: " + old.log() + fresh.log());
-                    Thread.sleep(20);
-                }
+                Eventually.value(Duration.ofSeconds(30), "a takeover asked", () -> old.log() + fresh.log(),
+                        logs -> old.log().contains("asks for the listeners"));
             } finally {
                 fresh.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);     // ...and dies there
                 fresh.close();
             }
             app.healthDelayMs(0);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!old.log().contains("failed, this cutover goes on serving")) {
-                assertTrue(System.nanoTime() < deadline, old.log());
-                Thread.sleep(20);
-            }
+            Eventually.value(Duration.ofSeconds(30), "the failed takeover in the log", old::log,
+                    log -> log.contains("failed, this cutover goes on serving"));
             assertEquals("app", get(old.proxyPort()));
             ServeProcess.Result s = ServeProcess.run("switch", "--admin", "127.0.0.1:" + old.adminPort(), "--state-dir", dir.toString(),
                     other.target().toString());

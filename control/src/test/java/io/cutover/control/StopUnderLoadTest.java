@@ -3,11 +3,13 @@ package io.cutover.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.InFlightClients;
 import io.cutover.proxy.TestBackend;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,11 +82,7 @@ class StopUnderLoadTest {
                 Files.writeString(dir.resolve("cutover.conf"), "cutover.drain.deadline = 45s\n"
                         + "cutover.health.timeout = 3s\n", java.nio.file.StandardOpenOption.APPEND);
                 signal(serve.process(), "HUP");
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!serve.log().contains("reloaded")) {
-                    assertTrue(System.nanoTime() < deadline, "never reloaded: " + serve.log());
-                    Thread.sleep(20);
-                }
+                Eventually.value(Duration.ofSeconds(20), "a reload in the log", serve::log, log -> log.contains("reloaded"));
                 clients.awaitAnswered(clients.answered() + 300);
             } finally {
                 assertEquals(List.of(), clients.stop(), "no request failed across the reload; log:\n" + serve.log());

@@ -69,7 +69,7 @@ class SwitchUnderLoadTest {
                 HttpResponse<String> r = cutover.switchTo(to.target().toString());
                 assertEquals(200, r.statusCode(), r.body());
                 flips.add(new Flip(asked, System.nanoTime(), to.name()));
-                Thread.sleep(15);   // leave room for requests to fall between two switches
+                Thread.sleep(15);   // deliberate: leave room for requests to fall between two switches
             }
             running.set(false);
             assertTrue(done.await(30, TimeUnit.SECONDS), "clients stopped");

@@ -15,6 +15,7 @@ import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.config.Settings;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.RawHttp;
 import io.cutover.proxy.ScriptedBackend;
 import io.cutover.proxy.TestBackend;
@@ -25,6 +26,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -377,11 +379,8 @@ class TakeoverTest {
         assertTrue(e.getMessage().contains("refused: app web is switching or deploying"), e.getMessage());
 
         runtime.start.open();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (old.apps().all().iterator().next().switches().active() == null) {
-            assertTrue(System.nanoTime() < deadline, "the deploy went on and switched");
-            Thread.sleep(10);
-        }
+        Eventually.until(Duration.ofSeconds(20), "the deploy to go on and switch",
+                () -> old.apps().all().iterator().next().switches().active() != null);
         takeOver(s);    // and once it is done, a takeover goes through
         old.handedOver().get(10, TimeUnit.SECONDS);
     }
@@ -437,7 +436,7 @@ class TakeoverTest {
             Thread server = new Thread(() -> {
                 try (java.nio.channels.SocketChannel c = other.accept()) {
                     c.write(java.nio.ByteBuffer.wrap("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes()));
-                    Thread.sleep(2000);
+                    Thread.sleep(2000);     // deliberate: holds the connection open while the client reads
                 } catch (Exception e) {
                     // closed
                 }
@@ -478,12 +477,9 @@ class TakeoverTest {
                 throw new IllegalStateException(ex);
             }
         });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!old.apps().all().iterator().next().switches().heldByTakeover()
-                || !app.seen().contains("GET /health")) {       // held, and the new process in its health check
-            assertTrue(System.nanoTime() < deadline, "the takeover never got that far");
-            Thread.sleep(5);
-        }
+        Eventually.until(Duration.ofSeconds(20), "the apps held, and the new process in its health check",
+                () -> old.apps().all().iterator().next().switches().heldByTakeover()
+                        && app.seen().contains("GET /health"));
         java.net.http.HttpResponse<String> maintenance = io.cutover.proxy.TestHttp.client().send(
                 TestAdmin.request(old, "POST", "/v1/maintenance", "{\"on\": true}").build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());

@@ -8,6 +8,7 @@ import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigLoader;
 import io.cutover.control.config.Settings;
 import io.cutover.control.deploy.runtime.AppRuntime;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestHttp;
 import io.cutover.proxy.TestProxy;
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -129,17 +131,9 @@ final class TestCutover implements AutoCloseable {
 
     /** Follows a deploy until it succeeds or fails (at most 45 s), and returns it. */
     JsonNode awaitDeploy(String id) throws Exception {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(45);
-        while (true) {
-            JsonNode d = json(admin("GET", "/v1/deploys/" + id, null).body());
-            if (d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed")) {
-                return d;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("never finished: " + d);
-            }
-            Thread.sleep(20);
-        }
+        return Eventually.value(Duration.ofSeconds(45), "the deploy to finish",
+                () -> json(admin("GET", "/v1/deploys/" + id, null).body()),
+                d -> d.get("state").asText().equals("succeeded") || d.get("state").asText().equals("failed"));
     }
 
     JsonNode status() throws Exception {

@@ -3,12 +3,14 @@ package io.cutover.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.InFlightClients;
 import io.cutover.proxy.TestBackend;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -115,16 +117,15 @@ class UpgradeUnderLoadTest {
             long successor = 0;
             InFlightClients clients = null;
             try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (true) {
+                Eventually.until(Duration.ofSeconds(20), "haproxy to listen", () -> {
                     try (java.net.Socket probe = new java.net.Socket("127.0.0.1", front)) {
-                        break;
+                        return true;
                     } catch (java.net.ConnectException e) {
-                        assertTrue(haproxy.isAlive() && System.nanoTime() < deadline,
+                        assertTrue(haproxy.isAlive(),
                                 "haproxy did not start: " + Files.readString(dir.resolve("haproxy.log")));
-                        Thread.sleep(20);
+                        return false;
                     }
-                }
+                });
                 // 4 clients: with HAProxy between them and cutover, 8 leave the new JVMs too little of 2 cores
                 clients = InFlightClients.start(new InetSocketAddress("127.0.0.1", front), 4, 150);
                 successor = upgrade(old, clients);

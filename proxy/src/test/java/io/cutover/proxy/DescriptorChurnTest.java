@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -26,13 +25,9 @@ class DescriptorChurnTest {
     }
 
     private static void awaitDescriptorsBackTo(long baseline) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        long now = openDescriptors();
-        while (now > baseline + 10) {     // a few for lazily opened JDK and Netty files
-            assertTrue(System.nanoTime() < deadline, "open descriptors " + now + ", baseline " + baseline);
-            Thread.sleep(100);
-            now = openDescriptors();
-        }
+        // a few for lazily opened JDK and Netty files
+        Eventually.value(Duration.ofSeconds(30), "open descriptors back to the baseline " + baseline,
+                DescriptorChurnTest::openDescriptors, now -> now <= baseline + 10);
     }
 
     @Test

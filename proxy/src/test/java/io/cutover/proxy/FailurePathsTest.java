@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -141,7 +142,7 @@ class FailurePathsTest {
                     if (head.startsWith("HEAD") && !strayed.get()) {
                         // a HEAD answered with its head, then, a little later, what looks like a whole response
                         ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
-                        Thread.sleep(100);
+                        Thread.sleep(100);      // deliberate: the stray bytes come apart from the head
                         ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nSTRAY");
                         strayed.set(true);
                         String next = readRequest(in);
@@ -158,11 +159,7 @@ class FailurePathsTest {
             proxy.switchTo(sloppy.target());
             String head = first.send("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n").readUntil("\r\n\r\n");
             assertTrue(head.startsWith("HTTP/1.1 200 "), head);
-            long deadline = System.nanoTime() + 20_000_000_000L;
-            while (!strayed.get() && System.nanoTime() - deadline < 0) {
-                Thread.sleep(10);
-            }
-            assertTrue(strayed.get(), "the backend sent its stray bytes");
+            Eventually.until(Duration.ofSeconds(20), "the backend to send its stray bytes", strayed::get);
             for (int i = 0; i < 3; i++) {
                 RawHttp.Response r = second.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read();
                 assertEquals(200, r.status(), "request " + i);
@@ -215,7 +212,7 @@ class FailurePathsTest {
         try (ScriptedBackend silent = ScriptedBackend.start((s, b) -> {
                 ScriptedBackend.readHead(s.getInputStream());
                 asked.countDown();
-                Thread.sleep(30_000);   // never answers
+                Thread.sleep(30_000);   // deliberate: never answers
             });
              TestProxy proxy = TestProxy.startOneLoop()) {
             proxy.switchTo(silent.target());

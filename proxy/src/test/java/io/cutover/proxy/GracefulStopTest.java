@@ -8,9 +8,8 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A graceful stop (cutover stopping, or handing over to a new process) fails no request a client
@@ -21,42 +20,28 @@ import org.junit.jupiter.api.Test;
 class GracefulStopTest {
     private static final String GET = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
 
-    private TestBackend app;
-    private TestProxy proxy;
-
-    @BeforeEach
-    void start() throws Exception {
-        app = TestBackend.start("app");
-        proxy = TestProxy.start();
-        proxy.switchTo(app.target());
-    }
-
-    @AfterEach
-    void stop() {
-        proxy.close();
-        app.close();
-    }
+    @RegisterExtension
+    final ProxiedApp proxied = new ProxiedApp();
 
     /** Starts the stop and returns once the listener is closed (a new connection is refused). */
     private CompletableFuture<Integer> stopping() throws Exception {
         CompletableFuture<Integer> cut = CompletableFuture.supplyAsync(
-                () -> proxy.server().shutdownGracefully(Duration.ofSeconds(20)));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try (Socket s = new Socket("127.0.0.1", proxy.address().getPort())) {
-                assertTrue(System.nanoTime() < deadline, "the listener never closed");
-                Thread.sleep(5);
+                () -> proxied.proxy().server().shutdownGracefully(Duration.ofSeconds(20)));
+        Eventually.until(Duration.ofSeconds(10), "the listener to close", () -> {
+            try (Socket s = new Socket("127.0.0.1", proxied.proxy().address().getPort())) {
+                return false;
             } catch (ConnectException e) {
-                return cut;
+                return true;
             }
-        }
+        });
+        return cut;
     }
 
     @Test
     void aConnectionThatHasNotSentItsFirstRequestIsAnsweredAndThenClosed() throws Exception {
-        try (RawHttp client = new RawHttp(proxy.address())) {
+        try (RawHttp client = new RawHttp(proxied.proxy().address())) {
             CompletableFuture<Integer> cut = stopping();
-            Thread.sleep(FrontendHandler.IDLE_LINGER_MILLIS + 500);     // beyond the linger of an idle one
+            Thread.sleep(FrontendHandler.IDLE_LINGER_MILLIS + 500);     // deliberate: beyond the linger of an idle one
             RawHttp.Response r = client.send(GET).read();
             assertEquals(200, r.status());
             assertEquals("close", r.header("connection"));
@@ -67,7 +52,8 @@ class GracefulStopTest {
 
     @Test
     void anIdleKeepAliveConnectionLingersForARequestOnItsWayThenCloses() throws Exception {
-        try (RawHttp sending = new RawHttp(proxy.address()); RawHttp silent = new RawHttp(proxy.address())) {
+        try (RawHttp sending = new RawHttp(proxied.proxy().address());
+             RawHttp silent = new RawHttp(proxied.proxy().address())) {
             assertEquals(200, sending.send(GET).read().status());
             assertEquals(200, silent.send(GET).read().status());
             CompletableFuture<Integer> cut = stopping();
@@ -77,7 +63,7 @@ class GracefulStopTest {
             assertTrue(sending.closedByPeer(), "then the connection closes");
             assertTrue(silent.closedByPeer(), "one that sends nothing is closed after the linger");
             assertEquals(0, cut.get(20, TimeUnit.SECONDS));
-            StopFigures f = proxy.server().lastStop();
+            StopFigures f = proxied.proxy().server().lastStop();
             // (the probes of stopping() that got in before the listener closed are closed by this client)
             assertEquals(f.open(), f.answeredAndClosed() + f.closedIdle() + f.closedByClient(), String.valueOf(f));
             assertTrue(f.closedIdle() >= 1, "the silent one was closed idle: " + f);
@@ -88,9 +74,9 @@ class GracefulStopTest {
     @Test
     void underClientsThatAlwaysHaveARequestInFlightAGracefulStopFailsNoRequestGetOrPost() throws Exception {
         for (int round = 0; round < 3; round++) {     // the stop lands at a different moment of each exchange
-            TestProxy p = round == 0 ? proxy : TestProxy.start();
+            TestProxy p = round == 0 ? proxied.proxy() : TestProxy.start();
             try {
-                p.switchTo(app.target());
+                p.switchTo(proxied.app().target());
                 InFlightClients clients = InFlightClients.untilRefused(p.address(), 8);
                 try {
                     clients.awaitAnswered(500);
@@ -107,7 +93,7 @@ class GracefulStopTest {
                     clients.stop();
                 }
             } finally {
-                if (p != proxy) {
+                if (p != proxied.proxy()) {
                     p.close();
                 }
             }

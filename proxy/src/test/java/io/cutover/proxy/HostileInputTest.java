@@ -3,35 +3,21 @@ package io.cutover.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Malformed and ambiguous requests: each gets a clear status, its connection is closed, and the
  * backend never sees it (a smuggled second request cannot slip past).
  */
 class HostileInputTest {
-    private TestBackend app;
-    private TestProxy proxy;
-
-    @BeforeEach
-    void start() throws Exception {
-        app = TestBackend.start("app");
-        proxy = TestProxy.start();
-        proxy.switchTo(app.target());
-    }
-
-    @AfterEach
-    void stop() {
-        proxy.close();
-        app.close();
-    }
+    @RegisterExtension
+    final ProxiedApp proxied = new ProxiedApp();
 
     static Stream<Arguments> ambiguousResponses() {
         return Stream.of(
@@ -88,26 +74,26 @@ class HostileInputTest {
     @ParameterizedTest(name = "{0} -> {2}")
     @MethodSource("hostile")
     void answersWithAClearStatusClosesAndNeverForwards(String what, String raw, int status) throws Exception {
-        try (RawHttp client = new RawHttp(proxy.address())) {
+        try (RawHttp client = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response r = client.send(raw).read();
             assertEquals(status, r.status(), what);
             assertEquals("close", r.header("connection"), what);
             assertTrue(client.closedByPeer(), what + ": connection closed");
         }
-        assertEquals(0, app.requests(), what + ": the backend never saw it");
-        assertEquals("app", new RawHttp(proxy.address()).send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+        assertEquals(0, proxied.app().requests(), what + ": the backend never saw it");
+        assertEquals("app", new RawHttp(proxied.proxy().address()).send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
     }
 
     @Test
     void aBadChunkMidBodyIsA400AndTheConnectionCloses() throws Exception {
         // the head was valid and went on (bodies stream); the bad chunk ends the exchange
-        try (RawHttp client = new RawHttp(proxy.address())) {
+        try (RawHttp client = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                     + "zz\r\nabc\r\n0\r\n\r\n").read();
             assertEquals(400, r.status());
             assertTrue(client.closedByPeer());
         }
-        SwitchAndDrainTest.awaitInFlight(proxy.server().router().active(), 0);
+        SwitchAndDrainTest.awaitInFlight(proxied.proxy().server().router().active(), 0);
     }
 
     @Test
@@ -126,8 +112,8 @@ class HostileInputTest {
                     closed.countDown();     // end of stream or reset: the proxy closed it
                 }
             });
-             RawHttp client = new RawHttp(proxy.address())) {
-            proxy.switchTo(recorder.target());
+             RawHttp client = new RawHttp(proxied.proxy().address())) {
+            proxied.proxy().switchTo(recorder.target());
             RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                     + "1ffffffffffffffff\r\nabc\r\n0\r\n\r\n").read();
             assertEquals(400, r.status());
@@ -145,41 +131,41 @@ class HostileInputTest {
     @Test
     void aBodyThatLooksLikeARequestReachesTheBackendAsABodyNeverAsARequest() throws Exception {
         String smuggled = "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
-        try (RawHttp client = new RawHttp(proxy.address())) {
+        try (RawHttp client = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: "
                     + smuggled.length() + "\r\n\r\n" + smuggled).read();
             assertEquals(Integer.toString(smuggled.length()), r.body(), "all of it arrived as the body");
             assertEquals("app", client.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
         }
-        assertEquals(java.util.List.of("POST /upload", "GET /next"), app.seen());
+        assertEquals(java.util.List.of("POST /upload", "GET /next"), proxied.app().seen());
     }
 
     @Test
     void aRequestHeadThatTrickles408sAndCloses() throws Exception {
         try (TestProxy strict = TestProxy.start(ProxySettings.defaults().withRequestLimits(Duration.ofMillis(300), 0));
              RawHttp client = new RawHttp(strict.address())) {
-            strict.switchTo(app.target());
+            strict.switchTo(proxied.app().target());
             client.send("GET / HTTP/1.1\r\nHo");
-            Thread.sleep(150);
+            Thread.sleep(150);     // deliberate: the client trickles its head
             client.send("st: a\r\nX-Slow: ");      // still trickling, never finishing
             RawHttp.Response r = client.read();
             assertEquals(408, r.status());
             assertTrue(client.closedByPeer());
         }
-        assertEquals(0, app.requests());
+        assertEquals(0, proxied.app().requests());
     }
 
     @Test
     void aBodyOverTheLimit413sWhetherItsLengthIsDeclaredOrNot() throws Exception {
         try (TestProxy limited = TestProxy.start(ProxySettings.defaults().withRequestLimits(Duration.ofSeconds(10), 10))) {
-            limited.switchTo(app.target());
+            limited.switchTo(proxied.app().target());
             try (RawHttp client = new RawHttp(limited.address())) {
                 RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n"
                         + "hello world").read();
                 assertEquals(413, r.status());
                 assertTrue(client.closedByPeer());
             }
-            assertEquals(0, app.requests(), "a declared length over the limit never reaches the backend");
+            assertEquals(0, proxied.app().requests(), "a declared length over the limit never reaches the backend");
             try (RawHttp client = new RawHttp(limited.address())) {
                 RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                         + "6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n").read();
@@ -195,7 +181,7 @@ class HostileInputTest {
 
     @Test
     void chunkedInAnyCaseIsStillChunked() throws Exception {
-        try (RawHttp client = new RawHttp(proxy.address())) {
+        try (RawHttp client = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response r = client.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n"
                     + "3\r\nabc\r\n0\r\n\r\n").read();
             assertEquals("3", r.body());
@@ -210,8 +196,8 @@ class HostileInputTest {
                     ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\n" + framing + "\r\n\r\n2\r\nok\r\n0\r\n\r\n");
                 }
             });
-             RawHttp client = new RawHttp(proxy.address())) {
-            proxy.switchTo(liar.target());
+             RawHttp client = new RawHttp(proxied.proxy().address())) {
+            proxied.proxy().switchTo(liar.target());
             assertEquals(502, client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
             assertEquals(502, client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
             assertEquals(2, liar.connections(), "each bad response cost its connection");

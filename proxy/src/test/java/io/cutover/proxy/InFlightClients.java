@@ -7,6 +7,7 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -202,13 +203,16 @@ public final class InFlightClients implements AutoCloseable {
 
     /** Waits (bounded) until {@code n} requests were answered. */
     public void awaitAnswered(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (answered.get() < n) {
-            if (System.nanoTime() > deadline || ended.getCount() == 0) {
-                throw new AssertionError("only " + answered.get() + " answered; failures: " + failures);
+        Eventually.until(Duration.ofSeconds(30), n + " answered", () -> {
+            if (answered.get() >= n) {
+                return true;
             }
-            Thread.sleep(5);
-        }
+            if (ended.getCount() == 0) {
+                throw new AssertionError("the clients ended after only " + answered.get() + " answered; failures: "
+                        + failures);
+            }
+            return false;
+        });
     }
 
     /** Waits (bounded) for every client to end by itself (refused, with {@link #untilRefused}). */

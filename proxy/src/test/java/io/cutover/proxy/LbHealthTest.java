@@ -3,33 +3,24 @@ package io.cutover.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class LbHealthTest {
-    private TestBackend app;
-    private TestProxy proxy;
+    @RegisterExtension
+    final ProxiedApp proxied = new ProxiedApp();
     private LbHealth health;
 
     @BeforeEach
     void start() throws Exception {
-        app = TestBackend.start("app");
-        proxy = TestProxy.start();
-        proxy.switchTo(app.target());
         health = new LbHealth("/lb/health");
-        proxy.server().router().lbHealth(health);
-    }
-
-    @AfterEach
-    void stop() {
-        proxy.close();
-        app.close();
+        proxied.proxy().server().router().lbHealth(health);
     }
 
     @Test
     void theCheckIsAnsweredByTheProxyItselfAndEverythingElseReachesTheApp() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response r = raw.send("GET /lb/health HTTP/1.1\r\nHost: x\r\n\r\n").read();
             assertEquals(200, r.status());
             assertEquals("ok\n", r.body());
@@ -37,19 +28,19 @@ class LbHealthTest {
             assertEquals("app", raw.send("GET /lb/healthz HTTP/1.1\r\nHost: x\r\n\r\n").read().body());
             assertEquals("app", raw.send("POST /lb/health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").read().body());
         }
-        assertEquals(2, app.requests(), "the checks never reached the app");
+        assertEquals(2, proxied.app().requests(), "the checks never reached the app");
     }
 
     @Test
     void onceStoppingTheCheckFails503AndClosesItsConnectionWhileRequestsAreServedAsBefore() throws Exception {
         health.stopping();
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").read().body());
             RawHttp.Response r = raw.send("GET /lb/health HTTP/1.1\r\nHost: x\r\n\r\n").read();
             assertEquals(503, r.status());
             assertTrue(raw.closedByPeer(), "the balancer's next check comes on a new connection");
         }
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             assertEquals("app", raw.send("GET /orders HTTP/1.1\r\nHost: x\r\n\r\n").read().body());
         }
     }

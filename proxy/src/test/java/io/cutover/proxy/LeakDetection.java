@@ -61,7 +61,7 @@ public final class LeakDetection implements AfterAllCallback {
     public static List<String> collectLeaks() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             System.gc();
-            Thread.sleep(50);
+            Thread.sleep(50);   // deliberate: time for the collector's reference processing
             for (int j = 0; j < 64; j++) {
                 ByteBuf a = PooledByteBufAllocator.DEFAULT.buffer(16);
                 ByteBuf b = UnpooledByteBufAllocator.DEFAULT.buffer(16);

@@ -3,33 +3,20 @@ package io.cutover.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class MaintenanceTest {
-    private TestBackend app;
-    private TestProxy proxy;
-
-    @BeforeEach
-    void start() throws Exception {
-        app = TestBackend.start("app");
-        proxy = TestProxy.start();
-        proxy.switchTo(app.target());
-    }
-
-    @AfterEach
-    void stop() {
-        proxy.close();
-        app.close();
-    }
+    @RegisterExtension
+    final ProxiedApp proxied = new ProxiedApp();
 
     @Test
     void everyRequestIsAnswered503WithRetryAfterAndThePageAndNeverReachesTheApp() throws Exception {
-        proxy.server().router().maintenance(Maintenance.of("<h1>back at noon</h1>", 120));
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        proxied.proxy().server().router().maintenance(Maintenance.of("<h1>back at noon</h1>", 120));
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             for (String path : new String[] {"/", "/orders/7", "/health"}) {
                 RawHttp.Response r = raw.send("GET " + path + " HTTP/1.1\r\nHost: shop\r\n\r\n").read();
                 assertEquals(503, r.status());
@@ -38,13 +25,13 @@ class MaintenanceTest {
                 assertEquals("<h1>back at noon</h1>", r.body());
             }
         }
-        assertEquals(0, app.requests(), "the app was never reached");
+        assertEquals(0, proxied.app().requests(), "the app was never reached");
     }
 
     @Test
     void aClientThatAsksForJsonGetsJsonAndWithoutAPageTheDefaultOne() throws Exception {
-        proxy.server().router().maintenance(Maintenance.of(null, 60));
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        proxied.proxy().server().router().maintenance(Maintenance.of(null, 60));
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response api = raw.send("GET /api/orders HTTP/1.1\r\nHost: shop\r\nAccept: application/json\r\n\r\n")
                     .read();
             assertEquals(503, api.status());
@@ -57,8 +44,8 @@ class MaintenanceTest {
 
     @Test
     void aHeadRequestGetsTheAnswerWithoutItsBodyAndItsConnectionGoesOn() throws Exception {
-        proxy.server().router().maintenance(Maintenance.of("<h1>down</h1>", 60));
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        proxied.proxy().server().router().maintenance(Maintenance.of("<h1>down</h1>", 60));
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             raw.send("HEAD / HTTP/1.1\r\nHost: shop\r\n\r\n");
             String head = raw.readUntil("\r\n\r\n");
             assertTrue(head.startsWith("HTTP/1.1 503"), head);
@@ -70,11 +57,11 @@ class MaintenanceTest {
 
     @Test
     void aKeepAliveClientReachesTheAppAgainOnItsNextRequestOnceMaintenanceEnds() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read().body());
-            proxy.server().router().maintenance(Maintenance.of(null, 60));
+            proxied.proxy().server().router().maintenance(Maintenance.of(null, 60));
             assertEquals(503, raw.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read().status());
-            proxy.server().router().maintenance(null);
+            proxied.proxy().server().router().maintenance(null);
             RawHttp.Response back = raw.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read();
             assertEquals(200, back.status());
             assertEquals("app", back.body());
@@ -84,18 +71,15 @@ class MaintenanceTest {
     @Test
     void aRequestUnderWayWhenMaintenanceBeginsFinishesOnTheApp() throws Exception {
         CompletableFuture<RawHttp.Response> slow = CompletableFuture.supplyAsync(() -> {
-            try (RawHttp raw = new RawHttp(proxy.address())) {
+            try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
                 return raw.send("GET /slow?ms=1000 HTTP/1.1\r\nHost: shop\r\n\r\n").read();
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
         });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!app.seen().contains("GET /slow?ms=1000")) {
-            assertTrue(System.nanoTime() < deadline, "the slow request never reached the app");
-            Thread.sleep(5);
-        }
-        proxy.server().router().maintenance(Maintenance.of(null, 60));
+        Eventually.until(Duration.ofSeconds(10), "the slow request to reach the app",
+                () -> proxied.app().seen().contains("GET /slow?ms=1000"));
+        proxied.proxy().server().router().maintenance(Maintenance.of(null, 60));
         RawHttp.Response r = slow.get(10, TimeUnit.SECONDS);
         assertEquals(200, r.status());
         assertEquals("app", r.body());
@@ -103,13 +87,13 @@ class MaintenanceTest {
 
     @Test
     void aRequestWithABodyIsAnsweredAndItsConnectionClosed() throws Exception {
-        proxy.server().router().maintenance(Maintenance.of(null, 60));
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        proxied.proxy().server().router().maintenance(Maintenance.of(null, 60));
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response r = raw.send("POST /orders HTTP/1.1\r\nHost: shop\r\nContent-Length: 5\r\n\r\nhello").read();
             assertEquals(503, r.status());
             assertEquals("close", r.header("connection"));
             assertTrue(raw.closedByPeer());
         }
-        assertEquals(0, app.requests());
+        assertEquals(0, proxied.app().requests());
     }
 }

@@ -45,7 +45,7 @@ class ProxyFailureTest {
 
     @Test
     void answers504WhenTheBackendNeverAnswers() throws Exception {
-        try (ScriptedBackend silent = ScriptedBackend.start((s, b) -> Thread.sleep(30_000));
+        try (ScriptedBackend silent = ScriptedBackend.start((s, b) -> Thread.sleep(30_000));     // deliberate: never answers
              TestProxy proxy = TestProxy.start(ProxySettings.defaults().withResponseTimeout(Duration.ofMillis(300)))) {
             proxy.switchTo(silent.target());
             assertEquals(504, get(proxy, "/").statusCode());
@@ -56,13 +56,13 @@ class ProxyFailureTest {
     void answers504WhenTheBackendStallsAfterTakingPartOfTheBody() throws Exception {
         try (ScriptedBackend stalls = ScriptedBackend.start((s, b) -> {
                 ScriptedBackend.readHead(s.getInputStream());
-                Thread.sleep(30_000);
+                Thread.sleep(30_000);   // deliberate: stalls, never reading the rest
             });
              TestProxy proxy = TestProxy.start(ProxySettings.defaults().withResponseTimeout(Duration.ofMillis(300)));
              RawHttp raw = new RawHttp(proxy.address())) {
             proxy.switchTo(stalls.target());
             raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab");
-            Thread.sleep(100);
+            Thread.sleep(100);      // deliberate: the rest of the body comes later
             raw.send("cd");
             assertEquals(504, raw.read().status());
         }
@@ -120,7 +120,7 @@ class ProxyFailureTest {
         try (ScriptedBackend garbage = ScriptedBackend.start((s, b) -> {
                 ScriptedBackend.readHead(s.getInputStream());
                 ScriptedBackend.write(s, "HTTP/1.1 two hundred OK\r\nContent-Length: 2\r\n\r\nok");
-                Thread.sleep(1000);
+                Thread.sleep(1000);     // deliberate: keeps the connection open after the garbage
             });
              TestProxy proxy = TestProxy.start()) {
             proxy.switchTo(garbage.target());
@@ -154,7 +154,7 @@ class ProxyFailureTest {
                 RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read();
                 assertEquals(200, r.status(), "request " + i);
                 if (i % 50 == 0) {
-                    Thread.sleep(20);   // let the close land while the connection is parked, too
+                    Thread.sleep(20);   // deliberate: let the close land while the connection is parked, too
                 }
             }
             assertTrue(oneShot.connections() >= 200);
@@ -187,7 +187,7 @@ class ProxyFailureTest {
         try (ScriptedBackend dying = ScriptedBackend.start((s, b) -> {
                 ScriptedBackend.readHead(s.getInputStream());
                 ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial");
-                Thread.sleep(100);
+                Thread.sleep(100);      // deliberate: dies after the partial answer went out
                 s.setSoLinger(true, 0);
             });
              TestBackend healthy = TestBackend.start("fine");

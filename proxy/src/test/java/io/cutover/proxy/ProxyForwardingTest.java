@@ -9,32 +9,19 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class ProxyForwardingTest {
     private final HttpClient http = TestHttp.client();
-    private TestBackend app;
-    private TestProxy proxy;
-
-    @BeforeEach
-    void start() throws Exception {
-        app = TestBackend.start("blue");
-        proxy = TestProxy.start();
-        proxy.switchTo(app.target());
-    }
-
-    @AfterEach
-    void stop() {
-        proxy.close();
-        app.close();
-    }
+    @RegisterExtension
+    final ProxiedApp proxied = new ProxiedApp("blue", ProxySettings.defaults());
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(TestHttp.request(proxy.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(TestHttp.request(proxied.proxy().uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -43,7 +30,7 @@ class ProxyForwardingTest {
         assertEquals(200, get.statusCode());
         assertEquals("blue", get.body());
 
-        HttpResponse<String> post = http.send(TestHttp.request(proxy.uri("/upload"))
+        HttpResponse<String> post = http.send(TestHttp.request(proxied.proxy().uri("/upload"))
                 .POST(HttpRequest.BodyPublishers.ofString("x".repeat(100_000))).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals("100000", post.body());
@@ -51,9 +38,9 @@ class ProxyForwardingTest {
 
     @Test
     void forwardsABodyThatArrivesInPiecesWithPauses() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n");
-            Thread.sleep(100);
+            Thread.sleep(100);     // deliberate: the body arrives in pieces, with pauses
             raw.send("x".repeat(50_000));
             Thread.sleep(100);
             raw.send("x".repeat(50_000));
@@ -63,10 +50,10 @@ class ProxyForwardingTest {
 
     @Test
     void forwardsAChunkedRequestBody() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                     + "5\r\nhello\r\n");
-            Thread.sleep(50);
+            Thread.sleep(50);     // deliberate: the chunks arrive apart
             raw.send("6\r\n world\r\n0\r\n\r\n");
             assertEquals("11", raw.read().body());
         }
@@ -80,7 +67,7 @@ class ProxyForwardingTest {
 
     @Test
     void replacesTheForwardingHeadersOfAnUntrustedClientAndKeepsHost() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             String seen = raw.send("GET /headers HTTP/1.1\r\nHost: shop.example\r\n"
                     + "X-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\nX-Real-IP: 1.1.1.1\r\n"
                     + "X-Forwarded-Host: evil.example\r\n\r\n").read().body();
@@ -97,7 +84,7 @@ class ProxyForwardingTest {
         try (TestProxy behindLb = TestProxy.start(ProxySettings.defaults()
                 .withTrustedProxies(TrustedProxies.parse(java.util.List.of("127.0.0.0/8"))));
              RawHttp raw = new RawHttp(behindLb.address())) {
-            behindLb.switchTo(app.target());
+            behindLb.switchTo(proxied.app().target());
             String seen = raw.send("GET /headers HTTP/1.1\r\nHost: internal:8080\r\n"
                     + "X-Forwarded-For: 198.51.100.9, 203.0.113.7\r\nX-Forwarded-Proto: https\r\n"
                     + "X-Forwarded-Host: shop.example\r\n\r\n").read().body();
@@ -114,7 +101,7 @@ class ProxyForwardingTest {
         try (TestProxy behindLb = TestProxy.start(ProxySettings.defaults()
                 .withTrustedProxies(TrustedProxies.parse(java.util.List.of("127.0.0.0/8"))));
              RawHttp raw = new RawHttp(behindLb.address())) {
-            behindLb.switchTo(app.target());
+            behindLb.switchTo(proxied.app().target());
             String one = raw.send("GET /headers HTTP/1.1\r\nHost: internal:8080\r\nX-Forwarded-For: \r\n"
                     + "X-Forwarded-Proto:\r\nX-Forwarded-Host: \r\n\r\n").read().body();
             assertTrue(one.contains("x-forwarded-for: 127.0.0.1\n"), one);
@@ -131,7 +118,7 @@ class ProxyForwardingTest {
     private TestProxy behindLoopbackLb() throws Exception {
         TestProxy behindLb = TestProxy.start(ProxySettings.defaults()
                 .withTrustedProxies(TrustedProxies.parse(java.util.List.of("127.0.0.0/8"))));
-        behindLb.switchTo(app.target());
+        behindLb.switchTo(proxied.app().target());
         return behindLb;
     }
 
@@ -142,7 +129,7 @@ class ProxyForwardingTest {
 
     @Test
     void anAbsoluteFormRequestReachesTheAppWithTheHostOfItsTarget() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             String seen = raw.send("GET http://a.test:8080/headers HTTP/1.1\r\nHost: evil.example\r\n\r\n").read().body();
             assertTrue(seen.contains("host: a.test:8080\n"), seen);
             assertTrue(seen.contains("x-forwarded-host: a.test:8080\n"), seen);
@@ -168,7 +155,7 @@ class ProxyForwardingTest {
 
     @Test
     void anUntrustedClientGetsCutoversOwnForwardedHeaderWithTheHostQuoted() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             String seen = raw.send("GET /headers HTTP/1.1\r\nHost: shop.example\r\n"
                     + "Forwarded: for=6.6.6.6;proto=https\r\n\r\n").read().body();
             assertTrue(seen.contains("forwarded: for=127.0.0.1;proto=http;host=\"shop.example\"\n"), seen);
@@ -195,7 +182,7 @@ class ProxyForwardingTest {
         "X-Client-IP", "True-Client-IP", "Forwarded"})
     void aForwardingHeaderIsDroppedFromAnUntrustedClientAndKeptFromATrustedOne(String name) throws Exception {
         String request = "GET /headers HTTP/1.1\r\nHost: a\r\n" + name + ": SPOOF-1\r\n\r\n";
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             String seen = raw.send(request).read().body();
             assertFalse(seen.contains("SPOOF"), name + " from an untrusted client: " + seen);
         }
@@ -212,7 +199,7 @@ class ProxyForwardingTest {
     void everyLineOfAForwardingHeaderInAnyCaseIsDroppedFromAnUntrustedClient(String name) throws Exception {
         String odd = name.toUpperCase(java.util.Locale.ROOT);
         String mixed = name.toLowerCase(java.util.Locale.ROOT).replace('r', 'R');
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             String seen = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\n" + odd + ": SPOOF-1\r\nX-Kept: yes\r\n"
                     + mixed + ": SPOOF-2\r\n" + name + ": SPOOF-3\r\n\r\n").read().body();
             assertFalse(seen.contains("SPOOF"), seen);
@@ -248,10 +235,7 @@ class ProxyForwardingTest {
             String bracketed = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: [2001:db8::7]\r\n"
                     + "X-Forwarded-For: 127.0.0.9\r\n\r\n").read().body();
             assertTrue(bracketed.contains("x-real-ip: 2001:db8::7\n"), bracketed);
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (logged.size() < 9 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            Eventually.value(Duration.ofSeconds(10), "9 access log lines", logged::size, n -> n >= 9);
             assertEquals(java.util.List.of("127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1",
                     "127.0.0.1", "127.0.0.1", "198.51.100.9", "2001:db8::7"), logged, "the access log's client");
         }
@@ -259,7 +243,7 @@ class ProxyForwardingTest {
 
     @Test
     void removesHopByHopRequestHeadersIncludingThoseNamedInConnection() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             String seen = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret\r\n"
                     + "X-Secret: 1\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nTE: trailers\r\n"
                     + "Upgrade: websocket\r\nX-Kept: yes\r\n\r\n").read().body();
@@ -272,17 +256,17 @@ class ProxyForwardingTest {
 
     @Test
     void ignoresConnectionTokensThatAreNotHeaderNames() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: a b, , c@d, \"q\"\r\n\r\n").read();
             assertEquals(200, r.status());
             assertEquals("blue", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
         }
-        assertEquals(0, proxy.server().router().active().inFlight());
+        assertEquals(0, proxied.proxy().server().router().active().inFlight());
     }
 
     @Test
     void connectionHeaderCannotStripTheBodyFraming() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response r = raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nConnection: Content-Length\r\n"
                     + "Content-Length: 5\r\n\r\nhello").read();
             assertEquals("5", r.body());
@@ -292,7 +276,7 @@ class ProxyForwardingTest {
 
     @Test
     void servesManyRequestsOnOneKeepAliveConnection() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             for (int i = 0; i < 50; i++) {
                 RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read();
                 assertEquals(200, r.status());
@@ -303,7 +287,7 @@ class ProxyForwardingTest {
 
     @Test
     void answersPipelinedRequestsInOrder() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             raw.send("GET /slow?ms=200 HTTP/1.1\r\nHost: a\r\n\r\nGET /headers HTTP/1.1\r\nHost: b\r\n\r\n"
                     + "POST /upload HTTP/1.1\r\nHost: c\r\nContent-Length: 3\r\n\r\nabc");
             assertEquals("blue", raw.read().body());
@@ -314,7 +298,8 @@ class ProxyForwardingTest {
 
     @Test
     void answersAClientThatShutsDownItsSendingSideAfterTheRequest() throws Exception {
-        try (java.net.Socket s = new java.net.Socket(proxy.address().getAddress(), proxy.address().getPort())) {
+        java.net.InetSocketAddress address = proxied.proxy().address();
+        try (java.net.Socket s = new java.net.Socket(address.getAddress(), address.getPort())) {
             s.setSoTimeout(15_000);     // a proxy that never answers fails the read, it does not hang it
             s.getOutputStream().write("GET /slow?ms=200 HTTP/1.1\r\nHost: a\r\n\r\n".getBytes());
             s.shutdownOutput();
@@ -326,7 +311,7 @@ class ProxyForwardingTest {
 
     @Test
     void closesAfterTheResponseWhenTheClientAsksTo() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response r = raw.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").read();
             assertEquals("close", r.header("connection"));
             assertTrue(raw.closedByPeer());
@@ -335,7 +320,7 @@ class ProxyForwardingTest {
 
     @Test
     void givesAnHttp10ClientAChunkedBodyCloseDelimited() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             RawHttp.Response r = raw.send("GET /stream?chunks=3&ms=1 HTTP/1.0\r\n\r\n").read();
             assertEquals("close", r.header("connection"));
             assertNull(r.header("transfer-encoding"));
@@ -345,7 +330,7 @@ class ProxyForwardingTest {
 
     @Test
     void keepsAnHttp10KeepAliveConnectionOpen() throws Exception {
-        try (RawHttp raw = new RawHttp(proxy.address())) {
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
             for (int i = 0; i < 3; i++) {
                 RawHttp.Response r = raw.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").read();
                 assertEquals("keep-alive", r.header("connection"));
@@ -356,7 +341,7 @@ class ProxyForwardingTest {
 
     @Test
     void answersHeadRequestsWithoutABody() throws Exception {
-        HttpResponse<String> r = http.send(TestHttp.request(proxy.uri("/"))
+        HttpResponse<String> r = http.send(TestHttp.request(proxied.proxy().uri("/"))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode());
         assertEquals("", r.body());
@@ -365,7 +350,7 @@ class ProxyForwardingTest {
 
     @Test
     void passesExpectContinueThrough() throws Exception {
-        HttpResponse<String> r = http.send(TestHttp.request(URI.create(proxy.uri("/upload").toString()))
+        HttpResponse<String> r = http.send(TestHttp.request(URI.create(proxied.proxy().uri("/upload").toString()))
                 .expectContinue(true).POST(HttpRequest.BodyPublishers.ofString("12345")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals("5", r.body());

@@ -16,33 +16,19 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A listener behind a TCP load balancer that sends the PROXY protocol header (v1 or v2). */
 class ProxyProtocolTest {
     private static final String HEADERS = "GET /headers HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n";
 
-    private TestBackend app;
-    private TestProxy proxy;
-
-    @BeforeEach
-    void start() throws Exception {
-        app = TestBackend.start("app");
-        proxy = TestProxy.start(ProxySettings.defaults().withProxyProtocol(true)
+    @RegisterExtension
+    final ProxiedApp proxied = new ProxiedApp("app", ProxySettings.defaults().withProxyProtocol(true)
                 .withTrustedProxies(TrustedProxies.parse(List.of("10.0.0.0/8"))));
-        proxy.switchTo(app.target());
-    }
-
-    @AfterEach
-    void stop() {
-        proxy.close();
-        app.close();
-    }
 
     private String send(byte[] header, String request) throws IOException {
-        try (Socket s = RawHttp.socket(proxy.address())) {
+        try (Socket s = RawHttp.socket(proxied.proxy().address())) {
             OutputStream out = s.getOutputStream();
             out.write(header);
             out.write(request.getBytes(StandardCharsets.US_ASCII));
@@ -92,7 +78,8 @@ class ProxyProtocolTest {
             answer = "";
         }
         assertTrue(!answer.contains("app"), answer);
-        assertEquals(0, app.requests());
-        assertThrows(IOException.class, () -> new RawHttp(proxy.address()).send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read());
+        assertEquals(0, proxied.app().requests());
+        assertThrows(IOException.class,
+                () -> new RawHttp(proxied.proxy().address()).send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read());
     }
 }

@@ -55,12 +55,8 @@ class SlowClientBodyTest {
         return (app, target, version) -> (status, nanos) -> statuses.add(status);
     }
 
-    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() - deadline < 0, what);
-            Thread.sleep(10);
-        }
+    private static void awaitTrue(Eventually.Check<RuntimeException> condition, String what) throws InterruptedException {
+        Eventually.until(Duration.ofSeconds(20), what, condition);
     }
 
     @Test
@@ -104,7 +100,7 @@ class SlowClientBodyTest {
             Thread trickle = new Thread(() -> {
                 try {
                     for (int i = 0; i < 1000; i++) {     // bounded: 50 s at most
-                        Thread.sleep(50);
+                        Thread.sleep(50);       // deliberate: the client trickles its body
                         slow.send("x");
                     }
                 } catch (IOException | InterruptedException closed) {
@@ -134,7 +130,7 @@ class SlowClientBodyTest {
         ProxyServer proxy = proxy(settings, recording(statuses));
         try (ScriptedBackend stalled = ScriptedBackend.start((s, b) -> {
                 ScriptedBackend.readHead(s.getInputStream());
-                Thread.sleep(30_000);       // reads no byte of the body, answers nothing
+                Thread.sleep(30_000);       // deliberate: reads no byte of the body, answers nothing
             });
              RawHttp client = new RawHttp(proxy.localAddress())) {
             proxy.router().flip(proxy.newBackend(stalled.target()));
@@ -170,7 +166,7 @@ class SlowClientBodyTest {
             long began = System.nanoTime();
             client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n");
             for (int i = 0; i < 5; i++) {
-                Thread.sleep(200);
+                Thread.sleep(200);      // deliberate: a slow client's upload
                 client.send("x");
             }
             assertEquals(200, client.read().status());

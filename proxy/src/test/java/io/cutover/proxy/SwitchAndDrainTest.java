@@ -151,24 +151,13 @@ class SwitchAndDrainTest {
     }
 
     static void awaitInFlight(Backend backend, int expected) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (backend.inFlight() != expected) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("in flight on " + backend.target() + ": " + backend.inFlight()
-                        + ", expected " + expected);
-            }
-            Thread.sleep(10);
-        }
+        Eventually.value(Duration.ofSeconds(10), expected + " in flight on " + backend.target(), backend::inFlight,
+                n -> n == expected);
     }
 
     static void awaitNoConnections(Backend backend) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (backend.openConnections() != 0) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(backend.openConnections() + " connections still open to " + backend.target());
-            }
-            Thread.sleep(10);
-        }
+        Eventually.value(Duration.ofSeconds(10), "no connection open to " + backend.target(), backend::openConnections,
+                n -> n == 0);
     }
 
 }

@@ -182,7 +182,7 @@ public final class TestBackend implements AutoCloseable {
 
     private static void sleep(long ms) {
         try {
-            Thread.sleep(ms);
+            Thread.sleep(ms);   // deliberate: a slow app, as the request asks
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -20,7 +20,7 @@ class TestHarnessTest {
             CompletableFuture<Throwable> thrown = new CompletableFuture<>();
             proxy.server().group().next().execute(() -> {
                 try {
-                    Thread.sleep(1);
+                    Thread.sleep(1);    // deliberate: a blocking call on an event loop
                     thrown.complete(null);
                 } catch (Throwable t) {
                     thrown.complete(t);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cutover.proxy.Eventually;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -82,13 +84,8 @@ class UnixAdminListenerTest {
     private void assertConnectsTo(ServerSocketChannel running) throws Exception {
         running.configureBlocking(false);
         try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            SocketChannel accepted;
-            while ((accepted = running.accept()) == null) {
-                assertTrue(System.nanoTime() < deadline, "the running cutover's socket did not get the connection");
-                Thread.sleep(5);
-            }
-            accepted.close();
+            Eventually.value(Duration.ofSeconds(10), "the running cutover's socket to get the connection",
+                    running::accept, accepted -> accepted != null).close();
         }
     }
 

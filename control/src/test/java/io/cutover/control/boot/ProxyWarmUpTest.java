@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.config.AppConfig;
 import io.cutover.control.config.ConfigLoader;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestBackend;
 import io.cutover.proxy.TestProxy;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,11 +42,9 @@ class ProxyWarmUpTest {
             ProxyWarmUp.run(proxy.server(), List.of(app(Map.of("cutover.health.path", "/health"))));
             assertEquals(ProxyWarmUp.REQUESTS, backend.requests(), "every warm-up request was answered by the app");
             assertTrue(backend.seen().stream().allMatch(s -> s.equals("GET /health")), backend.seen().toString());
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-            while (proxy.server().clientConnections() > 0) {     // the proxy's side closes once it reads the end
-                assertTrue(System.nanoTime() < deadline, "the warm-up's connection was left open");
-                Thread.sleep(5);
-            }
+            // the proxy's side closes once it reads the end
+            Eventually.value(Duration.ofSeconds(10), "the warm-up's connection to close",
+                    proxy.server()::clientConnections, open -> open == 0);
         }
     }
 }

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.Cutover;
 import io.cutover.control.config.ConfigLoader;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestBackend;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -62,8 +64,8 @@ class CliTest {
     @Test
     void statusShowsActivePreviousAndTheLastSwitch() throws Exception {
         run("switch", green.target().toString(), "--admin", admin);
-        Thread.sleep(200);
-        CliRun r = run("status", "--admin", admin);
+        CliRun r = Eventually.value(Duration.ofSeconds(10), "the switch in the status",
+                () -> run("status", "--admin", admin), status -> status.out().contains("last switch: "));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("active    " + green.target()), r.out());
         assertTrue(r.out().contains("previous  " + blue.target()), r.out());
@@ -106,11 +108,8 @@ class CliTest {
         var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
                 + cutover.proxyAddress().getPort() + "/")).timeout(java.time.Duration.ofSeconds(20)).build();
         var held = client.sendAsync(request, java.net.http.HttpResponse.BodyHandlers.ofString());
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (!run("status", "--admin", admin).out().contains("paused: 1 requests held")) {
-            assertTrue(System.nanoTime() < deadline, "the request was never held");
-            Thread.sleep(20);
-        }
+        Eventually.value(Duration.ofSeconds(10), "the request to be held", () -> run("status", "--admin", admin).out(),
+                out -> out.contains("paused: 1 requests held"));
         assertEquals(0, blue.requests() - healthChecks(blue), "nothing reached the app while paused");
         CliRun resumed = run("resume", "--admin", admin);
         assertEquals(0, resumed.code(), resumed.err());

@@ -23,6 +23,7 @@ public final class VersionApp {
         String version = System.getenv().getOrDefault("VERSION", "unknown");
         int health = Integer.parseInt(System.getenv().getOrDefault("HEALTH_STATUS", "200"));
         System.out.println("version " + version + " starting on port " + port);
+        // deliberate: the app under test takes this long to start, as the test asks
         Thread.sleep(Long.parseLong(System.getenv().getOrDefault("STARTUP_DELAY_MS", "0")));
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 256);
         server.createContext("/", ex -> {
@@ -50,7 +51,7 @@ public final class VersionApp {
 
     private static void sleep(long ms) {
         try {
-            Thread.sleep(ms);
+            Thread.sleep(ms);   // deliberate: a slow app, as the request asks
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.config.HealthSettings;
+import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestBackend;
 import io.cutover.proxy.TestProxy;
 import io.netty.channel.EventLoop;
@@ -37,11 +38,8 @@ class PreviousTargetWatchTest {
 
     private static void awaitWarm(EventLoop loop, PreviousTargetWatch watch, TestBackend t, boolean warm)
             throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (on(loop, () -> watch.warm(t.target())) != warm) {
-            assertTrue(System.nanoTime() < deadline, "never became " + (warm ? "warm" : "cold"));
-            Thread.sleep(5);
-        }
+        Eventually.until(Duration.ofSeconds(10), "the target to become " + (warm ? "warm" : "cold"),
+                () -> on(loop, () -> watch.warm(t.target())) == warm);
     }
 
     private static <T> T on(EventLoop loop, Callable<T> work) throws Exception {

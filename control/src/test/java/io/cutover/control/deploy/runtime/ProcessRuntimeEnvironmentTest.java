@@ -12,9 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigLoader;
+import io.cutover.proxy.Eventually;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,13 +50,8 @@ class ProcessRuntimeEnvironmentTest {
         Instance i = runtime.start(new Release(null, List.of("sleep", "30"), Map.of("FROM_DEPLOY", "d")),
                 Colour.BLUE, 4321, "d1");
         try {
-            Map<String, String> env = environ(Long.parseLong(i.handle()));
-            long deadline = System.nanoTime() + 20_000_000_000L;
-            while (!env.containsKey("CUTOVER_DEPLOY_ID")) {   // until the child has exec'd
-                assertTrue(System.nanoTime() < deadline, "the process never started: " + env.keySet());
-                Thread.sleep(10);
-                env = environ(Long.parseLong(i.handle()));
-            }
+            Map<String, String> env = Eventually.value(Duration.ofSeconds(20), "the child to exec",
+                    () -> environ(Long.parseLong(i.handle())), e -> e.containsKey("CUTOVER_DEPLOY_ID"));
             assertEquals(new TreeSet<>(Set.of("PATH", "HOME", "LANG", "LC_TIME", "FROM_APP", "FROM_DEPLOY", "PORT",
                     "CUTOVER_APP", "CUTOVER_COLOUR", "CUTOVER_DEPLOY_ID", "CUTOVER_OWNER")),
                     new TreeSet<>(env.keySet()));

@@ -16,9 +16,11 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigLoader;
+import io.cutover.proxy.Eventually;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -138,12 +140,9 @@ class ProcessRuntimeOwnerTest {
     }
 
     private static void awaitTagged(long pid) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")),
-                StandardCharsets.UTF_8).contains("CUTOVER_DEPLOY_ID=")) {
-            assertTrue(System.nanoTime() < deadline, "process " + pid + " never exec'd");
-            Thread.sleep(10);
-        }
+        Eventually.until(Duration.ofSeconds(20), "process " + pid + " to exec",
+                () -> new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")),
+                        StandardCharsets.UTF_8).contains("CUTOVER_DEPLOY_ID="));
     }
 
     private static ListAppender<ILoggingEvent> capture() {

@@ -10,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigLoader;
+import io.cutover.proxy.Eventually;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,11 +40,9 @@ class ProcessRuntimeStopTest {
             interruptKept.set(Thread.currentThread().isInterrupted());
         }, "stopper");
         stopper.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (stopper.getState() != Thread.State.TIMED_WAITING) {    // waiting for it to exit after SIGTERM
-            assertTrue(System.nanoTime() < deadline, "the stop never waited: " + stopper.getState());
-            Thread.sleep(5);
-        }
+        // waiting for it to exit after SIGTERM
+        Eventually.value(Duration.ofSeconds(20), "the stop to wait", stopper::getState,
+                state -> state == Thread.State.TIMED_WAITING);
         stopper.interrupt();
         stopper.join(TimeUnit.SECONDS.toMillis(30));
         assertFalse(stopper.isAlive(), "the interrupted stop ended without waiting out its 60 s");
