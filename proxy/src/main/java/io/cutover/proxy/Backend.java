@@ -44,12 +44,21 @@ public final class Backend implements Route {
     private final ChannelGroup allBackendChannels;
     private static final long NO_CONNECTION_LOG_INTERVAL = TimeUnit.MINUTES.toNanos(1);
     private static final Logger log = LoggerFactory.getLogger(Backend.class);
-    private final AtomicLong lastNoConnectionLog = new AtomicLong(System.nanoTime() - NO_CONNECTION_LOG_INTERVAL - 1);
+    private final Ticker ticker;
+    private final AtomicLong lastNoConnectionLog;
     private final AtomicLong noConnections = new AtomicLong();
 
     Backend(String app, Target target, InetSocketAddress address, String version,
             TrafficObserver.RequestObserver observer, Bootstrap bootstrap, int maxIdlePerLoop,
             ChannelGroup allBackendChannels) {
+        this(app, target, address, version, observer, bootstrap, maxIdlePerLoop, allBackendChannels, Ticker.SYSTEM);
+    }
+
+    Backend(String app, Target target, InetSocketAddress address, String version,
+            TrafficObserver.RequestObserver observer, Bootstrap bootstrap, int maxIdlePerLoop,
+            ChannelGroup allBackendChannels, Ticker ticker) {
+        this.ticker = ticker;
+        this.lastNoConnectionLog = new AtomicLong(ticker.nanos() - NO_CONNECTION_LOG_INTERVAL - 1);
         this.app = app;
         this.target = target;
         this.hostHeader = target.toString();
@@ -167,7 +176,7 @@ public final class Backend implements Route {
 
     /** The answer to a connection that could not be created; logged at most once a minute. */
     ProxyError noConnection(Throwable cause) {
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         long last = lastNoConnectionLog.get();
         if (now - last > NO_CONNECTION_LOG_INTERVAL && lastNoConnectionLog.compareAndSet(last, now)) {
             long suppressed = noConnections.getAndSet(0);
@@ -248,7 +257,7 @@ public final class Backend implements Route {
      * closed and counted as forced.
      */
     public CompletableFuture<DrainResult> drain(Duration deadline, EventExecutor timer) {
-        long start = System.nanoTime();
+        long start = ticker.nanos();
         draining = true;
         int atStart = inFlight.get();
         pool.closeAll();
@@ -262,14 +271,14 @@ public final class Backend implements Route {
             // the figures first: closing hands each straggler's connection to its own loop, where
             // its exit would otherwise race this task to complete the result as a clean drain
             result.complete(new DrainResult(target, atStart, Math.max(0, atStart - left), left,
-                    Duration.ofNanos(System.nanoTime() - start)));
+                    Duration.ofNanos(ticker.nanos() - start)));
             closeAll();
         }, deadline.toNanos(), TimeUnit.NANOSECONDS);
         idle.thenRun(() -> {
             forceClose.cancel(false);
             closeAll();
             result.complete(new DrainResult(target, atStart, atStart, 0,
-                    Duration.ofNanos(System.nanoTime() - start)));
+                    Duration.ofNanos(ticker.nanos() - start)));
         });
         return result;
     }
