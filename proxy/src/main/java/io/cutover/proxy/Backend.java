@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * and its drain. A backend is created when traffic is switched to a target and drained when
  * traffic is switched away; it is never reused after a drain.
  */
-public final class Backend implements Route {
+public final class Backend {
     private final String app;
     private final Target target;
     private final String hostHeader;
@@ -45,6 +45,8 @@ public final class Backend implements Route {
     private static final long NO_CONNECTION_LOG_INTERVAL = TimeUnit.MINUTES.toNanos(1);
     private static final Logger log = LoggerFactory.getLogger(Backend.class);
     private final Ticker ticker;
+    /** {@link #forward}'s, by strip. */
+    private volatile Forward[] forwards = new Forward[1];
     private final AtomicLong lastNoConnectionLog;
     private final AtomicLong noConnections = new AtomicLong();
 
@@ -69,6 +71,24 @@ public final class Backend implements Route {
         this.pool = new BackendPool(maxIdlePerLoop);
         this.channels = new DefaultChannelGroup("backend " + target, GlobalEventExecutor.INSTANCE);
         this.allBackendChannels = allBackendChannels;
+    }
+
+    /**
+     * Where a request goes here with {@code strip} bytes of its path taken off, and no cookie to
+     * give: made once per strip (a race makes one twice at worst), so routing allocates nothing.
+     */
+    Forward forward(int strip) {
+        Forward[] made = forwards;
+        Forward f = strip < made.length ? made[strip] : null;
+        return f != null ? f : forwardMade(strip);
+    }
+
+    private Forward forwardMade(int strip) {
+        Forward f = new Forward(this, strip, null);
+        Forward[] next = java.util.Arrays.copyOf(forwards, Math.max(forwards.length, strip + 1));
+        next[strip] = f;
+        forwards = next;
+        return f;
     }
 
     public Target target() {

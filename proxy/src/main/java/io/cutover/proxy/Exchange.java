@@ -65,6 +65,8 @@ final class Exchange {
     private final ClientSide front;
     private final ChannelHandlerContext client;
     private final Backend backend;
+    /** Where routing sent the request: its backend, its prefix to strip, the canary cookie to give. */
+    private final Forward route;
     private final RequestHead head;
     private final HeadWriter.Forwarding forwarding;
     private final long responseTimeoutNanos;
@@ -100,13 +102,14 @@ final class Exchange {
     private long bytesOut;
 
     /** @param accessLog where the request is reported when it ends, or null */
-    Exchange(ClientSide front, ChannelHandlerContext client, Backend backend, RequestHead head,
+    Exchange(ClientSide front, ChannelHandlerContext client, Forward route, RequestHead head,
              HeadWriter.Forwarding forwarding, ProxySettings settings, AccessLog accessLog, Ticker ticker) {
         this.front = front;
         this.ticker = ticker;
         this.startNanos = ticker.nanos();
         this.client = client;
-        this.backend = backend;
+        this.route = route;
+        this.backend = route.backend();
         this.head = head;
         this.forwarding = forwarding;
         this.responseTimeoutNanos = settings.responseTimeout().toNanos();
@@ -191,7 +194,7 @@ final class Exchange {
         bound = BackendHandler.of(ch);
         bound.bind(this, head.isHead(), head.http10());
         phase = Phase.SENDING;
-        ch.write(HeadWriter.request(ch.alloc(), head, backend.hostHeader(), forwarding), ch.voidPromise());
+        ch.write(HeadWriter.request(ch.alloc(), head, route.strip(), backend.hostHeader(), forwarding), ch.voidPromise());
         while (held != null && !held.isEmpty()) {
             forward(held.poll());
         }
@@ -319,7 +322,7 @@ final class Exchange {
             // a response that ends before the request body did leaves that body unread: close after
             clientKeepAlive = clientKeepAlive && body == RequestBody.WHOLE && !front.stopping() && !delimitedByClose;
             toClient = Rechunker.of(head.http10(), h.framing());
-            ByteBuf out = HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10(), head.canaryCookie());
+            ByteBuf out = HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10(), route.canaryCookie());
             bytesOut += out.readableBytes();
             client.write(out, client.voidPromise());
         } finally {

@@ -166,7 +166,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
             hold(head, pause);
             return;
         }
-        if (!(route instanceof Backend backend)) {
+        if (!(route instanceof Forward forward)) {
             // answered here: a body, if any, is not read, so the connection closes after the answer
             boolean up = LocalAnswers.up(route);
             boolean keep = keepAfterAnswer(head.keepAlive() && head.framing() == Framing.NONE && up);
@@ -174,7 +174,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
             return;
         }
         timer.busy();
-        exchange = new Exchange(this, ctx, backend, head, forwarding, settings, accessLog.get(), ticker);
+        exchange = new Exchange(this, ctx, forward, head, forwarding, settings, accessLog.get(), ticker);
         phase = Phase.FORWARDING;
         exchange.start();
     }

@@ -163,13 +163,12 @@ public final class Router implements Routing {
             if (a.pause() != null) {
                 return a.pause();
             }
-            Backend b = a.pick(request, client);
-            if (b == null) {
+            Forward f = a.pick(request, client, e.strip());
+            if (f == null) {
                 return null;
             }
-            if (b.tryEnter()) {
-                request.strip(e.strip());
-                return b;
+            if (f.backend().tryEnter()) {
+                return f;
             }
             t = table.get();     // a switch raced this request: route it again, to the new backend
         }
