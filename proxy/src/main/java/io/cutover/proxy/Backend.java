@@ -169,7 +169,7 @@ public final class Backend {
     }
 
     /** Counts a request out; the last one out of a draining backend completes its drain. */
-    void exit() {
+    public void exit() {
         if (inFlight.decrementAndGet() == 0 && draining) {
             idle.complete(null);
         }
