@@ -83,6 +83,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
         return phase;
     }
 
+    /** The exchange under way, or null. */
+    Exchange exchange() {
+        return exchange;
+    }
+
     @Override
     public String client(RequestHead head) {
         return forwarding.address(head);
