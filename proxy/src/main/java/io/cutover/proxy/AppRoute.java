@@ -27,9 +27,12 @@ public record AppRoute(String name, Backend active, Canary canary, Maintenance m
         return new AppRoute(name, active, canary, maintenance, p);
     }
 
-    /** The backend for a request of this app, canary or active; not yet counted in. */
-    Backend pick(io.cutover.proxy.http.RequestHead head, ClientAddress client) {
+    /** Where a request of this app goes, canary or active (null: no version yet); not yet counted in. */
+    Forward pick(io.cutover.proxy.http.RequestHead head, ClientAddress client, int strip) {
         Canary c = canary;
-        return c != null && c.takes(head, client) ? c.backend() : active;
+        if (c != null) {
+            return c.route(head, client, active, strip);
+        }
+        return active == null ? null : active.forward(strip);
     }
 }

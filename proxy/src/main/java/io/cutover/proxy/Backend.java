@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * and its drain. A backend is created when traffic is switched to a target and drained when
  * traffic is switched away; it is never reused after a drain.
  */
-public final class Backend implements Route {
+public final class Backend {
     private final String app;
     private final Target target;
     private final String hostHeader;
@@ -44,12 +44,23 @@ public final class Backend implements Route {
     private final ChannelGroup allBackendChannels;
     private static final long NO_CONNECTION_LOG_INTERVAL = TimeUnit.MINUTES.toNanos(1);
     private static final Logger log = LoggerFactory.getLogger(Backend.class);
-    private final AtomicLong lastNoConnectionLog = new AtomicLong(System.nanoTime() - NO_CONNECTION_LOG_INTERVAL - 1);
+    private final Ticker ticker;
+    /** {@link #forward}'s, by strip. */
+    private volatile Forward[] forwards = new Forward[1];
+    private final AtomicLong lastNoConnectionLog;
     private final AtomicLong noConnections = new AtomicLong();
 
     Backend(String app, Target target, InetSocketAddress address, String version,
             TrafficObserver.RequestObserver observer, Bootstrap bootstrap, int maxIdlePerLoop,
             ChannelGroup allBackendChannels) {
+        this(app, target, address, version, observer, bootstrap, maxIdlePerLoop, allBackendChannels, Ticker.SYSTEM);
+    }
+
+    Backend(String app, Target target, InetSocketAddress address, String version,
+            TrafficObserver.RequestObserver observer, Bootstrap bootstrap, int maxIdlePerLoop,
+            ChannelGroup allBackendChannels, Ticker ticker) {
+        this.ticker = ticker;
+        this.lastNoConnectionLog = new AtomicLong(ticker.nanos() - NO_CONNECTION_LOG_INTERVAL - 1);
         this.app = app;
         this.target = target;
         this.hostHeader = target.toString();
@@ -60,6 +71,24 @@ public final class Backend implements Route {
         this.pool = new BackendPool(maxIdlePerLoop);
         this.channels = new DefaultChannelGroup("backend " + target, GlobalEventExecutor.INSTANCE);
         this.allBackendChannels = allBackendChannels;
+    }
+
+    /**
+     * Where a request goes here with {@code strip} bytes of its path taken off, and no cookie to
+     * give: made once per strip (a race makes one twice at worst), so routing allocates nothing.
+     */
+    Forward forward(int strip) {
+        Forward[] made = forwards;
+        Forward f = strip < made.length ? made[strip] : null;
+        return f != null ? f : forwardMade(strip);
+    }
+
+    private Forward forwardMade(int strip) {
+        Forward f = new Forward(this, strip, null);
+        Forward[] next = java.util.Arrays.copyOf(forwards, Math.max(forwards.length, strip + 1));
+        next[strip] = f;
+        forwards = next;
+        return f;
     }
 
     public Target target() {
@@ -140,7 +169,7 @@ public final class Backend implements Route {
     }
 
     /** Counts a request out; the last one out of a draining backend completes its drain. */
-    void exit() {
+    public void exit() {
         if (inFlight.decrementAndGet() == 0 && draining) {
             idle.complete(null);
         }
@@ -167,7 +196,7 @@ public final class Backend implements Route {
 
     /** The answer to a connection that could not be created; logged at most once a minute. */
     ProxyError noConnection(Throwable cause) {
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         long last = lastNoConnectionLog.get();
         if (now - last > NO_CONNECTION_LOG_INTERVAL && lastNoConnectionLog.compareAndSet(last, now)) {
             long suppressed = noConnections.getAndSet(0);
@@ -248,7 +277,7 @@ public final class Backend implements Route {
      * closed and counted as forced.
      */
     public CompletableFuture<DrainResult> drain(Duration deadline, EventExecutor timer) {
-        long start = System.nanoTime();
+        long start = ticker.nanos();
         draining = true;
         int atStart = inFlight.get();
         pool.closeAll();
@@ -262,14 +291,14 @@ public final class Backend implements Route {
             // the figures first: closing hands each straggler's connection to its own loop, where
             // its exit would otherwise race this task to complete the result as a clean drain
             result.complete(new DrainResult(target, atStart, Math.max(0, atStart - left), left,
-                    Duration.ofNanos(System.nanoTime() - start)));
+                    Duration.ofNanos(ticker.nanos() - start)));
             closeAll();
         }, deadline.toNanos(), TimeUnit.NANOSECONDS);
         idle.thenRun(() -> {
             forceClose.cancel(false);
             closeAll();
             result.complete(new DrainResult(target, atStart, atStart, 0,
-                    Duration.ofNanos(System.nanoTime() - start)));
+                    Duration.ofNanos(ticker.nanos() - start)));
         });
         return result;
     }

@@ -20,12 +20,14 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(BackendHandler.class);
     private final long idleTimeoutNanos;
     private final ResponseDecoder decoder;
+    private final Ticker ticker;
     private ChannelHandlerContext ctx;
     private Exchange exchange;
     private long parkedSince = -1;
     private ScheduledFuture<?> idleTimer;
 
-    BackendHandler(Duration idleTimeout, ResponseDecoder decoder) {
+    BackendHandler(Duration idleTimeout, ResponseDecoder decoder, Ticker ticker) {
+        this.ticker = ticker;
         this.idleTimeoutNanos = idleTimeout.toNanos();
         this.decoder = decoder;
     }
@@ -54,7 +56,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     /** The exchange let go: the connection is parked (or about to be closed). */
     void unbind() {
         this.exchange = null;
-        this.parkedSince = System.nanoTime();
+        this.parkedSince = ticker.nanos();
         ctx.channel().config().setAutoRead(true);   // a parked connection keeps reading to notice a close
         if (idleTimer == null && ctx.channel().isActive()) {
             idleTimer = ctx.executor().schedule(this::checkIdle, idleTimeoutNanos, TimeUnit.NANOSECONDS);
@@ -67,7 +69,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null || parkedSince < 0 || !ctx.channel().isActive()) {
             return;     // busy again: the next unbind schedules the next check
         }
-        long parked = System.nanoTime() - parkedSince;
+        long parked = ticker.nanos() - parkedSince;
         if (parked >= idleTimeoutNanos) {
             ctx.close();
         } else {

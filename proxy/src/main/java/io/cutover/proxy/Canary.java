@@ -42,17 +42,22 @@ public record Canary(Backend backend, int basisPoints, List<Allow> allow, Canary
         return new Canary(backend, points, allow, cookie);
     }
 
-    /** Whether this request goes to the canary; marks a request with no bucket yet to be given one. */
-    boolean takes(RequestHead head, ClientAddress client) {
+    /**
+     * Where this request of the canary's app goes, the canary or {@code active} (null: nowhere, no
+     * version yet); a request with no bucket yet is given one, by the cookie of its response.
+     */
+    Forward route(RequestHead head, ClientAddress client, Backend active, int strip) {
         if (!allow.isEmpty() && allowed(head)) {
-            return true;
+            return backend.forward(strip);
         }
         int bucket = cookie.bucket(head.cookie(COOKIE));
-        if (bucket < 0) {
-            bucket = bucketOf(client.address(head));
-            head.canaryCookie(cookie.value(bucket));     // the response gives the client its cookie
+        if (bucket >= 0) {
+            Backend b = bucket < basisPoints ? backend : active;
+            return b == null ? null : b.forward(strip);
         }
-        return bucket < basisPoints;
+        bucket = bucketOf(client.address(head));
+        Backend b = bucket < basisPoints ? backend : active;
+        return b == null ? null : new Forward(b, strip, cookie.value(bucket));     // the response gives the client its cookie
     }
 
     private boolean allowed(RequestHead head) {

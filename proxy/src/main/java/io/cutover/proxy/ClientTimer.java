@@ -14,12 +14,14 @@ final class ClientTimer {
     private final FrontendHandler front;
     private final long idleNanos;
     private final long headNanos;
+    private final Ticker ticker;
     private long idleSince = -1;
     private long headStartedAt = -1;
     private ScheduledFuture<?> pending;
     private long pendingAt;
 
-    ClientTimer(ChannelHandlerContext ctx, FrontendHandler front, ProxySettings settings) {
+    ClientTimer(ChannelHandlerContext ctx, FrontendHandler front, ProxySettings settings, Ticker ticker) {
+        this.ticker = ticker;
         this.ctx = ctx;
         this.front = front;
         this.idleNanos = settings.clientIdleTimeout().toNanos();
@@ -28,7 +30,7 @@ final class ClientTimer {
 
     /** Nothing is under way: the idle timeout runs. */
     void idle() {
-        idleSince = System.nanoTime();
+        idleSince = ticker.nanos();
         arm(idleSince + idleNanos);
     }
 
@@ -40,7 +42,7 @@ final class ClientTimer {
     /** A request head has begun: it must be whole within the head timeout. */
     void headStarted() {
         if (headStartedAt < 0) {
-            headStartedAt = System.nanoTime();
+            headStartedAt = ticker.nanos();
             arm(headStartedAt + headNanos);
         }
     }
@@ -54,7 +56,7 @@ final class ClientTimer {
         headStartedAt = -1;
     }
 
-    /** Makes sure the timer goes off by {@code deadline} (a System.nanoTime() value). */
+    /** Makes sure the timer goes off by {@code deadline} (a {@link Ticker} value). */
     void arm(long deadline) {
         if (pending != null && deadline - pendingAt >= 0) {
             return;
@@ -63,7 +65,7 @@ final class ClientTimer {
             pending.cancel(false);
         }
         pendingAt = deadline;
-        pending = ctx.executor().schedule(this::fire, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        pending = ctx.executor().schedule(this::fire, Math.max(0, deadline - ticker.nanos()), TimeUnit.NANOSECONDS);
     }
 
     /** Arms the next of the connection's own deadlines (idle, head) after a check found none passed. */
@@ -87,7 +89,7 @@ final class ClientTimer {
         if (!ctx.channel().isActive()) {
             return;
         }
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         boolean headTimedOut = headStartedAt >= 0 && now - headStartedAt >= headNanos;
         boolean idleTimedOut = idleSince >= 0 && now - idleSince >= idleNanos;
         front.onTimer(now, headTimedOut, idleTimedOut);

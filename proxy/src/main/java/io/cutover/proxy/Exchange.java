@@ -6,11 +6,9 @@ import io.cutover.proxy.http.HttpParseException;
 import io.cutover.proxy.http.RequestHead;
 import io.cutover.proxy.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,12 +17,14 @@ import org.slf4j.LoggerFactory;
  * One request and its response, relayed between a client connection and a backend connection
  * of the same event loop: nothing here is shared between threads. Its life is a {@link Phase};
  * it owns one count of its backend's in-flight figure from routing until it ends, and gives it
- * back exactly once ({@link #end}, {@link #complete}).
+ * back exactly once ({@link #end}, {@link #complete}). How far the client has sent its request is
+ * its {@link RequestBody}; whether it may be sent again, {@link RetryRule}'s; how the response
+ * body is framed for the client, its {@link Rechunker}. It talks to its client connection through
+ * {@link ClientSide}.
  *
  * <p>Heads are written once (see {@link HeadWriter}); bodies pass as the slices the decoders cut
  * from what was read. Back-pressure follows writability both ways. A request is sent again only
- * when it cannot have reached the application: its pooled connection died before a byte of the
- * response, no byte of its body went out, and its method is idempotent (RFC 9110 9.2.2).
+ * when it cannot have reached the application ({@link RetryRule}).
  *
  * <p>Whose turn it is decides which clock runs while the request goes out. While the client is
  * sending its body and the backend could take more, the client's: it must send a byte within the
@@ -37,8 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Exchange {
     private static final Logger log = LoggerFactory.getLogger(Exchange.class);
-    private static final byte[] CRLF = {'\r', '\n'};
-    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     /** Where the exchange is. */
     enum Phase {
@@ -54,26 +52,37 @@ final class Exchange {
         ENDED
     }
 
-    private final FrontendHandler front;
+    /** How far the client has sent its request (a body-less request is whole from the start). */
+    enum RequestBody {
+        /** The client sent Expect: 100-continue and waits for the backend before sending its body. */
+        AWAITING_CONTINUE,
+        /** The body is under way: the client's clocks run while the backend takes it. */
+        STREAMING,
+        /** The whole request came: the client waits for the response. */
+        WHOLE
+    }
+
+    private final ClientSide front;
     private final ChannelHandlerContext client;
     private final Backend backend;
+    /** Where routing sent the request: its backend, its prefix to strip, the canary cookie to give. */
+    private final Forward route;
     private final RequestHead head;
     private final HeadWriter.Forwarding forwarding;
     private final long responseTimeoutNanos;
-    private final long startNanos = System.nanoTime();
+    private final Ticker ticker;
+    private final long startNanos;
     private final String upgrade;
     private ArrayDeque<ByteBuf> held;      // body parts that came before the backend connection: rare
     private Phase phase = Phase.CONNECTING;
     private Channel upstream;
     private BackendHandler bound;
-    private boolean reused;
-    private boolean retried;
-    private boolean bodySent;
-    private boolean requestComplete;
+    private RetryRule.Attempt attempt = RetryRule.Attempt.FRESH;
+    private RequestBody body;
     private int status;
     private boolean backendKeepAlive;
     private boolean clientKeepAlive;
-    private boolean chunkForClient;
+    private Rechunker toClient = Rechunker.AS_IS;
     private long lastSendNanos;
     /** The client's clocks for its body: see the class comment. */
     private final long bodyIdleNanos;
@@ -83,8 +92,6 @@ final class Exchange {
     private long bodyBytes;
     /** Since when the backend connection cannot take more of the body (its turn), or -1. */
     private long blockedSince = -1;
-    /** The client sent Expect: 100-continue and waits for the backend before sending its body. */
-    private boolean waitsForContinue;
     /** When the whole request had gone to the backend; the app's latency, once its response head came (else -1). */
     private long appStartNanos;
     private long appNanos = -1;
@@ -94,11 +101,15 @@ final class Exchange {
     private long bytesIn;
     private long bytesOut;
 
-    Exchange(FrontendHandler front, ChannelHandlerContext client, Backend backend, RequestHead head,
-             HeadWriter.Forwarding forwarding, ProxySettings settings) {
+    /** @param accessLog where the request is reported when it ends, or null */
+    Exchange(ClientSide front, ChannelHandlerContext client, Forward route, RequestHead head,
+             HeadWriter.Forwarding forwarding, ProxySettings settings, AccessLog accessLog, Ticker ticker) {
         this.front = front;
+        this.ticker = ticker;
+        this.startNanos = ticker.nanos();
         this.client = client;
-        this.backend = backend;
+        this.route = route;
+        this.backend = route.backend();
         this.head = head;
         this.forwarding = forwarding;
         this.responseTimeoutNanos = settings.responseTimeout().toNanos();
@@ -107,12 +118,14 @@ final class Exchange {
         this.appStartNanos = startNanos;
         this.upgrade = head.upgrade();
         this.clientKeepAlive = head.keepAlive();
-        this.requestComplete = head.framing() == Framing.NONE;
-        if (!requestComplete) {
+        if (head.framing() == Framing.NONE) {
+            body = RequestBody.WHOLE;
+        } else {
             String expect = head.header("expect");
-            waitsForContinue = expect != null && expect.equalsIgnoreCase("100-continue");
+            body = expect != null && expect.equalsIgnoreCase("100-continue") ? RequestBody.AWAITING_CONTINUE
+                    : RequestBody.STREAMING;
         }
-        this.accessLog = front.accessLog();
+        this.accessLog = accessLog;
         this.startMillis = accessLog == null ? 0 : System.currentTimeMillis();
         if (accessLog != null) {
             bytesIn = head.raw().readableBytes();
@@ -130,7 +143,11 @@ final class Exchange {
 
     /** The whole request went to the backend (or will, once connected): the client waits for the response. */
     boolean requestDone() {
-        return requestComplete;
+        return body == RequestBody.WHOLE;
+    }
+
+    RequestBody body() {
+        return body;
     }
 
     boolean tunnelling() {
@@ -141,7 +158,7 @@ final class Exchange {
     void start() {
         Channel parked = backend.pooled(client.channel().eventLoop());
         if (parked != null) {
-            reused = true;
+            attempt = RetryRule.Attempt.POOLED;
             send(parked);
         } else {
             connect();
@@ -150,7 +167,7 @@ final class Exchange {
 
     private void connect() {
         phase = Phase.CONNECTING;
-        front.upstreamBlocked(true);
+        front.backendBlocked(true);
         ChannelFuture connecting = backend.connect(client.channel().eventLoop());
         upstream = connecting.channel();
         // Carried on as a task of its own: closing a channel from within its connect completion
@@ -177,20 +194,20 @@ final class Exchange {
         bound = BackendHandler.of(ch);
         bound.bind(this, head.isHead(), head.http10());
         phase = Phase.SENDING;
-        ch.write(HeadWriter.request(ch.alloc(), head, backend.hostHeader(), forwarding), ch.voidPromise());
+        ch.write(HeadWriter.request(ch.alloc(), head, route.strip(), backend.hostHeader(), forwarding), ch.voidPromise());
         while (held != null && !held.isEmpty()) {
             forward(held.poll());
         }
         ch.flush();
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         lastSendNanos = now;
         appStartNanos = now;
         bodyClockStart = now;
         lastBodyNanos = now;
-        boolean blocked = !requestComplete && !ch.isWritable();
+        boolean blocked = body != RequestBody.WHOLE && !ch.isWritable();
         blockedSince = blocked ? now : -1;
         front.armTimer(deadline());
-        front.upstreamBlocked(blocked);
+        front.backendBlocked(blocked);
     }
 
     /** A piece of the request body (or, upgraded, of the client's bytes). */
@@ -211,41 +228,42 @@ final class Exchange {
                     blockedSince = lastSendNanos;     // the backend's turn: its response timeout runs
                     front.armTimer(lastSendNanos + responseTimeoutNanos);
                 }
-                front.upstreamBlocked(true);
+                front.backendBlocked(true);
             }
         }
     }
 
     private void forward(ByteBuf part) {
-        bodySent |= part.isReadable();
         bytesIn += part.readableBytes();
         bodyBytes += part.readableBytes();
-        waitsForContinue &= !part.isReadable();
-        lastSendNanos = System.nanoTime();
+        if (body == RequestBody.AWAITING_CONTINUE && part.isReadable()) {
+            body = RequestBody.STREAMING;       // the client did not wait for the 100
+        }
+        lastSendNanos = ticker.nanos();
         upstream.write(part, upstream.voidPromise());
     }
 
     /** The request body ended. */
     void requestEnded() {
-        requestComplete = true;
+        body = RequestBody.WHOLE;
         if (phase == Phase.SENDING) {
             // the response timeout and the app's latency run from here (the body's own clocks stop)
-            lastSendNanos = System.nanoTime();
+            lastSendNanos = ticker.nanos();
             appStartNanos = lastSendNanos;
             front.armTimer(lastSendNanos + responseTimeoutNanos);
         }
     }
 
     void onBackendWritable() {
-        if (phase != Phase.ENDED && phase != Phase.CONNECTING && (!requestComplete || phase == Phase.TUNNEL)) {
+        if (phase != Phase.ENDED && phase != Phase.CONNECTING && (body != RequestBody.WHOLE || phase == Phase.TUNNEL)) {
             if (blockedSince != -1 && phase == Phase.SENDING) {
                 // the client's turn again: the time the backend did not read is not held against it
-                long now = System.nanoTime();
+                long now = ticker.nanos();
                 bodyClockStart += now - blockedSince;
                 lastBodyNanos = now;
             }
             blockedSince = -1;
-            front.upstreamBlocked(false);
+            front.backendBlocked(false);
         }
     }
 
@@ -273,9 +291,9 @@ final class Exchange {
     private void onResponseHead(ResponseHead h) {
         try {
             if (h.informational()) {
-                if (waitsForContinue) {
-                    waitsForContinue = false;   // the client's turn to send its body
-                    lastBodyNanos = System.nanoTime();
+                if (body == RequestBody.AWAITING_CONTINUE) {
+                    body = RequestBody.STREAMING;   // the client's turn to send its body
+                    lastBodyNanos = ticker.nanos();
                     bodyClockStart = lastBodyNanos;
                     front.armTimer(deadline());
                 }
@@ -289,22 +307,22 @@ final class Exchange {
                 return;
             }
             status = h.status();
-            appNanos = System.nanoTime() - appStartNanos;
+            appNanos = ticker.nanos() - appStartNanos;
             if (status == 101) {
                 phase = Phase.TUNNEL;
                 client.write(HeadWriter.response(client.alloc(), h, true, false), client.voidPromise());
                 client.flush();
                 front.openTunnel();
-                front.upstreamBlocked(!upstream.isWritable());
+                front.backendBlocked(!upstream.isWritable());
                 return;
             }
             phase = Phase.RESPONDING;
             backendKeepAlive = h.keepAlive();
             boolean delimitedByClose = head.http10() && (h.framing() == Framing.CHUNKED || h.framing() == Framing.UNTIL_CLOSE);
             // a response that ends before the request body did leaves that body unread: close after
-            clientKeepAlive = clientKeepAlive && requestComplete && !front.closing() && !delimitedByClose;
-            chunkForClient = !head.http10() && h.framing() == Framing.UNTIL_CLOSE;
-            ByteBuf out = HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10(), head.canaryCookie());
+            clientKeepAlive = clientKeepAlive && body == RequestBody.WHOLE && !front.stopping() && !delimitedByClose;
+            toClient = Rechunker.of(head.http10(), h.framing());
+            ByteBuf out = HeadWriter.response(client.alloc(), h, clientKeepAlive, head.http10(), route.canaryCookie());
             bytesOut += out.readableBytes();
             client.write(out, client.voidPromise());
         } finally {
@@ -314,16 +332,7 @@ final class Exchange {
 
     private void toClient(ByteBuf part) {
         bytesOut += part.readableBytes();
-        if (chunkForClient && phase == Phase.RESPONDING) {
-            ByteBuf size = client.alloc().directBuffer(18);
-            ByteBufUtil.writeAscii(size, Integer.toHexString(part.readableBytes()));
-            size.writeBytes(CRLF);
-            client.write(size, client.voidPromise());
-            client.write(part, client.voidPromise());
-            client.write(client.alloc().directBuffer(2).writeBytes(CRLF), client.voidPromise());
-        } else {
-            client.write(part, client.voidPromise());
-        }
+        toClient.write(client, part);       // chunked only ever in RESPONDING (set with its response head)
     }
 
     /** The backend's read batch ended: flush to the client; stop reading while it cannot keep up. */
@@ -339,14 +348,12 @@ final class Exchange {
 
     /** The response ended (with bytes after it, it says so: then the connection is not reused). */
     private void complete(boolean leftovers) {
-        if (chunkForClient) {
-            client.write(client.alloc().directBuffer(5).writeBytes(LAST_CHUNK), client.voidPromise());
-        }
+        toClient.end(client);
         phase = Phase.ENDED;
         observe(status);
         Channel up = upstream;
         unbind();
-        if (backendKeepAlive && requestComplete && !leftovers) {
+        if (backendKeepAlive && body == RequestBody.WHOLE && !leftovers) {
             backend.release(up);
         } else {
             up.close();
@@ -366,13 +373,12 @@ final class Exchange {
             return;
         }
         bound = null;
-        if (phase == Phase.SENDING && reused && !retried && !bodySent && !responseBegan && head.idempotent()
-                && !backend.closed()) {
+        if (phase == Phase.SENDING
+                && RetryRule.mayRetry(attempt, bodyBytes > 0, responseBegan, head.idempotent(), backend.closed())) {
             // a parked connection that died under the request: it cannot have been processed
             log.debug("retrying {} on a fresh connection to {}: {}", head, backend.target(),
                     cause == null ? "closed" : cause.toString());
-            retried = true;
-            reused = false;
+            attempt = RetryRule.Attempt.RETRY;
             connect();
         } else if (phase == Phase.SENDING || phase == Phase.CONNECTING) {
             fail(ProxyError.of(cause));
@@ -396,7 +402,7 @@ final class Exchange {
         log.debug("{} via {}: {}", head, backend.target(), error);
         observe(error.status());
         end();
-        front.exchangeFailed(error, clientKeepAlive && requestComplete);
+        front.exchangeFailed(error, clientKeepAlive && body == RequestBody.WHOLE);
     }
 
     /**
@@ -443,24 +449,14 @@ final class Exchange {
     /** Reports the end: {@code counted} is what the stats and metrics get, the access log the status the client got. */
     private void observe(int counted) {
         int finalStatus = counted == TrafficObserver.CLIENT_TOO_SLOW ? ProxyError.REQUEST_TIMEOUT.status() : counted;
-        long now = System.nanoTime();
+        long now = ticker.nanos();
         long nanos = now - startNanos;
         backend.ended(counted, nanos, appNanos >= 0 ? appNanos : now - appStartNanos);
         if (accessLog != null) {
             // the head is still held here: every caller releases it after
-            accessLog.log(new AccessLog.Entry(startMillis, front.client(head), head.method(), head.target(), finalStatus,
-                    bytesIn, bytesOut, nanos, backend.app(), backend.version(), backend.hostHeader(),
-                    head.requestId(), accessLog.wantsAgents() ? head.header("referer") : null,
-                    accessLog.wantsAgents() ? head.header("user-agent") : null));
+            accessLog.log(AccessLogLines.forwarded(accessLog, head, front.client(head), startMillis, finalStatus,
+                    bytesIn, bytesOut, nanos, backend));
         }
-    }
-
-    /** Reports a request answered by the proxy itself (no app, or maintenance, or no version yet). */
-    static void logAnswered(AccessLog log, RequestHead head, String client, int status, long bytesOut) {
-        head.ensureRequestId();
-        log.log(new AccessLog.Entry(System.currentTimeMillis(), client, head.method(), head.target(), status,
-                head.raw().readableBytes(), bytesOut, 0, "-", "-", "-", head.requestId(),
-                log.wantsAgents() ? head.header("referer") : null, log.wantsAgents() ? head.header("user-agent") : null));
     }
 
     private void unbind() {
@@ -472,7 +468,7 @@ final class Exchange {
 
     /** Whether the backend is the one to act: the request is whole, the backend is not taking it, or the client awaits 100. */
     private boolean backendsTurn() {
-        return requestComplete || blockedSince != -1 || waitsForContinue;
+        return body != RequestBody.STREAMING || blockedSince != -1;
     }
 
     /**

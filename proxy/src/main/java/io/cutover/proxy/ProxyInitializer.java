@@ -14,16 +14,21 @@ final class ProxyInitializer extends ChannelInitializer<Channel> {
     private final ProxySettings settings;
     private final ChannelGroup clients;
     private final AccessLogSlot accessLog;
+    private final LocalAnswers answers;
+    private final Ticker ticker;
 
     ProxyInitializer(Routing routing, ProxySettings settings, ChannelGroup clients) {
-        this(routing, settings, clients, new AccessLogSlot());
+        this(routing, settings, clients, new AccessLogSlot(), Ticker.SYSTEM);
     }
 
-    ProxyInitializer(Routing routing, ProxySettings settings, ChannelGroup clients, AccessLogSlot accessLog) {
+    ProxyInitializer(Routing routing, ProxySettings settings, ChannelGroup clients, AccessLogSlot accessLog,
+                     Ticker ticker) {
         this.routing = routing;
         this.settings = settings;
         this.clients = clients;
         this.accessLog = accessLog;
+        this.answers = new LocalAnswers(accessLog);
+        this.ticker = ticker;
     }
 
     @Override
@@ -33,6 +38,6 @@ final class ProxyInitializer extends ChannelInitializer<Channel> {
             ch.pipeline().addLast(new HAProxyMessageDecoder());    // removes itself after the header
         }
         RequestDecoder decoder = new RequestDecoder(settings);
-        ch.pipeline().addLast(decoder, new FrontendHandler(routing, settings, decoder, accessLog));
+        ch.pipeline().addLast(decoder, new FrontendHandler(routing, settings, decoder, accessLog, answers, ticker));
     }
 }

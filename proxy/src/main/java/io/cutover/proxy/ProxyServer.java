@@ -41,7 +41,12 @@ public final class ProxyServer implements AutoCloseable {
     /** Where finished requests are reported, or null: set at start-up (or by a reload), read per request. */
     private final AccessLogSlot accessLog = new AccessLogSlot();
 
-    private ProxyServer(ProxySettings settings, Transport transport, int eventLoops, TrafficObserver observer) {
+    /** The clock of everything the server measures and schedules by. */
+    private final Ticker ticker;
+
+    private ProxyServer(ProxySettings settings, Transport transport, int eventLoops, TrafficObserver observer,
+                        Ticker ticker) {
+        this.ticker = ticker;
         this.transport = transport;
         this.eventLoops = eventLoops;
         this.observer = observer;
@@ -53,7 +58,7 @@ public final class ProxyServer implements AutoCloseable {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
-                .handler(new BackendInitializer(settings));
+                .handler(new BackendInitializer(settings, ticker));
     }
 
     /**
@@ -100,7 +105,7 @@ public final class ProxyServer implements AutoCloseable {
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 // a client may send its request and shut down its sending side: answer it first
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childHandler(new ProxyInitializer(router, settings, clients, accessLog));
+                .childHandler(new ProxyInitializer(router, settings, clients, accessLog, ticker));
     }
 
     /**
@@ -168,8 +173,14 @@ public final class ProxyServer implements AutoCloseable {
      */
     public static ProxyServer create(ProxySettings settings, Transport transport, int eventLoops,
                                      TrafficObserver observer) {
+        return create(settings, transport, eventLoops, observer, Ticker.SYSTEM);
+    }
+
+    /** As {@link #create(ProxySettings, Transport, int, TrafficObserver)}, measuring time by {@code ticker}. */
+    public static ProxyServer create(ProxySettings settings, Transport transport, int eventLoops,
+                                     TrafficObserver observer, Ticker ticker) {
         return new ProxyServer(settings, transport,
-                eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors(), observer);
+                eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors(), observer, ticker);
     }
 
     public Router router() {
@@ -212,7 +223,7 @@ public final class ProxyServer implements AutoCloseable {
      */
     public Backend newBackend(String app, Target target, InetSocketAddress address, String version) {
         return new Backend(app, target, address, version, observer.forBackend(app, target, version),
-                backendBootstrap, settings.maxIdlePerLoop(), backendChannels);
+                backendBootstrap, settings.maxIdlePerLoop(), backendChannels, ticker);
     }
 
     /** Makes backend connections with {@code factory} from now on (a test's, failing on cue). */
@@ -289,15 +300,15 @@ public final class ProxyServer implements AutoCloseable {
         for (io.netty.util.concurrent.EventExecutor loop : group) {
             loop.submit(() -> { }).awaitUninterruptibly(1, TimeUnit.SECONDS);
         }
-        StopTally tally = new StopTally();
+        StopTally tally = new StopTally(ticker);
         StopTally.Stopping stopping = new StopTally.Stopping(tally);
         List<io.netty.util.concurrent.Future<?>> told = new ArrayList<>();
         for (Channel ch : clients) {
             told.add(ch.eventLoop().submit(() -> ch.pipeline().fireUserEventTriggered(stopping)));
         }
-        long tellDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        long tellDeadline = ticker.nanos() + TimeUnit.SECONDS.toNanos(1);
         for (io.netty.util.concurrent.Future<?> f : told) {     // every connection knows: the stop's reach is known
-            f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(tellDeadline - System.nanoTime())));
+            f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(tellDeadline - ticker.nanos())));
         }
         boolean clean = clients.newCloseFuture().awaitUninterruptibly(grace.toMillis());
         int atDeadline = clean ? 0 : clients.size();

@@ -163,20 +163,22 @@ public final class Router implements Routing {
             if (a.pause() != null) {
                 return a.pause();
             }
-            Backend b = a.pick(request, client);
-            if (b == null) {
+            Forward f = a.pick(request, client, e.strip());
+            if (f == null) {
                 return null;
             }
-            if (b.tryEnter()) {
-                request.strip(e.strip());
-                return b;
+            if (f.backend().tryEnter()) {
+                return f;
             }
             t = table.get();     // a switch raced this request: route it again, to the new backend
         }
     }
 
-    /** Picks the default app's backend for one request and counts the request in; null if there is none. */
-    Backend route() {
+    /**
+     * Picks the default app's backend for one request and counts the request in ({@link
+     * Backend#exit} counts it out); null if there is none. For measuring routing on its own.
+     */
+    public Backend route() {
         for (;;) {
             Backend b = table.get().app(DEFAULT_APP).active();
             if (b == null || b.tryEnter()) {

@@ -9,7 +9,7 @@ import io.cutover.proxy.http.RequestHead;
  */
 public interface Routing {
     /**
-     * Where this request goes: a backend (counted in), an answer made here ({@link Maintenance},
+     * Where this request goes: a {@link Forward} to a backend (counted in there), an answer made here ({@link Maintenance},
      * {@link NotFound}), a {@link Pause}, or null when its app has no version yet.
      */
     Route route(RequestHead request, ClientAddress client);

@@ -24,14 +24,19 @@ final class StopTally {
     /** Connections the stop reached (each is counted once it closed). */
     final AtomicInteger reached = new AtomicInteger();
     private final AtomicInteger counted = new AtomicInteger();
+    private final Ticker ticker;
+
+    StopTally(Ticker ticker) {
+        this.ticker = ticker;
+    }
 
     /**
      * Waits (bounded) until every connection the stop reached and that closed has been counted:
      * a connection's close is counted just after it closed, on its loop. Never on a loop.
      */
     void awaitCounted(int stillOpen, long millis) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
-        while (counted.get() < reached.get() - stillOpen && System.nanoTime() < deadline) {
+        long deadline = ticker.nanos() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
+        while (counted.get() < reached.get() - stillOpen && ticker.nanos() < deadline) {
             java.util.concurrent.locks.LockSupport.parkNanos(200_000);
         }
     }

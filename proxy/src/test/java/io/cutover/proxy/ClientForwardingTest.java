@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class ClientForwardingTest {
     private static String forwarded(InetSocketAddress peer, String head) throws Exception {
         RequestHead h = HeadParser.parseRequest(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
-        ByteBuf out = HeadWriter.request(ByteBufAllocator.DEFAULT, h, "backend:8081",
+        ByteBuf out = HeadWriter.request(ByteBufAllocator.DEFAULT, h, 0, "backend:8081",
                 new ClientForwarding(TrustedProxies.NONE, peer));
         try {
             return out.toString(StandardCharsets.ISO_8859_1);

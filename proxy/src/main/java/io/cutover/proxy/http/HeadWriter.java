@@ -51,18 +51,20 @@ public final class HeadWriter {
      * The request as the backend gets it: HTTP/1.1, the client's headers minus hop-by-hop and
      * forwarding ones, its framing, a Host (an absolute-form target's authority, which wins over
      * the Host header; the backend's, for an HTTP/1.0 request without either),
-     * the forwarding headers, and Upgrade when it asks for one.
+     * the forwarding headers, and Upgrade when it asks for one; its path without its first
+     * {@code strip} bytes (the app's prefix) when {@code strip > 0}.
      */
-    public static ByteBuf request(ByteBufAllocator alloc, RequestHead h, String backendHost, Forwarding forwarding) {
+    public static ByteBuf request(ByteBufAllocator alloc, RequestHead h, int strip, String backendHost,
+                                  Forwarding forwarding) {
         ByteBuf raw = h.raw;
         ByteBuf out = alloc.directBuffer(raw.readableBytes() + 256);
         out.writeCharSequence(h.method, StandardCharsets.US_ASCII);
         out.writeByte(' ');
         int from = h.targetStart;
-        if (h.strip > 0) {
+        if (strip > 0) {
             int path = h.pathStart();     // after "http://host" in an absolute-form target
             out.writeBytes(raw, from, path - from);
-            from = path + h.strip;        // the app's prefix: "/api/x?q" goes as "/x?q", "/api" as "/"
+            from = path + strip;        // the app's prefix: "/api/x?q" goes as "/x?q", "/api" as "/"
             if (from == h.targetEnd || raw.getByte(from) != '/') {
                 out.writeByte('/');
             }

@@ -21,10 +21,6 @@ public final class RequestHead extends HeadFields {
     int authorityStart;
     int authorityEnd;
     private String targetHost;
-    /** Bytes of the path the app's prefix takes, stripped before forwarding; 0 for none. */
-    int strip;
-    /** The canary cookie (signed bucket) this request's client is given by its response; null for none. */
-    private String canaryCookie;
     /** An X-Request-Id given here to a request that came without one (sent to the app), or null. */
     String givenRequestId;
 
@@ -41,8 +37,6 @@ public final class RequestHead extends HeadFields {
         host = null;
         authorityStart = authorityEnd = -1;
         targetHost = null;
-        strip = 0;
-        canaryCookie = null;
         givenRequestId = null;
         this.raw = bytes;
         this.recycler = recycle;
@@ -214,21 +208,6 @@ public final class RequestHead extends HeadFields {
             }
         }
         return true;
-    }
-
-    /** Strips the first {@code bytes} of the path (the app's prefix) when the request is forwarded. */
-    public void strip(int bytes) {
-        strip = bytes;
-    }
-
-    /** Marks the response to give the client a canary cookie (its signed bucket). */
-    public void canaryCookie(String value) {
-        canaryCookie = value;
-    }
-
-    /** The canary cookie value the response gives its client, or null. */
-    public String canaryCookie() {
-        return canaryCookie;
     }
 
     /** The value of a header (every line joined with ", "), or null; {@code name} in lower case. Not for the hot path. */

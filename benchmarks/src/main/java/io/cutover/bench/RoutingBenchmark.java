@@ -1,8 +1,12 @@
-package io.cutover.proxy;
+package io.cutover.bench;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
+import io.cutover.proxy.Backend;
+import io.cutover.proxy.ProxyServer;
+import io.cutover.proxy.ProxySettings;
+import io.cutover.proxy.Router;
+import io.cutover.proxy.Target;
+import io.cutover.proxy.TrafficObserver;
+import io.cutover.proxy.Transport;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -14,6 +18,7 @@ import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -31,21 +36,26 @@ public class RoutingBenchmark {
     /** A router with two backends to flip between (per benchmark, or shared within a group). */
     public static class Routes {
         final Router router = new Router();
+        /** Makes the backends (never connected to): one event loop, not listening. */
+        private final ProxyServer server = ProxyServer.create(ProxySettings.defaults(), Transport.NIO, 1,
+                TrafficObserver.NONE);
         final Backend blue;
         final Backend green;
         boolean toGreen;
 
         public Routes() {
-            DefaultChannelGroup all = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-            blue = backend(8081, "blue", all);
-            green = backend(8082, "green", all);
+            blue = backend(8081, "blue");
+            green = backend(8082, "green");
             router.flip(blue);
         }
 
-        private static Backend backend(int port, String version, DefaultChannelGroup all) {
+        private Backend backend(int port, String version) {
             Target t = new Target("127.0.0.1", port);
-            return new Backend(Router.DEFAULT_APP, t, t.resolve(), version,
-                    TrafficObserver.NONE.forBackend(Router.DEFAULT_APP, t, version), new Bootstrap(), 1, all);
+            return server.newBackend(Router.DEFAULT_APP, t, t.resolve(), version);
+        }
+
+        void close() {
+            server.close();
         }
 
         Backend routeOne() {
@@ -62,10 +72,18 @@ public class RoutingBenchmark {
 
     @State(Scope.Thread)
     public static class Alone extends Routes {
+        @TearDown
+        public void tearDown() {
+            close();
+        }
     }
 
     @State(Scope.Group)
     public static class Shared extends Routes {
+        @TearDown
+        public void tearDown() {
+            close();
+        }
     }
 
     @Benchmark

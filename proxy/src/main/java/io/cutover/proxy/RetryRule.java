@@ -1,0 +1,34 @@
+package io.cutover.proxy;
+
+/**
+ * When a request may be sent again on another backend connection: only when it cannot have
+ * reached the application. Its pooled connection died before a byte of the response, no byte of
+ * its body went out, its method is idempotent (RFC 9110 9.2.2), it was not retried already, and
+ * its backend still takes requests.
+ */
+final class RetryRule {
+    /** Which connection an exchange's request went out on. */
+    enum Attempt {
+        /** A connection opened for it. */
+        FRESH,
+        /** A pooled (parked) connection: it may have died unnoticed. */
+        POOLED,
+        /** A fresh connection after the pooled one died: never retried again. */
+        RETRY
+    }
+
+    private RetryRule() {
+    }
+
+    /**
+     * @param attempt       the connection the request went out on
+     * @param bodySent      a byte of its body went out
+     * @param responseBegan a byte of a response came
+     * @param idempotent    its method is idempotent
+     * @param backendClosed its backend was closed (drained past its deadline)
+     */
+    static boolean mayRetry(Attempt attempt, boolean bodySent, boolean responseBegan, boolean idempotent,
+                            boolean backendClosed) {
+        return attempt == Attempt.POOLED && !bodySent && !responseBegan && idempotent && !backendClosed;
+    }
+}
