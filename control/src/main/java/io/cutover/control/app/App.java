@@ -3,6 +3,7 @@ package io.cutover.control.app;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.config.AppConfig;
 import io.cutover.control.config.AppSettings;
+import io.cutover.control.deploy.DeployThreads;
 import io.cutover.control.deploy.Deployer;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.state.StateStore;
@@ -45,7 +46,7 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
         Optional<Deployer> deployer = config.deploy().map(app -> new Deployer(app, config.canary(),
                 new Deployer.Parts(w.runtimes().apply(app), switches, health,
                         new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry()),
-                w.clock(), Ticker.SYSTEM));
+                DeployThreads.daemons(), w.clock(), Ticker.SYSTEM));
         try {
             deployer.ifPresent(Deployer::restore);
         } catch (RuntimeException e) {
@@ -71,7 +72,7 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
         Optional<Deployer> nextDeployer = next.deploy().map(app -> new Deployer(app, next.canary(),
                 new Deployer.Parts(w.runtimes().apply(app), switches, health,
                         new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry()),
-                w.clock(), Ticker.SYSTEM));
+                DeployThreads.daemons(), w.clock(), Ticker.SYSTEM));
         try {
             String problem = deployer.map(Deployer::restoreProblem).orElse(null);
             nextDeployer.ifPresent(d -> d.adopt(problem));

@@ -1,10 +1,8 @@
 package io.cutover.control.canary;
 
-import io.cutover.control.switching.SwitchService;
 import io.cutover.control.loop.Ticker;
 import io.cutover.control.config.CanarySettings;
-import io.cutover.control.deploy.Deployment;
-import io.cutover.proxy.Backend;
+import io.cutover.proxy.DrainResult;
 import io.cutover.proxy.RequestStats;
 import io.cutover.proxy.Target;
 import java.time.Duration;
@@ -16,14 +14,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * requests in turn; each share is held until a window passes. A failed window counts, and
  * {@code failure-limit} of them in a row abort; inconclusive windows (too few requests) hold the
  * share, up to the progress deadline. At 100% the caller promotes; on an abort it pulls the
- * canary back. Runs on the deploy's thread.
+ * canary back ({@link #pullBack}). Runs on the deploy's thread.
  */
 public final class CanaryRelease {
     /** How it ended: promote (by plan or by hand) or abort, and why. */
     public record Outcome(boolean promote, String why) {
     }
 
-    private final SwitchService switches;
+    private final CanaryRouting routing;
     private final CanarySettings plan;
     private final Steering steering;
     private final Ticker ticker;
@@ -34,29 +32,45 @@ public final class CanaryRelease {
     private volatile Target target;
 
     /** @param keyFile where the app's canary cookie key is kept ({@link CanaryKey}) */
-    public CanaryRelease(SwitchService switches, CanarySettings plan, Steering steering, Ticker ticker,
+    public CanaryRelease(CanaryRouting routing, CanarySettings plan, Steering steering, Ticker ticker,
                          java.nio.file.Path keyFile) {
         this.keyFile = keyFile;
-        this.switches = switches;
+        this.routing = routing;
         this.plan = plan;
         this.steering = steering;
         this.ticker = ticker;
         this.analysis = new CanaryAnalysis(plan);
     }
 
-    public Outcome run(Deployment d, Target candidate, String version) throws InterruptedException {
+    /**
+     * Runs the canary of the healthy {@code candidate} until it is to be promoted or it aborts;
+     * the caller then promotes it, or {@link #pullBack pulls it back} (as after anything thrown).
+     */
+    public Outcome run(StepLog d, Target candidate, String version) throws InterruptedException {
         target = candidate;
-        Backend stable = switches.active();
-        Backend canary = switches.canaryStart(candidate, version, plan.allow(), CanaryKey.load(keyFile));
+        routing.start(candidate, version, plan.allow(), CanaryKey.load(keyFile));
         steering.running(true);
         try {
-            return steps(d, stable, canary);
+            return steps(d);
         } finally {
             steering.running(false);
         }
     }
 
-    private Outcome steps(Deployment d, Backend stable, Backend canary) throws InterruptedException {
+    /**
+     * Pulls the canary back, if it got as far as taking requests: share 0 in one flip, and its
+     * requests finish (its drain is waited for).
+     */
+    public void pullBack(StepLog d) {
+        DrainResult drained = routing.pullBack().join();
+        if (drained != null) {
+            d.step("canary pulled back", "every request to the stable version; " + drained.completed()
+                    + " canary requests finished in " + drained.took().toMillis() + " ms"
+                    + (drained.forced() > 0 ? ", " + drained.forced() + " cut" : ""), drained.took());
+        }
+    }
+
+    private Outcome steps(StepLog d) throws InterruptedException {
         int next = 0;
         int failures = 0;
         while (true) {
@@ -67,8 +81,8 @@ public final class CanaryRelease {
             setShare(d, step);
             long since = ticker.nanos();
             while (true) {
-                RequestStats.Snapshot s0 = stable == null ? RequestStats.Snapshot.EMPTY : stable.stats().snapshot();
-                RequestStats.Snapshot c0 = canary.stats().snapshot();
+                RequestStats.Snapshot s0 = routing.stable();
+                RequestStats.Snapshot c0 = routing.canary();
                 Steering.Command command = steering.next(plan.interval());
                 if (command != null) {
                     switch (command.kind()) {
@@ -90,8 +104,7 @@ public final class CanaryRelease {
                         }
                     }
                 }
-                Window w = analysis.judge(share, stable == null ? RequestStats.Snapshot.EMPTY
-                        : stable.stats().snapshot().minus(s0), canary.stats().snapshot().minus(c0));
+                Window w = analysis.judge(share, routing.stable().minus(s0), routing.canary().minus(c0));
                 windows.add(w);
                 d.step("canary window", w.describe(), Duration.ZERO);
                 if (w.verdict() == Window.Verdict.PASSED) {
@@ -112,8 +125,8 @@ public final class CanaryRelease {
         }
     }
 
-    private void setShare(Deployment d, int percent) {
-        switches.canaryShare(percent);
+    private void setShare(StepLog d, int percent) {
+        routing.share(percent);
         share = percent;
         d.step("canary share", percent + "% of requests to " + target, Duration.ZERO);
     }

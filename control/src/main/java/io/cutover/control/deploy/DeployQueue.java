@@ -1,12 +1,10 @@
 package io.cutover.control.deploy;
 
-import io.cutover.control.loop.ControlLoop;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,11 +34,9 @@ public final class DeployQueue implements AutoCloseable {
         }
     }
 
-    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(
-            ControlLoop.daemon("cutover-deploy"));
+    private final ScheduledExecutorService worker;
     /** Gives up on those waiting too long: not the worker, which is busy with the one they wait for. */
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-            ControlLoop.daemon("cutover-deploy-timer"));
+    private final ScheduledExecutorService timer;
     private final Map<String, Deployment> history = new LinkedHashMap<>();
     private final int remembered;
     private Deployment running;
@@ -48,12 +44,18 @@ public final class DeployQueue implements AutoCloseable {
     /** Set while a reload replaces the app: nothing is taken in. */
     private String suspendedFor;
 
-    public DeployQueue() {
-        this(REMEMBERED);
+    /**
+     * @param worker runs the deployments, one thread (it may block); shut down on {@link #close}
+     * @param timer  gives up on those waiting too long, one thread; shut down on {@link #close}
+     */
+    public DeployQueue(ScheduledExecutorService worker, ScheduledExecutorService timer) {
+        this(worker, timer, REMEMBERED);
     }
 
     /** A queue that remembers {@code remembered} finished deployments (a test's small history). */
-    DeployQueue(int remembered) {
+    DeployQueue(ScheduledExecutorService worker, ScheduledExecutorService timer, int remembered) {
+        this.worker = worker;
+        this.timer = timer;
         this.remembered = remembered;
     }
 

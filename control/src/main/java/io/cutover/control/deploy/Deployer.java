@@ -10,21 +10,20 @@ import io.cutover.control.deploy.state.StateKeeper;
 import io.cutover.control.deploy.state.StateStore;
 
 import io.cutover.control.health.HealthCheck;
-import io.cutover.control.health.HealthCheck.UnhealthyException;
 import io.cutover.control.switching.SwitchService;
 import io.cutover.control.loop.Ticker;
 import io.cutover.control.canary.CanaryRelease;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.CanarySettings;
-import io.cutover.proxy.DrainResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 
 /**
  * Deploys and rollbacks of the app. A deploy, top-down: pick the free colour, start the
@@ -45,48 +44,51 @@ public final class Deployer implements AutoCloseable {
 
     private final AppSettings app;
     private final CanarySettings canaryDefaults;
-    private final Steering steering = new Steering();
-    private volatile CanaryRelease canary;
     private final AppRuntime runtime;
     private final SwitchService switches;
-    private final HealthCheck health;
     private final MeterRegistry meters;
     private final Clock clock;
     private final Ticker ticker;
     private final RunStates runStates;
-    private final DeployQueue line = new DeployQueue();
+    private final DeployQueue line;
     private final StateKeeper states;
     private final Reaper reaper;
-    private final Counter warnings;
-    private final Canaries canaries;
-
-    private interface Canaries {
-        Counter counter(String outcome);
-    }
+    private final DeploySteps steps;
+    private final CanaryDeploy canaries;
     /** Writes the state for what is not a deploy (maintenance): the file may block, the loops may not. */
-    private final java.util.concurrent.ExecutorService stateWriter =
-            java.util.concurrent.Executors.newSingleThreadExecutor(io.cutover.control.loop.ControlLoop.daemon("cutover-state"));
+    private final ExecutorService stateWriter;
     private volatile String restoreProblem;
 
-    public Deployer(AppSettings app, CanarySettings canaryDefaults, Parts parts, Clock clock, Ticker ticker) {
+    /** @param threads the app's deploy threads; this deployer shuts them down when it closes */
+    public Deployer(AppSettings app, CanarySettings canaryDefaults, Parts parts, DeployThreads threads, Clock clock,
+                    Ticker ticker) {
         this.app = app;
         this.canaryDefaults = canaryDefaults;
         this.runtime = parts.runtime();
         this.switches = parts.switches();
-        this.health = parts.health();
         this.states = new StateKeeper(parts.store());
         this.meters = parts.meters();
         this.clock = clock;
         this.ticker = ticker;
-        this.runStates = new RunStates(runtime);
-        this.reaper = new Reaper(line, clock, states::current, i -> switches.routesTo(i.target()), this::stopPrevious,
-                () -> record(states.current().withPreviousStopsAt(null)));
-        this.warnings = Counter.builder("cutover.deploy.warnings")
+        this.line = new DeployQueue(threads.deploys(), threads.deployTimer());
+        this.runStates = new RunStates(runtime, threads.watcher());
+        this.stateWriter = threads.stateWriter();
+        SwitchRouting routing = new SwitchRouting(switches);
+        Counter warnings = Counter.builder("cutover.deploy.warnings")
                 .description("Steps after a deploy's flip that failed (the deploy itself succeeded)")
                 .tag("app", app.name()).register(meters);
-        this.canaries = outcome -> Counter.builder("cutover.canaries")
+        this.steps = new DeploySteps(app, new DeploySteps.Parts(runtime, routing, parts.health()::await, states, runStates),
+                s -> reaper().watch(s), warnings, clock, ticker);
+        this.reaper = new Reaper(line, clock, states::current, i -> switches.routesTo(i.target()), steps::stopPrevious,
+                () -> record(states.current().withPreviousStopsAt(null)));
+        this.canaries = new CanaryDeploy(app, steps, routing, new Steering(), outcome -> Counter.builder("cutover.canaries")
                 .description("Canary releases by outcome: promoted, or aborted (by analysis or by hand)")
-                .tags("app", app.name(), "outcome", outcome).register(meters);
+                .tags("app", app.name(), "outcome", outcome).register(meters), ticker);
+    }
+
+    /** The reaper, for the steps built before it (it stops through them). */
+    private Reaper reaper() {
+        return reaper;
     }
 
     /**
@@ -130,126 +132,40 @@ public final class Deployer implements AutoCloseable {
         return submit(Deployment.Kind.ROLLBACK, null, waitForLock, this::rollback);
     }
 
+    /** A deploy, top-down: make room, start the candidate, bring it in (at once or as a canary), drop the older version. */
     private void deploy(Deployment d, CanarySettings plan) throws Exception {
         Instance old = states.current().active();
         Instance older = states.current().previous();
-        makeRoom(d, old, older);
-        Instance candidate = startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
+        steps.makeRoom(d, old, older);
+        Instance candidate = steps.startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
         if (plan.steps().isEmpty() || old == null) {
-            bringIn(d, candidate, old, () -> discard(d, candidate));
+            steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate));
         } else {
-            canaryIn(d, plan, candidate, old);
+            canaries.bringIn(d, plan, candidate, old);
         }
-        afterFlip(d, "removing the version before " + (old == null ? "it" : old.release().describe()),
-                () -> removeOlder(d, older));
+        steps.afterFlip(d, "removing the version before " + (old == null ? "it" : old.release().describe()),
+                () -> steps.removeOlder(d, older));
     }
 
+    /** A rollback, top-down: the previous version running again, then brought in like a candidate. */
     private void rollback(Deployment d) throws Exception {
         Instance current = states.current().active();
         Instance previous = states.current().previous();
         if (previous == null) {
             throw new DeployException("there is no previous version to roll back to");
         }
-        Instance back = wake(d, previous);
-        bringIn(d, back, current, () -> stop(back));
-    }
-
-    /**
-     * The second half of every deploy: health gate, record, flip, drain, retire the old version.
-     * If the incoming version fails its health gate or cannot be recorded, {@code giveUp} undoes
-     * its start and traffic never moved.
-     */
-    private void bringIn(Deployment d, Instance incoming, Instance outgoing, Runnable giveUp) throws Exception {
-        Duration healthWait;
-        try {
-            healthWait = awaitHealthy(d, incoming);
-            // recorded before the flip: a restart after it (or a crash in between) routes to the new version
-            record(new AppState(incoming, outgoing, null));
-        } catch (Exception e) {
-            giveUp.run();
-            throw e;
-        }
-        SwitchService.Flip flip = switches.flipChecked(incoming.target(), incoming.release().describe(), healthWait);
-        d.step("switched", (flip.previous() == null ? "now routing to " : flip.previous() + " -> ")
-                + incoming.target(), Duration.ZERO);
-        awaitDrained(d, flip);
-        afterFlip(d, "retiring " + (outgoing == null ? "the old version" : outgoing.release().describe()),
-                () -> retire(d, outgoing));
-    }
-
-    /**
-     * A canary release of a healthy candidate: it takes a growing share of requests while it is
-     * compared with the stable version. Promoted, it is recorded and the stable version drains
-     * and retires as after a switch; aborted, its share goes to 0 in one flip, its requests finish,
-     * it is removed, and the deploy fails with the figures. The stable version is never stopped.
-     */
-    private void canaryIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing) throws Exception {
-        Duration healthWait;
-        CanaryRelease.Outcome outcome;
-        CanaryRelease run = new CanaryRelease(switches, plan, steering, ticker,
-                io.cutover.control.canary.CanaryKey.file(app.stateFile(), app.name()));
-        try {
-            healthWait = awaitHealthy(d, incoming);
-            canary = run;
-            outcome = run.run(d, incoming.target(), incoming.release().describe());
-            if (outcome.promote()) {
-                record(new AppState(incoming, outgoing, null));     // before the flip, as for any switch
-            }
-        } catch (Exception e) {
-            if (run.target() != null) {
-                canaries.counter("aborted").increment();    // it had started
-            }
-            pullBackAndRemove(d, incoming);
-            throw e;
-        } finally {
-            canary = null;
-        }
-        if (!outcome.promote()) {
-            canaries.counter("aborted").increment();
-            pullBackAndRemove(d, incoming);
-            throw new DeployException("canary aborted: " + outcome.why());
-        }
-        canaries.counter("promoted").increment();
-        SwitchService.Flip flip = switches.canaryPromote(healthWait);
-        d.step("promoted", outcome.why() + "; " + flip.previous() + " -> " + incoming.target(), Duration.ZERO);
-        awaitDrained(d, flip);
-        afterFlip(d, "retiring " + outgoing.release().describe(), () -> retire(d, outgoing));
-    }
-
-    /** Waits for the old version's drain after a flip, and records how it went. */
-    private static void awaitDrained(Deployment d, SwitchService.Flip flip) {
-        DrainResult drained = flip.drain().join();
-        if (drained != null) {
-            d.step("drained", drained.completed() + " requests in " + drained.took().toMillis() + " ms"
-                    + (drained.forced() > 0 ? ", " + drained.forced() + " cut at the deadline" : ""), drained.took());
-        }
-    }
-
-    /**
-     * Pulls a canary back (if it got as far as taking requests): share 0, its requests finish;
-     * then the candidate is removed, whatever happened to the pull-back.
-     */
-    private void pullBackAndRemove(Deployment d, Instance candidate) {
-        try {
-            DrainResult drained = switches.canaryAbort().join();
-            if (drained != null) {
-                d.step("canary pulled back", "every request to the stable version; " + drained.completed()
-                        + " canary requests finished in " + drained.took().toMillis() + " ms"
-                        + (drained.forced() > 0 ? ", " + drained.forced() + " cut" : ""), drained.took());
-            }
-        } finally {
-            discard(d, candidate);
-        }
+        Instance back = steps.wake(d, previous);
+        steps.bringIn(d, back, current, () -> steps.stop(back));
     }
 
     /** The canary running now, if any. */
     public Optional<CanaryRelease> canary() {
-        return Optional.ofNullable(canary);
+        return canaries.running();
     }
 
     /** Steers the running canary (promote, abort, set a share). */
     public void steer(Steering.Command command) throws Steering.NoCanaryException {
-        steering.send(app.name(), command);
+        canaries.steer(command);
     }
 
     /** The app's canary settings as configured. */
@@ -257,120 +173,6 @@ public final class Deployer implements AutoCloseable {
         return canaryDefaults;
     }
 
-    private Instance startCandidate(Deployment d, Colour colour) {
-        long t = ticker.nanos();
-        Instance c = runtime.start(d.release(), colour, app.ports().get(colour.ordinal()), d.id());
-        record(states.current().withCandidate(c));
-        d.step("candidate started", c.release().describe() + " on " + colour.label() + " at " + c.target(), since(t));
-        return c;
-    }
-
-    private Duration awaitHealthy(Deployment d, Instance i) throws UnhealthyException, InterruptedException {
-        Duration took;
-        try {
-            took = health.await(i.target(), () -> runtime.failing(i));
-        } catch (UnhealthyException e) {
-            List<String> lines = runtime.logs(i, app.logLines());
-            throw new UnhealthyException(e.getMessage() + (lines.isEmpty() ? "; it logged nothing"
-                    : "; its last log lines:\n  " + String.join("\n  ", lines)));
-        }
-        d.step("healthy", "after " + took.toMillis() + " ms", took);
-        runStates.check(i);
-        return took;
-    }
-
-    private Instance wake(Deployment d, Instance previous) {
-        if (runStates.check(previous).isEmpty()) {
-            d.step("previous version still running", previous.release().describe(), Duration.ZERO);
-            return previous;
-        }
-        long t = ticker.nanos();
-        Instance woken = runtime.restart(previous);
-        record(states.current().withPrevious(woken));
-        d.step("previous version started", woken.release().describe() + " on " + woken.colour().label(), since(t));
-        return woken;
-    }
-
-    /** The old version, after its drain: stopped, or kept running for a while (never while it carries traffic). */
-    private void retire(Deployment d, Instance old) {
-        if (old == null) {
-            return;
-        }
-        if (switches.routesTo(old.target())) {
-            d.warn(old.release().describe() + " carries traffic, so it was not stopped");
-            return;
-        }
-        if (app.keepPrevious() == AppSettings.KeepPrevious.RUNNING) {
-            record(states.current().withPreviousStopsAt(clock.instant().plus(app.keepRunningFor())));
-            reaper.watch(states.current());
-            d.step("old version kept running", "for " + app.keepRunningFor().toSeconds()
-                    + " s: rollback is instant until then", Duration.ZERO);
-            return;
-        }
-        long t = ticker.nanos();
-        stop(old);
-        d.step("old version stopped", old.release().describe() + " on " + old.colour().label(), since(t));
-    }
-
-    /** The reaper's stop of a previous version kept running. */
-    private void stopPrevious(Instance previous) {
-        stop(previous);
-        record(states.current().withPreviousStopsAt(null));
-    }
-
-    /**
-     * Frees the candidate's colour: leftovers go, and a previous version still running there (kept
-     * for instant rollback) is stopped. A stopped previous version stays until the candidate is
-     * live, so a failed deploy still has something to roll back to.
-     */
-    private void makeRoom(Deployment d, Instance active, Instance previous) throws DeployException {
-        long t = ticker.nanos();
-        for (String removed : runtime.removeAllExcept(Instance.present(active, previous),
-                Instance.present(active, previous, states.current().candidate()))) {
-            d.step("removed leftover", removed, since(t));
-        }
-        if (previous != null && switches.routesTo(previous.target())) {
-            throw new DeployException("traffic goes to the previous version " + previous.release().describe() + " at "
-                    + previous.target() + " (switched to by hand), whose port the new version would take: "
-                    + "roll back, or switch to the active version, then deploy");
-        }
-        if (previous != null) {
-            // stopped whatever its state: one its restart policy is bringing back would take the port again
-            boolean wasRunning = runStates.check(previous).isEmpty();
-            t = ticker.nanos();
-            stop(previous);
-            if (wasRunning) {
-                d.step("previous version stopped", previous.release().describe() + " (to free " + previous.target()
-                        + ")", since(t));
-            }
-        }
-    }
-
-    /** Once the candidate is live, the version before the old one is no longer kept. */
-    private void removeOlder(Deployment d, Instance older) {
-        if (older != null) {
-            long t = ticker.nanos();
-            runtime.remove(older);
-            d.step("removed older version", older.release().describe(), since(t));
-        }
-    }
-
-    private void discard(Deployment d, Instance candidate) {
-        long t = ticker.nanos();
-        runtime.remove(candidate);
-        record(states.current().withCandidate(null));
-        d.step("candidate removed", candidate.release().describe(), since(t));
-    }
-
-    /** A step after the flip: if it fails, the deploy says so as a warning and goes on. */
-    private void afterFlip(Deployment d, String what, Runnable step) {
-        try {
-            step.run();
-        } catch (RuntimeException e) {
-            d.warn(what + " failed: " + reason(e));
-            warnings.increment();
-        }
-    }
 
     private Deployment submit(Deployment.Kind kind, Release release, boolean waitForLock, DeployQueue.Flow flow)
             throws DeployQueue.BusyException {
@@ -390,13 +192,13 @@ public final class Deployer implements AutoCloseable {
     }
 
     /** Records maintenance on ({@code m}) or off (null) in the app's state, off the caller's thread. */
-    public java.util.concurrent.CompletableFuture<Void> recordMaintenance(AppState.Maintenance m) {
-        return java.util.concurrent.CompletableFuture.runAsync(() -> states.recordMaintenance(m), stateWriter);
+    public CompletableFuture<Void> recordMaintenance(AppState.Maintenance m) {
+        return CompletableFuture.runAsync(() -> states.recordMaintenance(m), stateWriter);
     }
 
     /** Records a pause on ({@code p}) or off (null) in the app's state, off the caller's thread. */
-    public java.util.concurrent.CompletableFuture<Void> recordPaused(AppState.Paused p) {
-        return java.util.concurrent.CompletableFuture.runAsync(() -> states.recordPaused(p), stateWriter);
+    public CompletableFuture<Void> recordPaused(AppState.Paused p) {
+        return CompletableFuture.runAsync(() -> states.recordPaused(p), stateWriter);
     }
 
     public Optional<Deployment> find(String id) {
@@ -444,18 +246,8 @@ public final class Deployer implements AutoCloseable {
         return runStates.describe(i);
     }
 
-    private void stop(Instance i) {
-        runtime.stop(i);
-        switches.stopped(i.target());
-        runStates.check(i);
-    }
-
     private void record(AppState next) {
         states.record(next);
-    }
-
-    private Duration since(long startNanos) {
-        return Duration.ofNanos(ticker.nanos() - startNanos);
     }
 
     static String reason(Exception e) {

@@ -2,6 +2,7 @@ package io.cutover.control.deploy;
 
 import io.cutover.control.deploy.runtime.Release;
 
+import io.cutover.control.canary.StepLog;
 import io.cutover.control.loop.Ticker;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,7 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * One deploy or rollback: what it runs, where it is, a timeline of its steps with timings, and
  * warnings: steps after the flip that went wrong (the deploy still succeeded: traffic moved).
  */
-public final class Deployment {
+public final class Deployment implements StepLog {
     public enum Kind { DEPLOY, ROLLBACK }
 
     public enum State { QUEUED, RUNNING, SUCCEEDED, FAILED }
@@ -87,6 +88,7 @@ public final class Deployment {
         return Duration.ofMillis(steps.isEmpty() ? 0 : steps.get(steps.size() - 1).atMs());
     }
 
+    @Override
     public void step(String name, String detail, Duration took) {
         steps.add(new Step(name, detail, Duration.ofNanos(ticker.nanos() - start).toMillis(), took.toMillis()));
     }

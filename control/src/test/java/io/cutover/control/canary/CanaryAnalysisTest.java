@@ -68,6 +68,12 @@ class CanaryAnalysisTest {
     }
 
     @Test
+    void aSlowCanaryIsNotFailedOnLatencyWhenTheStableVersionHadNoRequestsToCompareWith() {
+        assertEquals(Verdict.PASSED, judge(window(0, 0, 0), window(200, 0, 80_000)), "nothing to compare with");
+        assertEquals(Verdict.FAILED, judge(window(1, 0, 1_000), window(200, 0, 80_000)), "one stable request is enough");
+    }
+
+    @Test
     void theWindowSaysWhyWithBothSidesFigures() {
         Window w = analysis.judge(25, window(1000, 0, 1000), window(200, 40, 1000));
         String text = w.describe();

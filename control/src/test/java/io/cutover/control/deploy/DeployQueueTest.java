@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -23,11 +24,16 @@ class DeployQueueTest {
                 Ticker.SYSTEM);
     }
 
+    private static DeployQueue queue(int remembered) {
+        return new DeployQueue(Executors.newSingleThreadScheduledExecutor(), Executors.newSingleThreadScheduledExecutor(),
+                remembered);
+    }
+
     @Test
     void atMostSixteenWaitAndTheSeventeenthIsRefusedNamingWhy() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch holding = new CountDownLatch(1);
-        try (DeployQueue line = new DeployQueue()) {
+        try (DeployQueue line = queue(DeployQueue.REMEMBERED)) {
             line.submit(deployment(), Duration.ofMinutes(1), d -> {
                 holding.countDown();
                 release.await(30, TimeUnit.SECONDS);
@@ -48,7 +54,7 @@ class DeployQueueTest {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch allDone = new CountDownLatch(4);
-        try (DeployQueue line = new DeployQueue(2)) {
+        try (DeployQueue line = queue(2)) {
             Deployment holder = deployment();
             line.submit(holder, Duration.ofMinutes(1), d -> {
                 holding.countDown();

@@ -3,12 +3,10 @@ package io.cutover.control.deploy.state;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Instance;
 
-import io.cutover.control.loop.ControlLoop;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -27,11 +25,12 @@ public final class RunStates implements AutoCloseable {
 
     private final AppRuntime runtime;
     private final Map<Instance, String> lastSeen = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
-            ControlLoop.daemon("cutover-watch"));
+    private final ScheduledExecutorService watcher;
 
-    public RunStates(AppRuntime runtime) {
+    /** @param watcher asks the runtime every few seconds, one thread (it may block); shut down on {@link #close} */
+    public RunStates(AppRuntime runtime, ScheduledExecutorService watcher) {
         this.runtime = runtime;
+        this.watcher = watcher;
     }
 
     /** Asks the runtime about the app's current versions every {@code interval}, on its own thread. */

@@ -1,0 +1,25 @@
+package io.cutover.control.deploy;
+
+import io.cutover.control.loop.ControlLoop;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The threads one app's deployer runs on, all of which may block: the deploy line and its timer
+ * ({@link DeployQueue}), the watcher of its versions ({@link io.cutover.control.deploy.state.RunStates})
+ * and the writer of its state for what is not a deploy (maintenance, a pause). Each is given to
+ * the part that runs on it, which shuts it down when it closes.
+ */
+public record DeployThreads(ScheduledExecutorService deploys, ScheduledExecutorService deployTimer,
+                            ScheduledExecutorService watcher, ExecutorService stateWriter) {
+
+    /** Daemon threads of their own, named after what they do. */
+    public static DeployThreads daemons() {
+        return new DeployThreads(Executors.newSingleThreadScheduledExecutor(ControlLoop.daemon("cutover-deploy")),
+                Executors.newSingleThreadScheduledExecutor(ControlLoop.daemon("cutover-deploy-timer")),
+                Executors.newSingleThreadScheduledExecutor(ControlLoop.daemon("cutover-watch")),
+                Executors.newSingleThreadExecutor(ControlLoop.daemon("cutover-state")));
+    }
+
+}

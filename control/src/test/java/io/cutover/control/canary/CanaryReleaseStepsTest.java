@@ -1,0 +1,178 @@
+package io.cutover.control.canary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.control.config.CanarySettings;
+import io.cutover.proxy.Canary;
+import io.cutover.proxy.DrainResult;
+import io.cutover.proxy.RequestStats;
+import io.cutover.proxy.Target;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A canary release on its own, no sockets: a fake routing whose figures the test scripts window
+ * by window, a step log that records, and a ticker the test moves.
+ */
+class CanaryReleaseStepsTest {
+    private static final Target CANDIDATE = Target.parse("127.0.0.1:8082");
+    private static final RequestStats.Snapshot HEALTHY = window(200, 0);
+    private static final RequestStats.Snapshot ERRORING = window(200, 40);
+    private static final RequestStats.Snapshot QUIET = window(5, 0);
+
+    @TempDir
+    Path dir;
+
+    /** {@code n} fast requests, {@code errors} of them failed. */
+    private static RequestStats.Snapshot window(long n, long errors) {
+        long[] buckets = new long[RequestStats.Snapshot.EMPTY.buckets().length];
+        buckets[0] = n;
+        return new RequestStats.Snapshot(buckets, errors);
+    }
+
+    private static RequestStats.Snapshot plus(RequestStats.Snapshot a, RequestStats.Snapshot b) {
+        long[] buckets = a.buckets().clone();
+        for (int i = 0; i < buckets.length; i++) {
+            buckets[i] += b.buckets()[i];
+        }
+        return new RequestStats.Snapshot(buckets, a.errors() + b.errors());
+    }
+
+    /** Routing that serves the canary's windows from a script (the last one repeats) and records shares. */
+    private static final class FakeRouting implements CanaryRouting {
+        final List<Integer> shares = new CopyOnWriteArrayList<>();
+        final List<RequestStats.Snapshot> script;
+        volatile Integer share;
+        volatile boolean pulledBack;
+        private RequestStats.Snapshot stable = RequestStats.Snapshot.EMPTY;
+        private RequestStats.Snapshot canary = RequestStats.Snapshot.EMPTY;
+        private int canaryReads;
+
+        FakeRouting(RequestStats.Snapshot... script) {
+            this.script = List.of(script);
+        }
+
+        @Override
+        public void start(Target candidate, String version, List<Canary.Allow> allow, byte[] cookieKey) {
+            share = 0;
+        }
+
+        @Override
+        public void share(int percent) {
+            shares.add(percent);
+            share = percent;
+        }
+
+        /** Each read adds a window's requests: the release reads at a window's start and end. */
+        @Override
+        public RequestStats.Snapshot stable() {
+            stable = plus(stable, window(1000, 0));
+            return stable;
+        }
+
+        @Override
+        public RequestStats.Snapshot canary() {
+            int w = canaryReads++ / 2;
+            canary = plus(canary, script.get(Math.min(w, script.size() - 1)));
+            return canary;
+        }
+
+        @Override
+        public CompletableFuture<DrainResult> pullBack() {
+            pulledBack = true;
+            share = null;
+            return CompletableFuture.completedFuture(new DrainResult(CANDIDATE, 3, 3, 0, Duration.ofMillis(7)));
+        }
+    }
+
+    /** The steps a release reported, as "name: detail". */
+    private static final class Steps implements StepLog {
+        final List<String> lines = new ArrayList<>();
+
+        @Override
+        public void step(String name, String detail, Duration took) {
+            lines.add(name + ": " + detail);
+        }
+
+        List<String> named(String name) {
+            return lines.stream().filter(l -> l.startsWith(name + ": ")).toList();
+        }
+    }
+
+    private static CanarySettings plan(List<Integer> steps, int failureLimit) {
+        // windows of a millisecond: the script, not the clock, decides what each window saw
+        return new CanarySettings(steps, Duration.ofMillis(1), 100, failureLimit, Duration.ofMinutes(10), 2.0, 1.0, 5,
+                1.5, Duration.ofMillis(25), List.of());
+    }
+
+    private CanaryRelease release(FakeRouting routing, CanarySettings plan, io.cutover.control.loop.Ticker ticker) {
+        return new CanaryRelease(routing, plan, new Steering(), ticker, dir.resolve("shop.canary-key"));
+    }
+
+    @Test
+    void aHealthyCanaryTakesEveryShareInTurnWithAPassedWindowAtEachAndIsToBePromoted() throws Exception {
+        FakeRouting routing = new FakeRouting(HEALTHY);
+        Steps steps = new Steps();
+        CanaryRelease.Outcome outcome = release(routing, plan(List.of(10, 50, 100), 2), System::nanoTime)
+                .run(steps, CANDIDATE, "v2");
+        assertEquals(new CanaryRelease.Outcome(true, "all steps passed"), outcome);
+        assertEquals(List.of(10, 50), routing.shares, "shares rise step by step; 100 is the caller's promotion");
+        List<String> windows = steps.named("canary window");
+        assertEquals(2, windows.size(), steps.lines.toString());
+        assertTrue(windows.get(0).startsWith("canary window: passed at 10%"), windows.toString());
+        assertTrue(windows.get(1).startsWith("canary window: passed at 50%"), windows.toString());
+        assertEquals("canary share: 10% of requests to " + CANDIDATE, steps.named("canary share").get(0));
+        assertFalse(routing.pulledBack, "a canary to be promoted is not pulled back");
+    }
+
+    @Test
+    void anErroringCanaryAbortsAtItsFailureLimitWithoutRisingAndItsPullBackClearsTheShare() throws Exception {
+        FakeRouting routing = new FakeRouting(ERRORING);
+        Steps steps = new Steps();
+        CanaryRelease release = release(routing, plan(List.of(10, 50, 100), 2), System::nanoTime);
+        CanaryRelease.Outcome outcome = release.run(steps, CANDIDATE, "v2");
+        assertFalse(outcome.promote());
+        assertTrue(outcome.why().startsWith("2 failed windows in a row at 10%: error rate 20.0%"), outcome.why());
+        assertEquals(List.of(10), routing.shares, "it never rose past the first share");
+        assertEquals(2, release.windows().size());
+
+        release.pullBack(steps);
+        assertTrue(routing.pulledBack);
+        assertEquals(null, routing.share, "no canary share left");
+        assertEquals(List.of("canary pulled back: every request to the stable version; 3 canary requests finished in 7 ms"),
+                steps.named("canary pulled back"));
+    }
+
+    @Test
+    void aPassedWindowClearsTheFailuresBeforeItSoFailuresOnlyCountInARow() throws Exception {
+        FakeRouting routing = new FakeRouting(ERRORING, HEALTHY, ERRORING, HEALTHY);
+        CanaryRelease.Outcome outcome = release(routing, plan(List.of(10, 50, 100), 2), System::nanoTime)
+                .run(new Steps(), CANDIDATE, "v2");
+        assertTrue(outcome.promote(), outcome.why());
+        assertEquals(List.of(10, 50), routing.shares);
+    }
+
+    @Test
+    void tooFewRequestsHoldTheShareUntilTheProgressDeadlineAndThenAbort() throws Exception {
+        FakeRouting routing = new FakeRouting(QUIET);
+        AtomicLong now = new AtomicLong();
+        io.cutover.control.loop.Ticker ticker = () -> now.getAndAdd(Duration.ofMinutes(1).toNanos());
+        CanaryRelease release = release(routing, plan(List.of(10, 100), 2), ticker);
+        CanaryRelease.Outcome outcome = release.run(new Steps(), CANDIDATE, "v2");
+        assertFalse(outcome.promote());
+        assertTrue(outcome.why().startsWith("no conclusive window at 10% within 600 s: the canary had 5 requests"),
+                outcome.why());
+        assertEquals(List.of(10), routing.shares, "the share was held");
+        assertTrue(release.windows().size() > 1, "inconclusive windows hold the share: " + release.windows().size());
+        assertTrue(release.windows().stream().allMatch(w -> w.verdict() == Window.Verdict.INCONCLUSIVE));
+    }
+}
