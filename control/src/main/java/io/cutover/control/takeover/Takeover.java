@@ -5,6 +5,7 @@ import io.cutover.control.app.App;
 import io.cutover.control.boot.Listeners;
 
 import io.cutover.control.config.Settings;
+import io.cutover.control.switching.RoutingLock;
 import io.cutover.proxy.Listener;
 import io.cutover.proxy.Transport;
 import java.net.InetSocketAddress;
@@ -93,7 +94,7 @@ public final class Takeover {
             }
             try {
                 for (App a : cutover.apps().all()) {
-                    String refusal = a.takeOutOfService("takeover");
+                    String refusal = a.takeOutOfService(RoutingLock.Holder.TAKEOVER);
                     if (refusal != null) {
                         backInService();
                         return refuse(pid, refusal);
