@@ -11,11 +11,14 @@ import io.cutover.control.health.HealthCheck;
 import io.cutover.control.loop.ControlLoop;
 import io.cutover.control.loop.Ticker;
 import io.cutover.control.observe.Metrics;
+import io.cutover.control.switching.RoutingLock;
 import io.cutover.control.switching.SwitchService;
 import io.cutover.proxy.ProxyServer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 /**
@@ -23,6 +26,12 @@ import java.util.function.Function;
  * cutover runs its versions, its deployer (with its own lock and state file).
  */
 public record App(AppConfig config, SwitchService switches, Optional<Deployer> deployer) implements AutoCloseable {
+
+    /**
+     * Where host names of switch targets are resolved (DNS may block). Created here until the
+     * one place that builds executors (issue 21's {@code Wiring}) passes it in.
+     */
+    private static final Executor RESOLVER = Executors.newCachedThreadPool(ControlLoop.daemon("cutover-resolve"));
 
     /** What every app is wired to. */
     public record Wiring(ProxyServer proxy, ControlLoop control, Metrics metrics, Duration keepRetiredSeries,
@@ -39,8 +48,9 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
      */
     public static App start(AppConfig config, Wiring w) {
         HealthCheck health = HealthCheck.on(w.control().group(), w.control().transport(), config.health(), Ticker.SYSTEM);
-        SwitchService switches = new SwitchService(
-                new SwitchService.Parts(config.name(), w.proxy(), health, w.metrics(), w.control().executor()),
+        SwitchService switches = SwitchService.start(
+                new SwitchService.Parts(config.name(), w.proxy(), health, w.metrics(), w.control().executor(),
+                        Ticker.SYSTEM, RESOLVER),
                 config.drainDeadline(), w.keepRetiredSeries(), w.clock());
         config.target().ifPresent(switches::startWith);
         Optional<Deployer> deployer = config.deploy().map(app -> new Deployer(app, config.canary(),
@@ -92,17 +102,17 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
      * Takes switches and deploys away from the app (a reload replaces it, a takeover hands it to
      * another process), so that none runs meanwhile; {@link #backInService} gives them back.
      *
-     * @param by what takes it, for the answer to a deploy refused meanwhile
+     * @param by what takes it (a reload, a takeover), for the answer to a switch or deploy refused meanwhile
      * @return why it cannot be (a switch or deploy runs), or null when it is done
      */
-    public String takeOutOfService(String by) {
-        if (!switches.tryReserve(by)) {
-            return "app " + name() + " is switching or deploying; " + by + " after it";
+    public String takeOutOfService(RoutingLock.Holder by) {
+        if (!switches.lock().tryReserve(by)) {
+            return "app " + name() + " is switching or deploying; " + by.label() + " after it";
         }
         if (deployer.isPresent() && !deployer.get().suspendIfIdle(
-                by + " is under way for app " + name() + "; deploy again in a moment")) {
-            switches.release();
-            return "app " + name() + " is deploying; " + by + " after it";
+                by.label() + " is under way for app " + name() + "; deploy again in a moment")) {
+            switches.lock().release();
+            return "app " + name() + " is deploying; " + by.label() + " after it";
         }
         return null;
     }
@@ -110,7 +120,7 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
     /** Takes switches and deploys again (what took the app out of service was refused or failed). */
     public void backInService() {
         deployer.ifPresent(Deployer::unsuspend);
-        switches.release();
+        switches.lock().release();
     }
 
     /** Stops the app's control (its routing stays as it is: the caller's to keep or drain). */

@@ -7,6 +7,7 @@ import io.cutover.control.config.ConfigError;
 import io.cutover.control.config.Settings;
 import io.cutover.control.deploy.state.StateStore;
 import io.cutover.control.loop.ControlLoop;
+import io.cutover.control.switching.RoutingLock;
 import io.cutover.proxy.AppRoute;
 import io.cutover.proxy.AppRule;
 import io.cutover.proxy.Backend;
@@ -116,7 +117,7 @@ public final class Reload implements AutoCloseable {
         List<App> leaving = new ArrayList<>();
         for (String name : concat(changed, removed)) {
             App a = before.get(name);
-            String refusal = a.takeOutOfService("reload");
+            String refusal = a.takeOutOfService(RoutingLock.Holder.RELOAD);
             if (refusal != null) {
                 leaving.forEach(App::backInService);
                 throw new RefusedException("nothing changed: " + refusal, true);

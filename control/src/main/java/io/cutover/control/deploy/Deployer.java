@@ -10,6 +10,7 @@ import io.cutover.control.deploy.state.StateKeeper;
 import io.cutover.control.deploy.state.StateStore;
 
 import io.cutover.control.health.HealthCheck;
+import io.cutover.control.switching.RoutingLock;
 import io.cutover.control.switching.SwitchService;
 import io.cutover.control.loop.Ticker;
 import io.cutover.control.canary.CanaryRelease;
@@ -178,11 +179,11 @@ public final class Deployer implements AutoCloseable {
             throws DeployQueue.BusyException {
         Deployment d = new Deployment(line.newId(), kind, release, clock.instant(), ticker);
         line.submit(d, waitForLock ? app.lockWait() : null, x -> {
-            switches.reserve(x.describe());     // routing is the deploy's until it ends
+            switches.lock().reserve(RoutingLock.Holder.DEPLOY, x.describe());     // routing is the deploy's until it ends
             try {
                 flow.run(x);
             } finally {
-                switches.release();
+                switches.lock().release();
             }
         }, () -> Counter.builder("cutover.deploys").description("Deploys and rollbacks by outcome")
                 .tags("app", app.name(), "kind", kind.name().toLowerCase(Locale.ROOT),

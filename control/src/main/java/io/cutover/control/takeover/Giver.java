@@ -4,6 +4,7 @@ import io.cutover.control.admin.AdminServer;
 import io.cutover.control.app.App;
 import io.cutover.control.app.Apps;
 import io.cutover.control.boot.Listeners;
+import io.cutover.control.switching.RoutingLock;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Transport;
 import java.net.InetSocketAddress;
@@ -44,7 +45,7 @@ public final class Giver implements Handover {
         }
         try {
             for (App a : parts.apps().all()) {
-                String refusal = a.takeOutOfService("takeover");
+                String refusal = a.takeOutOfService(RoutingLock.Holder.TAKEOVER);
                 if (refusal != null) {
                     backInService();
                     return refuse(pid, refusal);

@@ -1,0 +1,110 @@
+package io.cutover.control.switching;
+
+import io.cutover.control.health.HealthCheck;
+import io.cutover.control.health.PreviousTargetWatch;
+import io.cutover.proxy.Backend;
+import io.cutover.proxy.Target;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+
+/**
+ * The target traffic was switched away from last (where a rollback goes), and the watch that
+ * keeps probing it so that a switch back to it may flip at once. The watch runs on the control
+ * loop; what it found may be read from anywhere.
+ */
+public final class PreviousTarget {
+
+    /** What keeps probing the previous target: {@link PreviousTargetWatch} ({@link #of}), or a test's fake. */
+    public interface Watch {
+        /** On the control loop: watches {@code target} from now on. */
+        void watch(Target target, InetSocketAddress resolved);
+
+        /** On the control loop: {@code target} was stopped, it is cold until a probe passes again. */
+        void forget(Target target);
+
+        /** Whether {@code target} is watched and passed a recent probe (from any thread). */
+        boolean warm(Target target);
+
+        /** On the control loop: probes with {@code next} from now on. */
+        void health(HealthCheck next);
+
+        /** On the control loop: stops watching for good. */
+        void stop();
+    }
+
+    /** {@code watch} as a {@link Watch}. */
+    public static Watch of(PreviousTargetWatch watch) {
+        return new Watch() {
+            @Override
+            public void watch(Target target, InetSocketAddress resolved) {
+                watch.watch(target, resolved);
+            }
+
+            @Override
+            public void forget(Target target) {
+                watch.forget(target);
+            }
+
+            @Override
+            public boolean warm(Target target) {
+                return watch.warm(target);
+            }
+
+            @Override
+            public void health(HealthCheck next) {
+                watch.health(next);
+            }
+
+            @Override
+            public void stop() {
+                watch.stop();
+            }
+        };
+    }
+
+    private final Watch watch;
+    private final EventLoop control;
+    private volatile Target target;
+
+    public PreviousTarget(Watch watch, EventLoop control) {
+        this.watch = watch;
+        this.control = control;
+    }
+
+    /** Traffic left {@code old}: it is the previous target from now on, and watched. */
+    void left(Backend old) {
+        target = old.target();
+        control.execute(() -> watch.watch(old.target(), old.address()));
+    }
+
+    /** The target traffic was switched away from last, if any. */
+    public Target target() {
+        return target;
+    }
+
+    /** Whether {@code t} is the previous target and its background probe just passed. */
+    boolean warm(Target t) {
+        return watch.warm(t);
+    }
+
+    /** Whether a switch back to {@link #target()} would flip at once: its background probe just passed. */
+    public boolean warm() {
+        Target p = target;
+        return p != null && watch.warm(p);
+    }
+
+    /** The version at {@code t} was stopped: a switch back to it probes it first. */
+    public void stopped(Target t) {
+        control.execute(() -> watch.forget(t));
+    }
+
+    /** Probes with {@code next} from the next probe on (a reload changed the app's health settings). */
+    void health(HealthCheck next) {
+        control.execute(() -> watch.health(next));
+    }
+
+    /** Stops watching for good (the app's control stops). */
+    void stop() {
+        control.execute(watch::stop);
+    }
+}

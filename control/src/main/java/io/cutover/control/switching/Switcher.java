@@ -1,0 +1,268 @@
+package io.cutover.control.switching;
+
+import io.cutover.control.health.HealthCheck;
+import io.cutover.control.switching.SwitchService.Flip;
+import io.cutover.control.switching.SwitchService.Outcome;
+import io.cutover.proxy.AppRouter;
+import io.cutover.proxy.Backend;
+import io.cutover.proxy.Canary;
+import io.cutover.proxy.DrainResult;
+import io.cutover.proxy.ProxyServer;
+import io.cutover.proxy.Target;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The core of a switch, for one app: wait until the new target is healthy (the health gate),
+ * flip the router (the old backend is handed back), drain the old backend with a deadline in the
+ * background. It also routes at start-up, without a gate. Whoever calls it holds the app's
+ * {@link RoutingLock} (a {@link ManualSwitch}, a deploy): it does not interleave switches itself.
+ *
+ * <p>None of it runs on the proxy's event loops: the probes, the flip and what follows a drain
+ * run on the control loop.
+ */
+public final class Switcher {
+    private static final Logger log = LoggerFactory.getLogger(Switcher.class);
+
+    /** How long a flip waits for the connections opened ahead of it. */
+    static final Duration PREWARM_WAIT = Duration.ofSeconds(1);
+
+    private final String app;
+    private final ProxyServer proxy;
+    private final AppRouter router;
+    private final EventLoop control;
+    private final Executor resolver;
+    private final Clock clock;
+    private final Drains drains;
+    private final PreviousTarget previous;
+    private final SwitchMetrics metrics;
+    /** The app's health check: a reload changes it in place. */
+    private volatile HealthGate health;
+    private volatile SwitchRecord last;
+
+    /**
+     * @param resolver where a host name is resolved (DNS may block: never an event loop)
+     * @param clock    when each switch happened, for its record
+     */
+    public Switcher(String app, ProxyServer proxy, EventLoop control, Executor resolver, Clock clock,
+                    HealthGate health, Drains drains, PreviousTarget previous, SwitchMetrics metrics) {
+        this.app = app;
+        this.proxy = proxy;
+        this.router = proxy.router().app(app);
+        this.control = control;
+        this.resolver = resolver;
+        this.clock = clock;
+        this.health = health;
+        this.drains = drains;
+        this.previous = previous;
+        this.metrics = metrics;
+    }
+
+    /** The health gate of the switches from now on (a reload changed the app's health check). */
+    void health(HealthGate next) {
+        health = next;
+    }
+
+    /**
+     * Switches traffic to {@code target} once it is healthy. The future completes right after the
+     * flip; the old backend keeps finishing its in-flight requests in the background. Nothing
+     * here blocks: a host name is resolved on the resolver, the probes and the flip run on the
+     * control loop. A switch back to the previous target, whose background probe just passed,
+     * flips with no probe of its own.
+     */
+    CompletableFuture<Outcome> switchTo(Target target) {
+        HealthGate health = this.health;
+        return resolve(target).thenCompose(address -> onControl(() -> previous.warm(target))
+                .thenCompose(warm -> {
+                    // connections to the new target open while its health is checked, so the
+                    // first requests after the flip find them ready
+                    Backend incoming = proxy.newBackend(app, target, address, target.toString());
+                    CompletableFuture<Void> connected = incoming.prewarm(proxy.group());
+                    if (warm) {
+                        // back to the previous target, whose background probe just passed: no
+                        // probe of its own, only its connections to open (bounded)
+                        return boundedOnControl(connected, PREWARM_WAIT)
+                                .thenApply(v -> new Outcome(flip(incoming, Duration.ZERO).previous(), target,
+                                        true, Duration.ZERO));
+                    }
+                    return health.check(target, address)
+                            .thenApply(healthWait -> {      // on the control loop, where the last probe ended
+                                Flip flip = flip(incoming, healthWait);
+                                return new Outcome(flip.previous(), target, true, healthWait);
+                            })
+                            .whenComplete((o, e) -> {
+                                if (e != null) {
+                                    incoming.discard();
+                                }
+                            });
+                }));
+    }
+
+    /**
+     * Flips to a target whose health the caller has already checked (a deploy's candidate, under
+     * its hold of the routing lock), once a connection to it is open on each loop (bounded).
+     * Blocks: call it from a thread that may (a deploy's).
+     */
+    public Flip flipChecked(Target target, String version, Duration healthWait) {
+        return flip(warmBackend(target, version), healthWait);
+    }
+
+    /**
+     * A new backend for {@code target}, not routed yet, with a connection open on each loop
+     * (waited for, bounded). Resolves the target and waits: call it from a thread that may block.
+     */
+    Backend warmBackend(Target target, String version) {
+        Backend incoming = proxy.newBackend(app, target, target.resolve(), version);
+        try {
+            incoming.prewarm(proxy.group()).get(PREWARM_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // flip regardless: the first requests open their own connections
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return incoming;
+    }
+
+    /** The switch itself: one flip of the router, then the old backend drains in the background. */
+    private Flip flip(Backend incoming, Duration healthWait) {
+        Target target = incoming.target();
+        Backend old = router.flip(incoming);
+        metrics.switched(healthWait);
+        SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), target, clock.instant(),
+                healthWait, null);
+        last = record;
+        if (old == null) {
+            logSwitch(record.drained(new DrainResult(null, 0, 0, 0, Duration.ZERO)));
+            return new Flip(null, CompletableFuture.completedFuture(null));
+        }
+        previous.left(old);
+        return new Flip(old.target(), drainAfterSwitch(old, record));
+    }
+
+    /**
+     * A canary was promoted ({@code old} was active before it): recorded as a switch, and
+     * {@code old} drains as after any.
+     */
+    Flip promoted(Backend old, Duration healthWait) {
+        Backend now = router.active();
+        metrics.switched(healthWait);
+        SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), now.target(), clock.instant(),
+                healthWait, null);
+        last = record;
+        if (old == null) {
+            return new Flip(null, CompletableFuture.completedFuture(null));
+        }
+        previous.left(old);
+        return new Flip(old.target(), drainAfterSwitch(old, record));
+    }
+
+    /** Routes to a target at start-up, without a health gate: the proxy must come up regardless. */
+    public void startWith(Target target) {
+        startWith(target, target.toString());
+    }
+
+    /**
+     * Routes to a target at start-up (or as restored from the app's state), naming the version
+     * running there, without a health gate. Resolves the target: call it from a thread that may block.
+     */
+    public void startWith(Target target, String version) {
+        Backend current = router.active();
+        if (current != null && current.target().equals(target) && current.version().equals(version)) {
+            return;     // a reload of an app that keeps its version: its connections stay
+        }
+        Backend old = router.flip(proxy.newBackend(app, target, target.resolve(), version));
+        if (old != null) {
+            drainAfterSwitch(old, new SwitchRecord(old.target(), target, clock.instant(), Duration.ZERO, null));
+        }
+        log.info("app={} routing to {} ({}) from start-up", app, target, version);
+    }
+
+    private CompletableFuture<DrainResult> drainAfterSwitch(Backend old, SwitchRecord record) {
+        return drains.drain(old, result -> {
+            if (result != null) {
+                metrics.drained(result);
+            }
+            SwitchRecord done = record.drained(result);
+            if (last == record) {
+                last = done;
+            }
+            logSwitch(done);
+        });
+    }
+
+    private void logSwitch(SwitchRecord r) {
+        DrainResult d = r.drain();
+        log.info("switch app={} from={} to={} health_wait_ms={} drained={} forced={} drain_ms={}",
+                app, r.from() == null ? "none" : r.from(), r.to(), r.healthWait().toMillis(), d.completed(), d.forced(),
+                d.took().toMillis());
+    }
+
+    /**
+     * Completes on the control loop when {@code f} does, or after {@code limit}, whichever is
+     * first. The loop's own timer: the JDK's completeOnTimeout takes a lock to cancel its timer.
+     */
+    private CompletableFuture<Void> boundedOnControl(CompletableFuture<?> f, Duration limit) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        var timer = control.schedule(() -> done.complete(null), limit.toNanos(), TimeUnit.NANOSECONDS);
+        f.whenComplete((v, e) -> control.execute(() -> {
+            timer.cancel(false);
+            done.complete(null);
+        }));
+        return done;
+    }
+
+    /** Runs {@code work} on the control loop (at once if already there). */
+    private <T> CompletableFuture<T> onControl(Supplier<T> work) {
+        return control.inEventLoop() ? CompletableFuture.completedFuture(work.get())
+                : CompletableFuture.supplyAsync(work, control);
+    }
+
+    /** A target's address: at once for an IP address, from the resolver for a host name (DNS may block). */
+    private CompletableFuture<InetSocketAddress> resolve(Target target) {
+        CompletableFuture<InetSocketAddress> address = target.literal()
+                ? CompletableFuture.completedFuture(target.resolve())
+                : CompletableFuture.supplyAsync(target::resolve, resolver);
+        return address.thenCompose(a -> a.isUnresolved()
+                ? CompletableFuture.failedFuture(new HealthCheck.UnhealthyException(
+                        target + ": host '" + target.host() + "' does not resolve"))
+                : CompletableFuture.completedFuture(a));
+    }
+
+    /** Whether new requests go to {@code target} now (as the active version or the canary). */
+    public boolean routesTo(Target target) {
+        Backend active = router.active();
+        Canary canary = router.canary();
+        return active != null && active.target().equals(target)
+                || canary != null && canary.backend().target().equals(target);
+    }
+
+    /** The backend taking the app's new requests (but a canary's share), or null. */
+    public Backend active() {
+        return router.active();
+    }
+
+    /** The target traffic left last, and its watch. */
+    public PreviousTarget previous() {
+        return previous;
+    }
+
+    /** The backends still draining. */
+    public Drains drains() {
+        return drains;
+    }
+
+    /** The latest switch, or null if none happened yet. */
+    public SwitchRecord lastSwitch() {
+        return last;
+    }
+}
