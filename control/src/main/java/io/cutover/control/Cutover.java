@@ -5,7 +5,6 @@ import io.cutover.control.admin.AdminApi;
 import io.cutover.control.admin.AdminAuth;
 import io.cutover.control.admin.AdminServer;
 import io.cutover.control.admin.AdminToken;
-import io.cutover.control.admin.Json;
 import io.cutover.control.admin.ProcessControl;
 import io.cutover.control.admin.WarmUp;
 import io.cutover.control.app.App;
@@ -33,6 +32,7 @@ import io.cutover.control.takeover.TakeoverFailure;
 import io.cutover.control.takeover.Upgrade;
 import io.cutover.proxy.ListenFailure;
 import io.cutover.proxy.ProxyServer;
+import io.cutover.proxy.Ticker;
 import io.cutover.proxy.Transport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -54,6 +54,7 @@ public final class Cutover implements AutoCloseable {
 
     private final Settings settings;
     private final ProxyServer proxy;
+    private final Wiring wiring;
     private final ControlLoop control;
     private final Apps apps;
     private final Reload reload;
@@ -92,20 +93,20 @@ public final class Cutover implements AutoCloseable {
     }
 
     /** What runs beside the apps. */
-    private record Parts(ProxyServer proxy, ControlLoop control, Apps apps, Reload reload, Metrics metrics,
-                         AccessLogWriter accessLog, ObjectMapper json) {
+    private record Parts(ProxyServer proxy, Wiring wiring, Apps apps, Reload reload, AccessLogWriter accessLog) {
     }
 
     private Cutover(Settings settings, Launch launch, Parts p) {
         this.settings = settings;
         this.launch = launch;
         this.proxy = p.proxy();
-        this.control = p.control();
+        this.wiring = p.wiring();
+        this.control = p.wiring().control;
         this.apps = p.apps();
         this.reload = p.reload();
-        this.metrics = p.metrics();
+        this.metrics = p.wiring().metrics;
         this.accessLog = p.accessLog();
-        this.json = p.json();
+        this.json = p.wiring().json;
     }
 
     /** The runtime an app's settings ask for. */
@@ -241,48 +242,46 @@ public final class Cutover implements AutoCloseable {
             log.info("running on {}, not {}: {} listeners are adopted, which only epoll can do", transport,
                     Transport.select(settings.transport()), listeners.origin());
         }
-        Metrics metrics = new Metrics();
-        ProxyServer proxy = ProxyServer.create(settings.proxy(), transport, settings.eventLoops(), metrics);
+        Wiring wiring = Wiring.start(launch.clock(), Ticker.SYSTEM, transport);
+        ProxyServer proxy = ProxyServer.create(settings.proxy(), transport, settings.eventLoops(), wiring.metrics,
+                wiring.ticker);
         if (listenFirst) {
             try {
                 proxy.listen(listeners.clients(), false);
             } catch (ListenFailure e) {
                 proxy.close();
-                metrics.close();
+                wiring.close();
                 throw new StartupFailure(e.getMessage(), e);
             } catch (InterruptedException e) {
                 proxy.close();
-                metrics.close();
+                wiring.close();
                 throw e;
             }
         }
-        ControlLoop control = ControlLoop.start(transport);
         List<App> started = new ArrayList<>();
         AccessLogWriter accessLog = null;
         try {
-            ObjectMapper json = Json.mapper();
-            App.Wiring wiring = new App.Wiring(proxy, control, metrics, settings.keepRetiredSeries(), launch.clock(),
-                    launch.runtimes(), json);
+            App.Shared shared = wiring.forApps(proxy, settings.keepRetiredSeries(), launch.runtimes());
             proxy.router().define(settings.apps().stream().map(AppConfig::rule).toList());
             for (AppConfig app : settings.apps()) {
-                started.add(App.start(app, wiring));
+                started.add(App.start(app, shared));
             }
             Apps apps = new Apps(started);
-            Reload reload = new Reload(settings, launch.config(), apps, wiring);
+            Reload reload = new Reload(settings, launch.config(), apps, shared, wiring.reloadThread());
             if (settings.lbHealth().on()) {
                 proxy.router().lbHealth(new io.cutover.proxy.LbHealth(settings.lbHealth().path()));
             }
             if (settings.accessLog().on()) {
-                accessLog = new AccessLogWriter(settings.accessLog(), metrics.registry());     // reports from open()
+                accessLog = new AccessLogWriter(settings.accessLog(), wiring.metrics.registry());     // reports from open()
             }
-            Cutover c = new Cutover(settings, launch, new Parts(proxy, control, apps, reload, metrics, accessLog, json));
-            c.api = new AdminApi(apps, reload, c.processControl(), metrics, json);
+            Cutover c = new Cutover(settings, launch, new Parts(proxy, wiring, apps, reload, accessLog));
+            c.api = new AdminApi(apps, reload, c.processControl(), wiring.metrics, wiring.json);
             c.adminAuth = adminAuth;
             return c;
         } catch (RuntimeException e) {
-            stopAll(proxy, control, started);
+            stopAll(proxy, started);
             closeQuietly(accessLog);
-            metrics.close();
+            wiring.close();
             throw e;
         }
     }
@@ -344,10 +343,10 @@ public final class Cutover implements AutoCloseable {
         if (!proxy.listening() && !clientsOpened) {
             closeIfAdopted(launch.listeners().clients());
         }
-        stopAll(proxy, control, new ArrayList<>(apps.all()));
+        stopAll(proxy, new ArrayList<>(apps.all()));
         reload.close();
         closeQuietly(accessLog);
-        metrics.close();
+        wiring.close();
     }
 
     /** Closes this process's copy of a socket it was handed and did not open (the other process's stays). */
@@ -367,9 +366,8 @@ public final class Cutover implements AutoCloseable {
         }
     }
 
-    private static void stopAll(ProxyServer proxy, ControlLoop control, List<App> apps) {
+    private static void stopAll(ProxyServer proxy, List<App> apps) {
         apps.forEach(App::close);
-        control.close();
         proxy.close();
     }
 
@@ -484,7 +482,7 @@ public final class Cutover implements AutoCloseable {
         if (!stopped.compareAndSet(false, true)) {
             return;
         }
-        long start = System.nanoTime();
+        long start = wiring.ticker.nanos();
         boolean handed = handedOver.isDone();
         if (controlSocket != null) {
             controlSocket.close(handed);
@@ -496,10 +494,9 @@ public final class Cutover implements AutoCloseable {
         reload.close();
         apps.all().forEach(a -> a.deployer().ifPresent(Deployer::close));
         int cut = proxy.shutdownGracefully(settings.drainDeadline());
-        control.close();
         closeQuietly(accessLog);     // after the proxy: the last requests' lines are written
-        metrics.close();
-        log.info("stopped took_ms={} cut_connections={}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), cut);
+        wiring.close();
+        log.info("stopped took_ms={} cut_connections={}", TimeUnit.NANOSECONDS.toMillis(wiring.ticker.nanos() - start), cut);
     }
 
     @Override

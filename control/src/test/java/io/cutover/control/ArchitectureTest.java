@@ -8,6 +8,11 @@ import com.tngtech.archunit.core.importer.Location;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
+import io.cutover.proxy.Transport;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 
 /**
  * The layering, kept: what README's package map says, checked on the compiled main classes of
@@ -50,4 +55,15 @@ class ArchitectureTest {
             .should().dependOnClassesThat().resideInAPackage("io.cutover.control")
             .because("the root holds only Cutover and its Wiring, which build everything else: "
                     + "a domain package that reached back to them would close a cycle");
+
+    @ArchTest
+    static final ArchRule onlyWiringMakesThreadPoolsAndLoops = noClasses()
+            .that().resideInAPackage("io.cutover.control..")
+            .and().doNotHaveFullyQualifiedName("io.cutover.control.Wiring")
+            .and().resideOutsideOfPackages("io.cutover.control.cli..", "io.cutover.control.demo..")
+            .should().dependOnClassesThat().belongToAnyOf(Executors.class, ThreadPoolExecutor.class,
+                    ScheduledThreadPoolExecutor.class, ForkJoinPool.class)
+            .orShould().callMethod(Transport.class, "newGroup", int.class)
+            .because("executors are built in one place (Wiring) and handed to what runs on them, so a test can "
+                    + "hand in its own and every thread is accounted for at a stop");
 }

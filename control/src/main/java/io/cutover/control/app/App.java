@@ -9,17 +9,17 @@ import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.state.StateStore;
 import io.cutover.control.health.HealthCheck;
 import io.cutover.control.loop.ControlLoop;
-import io.cutover.control.loop.Ticker;
 import io.cutover.control.observe.Metrics;
 import io.cutover.control.switching.RoutingLock;
 import io.cutover.control.switching.SwitchService;
 import io.cutover.proxy.ProxyServer;
+import io.cutover.proxy.Ticker;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One app cutover serves: its switch (with its own health check and drain deadline) and, when
@@ -28,14 +28,14 @@ import java.util.function.Function;
 public record App(AppConfig config, SwitchService switches, Optional<Deployer> deployer) implements AutoCloseable {
 
     /**
-     * Where host names of switch targets are resolved (DNS may block). Created here until the
-     * one place that builds executors (issue 21's {@code Wiring}) passes it in.
+     * What every app is wired to; built in one place (the root's {@code Wiring}).
+     *
+     * @param resolver      where host names of switch targets are resolved (DNS may block)
+     * @param deployThreads new threads for one app's deployer (which shuts them down when it closes)
      */
-    private static final Executor RESOLVER = Executors.newCachedThreadPool(ControlLoop.daemon("cutover-resolve"));
-
-    /** What every app is wired to. */
-    public record Wiring(ProxyServer proxy, ControlLoop control, Metrics metrics, Duration keepRetiredSeries,
-                         Clock clock, Function<AppSettings, AppRuntime> runtimes, ObjectMapper json) {
+    public record Shared(ProxyServer proxy, ControlLoop control, Metrics metrics, Duration keepRetiredSeries,
+                         Clock clock, Ticker ticker, Executor resolver, Supplier<DeployThreads> deployThreads,
+                         Function<AppSettings, AppRuntime> runtimes, ObjectMapper json) {
     }
 
     public String name() {
@@ -46,17 +46,14 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
      * Starts an app's control: routes to its configured target, or restores its deployed version
      * from its state file (which may block: not on an event loop).
      */
-    public static App start(AppConfig config, Wiring w) {
-        HealthCheck health = HealthCheck.on(w.control().group(), w.control().transport(), config.health(), Ticker.SYSTEM);
+    public static App start(AppConfig config, Shared w) {
+        HealthCheck health = healthCheck(config, w);
         SwitchService switches = SwitchService.start(
                 new SwitchService.Parts(config.name(), w.proxy(), health, w.metrics(), w.control().executor(),
-                        Ticker.SYSTEM, RESOLVER),
+                        w.ticker(), w.resolver()),
                 config.drainDeadline(), w.keepRetiredSeries(), w.clock());
         config.target().ifPresent(switches::startWith);
-        Optional<Deployer> deployer = config.deploy().map(app -> new Deployer(app, config.canary(),
-                new Deployer.Parts(w.runtimes().apply(app), switches, health,
-                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry()),
-                DeployThreads.daemons(), w.clock(), Ticker.SYSTEM));
+        Optional<Deployer> deployer = deployer(config, switches, health, w);
         try {
             deployer.ifPresent(Deployer::restore);
         } catch (RuntimeException e) {
@@ -77,12 +74,9 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
      * service}, from a thread that may block; on an exception this app is as it was (still out of
      * service).
      */
-    App reconfigured(AppConfig next, Wiring w) {
-        HealthCheck health = HealthCheck.on(w.control().group(), w.control().transport(), next.health(), Ticker.SYSTEM);
-        Optional<Deployer> nextDeployer = next.deploy().map(app -> new Deployer(app, next.canary(),
-                new Deployer.Parts(w.runtimes().apply(app), switches, health,
-                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry()),
-                DeployThreads.daemons(), w.clock(), Ticker.SYSTEM));
+    App reconfigured(AppConfig next, Shared w) {
+        HealthCheck health = healthCheck(next, w);
+        Optional<Deployer> nextDeployer = deployer(next, switches, health, w);
         try {
             String problem = deployer.map(Deployer::restoreProblem).orElse(null);
             nextDeployer.ifPresent(d -> d.adopt(problem));
@@ -96,6 +90,18 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
             next.target().ifPresent(switches::startWith);      // it served nothing: as at start-up
         }
         return new App(next, switches, nextDeployer);
+    }
+
+    private static HealthCheck healthCheck(AppConfig config, Shared w) {
+        return HealthCheck.on(w.control().group(), w.control().transport(), config.health(), w.ticker());
+    }
+
+    /** The app's deployer, when cutover runs its versions (its state file is not read yet). */
+    private static Optional<Deployer> deployer(AppConfig config, SwitchService switches, HealthCheck health, Shared w) {
+        return config.deploy().map(app -> new Deployer(app, config.canary(),
+                new Deployer.Parts(w.runtimes().apply(app), switches, health,
+                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry()),
+                w.deployThreads().get(), w.clock(), w.ticker()));
     }
 
     /**

@@ -6,7 +6,6 @@ import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.ConfigError;
 import io.cutover.control.config.Settings;
 import io.cutover.control.deploy.state.StateStore;
-import io.cutover.control.loop.ControlLoop;
 import io.cutover.control.switching.RoutingLock;
 import io.cutover.proxy.AppRoute;
 import io.cutover.proxy.AppRule;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,12 +59,15 @@ public final class Reload implements AutoCloseable {
 
     private final java.util.function.Supplier<Settings> config;
     private final Apps apps;
-    private final App.Wiring wiring;
+    private final App.Shared wiring;
     private Settings current;
     /** Reads files and restores apps (both may block): never on an event loop; one reload at a time. */
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(ControlLoop.daemon("cutover-reload"));
+    private final ExecutorService thread;
 
-    public Reload(Settings current, java.util.function.Supplier<Settings> config, Apps apps, App.Wiring wiring) {
+    /** @param thread one thread of its own, which it shuts down when it closes */
+    public Reload(Settings current, java.util.function.Supplier<Settings> config, Apps apps, App.Shared wiring,
+                  ExecutorService thread) {
+        this.thread = thread;
         this.current = current;
         this.config = config;
         this.apps = apps;

@@ -1,10 +1,10 @@
 package io.cutover.control.canary;
 
-import io.cutover.control.loop.Ticker;
 import io.cutover.control.config.CanarySettings;
 import io.cutover.proxy.DrainResult;
 import io.cutover.proxy.RequestStats;
 import io.cutover.proxy.Target;
+import io.cutover.proxy.Ticker;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

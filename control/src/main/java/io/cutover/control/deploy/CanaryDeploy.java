@@ -8,7 +8,7 @@ import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.CanarySettings;
 import io.cutover.control.deploy.runtime.Instance;
 import io.cutover.control.deploy.state.AppState;
-import io.cutover.control.loop.Ticker;
+import io.cutover.proxy.Ticker;
 import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.Optional;

@@ -1,8 +1,6 @@
 package io.cutover.control.deploy;
 
-import io.cutover.control.loop.ControlLoop;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -13,13 +11,4 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public record DeployThreads(ScheduledExecutorService deploys, ScheduledExecutorService deployTimer,
                             ScheduledExecutorService watcher, ExecutorService stateWriter) {
-
-    /** Daemon threads of their own, named after what they do. */
-    public static DeployThreads daemons() {
-        return new DeployThreads(Executors.newSingleThreadScheduledExecutor(ControlLoop.daemon("cutover-deploy")),
-                Executors.newSingleThreadScheduledExecutor(ControlLoop.daemon("cutover-deploy-timer")),
-                Executors.newSingleThreadScheduledExecutor(ControlLoop.daemon("cutover-watch")),
-                Executors.newSingleThreadExecutor(ControlLoop.daemon("cutover-state")));
-    }
-
 }

@@ -1,5 +1,9 @@
 package io.cutover.control.deploy;
 
+import io.cutover.control.canary.CanaryRelease;
+import io.cutover.control.canary.Steering;
+import io.cutover.control.config.AppSettings;
+import io.cutover.control.config.CanarySettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -8,15 +12,10 @@ import io.cutover.control.deploy.state.AppState;
 import io.cutover.control.deploy.state.RunStates;
 import io.cutover.control.deploy.state.StateKeeper;
 import io.cutover.control.deploy.state.StateStore;
-
 import io.cutover.control.health.HealthCheck;
 import io.cutover.control.switching.RoutingLock;
 import io.cutover.control.switching.SwitchService;
-import io.cutover.control.loop.Ticker;
-import io.cutover.control.canary.CanaryRelease;
-import io.cutover.control.canary.Steering;
-import io.cutover.control.config.AppSettings;
-import io.cutover.control.config.CanarySettings;
+import io.cutover.proxy.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;

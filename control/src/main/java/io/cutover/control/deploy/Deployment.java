@@ -1,9 +1,8 @@
 package io.cutover.control.deploy;
 
-import io.cutover.control.deploy.runtime.Release;
-
 import io.cutover.control.canary.StepLog;
-import io.cutover.control.loop.Ticker;
+import io.cutover.control.deploy.runtime.Release;
+import io.cutover.proxy.Ticker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.cutover.control.health;
 
 import io.cutover.control.config.HealthSettings;
-import io.cutover.control.loop.Ticker;
 import io.cutover.proxy.Target;
+import io.cutover.proxy.Ticker;
 import io.cutover.proxy.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutorGroup;

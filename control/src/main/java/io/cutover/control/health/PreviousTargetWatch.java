@@ -1,7 +1,7 @@
 package io.cutover.control.health;
 
-import io.cutover.control.loop.Ticker;
 import io.cutover.proxy.Target;
+import io.cutover.proxy.Ticker;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.time.Duration;

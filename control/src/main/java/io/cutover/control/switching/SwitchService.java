@@ -2,7 +2,6 @@ package io.cutover.control.switching;
 
 import io.cutover.control.health.HealthCheck;
 import io.cutover.control.health.PreviousTargetWatch;
-import io.cutover.control.loop.Ticker;
 import io.cutover.control.observe.Metrics;
 import io.cutover.control.switching.RoutingLock.Holder;
 import io.cutover.proxy.AppRouter;
@@ -11,6 +10,7 @@ import io.cutover.proxy.Canary;
 import io.cutover.proxy.DrainResult;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Target;
+import io.cutover.proxy.Ticker;
 import io.netty.channel.EventLoop;
 import java.time.Clock;
 import java.time.Duration;

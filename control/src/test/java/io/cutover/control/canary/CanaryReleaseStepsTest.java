@@ -114,7 +114,7 @@ class CanaryReleaseStepsTest {
                 1.5, Duration.ofMillis(25), List.of());
     }
 
-    private CanaryRelease release(FakeRouting routing, CanarySettings plan, io.cutover.control.loop.Ticker ticker) {
+    private CanaryRelease release(FakeRouting routing, CanarySettings plan, io.cutover.proxy.Ticker ticker) {
         return new CanaryRelease(routing, plan, new Steering(), ticker, dir.resolve("shop.canary-key"));
     }
 
@@ -165,7 +165,7 @@ class CanaryReleaseStepsTest {
     void tooFewRequestsHoldTheShareUntilTheProgressDeadlineAndThenAbort() throws Exception {
         FakeRouting routing = new FakeRouting(QUIET);
         AtomicLong now = new AtomicLong();
-        io.cutover.control.loop.Ticker ticker = () -> now.getAndAdd(Duration.ofMinutes(1).toNanos());
+        io.cutover.proxy.Ticker ticker = () -> now.getAndAdd(Duration.ofMinutes(1).toNanos());
         CanaryRelease release = release(routing, plan(List.of(10, 100), 2), ticker);
         CanaryRelease.Outcome outcome = release.run(new Steps(), CANDIDATE, "v2");
         assertFalse(outcome.promote());

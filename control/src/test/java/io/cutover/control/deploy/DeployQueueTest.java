@@ -1,12 +1,11 @@
 package io.cutover.control.deploy;
 
-import io.cutover.control.deploy.runtime.Release;
-
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cutover.control.loop.Ticker;
+import io.cutover.control.deploy.runtime.Release;
+import io.cutover.proxy.Ticker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,7 +1,5 @@
 package io.cutover.control.health;
 
-import io.cutover.control.loop.Ticker;
-
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +7,7 @@ import io.cutover.control.config.HealthSettings;
 import io.cutover.proxy.Eventually;
 import io.cutover.proxy.TestBackend;
 import io.cutover.proxy.TestProxy;
+import io.cutover.proxy.Ticker;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
