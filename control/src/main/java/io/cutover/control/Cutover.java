@@ -243,8 +243,14 @@ public final class Cutover implements AutoCloseable {
                     Transport.select(settings.transport()), listeners.origin());
         }
         Wiring wiring = Wiring.start(launch.clock(), Ticker.SYSTEM, transport);
-        ProxyServer proxy = ProxyServer.create(settings.proxy(), transport, settings.eventLoops(), wiring.metrics,
-                wiring.ticker);
+        ProxyServer proxy;
+        try {
+            proxy = ProxyServer.create(settings.proxy(), transport, settings.eventLoops(), wiring.metrics,
+                    wiring.ticker);
+        } catch (RuntimeException e) {
+            wiring.close();
+            throw e;
+        }
         if (listenFirst) {
             try {
                 proxy.listen(listeners.clients(), false);
@@ -252,7 +258,7 @@ public final class Cutover implements AutoCloseable {
                 proxy.close();
                 wiring.close();
                 throw new StartupFailure(e.getMessage(), e);
-            } catch (InterruptedException e) {
+            } catch (RuntimeException | InterruptedException e) {
                 proxy.close();
                 wiring.close();
                 throw e;

@@ -207,6 +207,17 @@ class AdminApiTest {
     }
 
     @Test
+    void aSwitchBodyThatNamesNoTargetIsToldToNameOneAndOneThatIsNoJsonIsShownTheShape() throws Exception {
+        for (String body : new String[] {"null", "{}"}) {
+            HttpResponse<String> r = cutover.admin("POST", "/v1/switch", body);
+            assertEquals(400, r.statusCode(), body + " -> " + r.body());
+            assertTrue(cutover.json(r.body()).get("error").asText().startsWith("body must name a target"), r.body());
+        }
+        HttpResponse<String> r = cutover.admin("POST", "/v1/switch", "not json");
+        assertTrue(cutover.json(r.body()).get("error").asText().startsWith("body must be JSON like"), r.body());
+    }
+
+    @Test
     void answers404And405AsJson() throws Exception {
         HttpResponse<String> missing = cutover.admin("GET", "/v1/nothing", null);
         assertEquals(404, missing.statusCode());

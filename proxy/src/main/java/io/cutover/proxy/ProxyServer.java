@@ -300,15 +300,15 @@ public final class ProxyServer implements AutoCloseable {
         for (io.netty.util.concurrent.EventExecutor loop : group) {
             loop.submit(() -> { }).awaitUninterruptibly(1, TimeUnit.SECONDS);
         }
-        StopTally tally = new StopTally(ticker);
+        StopTally tally = new StopTally();
         StopTally.Stopping stopping = new StopTally.Stopping(tally);
         List<io.netty.util.concurrent.Future<?>> told = new ArrayList<>();
         for (Channel ch : clients) {
             told.add(ch.eventLoop().submit(() -> ch.pipeline().fireUserEventTriggered(stopping)));
         }
-        long tellDeadline = ticker.nanos() + TimeUnit.SECONDS.toNanos(1);
+        long tellDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);     // a wait on this thread: real time
         for (io.netty.util.concurrent.Future<?> f : told) {     // every connection knows: the stop's reach is known
-            f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(tellDeadline - ticker.nanos())));
+            f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(tellDeadline - System.nanoTime())));
         }
         boolean clean = clients.newCloseFuture().awaitUninterruptibly(grace.toMillis());
         int atDeadline = clean ? 0 : clients.size();

@@ -177,7 +177,7 @@ class ConnectionPhaseTest {
         assertEquals(FrontendHandler.Phase.IDLE, front().phase());
         written(client);
 
-        StopTally tally = new StopTally(ticker);
+        StopTally tally = new StopTally();
         client.pipeline().fireUserEventTriggered(new StopTally.Stopping(tally));
         assertTrue(client.isActive(), "a request may be on its way");
         passTime(Duration.ofMillis(FrontendHandler.IDLE_LINGER_MILLIS - 1));
@@ -194,7 +194,7 @@ class ConnectionPhaseTest {
     void aStopMidExchangeLetsTheResponseFinishWithConnectionCloseThenCloses() {
         fromClient(GET);
         Exchange exchange = front().exchange();
-        StopTally tally = new StopTally(ticker);
+        StopTally tally = new StopTally();
         client.pipeline().fireUserEventTriggered(new StopTally.Stopping(tally));
         assertEquals(FrontendHandler.Phase.FORWARDING, front().phase());
 
@@ -214,7 +214,7 @@ class ConnectionPhaseTest {
         Pause pause = new Pause(Duration.ofSeconds(30), 10, null);
         router.app(Router.DEFAULT_APP).pause(pause);
         fromClient(GET);
-        StopTally tally = new StopTally(ticker);
+        StopTally tally = new StopTally();
         client.pipeline().fireUserEventTriggered(new StopTally.Stopping(tally));
         client.runPendingTasks();
         assertEquals(0, pause.held());

@@ -30,4 +30,13 @@ final class RequestBody {
     <T> T read(byte[] body, Class<T> type, String shape) throws ApiException {
         return read(body, type, shape, null);
     }
+
+    /** The body as {@code type}, or null for a JSON {@code null}. */
+    <T> T readNullable(byte[] body, Class<T> type, String shape) throws ApiException {
+        try {
+            return json.readValue(body, type);
+        } catch (IOException | RuntimeException e) {
+            throw new ApiException(400, "body must be JSON like " + shape);
+        }
+    }
 }

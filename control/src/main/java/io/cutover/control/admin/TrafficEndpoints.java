@@ -29,8 +29,8 @@ final class TrafficEndpoints {
     }
 
     CompletableFuture<Reply> switchTo(App app, byte[] body) throws ApiException {
-        SwitchRequest request = bodies.read(body, SwitchRequest.class, "{\"target\": \"HOST:PORT\"}");
-        return app.switches().switchTo(request.parsed())
+        SwitchRequest request = bodies.readNullable(body, SwitchRequest.class, "{\"target\": \"HOST:PORT\"}");
+        return app.switches().switchTo((request == null ? new SwitchRequest(null) : request).parsed())
                 .thenApply(o -> new Reply(200, new SwitchResponse(ApiModel.text(o.previous()), o.active().toString(),
                         o.changed(), o.healthWait().toMillis())));
     }
