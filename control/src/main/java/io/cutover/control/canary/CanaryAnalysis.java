@@ -76,7 +76,7 @@ public final class CanaryAnalysis {
                 + (canaryRequests - canaryErrors) * Math.log((1 - p1) / (1 - p0));
         String figures = String.format(Locale.ROOT, "errors %d/%d vs stable %d/%d: log-likelihood ratio %.1f",
                 canaryErrors, canaryRequests, stableErrors, stableRequests, llr);
-        String rates = String.format(Locale.ROOT, " (failing at %.1f%% vs at %.1f%%)", p1 * 100, p0 * 100);
+        String rates = String.format(Locale.ROOT, " (no worse: %.1f%%, clearly worse: %.1f%%)", p0 * 100, p1 * 100);
         String why;
         if (llr >= ABORT_BOUND) {
             why = figures + String.format(Locale.ROOT, " reached the abort bound %.1f", ABORT_BOUND) + rates;

@@ -47,7 +47,15 @@ class CanaryAnalysisTest {
         Window w = analysis.judge(10, window(1000, 0, 1000), window(23, 4, 1000));
         assertEquals(Verdict.ABORTED, w.verdict());
         assertTrue(w.why().startsWith("errors 4/23 vs stable 0/1000: log-likelihood ratio 7.4 reached the abort bound 3.4"
-                + " (failing at 11."), w.why());
+                + " (no worse: 1.0%, clearly worse: 11."), w.why());
+    }
+
+    @Test
+    void theIssuesWindowOfTwelveErrorsInSixtyOneRequestsIsAbortedRatherThanInconclusive() {
+        Window w = analysis.judge(10, window(537, 0, 1000), window(61, 12, 1000));
+        assertEquals(Verdict.ABORTED, w.verdict(), w.why());
+        assertTrue(w.why().startsWith("errors 12/61 vs stable 0/537: log-likelihood ratio 22.6 reached the abort bound"),
+                w.why());
     }
 
     @Test
