@@ -7,6 +7,7 @@ import io.cutover.control.config.AppSettings;
 import io.cutover.control.deploy.DeployThreads;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.loop.ControlLoop;
+import io.cutover.control.notify.Events;
 import io.cutover.control.observe.Metrics;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Ticker;
@@ -50,7 +51,7 @@ final class Wiring implements AutoCloseable {
     /** What every app is wired to. */
     App.Shared forApps(ProxyServer proxy, Duration keepRetiredSeries, Function<AppSettings, AppRuntime> runtimes) {
         return new App.Shared(proxy, control, metrics, keepRetiredSeries, clock, ticker, resolver, this::deployThreads,
-                runtimes, json);
+                runtimes, json, Events.NONE);
     }
 
     /** One app's deploy threads, all daemons. */

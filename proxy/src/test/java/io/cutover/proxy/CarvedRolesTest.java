@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.proxy.RetryRule.Attempt;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -29,16 +28,6 @@ class CarvedRolesTest {
         assertFalse(RetryRule.mayRetry(Attempt.POOLED, false, false, true, true), "its backend is closed");
     }
 
-    private static String written(EmbeddedChannel ch) {
-        StringBuilder out = new StringBuilder();
-        for (Object o; (o = ch.readOutbound()) != null; ) {
-            ByteBuf b = (ByteBuf) o;
-            out.append(b.toString(StandardCharsets.US_ASCII));
-            b.release();
-        }
-        return out.toString();
-    }
-
     @Test
     void aBodyDelimitedByCloseGoesToAnHttp11ClientAsChunksEndedByTheLastChunk() {
         EmbeddedChannel ch = new EmbeddedChannel(new ChannelInboundHandlerAdapter());
@@ -48,12 +37,12 @@ class CarvedRolesTest {
         r.write(ctx, Unpooled.copiedBuffer("hello, world", StandardCharsets.US_ASCII));
         r.end(ctx);
         ch.flush();
-        assertEquals("c\r\nhello, world\r\n0\r\n\r\n", written(ch));
+        assertEquals("c\r\nhello, world\r\n0\r\n\r\n", ConnectionPhaseTest.written(ch));
         assertEquals(Rechunker.AS_IS, Rechunker.of(true, io.cutover.proxy.http.Framing.UNTIL_CLOSE), "HTTP/1.0: closes instead");
         Rechunker.AS_IS.write(ctx, Unpooled.copiedBuffer("as is", StandardCharsets.US_ASCII));
         Rechunker.AS_IS.end(ctx);
         ch.flush();
-        assertEquals("as is", written(ch));
+        assertEquals("as is", ConnectionPhaseTest.written(ch));
         ch.finishAndReleaseAll();
     }
 

@@ -84,7 +84,7 @@ class ConnectionPhaseTest {
     }
 
     /** Everything written to a channel so far, as text. */
-    private static String written(EmbeddedChannel ch) {
+    static String written(EmbeddedChannel ch) {
         StringBuilder out = new StringBuilder();
         for (Object o; (o = ch.readOutbound()) != null; ) {
             ByteBuf b = (ByteBuf) o;

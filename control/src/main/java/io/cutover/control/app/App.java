@@ -9,6 +9,7 @@ import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.state.StateStore;
 import io.cutover.control.health.HealthCheck;
 import io.cutover.control.loop.ControlLoop;
+import io.cutover.control.notify.Events;
 import io.cutover.control.observe.Metrics;
 import io.cutover.control.switching.RoutingLock;
 import io.cutover.control.switching.SwitchService;
@@ -35,7 +36,7 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
      */
     public record Shared(ProxyServer proxy, ControlLoop control, Metrics metrics, Duration keepRetiredSeries,
                          Clock clock, Ticker ticker, Executor resolver, Supplier<DeployThreads> deployThreads,
-                         Function<AppSettings, AppRuntime> runtimes, ObjectMapper json) {
+                         Function<AppSettings, AppRuntime> runtimes, ObjectMapper json, Events events) {
     }
 
     public String name() {
@@ -100,7 +101,7 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
     private static Optional<Deployer> deployer(AppConfig config, SwitchService switches, HealthCheck health, Shared w) {
         return config.deploy().map(app -> new Deployer(app, config.canary(),
                 new Deployer.Parts(w.runtimes().apply(app), switches, health,
-                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry()),
+                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry(), w.events()),
                 w.deployThreads().get(), w.clock(), w.ticker()));
     }
 

@@ -13,6 +13,8 @@ import io.cutover.control.deploy.state.RunStates;
 import io.cutover.control.deploy.state.StateKeeper;
 import io.cutover.control.deploy.state.StateStore;
 import io.cutover.control.health.HealthCheck;
+import io.cutover.control.notify.Event;
+import io.cutover.control.notify.Events;
 import io.cutover.control.switching.RoutingLock;
 import io.cutover.control.switching.SwitchService;
 import io.cutover.proxy.Ticker;
@@ -20,7 +22,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -39,7 +43,7 @@ public final class Deployer implements AutoCloseable {
 
     /** What the deployer works with. */
     public record Parts(AppRuntime runtime, SwitchService switches, HealthCheck health, StateStore store,
-                        MeterRegistry meters) {
+                        MeterRegistry meters, Events events) {
     }
 
     private final AppSettings app;
@@ -47,6 +51,8 @@ public final class Deployer implements AutoCloseable {
     private final AppRuntime runtime;
     private final SwitchService switches;
     private final MeterRegistry meters;
+    /** Where what happens to the app's deploys is told (webhooks, the audit trail); never blocks. */
+    private final Events events;
     private final Clock clock;
     private final Ticker ticker;
     private final RunStates runStates;
@@ -68,6 +74,7 @@ public final class Deployer implements AutoCloseable {
         this.switches = parts.switches();
         this.states = new StateKeeper(parts.store());
         this.meters = parts.meters();
+        this.events = parts.events();
         this.clock = clock;
         this.ticker = ticker;
         this.line = new DeployQueue(threads.deploys(), threads.deployTimer());
@@ -179,16 +186,36 @@ public final class Deployer implements AutoCloseable {
         Deployment d = new Deployment(line.newId(), kind, release, clock.instant(), ticker);
         line.submit(d, waitForLock ? app.lockWait() : null, x -> {
             switches.lock().reserve(RoutingLock.Holder.DEPLOY, x.describe());     // routing is the deploy's until it ends
+            publish(Event.Kind.DEPLOY_STARTED, x, x.describe() + " started");
             try {
                 flow.run(x);
             } finally {
                 switches.lock().release();
             }
-        }, () -> Counter.builder("cutover.deploys").description("Deploys and rollbacks by outcome")
-                .tags("app", app.name(), "kind", kind.name().toLowerCase(Locale.ROOT),
-                        "outcome", d.state() == Deployment.State.SUCCEEDED ? "succeeded" : "failed")
-                .register(meters).increment());
+        }, () -> {
+            boolean succeeded = d.state() == Deployment.State.SUCCEEDED;
+            Counter.builder("cutover.deploys").description("Deploys and rollbacks by outcome")
+                    .tags("app", app.name(), "kind", kind.name().toLowerCase(Locale.ROOT),
+                            "outcome", succeeded ? "succeeded" : "failed")
+                    .register(meters).increment();
+            publish(succeeded ? Event.Kind.DEPLOY_SUCCEEDED : Event.Kind.DEPLOY_FAILED, d,
+                    d.describe() + (succeeded ? " succeeded" : " failed: " + d.error()));
+        });
         return d;
+    }
+
+    /** Tells {@link #events} what happened to deployment {@code d} (with its release and kind as details). */
+    private void publish(Event.Kind kind, Deployment d, String text) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("kind", d.kind().name().toLowerCase(Locale.ROOT));
+        if (d.release() != null) {
+            details.put("release", d.release().describe());
+        }
+        if (d.error() != null) {
+            details.put("error", d.error());
+        }
+        events.publish(new Event(kind, app.name(), d.id(), "cutover: " + app.name() + ": " + text, details,
+                clock.instant()));
     }
 
     /** Records maintenance on ({@code m}) or off (null) in the app's state, off the caller's thread. */
