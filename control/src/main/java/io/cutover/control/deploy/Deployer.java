@@ -39,7 +39,9 @@ import java.util.function.Supplier;
  * candidate. Deployments run one at a time ({@link DeployQueue}) and own routing while they run
  * (manual switches are refused meanwhile); callers get a {@link Deployment} at once and follow
  * its steps. Once traffic has moved, the deploy has succeeded: what fails after that is a
- * warning, not a failure that would make a CD job roll a good release back.
+ * warning, not a failure that would make a CD job roll a good release back. The exception is a
+ * bake ({@link Bake}): after the flip the old version keeps running while the new one is judged
+ * against it, and a new version found worse is flipped back from at once and fails the deploy.
  */
 public final class Deployer implements AutoCloseable {
     private static final Duration RUN_STATE_INTERVAL = Duration.ofSeconds(2);
