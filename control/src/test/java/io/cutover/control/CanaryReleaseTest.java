@@ -69,9 +69,8 @@ class CanaryReleaseTest {
                 "cutover.health.path", "/health",
                 "cutover.drain.deadline", "10s",
                 "cutover.state-dir", dir.toString()));
-        // a fifth of 20 requests is 4 errors: 2 are enough here to judge (a slow machine sends few)
+        // the error test decides how many errors are enough; 20 requests are enough here to pass (a slow machine sends few)
         c.put("cutover.app.canary.min-requests", "20");
-        c.put("cutover.app.canary.min-errors", "2");
         c.put("cutover.app.canary.failure-limit", "2");
         c.put("cutover.app.canary.progress-deadline", "20s");
         // only errors decide here: the latency of two test backends on a shared machine is noise
@@ -156,9 +155,10 @@ class CanaryReleaseTest {
         JsonNode d = follow(deploy("v2", ", \"canary\": [20, 50, 100], \"canaryIntervalMs\": 500"));
         assertEquals("failed", d.get("state").asText(), d.toString());
         String error = d.get("error").asText();
-        assertTrue(error.startsWith("canary aborted: 2 failed windows in a row at 20%: error rate"), error);
+        assertTrue(error.startsWith("canary aborted: errors worse than the stable version's at 20%: errors "), error);
+        assertTrue(error.contains("reached the abort bound"), "what the test concluded: " + error);
         assertTrue(error.contains("stable ") && error.contains("errors"), "the figures that failed it: " + error);
-        assertEquals(2, steps(d, "canary window").stream().filter(w -> w.startsWith("failed at 20%")).count(),
+        assertEquals(1, steps(d, "canary window").stream().filter(w -> w.startsWith("aborted at 20%")).count(),
                 d.toString());
         assertFalse(steps(d, "canary share").stream().anyMatch(s -> s.startsWith("50%")), "it never went past 20%");
         assertEquals(1, steps(d, "canary pulled back").size(), d.toString());
@@ -186,7 +186,7 @@ class CanaryReleaseTest {
         List<String> windows = steps(d, "canary window");
         assertTrue(windows.stream().anyMatch(w -> w.startsWith("passed at 20%")), windows.toString());
         assertTrue(windows.stream().anyMatch(w -> w.startsWith("passed at 50%")), windows.toString());
-        assertTrue(windows.stream().noneMatch(w -> w.startsWith("failed")), windows.toString());
+        assertTrue(windows.stream().noneMatch(w -> w.startsWith("failed") || w.startsWith("aborted")), windows.toString());
         assertEquals(1, steps(d, "promoted").size(), d.toString());
         load.stop();
 

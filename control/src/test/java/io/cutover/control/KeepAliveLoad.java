@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Clients looping GET / until stopped (bounded in time): on keep-alive connections, each opening
+ * Clients looping GET / (or GET and POST / with a body, {@link #withPosts}) until stopped (bounded
+ * in time): on keep-alive connections, each opening
  * a new one only after a response that said {@code Connection: close} (as any HTTP client does);
  * or on a new connection for each request. A refused connection, one closed or reset before its
  * response, and an answer other than 200 are failures.
@@ -26,19 +27,29 @@ final class KeepAliveLoad implements AutoCloseable {
     private final CountDownLatch stopped;
 
     private KeepAliveLoad(InetSocketAddress proxy, int clients, long maxSeconds, boolean connectionPerRequest) {
+        this(proxy, clients, maxSeconds, connectionPerRequest, false);
+    }
+
+    /** @param posts every other request of each client is a POST with a body */
+    private KeepAliveLoad(InetSocketAddress proxy, int clients, long maxSeconds, boolean connectionPerRequest,
+                          boolean posts) {
         stopped = new CountDownLatch(clients);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
         for (int c = 0; c < clients; c++) {
             Thread t = new Thread(() -> {
                 RawHttp raw = null;
+                int sent = 0;
                 try {
                     while (running.get() && System.nanoTime() < deadline) {
                         if (raw == null) {
                             raw = new RawHttp(proxy);
                         }
-                        RawHttp.Response r = raw.send(connectionPerRequest
-                                ? "GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n"
-                                : "GET / HTTP/1.1\r\nHost: app\r\n\r\n").read();
+                        String close = connectionPerRequest ? "Connection: close\r\n" : "";
+                        String body = "order " + sent + " of client " + Thread.currentThread().getName();
+                        RawHttp.Response r = raw.send(posts && sent++ % 2 == 1
+                                ? "POST / HTTP/1.1\r\nHost: app\r\n" + close + "Content-Length: " + body.length()
+                                        + "\r\n\r\n" + body
+                                : "GET / HTTP/1.1\r\nHost: app\r\n" + close + "\r\n").read();
                         requests.incrementAndGet();
                         if (r.status() != 200) {
                             failures.add("status " + r.status() + ": " + r.body().trim());
@@ -71,6 +82,11 @@ final class KeepAliveLoad implements AutoCloseable {
 
     static KeepAliveLoad start(InetSocketAddress proxy, int clients) {
         return new KeepAliveLoad(proxy, clients, 120, false);
+    }
+
+    /** Clients sending GETs and POSTs with a body (each client about every other request) on keep-alive connections. */
+    static KeepAliveLoad withPosts(InetSocketAddress proxy, int clients) {
+        return new KeepAliveLoad(proxy, clients, 120, false, true);
     }
 
     /** Each request on a connection of its own. */
@@ -114,6 +130,11 @@ final class KeepAliveLoad implements AutoCloseable {
                     + versionsSeen() + "; failures: " + failures);
         }
         return true;
+    }
+
+    /** Every failure seen so far (not only the first 20). */
+    List<String> allFailures() {
+        return List.copyOf(failures);
     }
 
     /** The distinct bodies answered, in the order first seen. */

@@ -1,6 +1,7 @@
 package io.cutover.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -85,6 +86,61 @@ class ProcessDeployTest extends DeployFlowTest {
     private static Map<String, Object> behindAShell(String v) {
         String java = String.join(" ", command());
         return run(List.of("sh", "-c", "sleep 600 & sleep 600 & " + java + "; true"), Map.of("VERSION", v));
+    }
+
+    @Override
+    Map<String, Object> config() {
+        Map<String, Object> c = super.config();
+        // a bake's windows (no test here deploys a canary); only errors decide: latency on a shared machine is noise
+        c.put("cutover.app.canary.interval", "300ms");
+        c.put("cutover.app.canary.min-requests", "20");
+        c.put("cutover.app.canary.latency-floor", "10s");
+        return c;
+    }
+
+    @Test
+    void aVersionFailingOnceItTakesTrafficIsRolledBackByItsBakeUnderLoadAndNoRequestFailsButItsOwn() throws Exception {
+        String v1 = follow(post("/v1/deploy", version("v1"))).get("id").asText();
+        Map<String, Object> bad = new HashMap<>(run(command(), Map.of("VERSION", "v2", "FAIL_EVERY", "3")));
+        bad.put("bakeMs", 30_000);
+        JsonNode d;
+        List<String> failures;
+        java.util.concurrent.ConcurrentLinkedQueue<String> slowFailures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        // a client whose requests take 300 ms: one is in flight on v2 when it is rolled back, and must finish
+        Thread slow = new Thread(() -> {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            try (io.cutover.proxy.RawHttp raw = new io.cutover.proxy.RawHttp(proxy())) {
+                while (!stop.get() && System.nanoTime() < until) {
+                    io.cutover.proxy.RawHttp.Response r = raw.send("GET /slow?ms=300 HTTP/1.1\r\nHost: app\r\n\r\n").read();
+                    if (r.status() != 200 && !(r.status() == 500 && r.body().trim().equals("v2"))) {
+                        slowFailures.add("status " + r.status() + ": " + r.body().trim());
+                    }
+                }
+            } catch (Exception e) {
+                slowFailures.add(e.toString());
+            }
+        }, "slow-client");
+        slow.setDaemon(true);
+        try (KeepAliveLoad load = KeepAliveLoad.withPosts(proxy(), 4)) {
+            slow.start();
+            load.awaitRequests(200);
+            d = follow(post("/v1/deploy", bad));
+            load.awaitRequests(load.requests() + 200);      // answered by v1 again
+            load.stop();
+            failures = load.allFailures();
+        } finally {
+            stop.set(true);
+            slow.join(TimeUnit.SECONDS.toMillis(10));
+        }
+        assertEquals("failed", d.get("state").asText(), d.toString());
+        assertTrue(d.get("error").asText().startsWith("rolled back after "), d.toString());
+        assertFalse(failures.isEmpty(), "v2 answered some requests with 500");
+        assertTrue(failures.stream().allMatch(f -> f.equals("status 500: v2")),
+                "no request failed but the bad version's own: " + failures);
+        assertEquals(List.of(), List.copyOf(slowFailures), "slow requests in flight on v2 finished before it stopped");
+        assertEquals(List.of(v1), running(), "v2 was stopped; v1 runs");
+        assertEquals("v1", cutover().get("/").body().trim());
     }
 
     @Test

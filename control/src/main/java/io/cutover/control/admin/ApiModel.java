@@ -45,7 +45,26 @@ public final class ApiModel {
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Status(String name, String active, String previous, boolean previousWarm, boolean maintenance,
                          PauseView paused, List<BackendView> backends, SwitchView lastSwitch, CanaryView canary,
-                         AppView app) {
+                         AppView app, BakeView bake) {
+    }
+
+    /**
+     * A bake running now: the new version's target, the previous version's (running, to go back
+     * to), how long it lasts and how long it has run, and its windows so far.
+     */
+    public record BakeView(String target, String previous, long lengthMs, long elapsedMs, List<BakeWindowView> windows) {
+        static BakeView of(io.cutover.control.deploy.Bake b) {
+            return new BakeView(text(b.target()), text(b.previous()), b.length().toMillis(), b.elapsed().toMillis(),
+                    b.windows().stream().map(BakeWindowView::of).toList());
+        }
+    }
+
+    /** One window of a bake: when it ended (ms after the flip), its verdict and why, and both sides' figures. */
+    public record BakeWindowView(long elapsedMs, String verdict, String why, FiguresView now, FiguresView before) {
+        static BakeWindowView of(io.cutover.control.canary.BakeWindow w) {
+            return new BakeWindowView(w.elapsedMs(), w.verdict().name().toLowerCase(Locale.ROOT), w.why(),
+                    FiguresView.of(w.now()), FiguresView.of(w.before()));
+        }
     }
 
     /** {@code GET /v1/status} answer when cutover serves several apps and none is named. */
@@ -124,9 +143,20 @@ public final class ApiModel {
 
     /** {@code POST /v1/deploy} body: an image (docker) or a command (process), extra env, and whether to queue. */
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
-                                List<Integer> canary, Long canaryIntervalMs, String release) {
+                                List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs) {
         static final String SHAPE = "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", "
-                + "\"waitForLock\", \"canary\": [10, 50, 100] and \"canaryIntervalMs\"";
+                + "\"waitForLock\", \"canary\": [10, 50, 100], \"canaryIntervalMs\" and \"bakeMs\" (0: no bake)";
+
+        /** How long to bake: this request's, or the app's ({@code defaults}); zero: no bake. */
+        Duration bake(Duration defaults) throws ApiException {
+            if (bakeMs == null) {
+                return defaults;
+            }
+            if (bakeMs < 0) {
+                throw new ApiException(400, "bakeMs must be 0 (no bake) or more");
+            }
+            return Duration.ofMillis(bakeMs);
+        }
 
         /**
          * The release asked for, checked against the app's runtime.

@@ -52,7 +52,8 @@ final class StatusView {
                 ApiModel.text(switches.previous()), switches.previousWarm(), switches.gate().inMaintenance(),
                 pauseView(app), backends, ApiModel.SwitchView.of(switches.lastSwitch()),
                 app.deployer().flatMap(Deployer::canary).map(CanaryView::of).orElse(null),
-                app.deployer().map(StatusView::versions).orElse(null));
+                app.deployer().map(StatusView::versions).orElse(null),
+                app.deployer().flatMap(Deployer::bake).map(ApiModel.BakeView::of).orElse(null));
     }
 
     static PauseView pauseView(App app) {

@@ -11,10 +11,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A canary release, top-down: the candidate (healthy already) takes each share of the app's
- * requests in turn; each share is held until a window passes. A failed window counts, and
- * {@code failure-limit} of them in a row abort; inconclusive windows (too few requests) hold the
- * share, up to the progress deadline. At 100% the caller promotes; on an abort it pulls the
- * canary back ({@link #pullBack}). Runs on the deploy's thread.
+ * requests in turn; each share is held until a window passes. After each window the canary is
+ * judged on all its windows so far, pooled ({@link CanaryAnalysis}): the error test aborts it at
+ * once; a latency failure counts, and {@code failure-limit} of them in a row abort; inconclusive
+ * windows (not enough evidence yet) hold the share, up to the progress deadline. At 100% the
+ * caller promotes; on an abort it pulls the canary back ({@link #pullBack}). Runs on the deploy's
+ * thread.
  */
 public final class CanaryRelease {
     /** How it ended: promote (by plan or by hand) or abort, and why. */
@@ -73,6 +75,8 @@ public final class CanaryRelease {
     private Outcome steps(StepLog d) throws InterruptedException {
         int next = 0;
         int failures = 0;
+        RequestStats.Snapshot stablePooled = RequestStats.Snapshot.EMPTY;
+        RequestStats.Snapshot canaryPooled = RequestStats.Snapshot.EMPTY;
         while (true) {
             int step = plan.steps().get(next);
             if (step >= 100) {
@@ -104,9 +108,15 @@ public final class CanaryRelease {
                         }
                     }
                 }
-                Window w = analysis.judge(share, routing.stable().minus(s0), routing.canary().minus(c0));
+                stablePooled = plus(stablePooled, routing.stable().minus(s0));
+                canaryPooled = plus(canaryPooled, routing.canary().minus(c0));
+                Window w = analysis.judge(share, stablePooled, canaryPooled);
                 windows.add(w);
                 d.step("canary window", w.describe(), Duration.ZERO);
+                if (w.verdict() == Window.Verdict.ABORTED) {
+                    return new Outcome(false, "errors worse than the stable version's at " + share + "%: " + w.why()
+                            + "; canary " + w.canary() + "; stable " + w.stable());
+                }
                 if (w.verdict() == Window.Verdict.PASSED) {
                     failures = 0;
                     next = firstStepAbove(share);
@@ -123,6 +133,15 @@ public final class CanaryRelease {
                 }
             }
         }
+    }
+
+    /** Two stretches' figures together. */
+    static RequestStats.Snapshot plus(RequestStats.Snapshot a, RequestStats.Snapshot b) {
+        long[] buckets = a.buckets().clone();
+        for (int i = 0; i < buckets.length; i++) {
+            buckets[i] += b.buckets()[i];
+        }
+        return new RequestStats.Snapshot(buckets, a.errors() + b.errors());
     }
 
     private void setShare(StepLog d, int percent) {

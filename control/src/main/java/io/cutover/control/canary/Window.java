@@ -4,14 +4,19 @@ import io.cutover.proxy.RequestStats;
 import java.util.Locale;
 
 /**
- * One window of a canary: what the stable version and the canary did over the same interval,
- * and the verdict on it.
+ * One window of a canary: the verdict on it, and why, with what the stable version and the
+ * canary did since the canary started (the windows so far, pooled: the evidence it was judged on).
  */
 public record Window(int share, Verdict verdict, String why, Figures stable, Figures canary) {
 
-    public enum Verdict { PASSED, FAILED, INCONCLUSIVE }
+    /**
+     * PASSED: the share may rise; FAILED: a latency failure (they count towards the failure
+     * limit); ABORTED: the error test found the canary worse, it is pulled back at once;
+     * INCONCLUSIVE: not enough evidence yet, the share is held.
+     */
+    public enum Verdict { PASSED, FAILED, ABORTED, INCONCLUSIVE }
 
-    /** One version's figures over the window: requests, errors, error rate, p99 latency. */
+    /** One version's figures since the canary started: requests, errors, error rate, p99 latency. */
     public record Figures(long requests, long errors, double errorRate, long p99Micros) {
         static Figures of(RequestStats.Snapshot s) {
             return new Figures(s.requests(), s.errors(), s.errorRate(), s.quantileMicros(0.99));

@@ -47,6 +47,12 @@ final class DeployCommand implements Callable<Integer> {
             description = "how long each canary window lasts, e.g. 60s or 5m (default: the app's canary.interval)")
     String canaryInterval;
 
+    @Option(names = "--bake", paramLabel = "DURATION",
+            description = "after the flip, keep the previous version running for this long (e.g. 5m) while cutover "
+                    + "compares the new version with it, and flip back at once if the new one does worse; off: no "
+                    + "bake (default: the app's bake)")
+    String bake;
+
     @Mixin
     AdminOption admin;
 
@@ -56,13 +62,14 @@ final class DeployCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DeployRequest request;
-        Long intervalMs = canaryInterval == null ? null : durationMs(canaryInterval);
+        Long intervalMs = canaryInterval == null ? null : durationMs("--canary-interval", canaryInterval);
+        Long bakeMs = bake == null ? null : bake.trim().equals("off") ? Long.valueOf(0) : durationMs("--bake", bake);
         if (command) {
-            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release);
+            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, bakeMs);
         } else if (what.size() == 1) {
-            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release);
+            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, bakeMs);
         } else if (what.isEmpty()) {
-            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release);  // the configured image or command
+            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, bakeMs);  // the configured image or command
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }
@@ -72,13 +79,13 @@ final class DeployCommand implements Callable<Integer> {
     }
 
     /** A duration as HOCON writes it (60s, 500ms, 5m); a bare number is seconds. */
-    private static long durationMs(String text) {
+    private static long durationMs(String option, String text) {
         try {
             String t = text.trim();
             return com.typesafe.config.ConfigFactory.parseString("d = " + (t.matches("\\d+") ? t + "s" : t))
                     .getDuration("d").toMillis();
         } catch (com.typesafe.config.ConfigException e) {
-            throw new Main.CliFailure("--canary-interval: '" + text + "' is not a duration like 60s or 5m");
+            throw new Main.CliFailure(option + ": '" + text + "' is not a duration like 60s or 5m");
         }
     }
 }

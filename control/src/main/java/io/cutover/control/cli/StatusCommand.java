@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.admin.ApiModel.AppView;
 import io.cutover.control.admin.ApiModel.BackendView;
+import io.cutover.control.admin.ApiModel.BakeView;
+import io.cutover.control.admin.ApiModel.BakeWindowView;
 import io.cutover.control.admin.ApiModel.CanaryView;
 import io.cutover.control.admin.ApiModel.DrainView;
 import io.cutover.control.admin.ApiModel.InstanceView;
@@ -72,6 +74,18 @@ final class StatusCommand implements Callable<Integer> {
                         + "%d errors, p99 %.1f ms%n", w.verdict(), w.share(), w.why(), w.canary().requests(),
                         w.canary().errors(), w.canary().p99Ms(), w.stable().requests(), w.stable().errors(),
                         w.stable().p99Ms());
+            }
+        }
+        BakeView bake = s.bake();
+        if (bake != null) {
+            out.printf("baking %s: %d s of %d s, %s kept running to go back to (windows of the new version since the "
+                    + "flip against the previous version before it)%n", bake.target(), bake.elapsedMs() / 1000,
+                    bake.lengthMs() / 1000, bake.previous());
+            for (BakeWindowView w : bake.windows()) {
+                out.printf("  %-12s after %3d s: %s; new %d requests, %d errors, p99 %.1f ms; before %d requests, "
+                        + "%d errors, p99 %.1f ms%n", w.verdict(), w.elapsedMs() / 1000, w.why(), w.now().requests(),
+                        w.now().errors(), w.now().p99Ms(), w.before().requests(), w.before().errors(),
+                        w.before().p99Ms());
             }
         }
         AppView app = s.app();

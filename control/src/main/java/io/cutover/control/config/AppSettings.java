@@ -5,7 +5,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-/** The app that cutover deploys: how to run it, where, and what to keep. See reference.conf. */
+/**
+ * The app that cutover deploys: how to run it, where, and what to keep. See reference.conf.
+ *
+ * @param bake how long a deploy watches the new version after its flip, the previous version kept
+ *             warm to flip back to (zero: no bake)
+ */
 public record AppSettings(
         String name,
         Runtime runtime,
@@ -23,7 +28,8 @@ public record AppSettings(
         Duration keepRunningFor,
         int logLines,
         Duration lockWait,
-        Path stateFile) {
+        Path stateFile,
+        Duration bake) {
 
     public enum Runtime { DOCKER, PROCESS }
 

@@ -8,8 +8,11 @@ import java.util.List;
  * How a canary release goes: the shares it steps through (percent; empty: no canary, a plain
  * switch), how long each window lasts, and when a window fails. See reference.conf.
  *
- * @param errorRatio  a window fails when the canary's error rate exceeds the stable version's times this...
- * @param errorPoints ...and the stable's plus this many percentage points, with at least {@code minErrors} errors
+ * @param minRequests the canary's requests before its latency is judged
+ * @param errorRatio  "no worse" in the error test: at most the stable version's rate times this...
+ * @param errorPoints ...or the stable's plus this many percentage points, whichever is more
+ *                    (see {@code CanaryAnalysis})
+ * @param minErrors   no longer used: the error test decides how many errors are enough
  */
 public record CanarySettings(List<Integer> steps, Duration interval, long minRequests, int failureLimit,
                              Duration progressDeadline, double errorRatio, double errorPoints, long minErrors,

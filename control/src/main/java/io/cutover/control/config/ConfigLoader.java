@@ -394,7 +394,8 @@ public final class ConfigLoader {
                 positive(c, base + ".keep-running-for"),
                 atLeast(c, base + ".log-lines", 0),
                 positive(c, base + ".lock-wait"),
-                stateFile(c, base, stateDir, name));
+                stateFile(c, base, stateDir, name),
+                bake(c, base + ".bake"));
     }
 
     private static Path stateFile(Config c, String base, Path stateDir, String app) {
@@ -459,6 +460,18 @@ public final class ConfigLoader {
             throw bad(c, key, "must start with / and contain no spaces, got '" + value + "'");
         }
         return value;
+    }
+
+    /** A bake's length: off (or 0: no bake), or a duration. */
+    private static Duration bake(Config c, String key) {
+        if (c.getValue(path(key)).valueType() == ConfigValueType.STRING && c.getString(path(key)).trim().equals("off")) {
+            return Duration.ZERO;
+        }
+        try {
+            return notNegative(c, key);
+        } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+            throw bad(c, key, "must be off or a duration like 5m, got " + c.getValue(path(key)).unwrapped());
+        }
     }
 
     private static Duration notNegative(Config c, String key) {

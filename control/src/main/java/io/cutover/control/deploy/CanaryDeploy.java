@@ -41,8 +41,9 @@ final class CanaryDeploy {
         this.ticker = ticker;
     }
 
-    /** Brings {@code incoming} in by {@code plan}'s steps in place of {@code outgoing}. */
-    void bringIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing) throws Exception {
+    /** Brings {@code incoming} in by {@code plan}'s steps in place of {@code outgoing}; {@code bake} after its drain. */
+    void bringIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing, DeploySteps.AfterDrain bake)
+            throws Exception {
         Duration healthWait;
         CanaryRelease.Outcome outcome;
         CanaryRelease run = new CanaryRelease(routing, plan, steering, ticker, CanaryKey.file(app.stateFile(), app.name()));
@@ -68,7 +69,7 @@ final class CanaryDeploy {
             throw new DeployException("canary aborted: " + outcome.why());
         }
         outcomes.apply("promoted").increment();
-        steps.retireAfterDrain(d, steps.promote(d, incoming, outcome.why(), healthWait), outgoing);
+        steps.retireAfterDrain(d, steps.promote(d, incoming, outcome.why(), healthWait), outgoing, bake);
     }
 
     /**

@@ -9,12 +9,14 @@ import io.cutover.control.deploy.state.RunStates;
 import io.cutover.control.deploy.state.StateKeeper;
 import io.cutover.control.health.HealthCheck.UnhealthyException;
 import io.cutover.proxy.DrainResult;
+import io.cutover.proxy.RequestStats;
 import io.cutover.proxy.Ticker;
 import io.micrometer.core.instrument.Counter;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The steps a deploy, a rollback and a canary are made of, each recorded in the deployment's
@@ -57,11 +59,31 @@ final class DeploySteps {
     }
 
     /**
+     * What runs between a flip's drain and the old version's retirement (a bake). If it throws,
+     * the deploy fails and the old version is not retired here: what threw has seen to it.
+     */
+    @FunctionalInterface
+    interface AfterDrain {
+        /** @param sinceFlip the incoming version's figures since the flip, as they grow */
+        void run(Deployment d, Supplier<RequestStats.Snapshot> sinceFlip) throws Exception;
+    }
+
+    /** Nothing between the drain and retiring: the old version retires at once. */
+    static final AfterDrain NOTHING = (d, sinceFlip) -> {
+    };
+
+    /**
      * The second half of a deploy or rollback: health gate, record, flip, drain, retire the old
      * version. If the incoming version fails its health gate or cannot be recorded, {@code giveUp}
      * undoes its start and traffic never moved.
      */
     void bringIn(Deployment d, Instance incoming, Instance outgoing, Runnable giveUp) throws Exception {
+        bringIn(d, incoming, outgoing, giveUp, NOTHING);
+    }
+
+    /** As {@link #bringIn(Deployment, Instance, Instance, Runnable)}, with {@code bake} after the drain. */
+    void bringIn(Deployment d, Instance incoming, Instance outgoing, Runnable giveUp, AfterDrain bake)
+            throws Exception {
         Duration healthWait;
         try {
             healthWait = awaitHealthy(d, incoming);
@@ -71,7 +93,7 @@ final class DeploySteps {
             giveUp.run();
             throw e;
         }
-        retireAfterDrain(d, flip(d, incoming, healthWait), outgoing);
+        retireAfterDrain(d, flip(d, incoming, healthWait), outgoing, bake);
     }
 
     /** Every new request to {@code incoming}, in one flip. */
@@ -89,9 +111,15 @@ final class DeploySteps {
         return flip;
     }
 
-    /** After a flip: waits for the old version's drain, then retires it (a failure there is a warning). */
-    void retireAfterDrain(Deployment d, Routing.Flip flip, Instance outgoing) {
+    /**
+     * After a flip: waits for the old version's drain, runs {@code bake}, then retires the old
+     * version (a failure there is a warning).
+     */
+    void retireAfterDrain(Deployment d, Routing.Flip flip, Instance outgoing, AfterDrain bake) throws Exception {
+        Supplier<RequestStats.Snapshot> figures = routing.activeFigures();     // the incoming version's
+        RequestStats.Snapshot atFlip = figures.get();
         awaitDrained(d, flip);
+        bake.run(d, () -> figures.get().minus(atFlip));
         afterFlip(d, "retiring " + (outgoing == null ? "the old version" : outgoing.release().describe()),
                 () -> retire(d, outgoing));
     }
@@ -103,6 +131,27 @@ final class DeploySteps {
             d.step("drained", drained.completed() + " requests in " + drained.took().toMillis() + " ms"
                     + (drained.forced() > 0 ? ", " + drained.forced() + " cut at the deadline" : ""), drained.took());
         }
+    }
+
+    /**
+     * A bake found {@code bad} worse: every request back to the {@code previous} version, kept
+     * running meanwhile (one passing probe first, which it passes at once if it is fine), recorded
+     * before the flip as the active version again with {@code bad} as the previous one; then
+     * {@code bad} drains and is stopped whatever keep-previous says (it failed its bake).
+     *
+     * @throws UnhealthyException if the previous version is not healthy: traffic stays where it is
+     */
+    void flipBack(Deployment d, Instance bad, Instance previous, String why) throws Exception {
+        Duration healthWait = awaitHealthy(d, previous);
+        record(new AppState(previous, bad, null));
+        Routing.Flip flip = routing.flip(previous.target(), previous.release().describe(), healthWait);
+        d.step("rolled back", why + "; " + bad.target() + " -> " + previous.target(), Duration.ZERO);
+        awaitDrained(d, flip);
+        afterFlip(d, "stopping " + bad.release().describe(), () -> {
+            long t = ticker.nanos();
+            stop(bad);
+            d.step("new version stopped", bad.release().describe() + " on " + bad.colour().label(), since(t));
+        });
     }
 
     /** Starts the candidate on {@code colour}'s port, recorded as the candidate. */

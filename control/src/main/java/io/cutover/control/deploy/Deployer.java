@@ -1,5 +1,6 @@
 package io.cutover.control.deploy;
 
+import io.cutover.control.canary.BakeAnalysis;
 import io.cutover.control.canary.CanaryRelease;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.AppSettings;
@@ -17,6 +18,7 @@ import io.cutover.control.notify.Event;
 import io.cutover.control.notify.Events;
 import io.cutover.control.switching.RoutingLock;
 import io.cutover.control.switching.SwitchService;
+import io.cutover.proxy.RequestStats;
 import io.cutover.proxy.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
 
 /**
  * Deploys and rollbacks of the app. A deploy, top-down: pick the free colour, start the
@@ -36,10 +39,14 @@ import java.util.concurrent.ExecutorService;
  * candidate. Deployments run one at a time ({@link DeployQueue}) and own routing while they run
  * (manual switches are refused meanwhile); callers get a {@link Deployment} at once and follow
  * its steps. Once traffic has moved, the deploy has succeeded: what fails after that is a
- * warning, not a failure that would make a CD job roll a good release back.
+ * warning, not a failure that would make a CD job roll a good release back. The exception is a
+ * bake ({@link Bake}): after the flip the old version keeps running while the new one is judged
+ * against it, and a new version found worse is flipped back from at once and fails the deploy.
  */
 public final class Deployer implements AutoCloseable {
     private static final Duration RUN_STATE_INTERVAL = Duration.ofSeconds(2);
+    /** A bake's windows are the canary's interval, but at most this long: a worse version goes back soon. */
+    static final Duration MAX_BAKE_WINDOW = Duration.ofSeconds(10);
 
     /** What the deployer works with. */
     public record Parts(AppRuntime runtime, SwitchService switches, HealthCheck health, StateStore store,
@@ -61,6 +68,8 @@ public final class Deployer implements AutoCloseable {
     private final Reaper reaper;
     private final DeploySteps steps;
     private final CanaryDeploy canaries;
+    private final SwitchRouting routing;
+    private volatile Bake baking;
     /** Writes the state for what is not a deploy (maintenance): the file may block, the loops may not. */
     private final ExecutorService stateWriter;
     private volatile String restoreProblem;
@@ -80,7 +89,7 @@ public final class Deployer implements AutoCloseable {
         this.line = new DeployQueue(threads.deploys(), threads.deployTimer());
         this.runStates = new RunStates(runtime, threads.watcher());
         this.stateWriter = threads.stateWriter();
-        SwitchRouting routing = new SwitchRouting(switches);
+        this.routing = new SwitchRouting(switches);
         Counter warnings = Counter.builder("cutover.deploy.warnings")
                 .description("Steps after a deploy's flip that failed (the deploy itself succeeded)")
                 .tag("app", app.name()).register(meters);
@@ -125,33 +134,133 @@ public final class Deployer implements AutoCloseable {
         runStates.watch(states::current, RUN_STATE_INTERVAL);
     }
 
-    /** A deploy as configured: a canary if the app's canary steps say so, otherwise all at once. */
+    /** A deploy as configured: a canary if the app's canary steps say so, otherwise all at once; a bake if set. */
     public Deployment deploy(Release release, boolean waitForLock) throws DeployQueue.BusyException {
         return deploy(release, waitForLock, canaryDefaults);
     }
 
-    /** A deploy with its own canary plan (no steps: all at once). */
+    /** A deploy with its own canary plan (no steps: all at once), and the app's bake. */
     public Deployment deploy(Release release, boolean waitForLock, CanarySettings plan) throws DeployQueue.BusyException {
-        return submit(Deployment.Kind.DEPLOY, release, waitForLock, d -> deploy(d, plan));
+        return deploy(release, waitForLock, plan, app.bake());
     }
 
+    /** A deploy with its own canary plan and bake (zero: none). */
+    public Deployment deploy(Release release, boolean waitForLock, CanarySettings plan, Duration bake)
+            throws DeployQueue.BusyException {
+        return submit(Deployment.Kind.DEPLOY, release, waitForLock, d -> deploy(d, plan, bake));
+    }
+
+    /**
+     * A rollback. During a bake it ends the bake (the deploy fails, saying so) and waits for it,
+     * whether or not it was to wait for the lock: the previous version is still running.
+     */
     public Deployment rollback(boolean waitForLock) throws DeployQueue.BusyException {
-        return submit(Deployment.Kind.ROLLBACK, null, waitForLock, this::rollback);
+        Bake b = baking;
+        Deployment r = submit(Deployment.Kind.ROLLBACK, null, waitForLock || b != null, this::rollback);
+        if (b != null) {
+            b.endByHand("rollback " + r.id() + " was asked for");
+        }
+        return r;
     }
 
-    /** A deploy, top-down: make room, start the candidate, bring it in (at once or as a canary), drop the older version. */
-    private void deploy(Deployment d, CanarySettings plan) throws Exception {
+    /**
+     * A deploy, top-down: make room, start the candidate, bring it in (at once or as a canary),
+     * bake it if asked (against the old version's figures since this deploy started), drop the
+     * older version.
+     */
+    private void deploy(Deployment d, CanarySettings plan, Duration bake) throws Exception {
         Instance old = states.current().active();
         Instance older = states.current().previous();
+        Supplier<RequestStats.Snapshot> oldFigures = routing.activeFigures();
+        RequestStats.Snapshot oldAtStart = oldFigures.get();
         steps.makeRoom(d, old, older);
         Instance candidate = steps.startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
+        DeploySteps.AfterDrain after = DeploySteps.NOTHING;
+        if (!bake.isZero() && old == null) {
+            d.step("no bake", "there is no previous version to compare with or to go back to", Duration.ZERO);
+        } else if (!bake.isZero()) {
+            after = (x, sinceFlip) -> {
+                try {
+                    bake(x, plan, bake, candidate, old, baseline(plan, oldFigures, oldAtStart), sinceFlip);
+                } catch (Exception e) {
+                    steps.afterFlip(x, "removing the version before " + old.release().describe(),
+                            () -> steps.removeOlder(x, older));
+                    throw e;
+                }
+            };
+        }
         if (plan.steps().isEmpty() || old == null) {
-            steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate));
+            steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate), after);
         } else {
-            canaries.bringIn(d, plan, candidate, old);
+            canaries.bringIn(d, plan, candidate, old, after);
         }
         steps.afterFlip(d, "removing the version before " + (old == null ? "it" : old.release().describe()),
                 () -> steps.removeOlder(d, older));
+    }
+
+    /** The previous version's figures a bake is judged against, and what they are. */
+    private record Baseline(RequestStats.Snapshot figures, String what) {
+    }
+
+    /**
+     * The old version's requests from this deploy's start to the flip (those it finished while it
+     * drained too); if fewer than min-requests, all of its requests since it took traffic.
+     */
+    private static Baseline baseline(CanarySettings plan, Supplier<RequestStats.Snapshot> old,
+                                     RequestStats.Snapshot atStart) {
+        RequestStats.Snapshot all = old.get();
+        RequestStats.Snapshot sinceStart = all.minus(atStart);
+        if (sinceStart.requests() >= plan.minRequests()) {
+            return new Baseline(sinceStart, "its " + sinceStart.requests() + " requests from the deploy's start to the flip");
+        }
+        return new Baseline(all, "its " + all.requests() + " requests since it took traffic (" + sinceStart.requests()
+                + " from the deploy's start to the flip, fewer than " + plan.minRequests() + ")");
+    }
+
+    /**
+     * Bakes {@code incoming} ({@code previous} running meanwhile): passed, the deploy goes on (the
+     * previous version is then retired as after any flip); worse, traffic flips back to
+     * {@code previous} and the deploy fails; ended by a rollback, the deploy fails and the rollback
+     * (queued) flips back.
+     */
+    private void bake(Deployment d, CanarySettings plan, Duration length, Instance incoming, Instance previous,
+                      Baseline baseline, Supplier<RequestStats.Snapshot> sinceFlip) throws Exception {
+        Duration window = plan.interval().compareTo(MAX_BAKE_WINDOW) < 0 ? plan.interval() : MAX_BAKE_WINDOW;
+        Bake b = new Bake(length, window, new BakeAnalysis(plan), ticker, incoming.target(), previous.target());
+        d.step("baking", incoming.release().describe() + " for " + seconds(length) + ", judged every "
+                + seconds(window) + " against " + previous.release().describe() + ": " + baseline.what()
+                + "; " + previous.release().describe() + " kept running to go back to", Duration.ZERO);
+        Bake.Outcome o;
+        baking = b;
+        try {
+            o = b.run(d, baseline.figures(), sinceFlip);
+        } finally {
+            baking = null;
+        }
+        switch (o.end()) {
+            case PASSED -> {
+                d.step("bake passed", "after " + o.seconds() + ": " + o.why(), Duration.ZERO);
+                publish(Event.Kind.BAKE_PASSED, d, d.describe() + " passed its bake of " + seconds(length));
+            }
+            case BY_HAND -> throw new DeployException("bake ended after " + o.seconds() + ": " + o.why());
+            case WORSE -> {
+                try {
+                    steps.flipBack(d, incoming, previous, "the bake found " + incoming.release().describe()
+                            + " worse after " + o.seconds());
+                } catch (HealthCheck.UnhealthyException e) {
+                    throw new DeployException("the bake found " + incoming.release().describe() + " worse after "
+                            + o.seconds() + " (" + o.why() + "), but the previous version is not healthy, so "
+                            + "traffic stays on the new version: " + e.getMessage());
+                }
+                String error = "rolled back after " + o.seconds() + ": " + o.why();
+                publish(Event.Kind.BAKE_ROLLED_BACK, d, d.describe() + " " + error);
+                throw new DeployException(error);
+            }
+        }
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
     /** A rollback, top-down: the previous version running again, then brought in like a candidate. */
@@ -163,6 +272,11 @@ public final class Deployer implements AutoCloseable {
         }
         Instance back = steps.wake(d, previous);
         steps.bringIn(d, back, current, () -> steps.stop(back));
+    }
+
+    /** The bake running now, if any. */
+    public Optional<Bake> bake() {
+        return Optional.ofNullable(baking);
     }
 
     /** The canary running now, if any. */

@@ -1,9 +1,11 @@
 package io.cutover.control.deploy;
 
 import io.cutover.proxy.DrainResult;
+import io.cutover.proxy.RequestStats;
 import io.cutover.proxy.Target;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * What a deploy's steps ask of the app's routing: move every request to a version in one flip
@@ -26,4 +28,11 @@ interface Routing {
 
     /** {@code target}'s version was stopped. */
     void stopped(Target target);
+
+    /**
+     * The figures of the backend taking the app's requests now, as they grow (empty figures if
+     * none): read again after a flip, they still count that backend's requests, the ones it
+     * finishes while it drains too.
+     */
+    Supplier<RequestStats.Snapshot> activeFigures();
 }

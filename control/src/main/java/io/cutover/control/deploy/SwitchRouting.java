@@ -10,6 +10,7 @@ import io.cutover.proxy.Target;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * The app's switch as a deploy and its canary see it: the one place in deploy that calls
@@ -47,6 +48,12 @@ final class SwitchRouting implements Routing, CanaryRouting {
     @Override
     public void stopped(Target target) {
         switches.stopped(target);
+    }
+
+    @Override
+    public Supplier<RequestStats.Snapshot> activeFigures() {
+        Backend b = switches.active();
+        return b == null ? () -> RequestStats.Snapshot.EMPTY : b.stats()::snapshot;
     }
 
     @Override

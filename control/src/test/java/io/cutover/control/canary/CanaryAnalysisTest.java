@@ -10,9 +10,10 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+/** The decision rule on given figures (the canary's and the stable's since the canary started). */
 class CanaryAnalysisTest {
     private final CanaryAnalysis analysis = new CanaryAnalysis(new CanarySettings(List.of(10, 100), Duration.ofSeconds(60),
-            100, 2, Duration.ofMinutes(10), 2.0, 1.0, 5, 1.5, Duration.ofMillis(25), List.of()));
+            100, 2, Duration.ofMinutes(10), 1.5, 1.0, 5, 1.5, Duration.ofMillis(25), List.of()));
 
     /** {@code n} requests of {@code micros} each, {@code errors} of them failed. */
     private static RequestStats.Snapshot window(long n, long errors, long micros) {
@@ -42,20 +43,46 @@ class CanaryAnalysisTest {
     }
 
     @Test
-    void aCanaryFailsWhenItsErrorRateExceedsTwiceTheStablesAndTheStablesPlusOnePoint() {
-        assertEquals(Verdict.FAILED, judge(window(1000, 0, 1000), window(200, 40, 1000)), "20% against 0%");
-        assertEquals(Verdict.PASSED, judge(window(1000, 10, 1000), window(300, 5, 1000)), "1.7% against 1%: within 2%");
-        assertEquals(Verdict.FAILED, judge(window(1000, 10, 1000), window(200, 5, 1000)), "2.5% against 1%: above 2%");
-        assertEquals(Verdict.PASSED, judge(window(1000, 100, 1000), window(200, 38, 1000)), "19% against 10%: within 20%");
-        assertEquals(Verdict.FAILED, judge(window(1000, 100, 1000), window(200, 42, 1000)), "21% against 10%: above 20%");
+    void aCanaryFailingFarMoreOftenThanTheStableIsAbortedAndItsLineSaysWhatTheTestConcluded() {
+        Window w = analysis.judge(10, window(1000, 0, 1000), window(23, 4, 1000));
+        assertEquals(Verdict.ABORTED, w.verdict());
+        assertTrue(w.why().startsWith("errors 4/23 vs stable 0/1000: log-likelihood ratio 7.4 reached the abort bound 3.4"
+                + " (no worse: 1.0%, clearly worse: 11."), w.why());
     }
 
     @Test
-    void fewerErrorsThanTheMinimumNeverFailAWindowAndTooFewRequestsAreInconclusive() {
-        assertEquals(Verdict.PASSED, judge(window(1000, 0, 1000), window(100, 4, 1000)), "4 errors are not enough");
-        Window w = analysis.judge(10, window(1000, 0, 1000), window(99, 50, 1000));
+    void theIssuesWindowOfTwelveErrorsInSixtyOneRequestsIsAbortedRatherThanInconclusive() {
+        Window w = analysis.judge(10, window(537, 0, 1000), window(61, 12, 1000));
+        assertEquals(Verdict.ABORTED, w.verdict(), w.why());
+        assertTrue(w.why().startsWith("errors 12/61 vs stable 0/537: log-likelihood ratio 22.6 reached the abort bound"),
+                w.why());
+    }
+
+    @Test
+    void twoErrorsInTheCanarysFirstFewRequestsAbortItWhileOneIsInconclusive() {
+        assertEquals(Verdict.ABORTED, judge(window(1000, 0, 1000), window(3, 2, 1000)));
+        Window one = analysis.judge(10, window(1000, 0, 1000), window(3, 1, 1000));
+        assertEquals(Verdict.INCONCLUSIVE, one.verdict());
+        assertTrue(one.why().contains("log-likelihood ratio 2.1, between the pass bound -2.3 and the abort bound 3.4"),
+                one.why());
+    }
+
+    @Test
+    void aCanaryFailingAsOftenAsTheStablePassesAndOneFailingMuchMoreIsAbortedAtAnyStableRate() {
+        assertEquals(Verdict.PASSED, judge(window(1000, 10, 1000), window(300, 3, 1000)), "1% against 1%");
+        assertEquals(Verdict.PASSED, judge(window(1000, 10, 1000), window(300, 6, 1000)), "2% against 1%: within the margin");
+        assertEquals(Verdict.ABORTED, judge(window(1000, 10, 1000), window(300, 30, 1000)), "10% against 1%");
+        assertEquals(Verdict.PASSED, judge(window(1000, 100, 1000), window(200, 30, 1000)), "15% against 10%: within 1.5x");
+        assertEquals(Verdict.ABORTED, judge(window(1000, 100, 1000), window(200, 60, 1000)), "30% against 10%");
+    }
+
+    @Test
+    void errorsThatPassWithTooFewRequestsToJudgeLatencyAreInconclusive() {
+        Window w = analysis.judge(10, window(1000, 0, 1000), window(99, 0, 1000));
         assertEquals(Verdict.INCONCLUSIVE, w.verdict());
-        assertTrue(w.why().contains("99 requests, fewer than 100"), w.why());
+        assertTrue(w.why().contains("reached the pass bound -2.3"), w.why());
+        assertTrue(w.why().contains("latency not judged yet: the canary had 99 requests, fewer than 100"), w.why());
+        assertEquals(Verdict.PASSED, judge(window(1000, 0, 1000), window(100, 0, 1000)));
     }
 
     @Test
@@ -77,7 +104,8 @@ class CanaryAnalysisTest {
     void theWindowSaysWhyWithBothSidesFigures() {
         Window w = analysis.judge(25, window(1000, 0, 1000), window(200, 40, 1000));
         String text = w.describe();
-        assertTrue(text.startsWith("failed at 25%: error rate 20.0% is above 1.0% (stable 0.0%)"), text);
+        assertTrue(text.startsWith("aborted at 25%: errors 40/200 vs stable 0/1000: log-likelihood ratio "), text);
+        assertTrue(text.contains("reached the abort bound 3.4"), text);
         assertTrue(text.contains("canary 200 requests, 40 errors (20.0%)") && text.contains("stable 1000 requests"), text);
     }
 }

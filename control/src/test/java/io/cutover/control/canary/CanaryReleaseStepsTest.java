@@ -28,6 +28,10 @@ class CanaryReleaseStepsTest {
     private static final RequestStats.Snapshot HEALTHY = window(200, 0);
     private static final RequestStats.Snapshot ERRORING = window(200, 40);
     private static final RequestStats.Snapshot QUIET = window(5, 0);
+    /** 200 requests slower than the 25 ms latency floor. */
+    private static final RequestStats.Snapshot SLOW = slow(200);
+    /** Enough fast requests to bring the pooled p99 back below the floor after a slow window or two. */
+    private static final RequestStats.Snapshot BUSY = window(30_000, 0);
 
     @TempDir
     Path dir;
@@ -37,6 +41,20 @@ class CanaryReleaseStepsTest {
         long[] buckets = new long[RequestStats.Snapshot.EMPTY.buckets().length];
         buckets[0] = n;
         return new RequestStats.Snapshot(buckets, errors);
+    }
+
+    /** {@code n} requests of 80-100 ms, none failed. */
+    private static RequestStats.Snapshot slow(long n) {
+        long[] buckets = new long[RequestStats.Snapshot.EMPTY.buckets().length];
+        for (int i = 0; i < buckets.length; i++) {
+            long[] one = new long[buckets.length];
+            one[i] = 1;
+            if (new RequestStats.Snapshot(one, 0).quantileMicros(1) > 80_000) {
+                buckets[i] = n;
+                return new RequestStats.Snapshot(buckets, 0);
+            }
+        }
+        throw new IllegalStateException();
     }
 
     private static RequestStats.Snapshot plus(RequestStats.Snapshot a, RequestStats.Snapshot b) {
@@ -135,15 +153,19 @@ class CanaryReleaseStepsTest {
     }
 
     @Test
-    void anErroringCanaryAbortsAtItsFailureLimitWithoutRisingAndItsPullBackClearsTheShare() throws Exception {
+    void anErroringCanaryIsAbortedByTheErrorTestAtOnceWithoutRisingAndItsPullBackClearsTheShare() throws Exception {
         FakeRouting routing = new FakeRouting(ERRORING);
         Steps steps = new Steps();
         CanaryRelease release = release(routing, plan(List.of(10, 50, 100), 2), System::nanoTime);
         CanaryRelease.Outcome outcome = release.run(steps, CANDIDATE, "v2");
         assertFalse(outcome.promote());
-        assertTrue(outcome.why().startsWith("2 failed windows in a row at 10%: error rate 20.0%"), outcome.why());
+        assertTrue(outcome.why().startsWith("errors worse than the stable version's at 10%: errors 40/200 vs stable 0/1000:"
+                + " log-likelihood ratio "), outcome.why());
+        assertTrue(outcome.why().contains("canary 200 requests, 40 errors (20.0%)"), outcome.why());
         assertEquals(List.of(10), routing.shares, "it never rose past the first share");
-        assertEquals(2, release.windows().size());
+        assertEquals(1, release.windows().size(), "the error test does not wait for the failure limit");
+        assertTrue(steps.named("canary window").get(0).startsWith("canary window: aborted at 10%: errors 40/200"),
+                steps.lines.toString());
 
         release.pullBack(steps);
         assertTrue(routing.pulledBack);
@@ -153,12 +175,23 @@ class CanaryReleaseStepsTest {
     }
 
     @Test
-    void aPassedWindowClearsTheFailuresBeforeItSoFailuresOnlyCountInARow() throws Exception {
-        FakeRouting routing = new FakeRouting(ERRORING, HEALTHY, ERRORING, HEALTHY);
+    void aPassedWindowClearsTheLatencyFailuresBeforeItSoFailuresOnlyCountInARow() throws Exception {
+        // the windows pool: a busy window brings the pooled p99 back within the limit
+        FakeRouting routing = new FakeRouting(SLOW, BUSY, SLOW, BUSY);
         CanaryRelease.Outcome outcome = release(routing, plan(List.of(10, 50, 100), 2), System::nanoTime)
                 .run(new Steps(), CANDIDATE, "v2");
         assertTrue(outcome.promote(), outcome.why());
         assertEquals(List.of(10, 50), routing.shares);
+    }
+
+    @Test
+    void aSlowCanaryAbortsAtItsFailureLimitOfLatencyFailuresInARow() throws Exception {
+        FakeRouting routing = new FakeRouting(SLOW);
+        CanaryRelease release = release(routing, plan(List.of(10, 50, 100), 2), System::nanoTime);
+        CanaryRelease.Outcome outcome = release.run(new Steps(), CANDIDATE, "v2");
+        assertFalse(outcome.promote());
+        assertTrue(outcome.why().startsWith("2 failed windows in a row at 10%: p99 "), outcome.why());
+        assertEquals(2, release.windows().size());
     }
 
     @Test
@@ -169,8 +202,8 @@ class CanaryReleaseStepsTest {
         CanaryRelease release = release(routing, plan(List.of(10, 100), 2), ticker);
         CanaryRelease.Outcome outcome = release.run(new Steps(), CANDIDATE, "v2");
         assertFalse(outcome.promote());
-        assertTrue(outcome.why().startsWith("no conclusive window at 10% within 600 s: the canary had 5 requests"),
-                outcome.why());
+        assertTrue(outcome.why().startsWith("no conclusive window at 10% within 600 s: errors 0/"), outcome.why());
+        assertTrue(outcome.why().contains("latency not judged yet: the canary had "), outcome.why());
         assertEquals(List.of(10), routing.shares, "the share was held");
         assertTrue(release.windows().size() > 1, "inconclusive windows hold the share: " + release.windows().size());
         assertTrue(release.windows().stream().allMatch(w -> w.verdict() == Window.Verdict.INCONCLUSIVE));

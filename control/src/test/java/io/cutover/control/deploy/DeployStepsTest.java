@@ -134,12 +134,17 @@ class DeployStepsTest {
         @Override
         public void stopped(Target target) {
         }
+
+        @Override
+        public java.util.function.Supplier<io.cutover.proxy.RequestStats.Snapshot> activeFigures() {
+            return () -> io.cutover.proxy.RequestStats.Snapshot.EMPTY;
+        }
     }
 
     private static AppSettings app() {
         return new AppSettings("shop", AppSettings.Runtime.PROCESS, PORTS, null, List.of("app"), Map.of(), List.of(),
                 null, 0, AppSettings.Pull.NEVER, null, Duration.ofSeconds(10), AppSettings.KeepPrevious.STOPPED,
-                Duration.ofMinutes(5), 20, Duration.ofSeconds(10), null);
+                Duration.ofMinutes(5), 20, Duration.ofSeconds(10), null, Duration.ZERO);
     }
 
     private static Release release(String version) {

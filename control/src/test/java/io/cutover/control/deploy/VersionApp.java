@@ -11,7 +11,8 @@ import java.util.concurrent.Executors;
 /**
  * A tiny app for process-runtime tests: listens on 127.0.0.1:$PORT, answers $VERSION on every
  * path, $HEALTH_STATUS (default 200) on /up, and sleeps ?ms= on /slow. $STARTUP_DELAY_MS delays
- * its start.
+ * its start. With $FAIL_EVERY=n, every n-th request to a path other than /up is answered 500 (with
+ * $VERSION): a version that fails only once it takes traffic.
  */
 public final class VersionApp {
     private VersionApp() {
@@ -22,6 +23,8 @@ public final class VersionApp {
         int port = Integer.parseInt(System.getenv("PORT"));
         String version = System.getenv().getOrDefault("VERSION", "unknown");
         int health = Integer.parseInt(System.getenv().getOrDefault("HEALTH_STATUS", "200"));
+        int failEvery = Integer.parseInt(System.getenv().getOrDefault("FAIL_EVERY", "0"));
+        java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
         System.out.println("version " + version + " starting on port " + port);
         // deliberate: the app under test takes this long to start, as the test asks
         Thread.sleep(Long.parseLong(System.getenv().getOrDefault("STARTUP_DELAY_MS", "0")));
@@ -29,11 +32,14 @@ public final class VersionApp {
         server.createContext("/", ex -> {
             try (ex) {
                 String path = ex.getRequestURI().getPath();
+                ex.getRequestBody().transferTo(OutputStream.nullOutputStream());
                 if (path.equals("/slow")) {
                     String q = ex.getRequestURI().getQuery();
                     sleep(Long.parseLong(q == null ? "1000" : q.replace("ms=", "")));
                 }
-                reply(ex.getResponseBody(), ex, path.equals("/up") ? health : 200, version);
+                int status = path.equals("/up") ? health
+                        : failEvery > 0 && served.incrementAndGet() % failEvery == 0 ? 500 : 200;
+                reply(ex.getResponseBody(), ex, status, version);
             }
         });
         server.setExecutor(Executors.newCachedThreadPool());

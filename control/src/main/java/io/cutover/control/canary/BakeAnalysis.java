@@ -1,0 +1,83 @@
+package io.cutover.control.canary;
+
+import io.cutover.control.canary.Window.Figures;
+import io.cutover.control.canary.Window.Verdict;
+import io.cutover.control.config.CanarySettings;
+import io.cutover.proxy.RequestStats;
+
+/**
+ * Judges a new version during its bake (after its flip): its requests since the flip against the
+ * previous version's baseline, its requests in a window just before the flip. The previous version
+ * takes no requests during the bake, so the baseline is fixed at the flip.
+ *
+ * <p>Errors: {@link CanaryAnalysis#errorTest} on the pooled counts (the new version's errors in
+ * its requests since the flip, the baseline's errors in its requests), with the app's canary
+ * thresholds; at its abort bound the verdict is {@link Verdict#ABORTED}: roll back at once.
+ * Latency: {@link #latency} (one method, so that a test on the histograms can replace it); a
+ * latency failure is {@link Verdict#FAILED}, and the caller rolls back after
+ * {@code failure-limit} of them in a row. Otherwise the window {@link Verdict#PASSED} when the
+ * error test passed and latency was judged within limits, else it is
+ * {@link Verdict#INCONCLUSIVE}: a bake goes on either way until its time is up.
+ */
+public final class BakeAnalysis {
+    private final CanarySettings settings;
+    private final CanaryAnalysis errors;
+
+    public BakeAnalysis(CanarySettings settings) {
+        this.settings = settings;
+        this.errors = new CanaryAnalysis(settings);
+    }
+
+    /** The latency check's conclusion: not judged yet, within limits, or worse (and why). */
+    public record Latency(Result result, String why) {
+        public enum Result { NOT_JUDGED, WITHIN, WORSE }
+    }
+
+    /** The verdict on the new version's figures since the flip ({@code now}) against the {@code baseline}'s. */
+    public BakeWindow judge(long elapsedMs, RequestStats.Snapshot baseline, RequestStats.Snapshot now) {
+        Figures before = Figures.of(baseline);
+        Figures after = Figures.of(now);
+        CanaryAnalysis.ErrorTest e = errors.errorTest(after.errors(), after.requests(), before.errors(),
+                before.requests());
+        if (e.abort()) {
+            return new BakeWindow(elapsedMs, Verdict.ABORTED, "errors worse than before the flip: " + e.why(), before,
+                    after);
+        }
+        Latency l = latency(baseline, now);
+        if (l.result() == Latency.Result.WORSE) {
+            return new BakeWindow(elapsedMs, Verdict.FAILED, l.why() + "; " + e.why(), before, after);
+        }
+        if (l.result() == Latency.Result.NOT_JUDGED || !e.pass()) {
+            return new BakeWindow(elapsedMs, Verdict.INCONCLUSIVE, e.why() + "; " + l.why(), before, after);
+        }
+        return new BakeWindow(elapsedMs, Verdict.PASSED, e.why() + "; " + l.why(), before, after);
+    }
+
+    /**
+     * The latency check: the new version's p99 against {@code latency-ratio} times the baseline's
+     * and {@code latency-floor} (whichever is more: below the floor a difference is noise), judged
+     * once both sides have {@code min-requests} requests.
+     */
+    Latency latency(RequestStats.Snapshot baseline, RequestStats.Snapshot now) {
+        long need = settings.minRequests();
+        if (now.requests() < need || baseline.requests() < need) {
+            return new Latency(Latency.Result.NOT_JUDGED, "latency not judged: " + now.requests()
+                    + " requests since the flip and " + baseline.requests() + " before it, fewer than " + need
+                    + " a side");
+        }
+        long before = baseline.quantileMicros(0.99);
+        long after = now.quantileMicros(0.99);
+        long limit = Math.max((long) (settings.latencyRatio() * before), settings.latencyFloor().toNanos() / 1000);
+        if (after > limit) {
+            return new Latency(Latency.Result.WORSE, "p99 " + Window.millis(after) + " is above "
+                    + Window.millis(limit) + " (before the flip " + Window.millis(before) + ")");
+        }
+        return new Latency(Latency.Result.WITHIN, "p99 " + Window.millis(after) + " within "
+                + Window.millis(limit));
+    }
+
+    /** How many latency failures in a row roll the new version back. */
+    public int failureLimit() {
+        return settings.failureLimit();
+    }
+}

@@ -1,0 +1,71 @@
+package io.cutover.control.canary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cutover.control.canary.Window.Verdict;
+import io.cutover.control.config.CanarySettings;
+import io.cutover.proxy.RequestStats;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A bake's verdict on given figures: the new version's since the flip, the previous version's before it. */
+class BakeAnalysisTest {
+    private final BakeAnalysis analysis = new BakeAnalysis(new CanarySettings(List.of(), Duration.ofSeconds(60),
+            100, 2, Duration.ofMinutes(10), 1.5, 1.0, 5, 1.5, Duration.ofMillis(25), List.of()));
+
+    /** {@code n} requests of about {@code micros} each, {@code errors} of them failed. */
+    private static RequestStats.Snapshot figures(long n, long errors, long micros) {
+        long[] buckets = new long[RequestStats.Snapshot.EMPTY.buckets().length];
+        for (int i = 0; i < buckets.length; i++) {
+            long[] one = new long[buckets.length];
+            one[i] = 1;
+            if (new RequestStats.Snapshot(one, 0).quantileMicros(1) > micros) {
+                buckets[i] = n;
+                return new RequestStats.Snapshot(buckets, errors);
+            }
+        }
+        throw new IllegalArgumentException();
+    }
+
+    @Test
+    void aNewVersionFailingAFifthOfItsRequestsIsToBeRolledBackAfterAFewOfThem() {
+        BakeWindow w = analysis.judge(4_000, figures(900, 1, 2_000), figures(20, 4, 2_000));
+        assertEquals(Verdict.ABORTED, w.verdict(), w.why());
+        assertTrue(w.why().startsWith("errors worse than before the flip: errors 4/20 vs stable 1/900"), w.why());
+        assertTrue(w.describe().startsWith("roll back after 4 s: "), w.describe());
+        assertTrue(w.describe().contains("; new version 20 requests, 4 errors (20.0%)"), w.describe());
+        assertTrue(w.describe().contains("; before the flip 900 requests, 1 errors (0.1%)"), w.describe());
+    }
+
+    @Test
+    void aNewVersionFailingAsOftenAsThePreviousOnePassesOnceThereIsEnoughEvidence() {
+        BakeWindow early = analysis.judge(1_000, figures(1_000, 10, 2_000), figures(15, 0, 2_000));
+        assertEquals(Verdict.INCONCLUSIVE, early.verdict(), early.why());
+        BakeWindow later = analysis.judge(30_000, figures(1_000, 10, 2_000), figures(1_000, 11, 2_000));
+        assertEquals(Verdict.PASSED, later.verdict(), later.why());
+    }
+
+    @Test
+    void aSlowerNewVersionFailsOnLatencyOnceBothSidesHaveEnoughRequests() {
+        BakeWindow w = analysis.judge(10_000, figures(500, 0, 2_000), figures(500, 0, 80_000));
+        assertEquals(Verdict.FAILED, w.verdict(), w.why());
+        assertTrue(w.why().startsWith("p99 "), w.why());
+        assertTrue(w.why().contains("(before the flip 2.0 ms)"), w.why());
+        assertEquals(2, analysis.failureLimit());
+    }
+
+    @Test
+    void latencyIsNotJudgedUntilBothSidesHaveMinRequestsNorBelowTheFloor() {
+        BakeWindow fewAfter = analysis.judge(1_000, figures(500, 0, 2_000), figures(99, 0, 80_000));
+        assertEquals(Verdict.INCONCLUSIVE, fewAfter.verdict(), fewAfter.why());
+        assertTrue(fewAfter.why().contains("latency not judged: 99 requests since the flip and 500 before it"),
+                fewAfter.why());
+        BakeWindow fewBefore = analysis.judge(1_000, figures(50, 0, 2_000), figures(500, 0, 80_000));
+        assertEquals(Verdict.INCONCLUSIVE, fewBefore.verdict(), fewBefore.why());
+        // 10x slower, but under the 25 ms floor: loopback noise, not a regression
+        BakeWindow underFloor = analysis.judge(1_000, figures(500, 0, 1_000), figures(500, 0, 10_000));
+        assertEquals(Verdict.PASSED, underFloor.verdict(), underFloor.why());
+    }
+}
