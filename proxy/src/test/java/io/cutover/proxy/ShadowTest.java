@@ -208,12 +208,14 @@ class ShadowTest {
                 assertEquals("live", get(raw, "/x").body());
             }
         }
-        Eventually.until(WAIT, "2 connections to the candidate", () -> candidate.connections() == 2);
+        // counted as each request is routed, before its answer
         ShadowStats.Snapshot stats = s.stats().snapshot();
         assertEquals(2, stats.copied());
         assertEquals(8, stats.dropped());
         assertEquals(0, stats.compared());
         assertTrue(stats.describe().startsWith("2 requests copied, 8 dropped; compared 0"), stats.describe());
+        Eventually.until(WAIT, "2 connections to the candidate", () -> candidate.connections() == 2);
+        assertEquals(2, s.inFlight());
     }
 
     @Test
