@@ -47,6 +47,21 @@ final class DeployCommand implements Callable<Integer> {
             description = "how long each canary window lasts, e.g. 60s or 5m (default: the app's canary.interval)")
     String canaryInterval;
 
+    @Option(names = "--shadow", paramLabel = "SHARE",
+            description = "before the switch, copy this share of GET and HEAD requests (e.g. 10%) to the healthy "
+                    + "candidate for --shadow-duration, compare its answers with the live version's and throw them "
+                    + "away; clients are answered by the live version (default: the app's shadow.share; 0% for none)")
+    String shadow;
+
+    @Option(names = "--shadow-duration", paramLabel = "DURATION",
+            description = "how long the shadow lasts, e.g. 30s or 2m (default: the app's shadow.duration)")
+    String shadowDuration;
+
+    @Option(names = "--shadow-fail-on-errors", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
+            description = "fail the deploy, and remove the candidate, if its errors on the copies are worse than "
+                    + "the live version's (default: the app's shadow.fail-on-errors)")
+    Boolean shadowFailOnErrors;
+
     @Mixin
     AdminOption admin;
 
@@ -56,13 +71,17 @@ final class DeployCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         DeployRequest request;
-        Long intervalMs = canaryInterval == null ? null : durationMs(canaryInterval);
+        Long intervalMs = canaryInterval == null ? null : durationMs("--canary-interval", canaryInterval);
+        Long shadowMs = shadowDuration == null ? null : durationMs("--shadow-duration", shadowDuration);
         if (command) {
-            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release);
+            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, shadow, shadowMs,
+                    shadowFailOnErrors);
         } else if (what.size() == 1) {
-            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release);
+            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, shadow, shadowMs,
+                    shadowFailOnErrors);
         } else if (what.isEmpty()) {
-            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release);  // the configured image or command
+            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, shadow, shadowMs,
+                    shadowFailOnErrors);  // the configured image or command
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }
@@ -72,13 +91,13 @@ final class DeployCommand implements Callable<Integer> {
     }
 
     /** A duration as HOCON writes it (60s, 500ms, 5m); a bare number is seconds. */
-    private static long durationMs(String text) {
+    private static long durationMs(String option, String text) {
         try {
             String t = text.trim();
             return com.typesafe.config.ConfigFactory.parseString("d = " + (t.matches("\\d+") ? t + "s" : t))
                     .getDuration("d").toMillis();
         } catch (com.typesafe.config.ConfigException e) {
-            throw new Main.CliFailure("--canary-interval: '" + text + "' is not a duration like 60s or 5m");
+            throw new Main.CliFailure(option + ": '" + text + "' is not a duration like 60s or 5m");
         }
     }
 }

@@ -41,13 +41,15 @@ final class CanaryDeploy {
         this.ticker = ticker;
     }
 
-    /** Brings {@code incoming} in by {@code plan}'s steps in place of {@code outgoing}. */
-    void bringIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing) throws Exception {
+    /** Brings {@code incoming} in by {@code plan}'s steps in place of {@code outgoing}, once {@code before} (a shadow) passed. */
+    void bringIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing,
+                 DeploySteps.BeforeSwitch before) throws Exception {
         Duration healthWait;
         CanaryRelease.Outcome outcome;
         CanaryRelease run = new CanaryRelease(routing, plan, steering, ticker, CanaryKey.file(app.stateFile(), app.name()));
         try {
             healthWait = steps.awaitHealthy(d, incoming);
+            before.run();
             canary = run;
             outcome = run.run(d, incoming.target(), incoming.release().describe());
             if (outcome.promote()) {

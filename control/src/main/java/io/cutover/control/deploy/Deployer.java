@@ -3,7 +3,9 @@ package io.cutover.control.deploy;
 import io.cutover.control.canary.CanaryRelease;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.AppSettings;
+import io.cutover.control.canary.CanaryAnalysis;
 import io.cutover.control.config.CanarySettings;
+import io.cutover.control.config.ShadowSettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -48,6 +50,7 @@ public final class Deployer implements AutoCloseable {
 
     private final AppSettings app;
     private final CanarySettings canaryDefaults;
+    private final ShadowSettings shadowDefaults;
     private final AppRuntime runtime;
     private final SwitchService switches;
     private final MeterRegistry meters;
@@ -61,15 +64,17 @@ public final class Deployer implements AutoCloseable {
     private final Reaper reaper;
     private final DeploySteps steps;
     private final CanaryDeploy canaries;
+    private final ShadowStep shadows;
     /** Writes the state for what is not a deploy (maintenance): the file may block, the loops may not. */
     private final ExecutorService stateWriter;
     private volatile String restoreProblem;
 
     /** @param threads the app's deploy threads; this deployer shuts them down when it closes */
-    public Deployer(AppSettings app, CanarySettings canaryDefaults, Parts parts, DeployThreads threads, Clock clock,
-                    Ticker ticker) {
+    public Deployer(AppSettings app, CanarySettings canaryDefaults, ShadowSettings shadowDefaults, Parts parts,
+                    DeployThreads threads, Clock clock, Ticker ticker) {
         this.app = app;
         this.canaryDefaults = canaryDefaults;
+        this.shadowDefaults = shadowDefaults;
         this.runtime = parts.runtime();
         this.switches = parts.switches();
         this.states = new StateKeeper(parts.store());
@@ -91,6 +96,7 @@ public final class Deployer implements AutoCloseable {
         this.canaries = new CanaryDeploy(app, steps, routing, new Steering(), outcome -> Counter.builder("cutover.canaries")
                 .description("Canary releases by outcome: promoted, or aborted (by analysis or by hand)")
                 .tags("app", app.name(), "outcome", outcome).register(meters), ticker);
+        this.shadows = new ShadowStep(routing, new CanaryAnalysis(canaryDefaults), ticker);
     }
 
     /** The reaper, for the steps built before it (it stops through them). */
@@ -132,7 +138,13 @@ public final class Deployer implements AutoCloseable {
 
     /** A deploy with its own canary plan (no steps: all at once). */
     public Deployment deploy(Release release, boolean waitForLock, CanarySettings plan) throws DeployQueue.BusyException {
-        return submit(Deployment.Kind.DEPLOY, release, waitForLock, d -> deploy(d, plan));
+        return deploy(release, waitForLock, plan, shadowDefaults);
+    }
+
+    /** A deploy with its own canary plan and shadow (off: none). */
+    public Deployment deploy(Release release, boolean waitForLock, CanarySettings plan, ShadowSettings shadow)
+            throws DeployQueue.BusyException {
+        return submit(Deployment.Kind.DEPLOY, release, waitForLock, d -> deploy(d, plan, shadow));
     }
 
     public Deployment rollback(boolean waitForLock) throws DeployQueue.BusyException {
@@ -140,15 +152,17 @@ public final class Deployer implements AutoCloseable {
     }
 
     /** A deploy, top-down: make room, start the candidate, bring it in (at once or as a canary), drop the older version. */
-    private void deploy(Deployment d, CanarySettings plan) throws Exception {
+    private void deploy(Deployment d, CanarySettings plan, ShadowSettings shadow) throws Exception {
         Instance old = states.current().active();
         Instance older = states.current().previous();
         steps.makeRoom(d, old, older);
         Instance candidate = steps.startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
+        // a shadow needs a live version to copy from and compare with
+        DeploySteps.BeforeSwitch before = old == null ? () -> { } : () -> shadows.run(d, candidate, shadow);
         if (plan.steps().isEmpty() || old == null) {
-            steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate));
+            steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate), before);
         } else {
-            canaries.bringIn(d, plan, candidate, old);
+            canaries.bringIn(d, plan, candidate, old, before);
         }
         steps.afterFlip(d, "removing the version before " + (old == null ? "it" : old.release().describe()),
                 () -> steps.removeOlder(d, older));
@@ -173,6 +187,11 @@ public final class Deployer implements AutoCloseable {
     /** Steers the running canary (promote, abort, set a share). */
     public void steer(Steering.Command command) throws Steering.NoCanaryException {
         canaries.steer(command);
+    }
+
+    /** The app's shadow settings as configured. */
+    public ShadowSettings shadowDefaults() {
+        return shadowDefaults;
     }
 
     /** The app's canary settings as configured. */
