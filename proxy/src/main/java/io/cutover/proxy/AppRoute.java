@@ -2,29 +2,35 @@ package io.cutover.proxy;
 
 /**
  * One app's entry in the routing table: the version taking its requests, a canary taking a
- * share of them (or null), and maintenance or a pause (or null). Immutable: a change is a new
- * entry in a new table.
+ * share of them (or null), maintenance or a pause (or null), and a shadow: a candidate that gets
+ * copies of a share of the active version's GET and HEAD requests (or null; see {@link Shadow}).
+ * Immutable: a change is a new entry in a new table.
  */
-public record AppRoute(String name, Backend active, Canary canary, Maintenance maintenance, Pause pause) {
+public record AppRoute(String name, Backend active, Canary canary, Maintenance maintenance, Pause pause,
+                       Shadow shadow) {
 
     static AppRoute empty(String name) {
-        return new AppRoute(name, null, null, null, null);
+        return new AppRoute(name, null, null, null, null, null);
     }
 
     AppRoute withActive(Backend b) {
-        return new AppRoute(name, b, canary, maintenance, pause);
+        return new AppRoute(name, b, canary, maintenance, pause, shadow);
     }
 
     AppRoute withCanary(Canary c) {
-        return new AppRoute(name, active, c, maintenance, pause);
+        return new AppRoute(name, active, c, maintenance, pause, shadow);
     }
 
     AppRoute withMaintenance(Maintenance m) {
-        return new AppRoute(name, active, canary, m, pause);
+        return new AppRoute(name, active, canary, m, pause, shadow);
     }
 
     AppRoute withPause(Pause p) {
-        return new AppRoute(name, active, canary, maintenance, p);
+        return new AppRoute(name, active, canary, maintenance, p, shadow);
+    }
+
+    AppRoute withShadow(Shadow s) {
+        return new AppRoute(name, active, canary, maintenance, pause, s);
     }
 
     /** Where a request of this app goes, canary or active (null: no version yet); not yet counted in. */

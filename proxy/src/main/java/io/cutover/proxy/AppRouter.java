@@ -65,6 +65,20 @@ public final class AppRouter {
         return was.active();
     }
 
+    /** The shadow now, or null. */
+    public Shadow shadow() {
+        return entry().shadow();
+    }
+
+    /**
+     * Starts copying a share of the active version's GET and HEAD requests to a candidate
+     * ({@code s}), or (null) stops; returns the shadow it replaced. Not a switch: every client
+     * is still answered by the active version. Copies under way finish on their own.
+     */
+    public Shadow shadow(Shadow s) {
+        return router.update(name, a -> a.withShadow(s)).shadow();
+    }
+
     /** Turns maintenance on ({@code m}: every new request answered by it) or off (null). */
     public void maintenance(Maintenance m) {
         router.update(name, a -> a.withMaintenance(m));

@@ -100,6 +100,8 @@ final class Exchange {
     private final long startMillis;
     private long bytesIn;
     private long bytesOut;
+    /** The copy of this request a shadow got, told the answer when this ends; null: none. */
+    private ShadowCopy shadow;
 
     /** @param accessLog where the request is reported when it ends, or null */
     Exchange(ClientSide front, ChannelHandlerContext client, Forward route, RequestHead head,
@@ -152,6 +154,11 @@ final class Exchange {
 
     boolean tunnelling() {
         return phase == Phase.TUNNEL;
+    }
+
+    /** A shadow got a copy of this request: it is told what the backend answered. */
+    void shadowedBy(ShadowCopy copy) {
+        shadow = copy;
     }
 
     /** Takes a parked connection of this loop, or opens one, and sends the request head. */
@@ -451,7 +458,12 @@ final class Exchange {
         int finalStatus = counted == TrafficObserver.CLIENT_TOO_SLOW ? ProxyError.REQUEST_TIMEOUT.status() : counted;
         long now = ticker.nanos();
         long nanos = now - startNanos;
-        backend.ended(counted, nanos, appNanos >= 0 ? appNanos : now - appStartNanos);
+        long app = appNanos >= 0 ? appNanos : now - appStartNanos;
+        backend.ended(counted, nanos, app);
+        if (shadow != null) {
+            shadow.live(counted, app);
+            shadow = null;
+        }
         if (accessLog != null) {
             // the head is still held here: every caller releases it after
             accessLog.log(AccessLogLines.forwarded(accessLog, head, front.client(head), startMillis, finalStatus,

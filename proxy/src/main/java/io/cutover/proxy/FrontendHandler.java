@@ -180,6 +180,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
         }
         timer.busy();
         exchange = new Exchange(this, ctx, forward, head, forwarding, settings, accessLog.get(), ticker);
+        if (forward.shadow() != null) {
+            exchange.shadowedBy(forward.shadow().copy(head, forward.strip(), forwarding, ctx.channel().eventLoop(),
+                    ctx.alloc()));
+        }
         phase = Phase.FORWARDING;
         exchange.start();
     }

@@ -168,7 +168,8 @@ public final class Router implements Routing {
                 return null;
             }
             if (f.backend().tryEnter()) {
-                return f;
+                Shadow s = a.shadow();
+                return s == null ? f : s.sampled(request, f, a.active());
             }
             t = table.get();     // a switch raced this request: route it again, to the new backend
         }

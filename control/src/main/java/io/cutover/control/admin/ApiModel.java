@@ -3,6 +3,7 @@ package io.cutover.control.admin;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.CanarySettings;
+import io.cutover.control.config.ShadowSettings;
 import io.cutover.control.deploy.Deployment;
 import io.cutover.control.deploy.runtime.Instance;
 import io.cutover.control.deploy.runtime.Release;
@@ -143,9 +144,16 @@ public final class ApiModel {
 
     /** {@code POST /v1/deploy} body: an image (docker) or a command (process), extra env, and whether to queue. */
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
-                                List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs) {
+                                List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs, String shadow,
+                                Long shadowDurationMs, Boolean shadowFailOnErrors) {
         static final String SHAPE = "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", "
-                + "\"waitForLock\", \"canary\": [10, 50, 100], \"canaryIntervalMs\" and \"bakeMs\" (0: no bake)";
+                + "\"waitForLock\", \"canary\": [10, 50, 100], \"canaryIntervalMs\", \"bakeMs\" (0: no bake), "
+                + "\"shadow\": \"10%\", \"shadowDurationMs\" and \"shadowFailOnErrors\"";
+
+        public DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
+                             List<Integer> canary, Long canaryIntervalMs, String release) {
+            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, null, null, null, null);
+        }
 
         /** How long to bake: this request's, or the app's ({@code defaults}); zero: no bake. */
         Duration bake(Duration defaults) throws ApiException {
@@ -156,6 +164,23 @@ public final class ApiModel {
                 throw new ApiException(400, "bakeMs must be 0 (no bake) or more");
             }
             return Duration.ofMillis(bakeMs);
+        }
+
+        /** The shadow: the app's, with what this request changes, checked. */
+        ShadowSettings shadow(ShadowSettings defaults) throws ApiException {
+            Integer percent = null;
+            if (shadow != null) {
+                try {
+                    percent = ShadowSettings.parseShare(shadow);
+                } catch (IllegalArgumentException e) {
+                    throw new ApiException(400, "shadow: " + e.getMessage());
+                }
+            }
+            if (shadowDurationMs != null && shadowDurationMs <= 0) {
+                throw new ApiException(400, "shadowDurationMs must be more than 0");
+            }
+            return defaults.with(percent, shadowDurationMs == null ? null : Duration.ofMillis(shadowDurationMs),
+                    shadowFailOnErrors);
         }
 
         /**

@@ -32,8 +32,9 @@ final class DeployEndpoints {
         Deployer d = deployer(app);
         DeployRequest request = bodies.read(body, DeployRequest.class, DeployRequest.SHAPE);
         Release release = request.toRelease(d.app().runtime() == AppSettings.Runtime.DOCKER, d.app().name());
-        return DeploymentView.of(d.deploy(release, request.queues(), request.plan(d.canaryDefaults()),
-                request.bake(d.app().bake())));
+        return DeploymentView.of(d.deploy(release, request.queues(),
+                new Deployer.Options(request.plan(d.canaryDefaults()), request.shadow(d.shadowDefaults()),
+                        request.bake(d.app().bake()))));
     }
 
     DeploymentView rollback(App app, byte[] body) throws Exception {

@@ -99,7 +99,7 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
 
     /** The app's deployer, when cutover runs its versions (its state file is not read yet). */
     private static Optional<Deployer> deployer(AppConfig config, SwitchService switches, HealthCheck health, Shared w) {
-        return config.deploy().map(app -> new Deployer(app, config.canary(),
+        return config.deploy().map(app -> new Deployer(app, config.canary(), config.shadow(),
                 new Deployer.Parts(w.runtimes().apply(app), switches, health,
                         new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry(), w.events()),
                 w.deployThreads().get(), w.clock(), w.ticker()));

@@ -53,6 +53,21 @@ final class DeployCommand implements Callable<Integer> {
                     + "bake (default: the app's bake)")
     String bake;
 
+    @Option(names = "--shadow", paramLabel = "SHARE",
+            description = "before the switch, copy this share of GET and HEAD requests (e.g. 10%) to the healthy "
+                    + "candidate for --shadow-duration, compare its answers with the live version's and throw them "
+                    + "away; clients are answered by the live version (default: the app's shadow.share; 0% for none)")
+    String shadow;
+
+    @Option(names = "--shadow-duration", paramLabel = "DURATION",
+            description = "how long the shadow lasts, e.g. 30s or 2m (default: the app's shadow.duration)")
+    String shadowDuration;
+
+    @Option(names = "--shadow-fail-on-errors", paramLabel = "true|false", arity = "0..1", fallbackValue = "true",
+            description = "fail the deploy, and remove the candidate, if its errors on the copies are worse than "
+                    + "the live version's (default: the app's shadow.fail-on-errors)")
+    Boolean shadowFailOnErrors;
+
     @Mixin
     AdminOption admin;
 
@@ -64,12 +79,16 @@ final class DeployCommand implements Callable<Integer> {
         DeployRequest request;
         Long intervalMs = canaryInterval == null ? null : durationMs("--canary-interval", canaryInterval);
         Long bakeMs = bake == null ? null : bake.trim().equals("off") ? Long.valueOf(0) : durationMs("--bake", bake);
+        Long shadowMs = shadowDuration == null ? null : durationMs("--shadow-duration", shadowDuration);
         if (command) {
-            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, bakeMs);
+            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, bakeMs, shadow, shadowMs,
+                    shadowFailOnErrors);
         } else if (what.size() == 1) {
-            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, bakeMs);
+            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
+                    shadowMs, shadowFailOnErrors);
         } else if (what.isEmpty()) {
-            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, bakeMs);  // the configured image or command
+            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
+                    shadowMs, shadowFailOnErrors);  // the configured image or command
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }

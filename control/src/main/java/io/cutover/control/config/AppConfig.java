@@ -10,5 +10,6 @@ import java.util.Optional;
  * is checked and drained, and (when cutover runs its versions) how it deploys.
  */
 public record AppConfig(String name, AppRule rule, Optional<Target> target, HealthSettings health,
-                        Duration drainDeadline, Optional<AppSettings> deploy, CanarySettings canary) {
+                        Duration drainDeadline, Optional<AppSettings> deploy, CanarySettings canary,
+                        ShadowSettings shadow) {
 }

@@ -255,7 +255,7 @@ public final class ConfigLoader {
             String app = name.isEmpty() ? Router.DEFAULT_APP : name;
             return List.of(new AppConfig(app, rule(c, "app", app), target.isEmpty() ? Optional.empty()
                     : Optional.of(target(c, "target")), health(c, ""), positive(c, "drain.deadline"), deploy,
-                    canary(c, "app.canary")));
+                    canary(c, "app.canary"), shadow(c, "app.shadow")));
         }
         if (!c.getString(path("app.name")).isBlank() || !c.getString(path("target")).isBlank()) {
             throw new ConfigError("cutover.apps names several apps, so cutover.app.name and cutover.target must not "
@@ -281,7 +281,7 @@ public final class ConfigLoader {
             apps.add(new AppConfig(name, rule(a, base, name), target.isEmpty() ? Optional.empty() : Optional.of(target(a, base + ".target")),
                     health(a, base + "."), positive(a, base + ".drain.deadline"),
                     target.isEmpty() ? Optional.of(app(a, base, name, stateDir)) : Optional.empty(),
-                    canary(a, base + ".canary")));
+                    canary(a, base + ".canary"), shadow(a, base + ".shadow")));
         }
         try {
             AppRule.checkClaims(apps.stream().map(AppConfig::rule).toList());
@@ -335,6 +335,17 @@ public final class ConfigLoader {
         return new CanarySettings(steps, positive(c, base + ".interval"), atLeast(c, base + ".min-requests", 1),
                 atLeast(c, base + ".failure-limit", 1), positive(c, base + ".progress-deadline"), errorRatio, errorPoints,
                 atLeast(c, base + ".min-errors", 0), latencyRatio, positive(c, base + ".latency-floor"), allow);
+    }
+
+    private static ShadowSettings shadow(Config c, String base) {
+        int percent;
+        try {
+            percent = ShadowSettings.parseShare(c.getString(path(base + ".share")));
+        } catch (IllegalArgumentException ex) {
+            throw bad(c, base + ".share", ex.getMessage());
+        }
+        return new ShadowSettings(percent, positive(c, base + ".duration"), c.getBoolean(path(base + ".fail-on-errors")),
+                atLeast(c, base + ".max-in-flight", 1));
     }
 
     /** {@code header:NAME=VALUE} or {@code cookie:NAME=VALUE}. */

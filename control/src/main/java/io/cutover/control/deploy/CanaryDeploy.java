@@ -41,14 +41,18 @@ final class CanaryDeploy {
         this.ticker = ticker;
     }
 
-    /** Brings {@code incoming} in by {@code plan}'s steps in place of {@code outgoing}; {@code bake} after its drain. */
-    void bringIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing, DeploySteps.AfterDrain bake)
-            throws Exception {
+    /**
+     * Brings {@code incoming} in by {@code plan}'s steps in place of {@code outgoing}, once
+     * {@code before} (a shadow) passed; {@code bake} after its drain.
+     */
+    void bringIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing,
+                 DeploySteps.BeforeSwitch before, DeploySteps.AfterDrain bake) throws Exception {
         Duration healthWait;
         CanaryRelease.Outcome outcome;
         CanaryRelease run = new CanaryRelease(routing, plan, steering, ticker, CanaryKey.file(app.stateFile(), app.name()));
         try {
             healthWait = steps.awaitHealthy(d, incoming);
+            before.run();
             canary = run;
             outcome = run.run(d, incoming.target(), incoming.release().describe());
             if (outcome.promote()) {

@@ -78,15 +78,30 @@ final class DeploySteps {
      * undoes its start and traffic never moved.
      */
     void bringIn(Deployment d, Instance incoming, Instance outgoing, Runnable giveUp) throws Exception {
-        bringIn(d, incoming, outgoing, giveUp, NOTHING);
+        bringIn(d, incoming, outgoing, giveUp, READY, NOTHING);
     }
 
-    /** As {@link #bringIn(Deployment, Instance, Instance, Runnable)}, with {@code bake} after the drain. */
-    void bringIn(Deployment d, Instance incoming, Instance outgoing, Runnable giveUp, AfterDrain bake)
+    /** What a deploy does between its candidate's health gate and the switch (a shadow); throwing stops it. */
+    @FunctionalInterface
+    interface BeforeSwitch {
+        void run() throws Exception;
+    }
+
+    /** Nothing between the health gate and the switch. */
+    static final BeforeSwitch READY = () -> {
+    };
+
+    /**
+     * As {@link #bringIn(Deployment, Instance, Instance, Runnable)}, with {@code before} run once
+     * the incoming version is healthy and {@code bake} after the drain.
+     */
+    void bringIn(Deployment d, Instance incoming, Instance outgoing, Runnable giveUp, BeforeSwitch before,
+                 AfterDrain bake)
             throws Exception {
         Duration healthWait;
         try {
             healthWait = awaitHealthy(d, incoming);
+            before.run();
             // recorded before the flip: a restart after it (or a crash in between) routes to the new version
             record(new AppState(incoming, outgoing, null));
         } catch (Exception e) {

@@ -4,7 +4,9 @@ import io.cutover.control.canary.BakeAnalysis;
 import io.cutover.control.canary.CanaryRelease;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.AppSettings;
+import io.cutover.control.canary.CanaryAnalysis;
 import io.cutover.control.config.CanarySettings;
+import io.cutover.control.config.ShadowSettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -55,6 +57,7 @@ public final class Deployer implements AutoCloseable {
 
     private final AppSettings app;
     private final CanarySettings canaryDefaults;
+    private final ShadowSettings shadowDefaults;
     private final AppRuntime runtime;
     private final SwitchService switches;
     private final MeterRegistry meters;
@@ -69,16 +72,18 @@ public final class Deployer implements AutoCloseable {
     private final DeploySteps steps;
     private final CanaryDeploy canaries;
     private final SwitchRouting routing;
+    private final ShadowStep shadows;
     private volatile Bake baking;
     /** Writes the state for what is not a deploy (maintenance): the file may block, the loops may not. */
     private final ExecutorService stateWriter;
     private volatile String restoreProblem;
 
     /** @param threads the app's deploy threads; this deployer shuts them down when it closes */
-    public Deployer(AppSettings app, CanarySettings canaryDefaults, Parts parts, DeployThreads threads, Clock clock,
-                    Ticker ticker) {
+    public Deployer(AppSettings app, CanarySettings canaryDefaults, ShadowSettings shadowDefaults, Parts parts,
+                    DeployThreads threads, Clock clock, Ticker ticker) {
         this.app = app;
         this.canaryDefaults = canaryDefaults;
+        this.shadowDefaults = shadowDefaults;
         this.runtime = parts.runtime();
         this.switches = parts.switches();
         this.states = new StateKeeper(parts.store());
@@ -100,6 +105,7 @@ public final class Deployer implements AutoCloseable {
         this.canaries = new CanaryDeploy(app, steps, routing, new Steering(), outcome -> Counter.builder("cutover.canaries")
                 .description("Canary releases by outcome: promoted, or aborted (by analysis or by hand)")
                 .tags("app", app.name(), "outcome", outcome).register(meters), ticker);
+        this.shadows = new ShadowStep(routing, new CanaryAnalysis(canaryDefaults), ticker);
     }
 
     /** The reaper, for the steps built before it (it stops through them). */
@@ -141,13 +147,16 @@ public final class Deployer implements AutoCloseable {
 
     /** A deploy with its own canary plan (no steps: all at once), and the app's bake. */
     public Deployment deploy(Release release, boolean waitForLock, CanarySettings plan) throws DeployQueue.BusyException {
-        return deploy(release, waitForLock, plan, app.bake());
+        return deploy(release, waitForLock, new Options(plan, shadowDefaults, app.bake()));
     }
 
-    /** A deploy with its own canary plan and bake (zero: none). */
-    public Deployment deploy(Release release, boolean waitForLock, CanarySettings plan, Duration bake)
-            throws DeployQueue.BusyException {
-        return submit(Deployment.Kind.DEPLOY, release, waitForLock, d -> deploy(d, plan, bake));
+    /** What one deploy does besides starting and switching: its canary plan, its shadow, its bake. */
+    public record Options(CanarySettings canary, ShadowSettings shadow, Duration bake) {
+    }
+
+    /** A deploy with its own options. */
+    public Deployment deploy(Release release, boolean waitForLock, Options options) throws DeployQueue.BusyException {
+        return submit(Deployment.Kind.DEPLOY, release, waitForLock, d -> deploy(d, options));
     }
 
     /**
@@ -164,38 +173,50 @@ public final class Deployer implements AutoCloseable {
     }
 
     /**
-     * A deploy, top-down: make room, start the candidate, bring it in (at once or as a canary),
-     * bake it if asked (against the old version's figures since this deploy started), drop the
-     * older version.
+     * A deploy, top-down: make room, start the candidate, bring it in (shadowed first if asked,
+     * then at once or as a canary), bake it if asked, drop the older version.
      */
-    private void deploy(Deployment d, CanarySettings plan, Duration bake) throws Exception {
+    private void deploy(Deployment d, Options options) throws Exception {
         Instance old = states.current().active();
         Instance older = states.current().previous();
         Supplier<RequestStats.Snapshot> oldFigures = routing.activeFigures();
         RequestStats.Snapshot oldAtStart = oldFigures.get();
         steps.makeRoom(d, old, older);
         Instance candidate = steps.startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
-        DeploySteps.AfterDrain after = DeploySteps.NOTHING;
-        if (!bake.isZero() && old == null) {
-            d.step("no bake", "there is no previous version to compare with or to go back to", Duration.ZERO);
-        } else if (!bake.isZero()) {
-            after = (x, sinceFlip) -> {
-                try {
-                    bake(x, plan, bake, candidate, old, baseline(plan, oldFigures, oldAtStart), sinceFlip);
-                } catch (Exception e) {
-                    steps.afterFlip(x, "removing the version before " + old.release().describe(),
-                            () -> steps.removeOlder(x, older));
-                    throw e;
-                }
-            };
-        }
-        if (plan.steps().isEmpty() || old == null) {
-            steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate), after);
+        // a shadow needs a live version to copy from and compare with
+        DeploySteps.BeforeSwitch before = old == null ? () -> { } : () -> shadows.run(d, candidate, options.shadow());
+        DeploySteps.AfterDrain after = bakeAfterDrain(d, options, candidate, old, older, oldFigures, oldAtStart);
+        if (options.canary().steps().isEmpty() || old == null) {
+            steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate), before, after);
         } else {
-            canaries.bringIn(d, plan, candidate, old, after);
+            canaries.bringIn(d, options.canary(), candidate, old, before, after);
         }
         steps.afterFlip(d, "removing the version before " + (old == null ? "it" : old.release().describe()),
                 () -> steps.removeOlder(d, older));
+    }
+
+    /** What runs after the flip's drain: the bake, if asked for and there is a version to go back to. */
+    private DeploySteps.AfterDrain bakeAfterDrain(Deployment d, Options options, Instance candidate, Instance old,
+                                                  Instance older, Supplier<RequestStats.Snapshot> oldFigures,
+                                                  RequestStats.Snapshot oldAtStart) {
+        Duration bake = options.bake();
+        if (bake.isZero()) {
+            return DeploySteps.NOTHING;
+        }
+        if (old == null) {
+            d.step("no bake", "there is no previous version to compare with or to go back to", Duration.ZERO);
+            return DeploySteps.NOTHING;
+        }
+        CanarySettings plan = options.canary();
+        return (x, sinceFlip) -> {
+            try {
+                bake(x, plan, bake, candidate, old, baseline(plan, oldFigures, oldAtStart), sinceFlip);
+            } catch (Exception e) {
+                steps.afterFlip(x, "removing the version before " + old.release().describe(),
+                        () -> steps.removeOlder(x, older));
+                throw e;
+            }
+        };
     }
 
     /** The previous version's figures a bake is judged against, and what they are. */
@@ -287,6 +308,11 @@ public final class Deployer implements AutoCloseable {
     /** Steers the running canary (promote, abort, set a share). */
     public void steer(Steering.Command command) throws Steering.NoCanaryException {
         canaries.steer(command);
+    }
+
+    /** The app's shadow settings as configured. */
+    public ShadowSettings shadowDefaults() {
+        return shadowDefaults;
     }
 
     /** The app's canary settings as configured. */

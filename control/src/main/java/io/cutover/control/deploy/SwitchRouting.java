@@ -6,6 +6,8 @@ import io.cutover.proxy.Backend;
 import io.cutover.proxy.Canary;
 import io.cutover.proxy.DrainResult;
 import io.cutover.proxy.RequestStats;
+import io.cutover.proxy.Shadow;
+import io.cutover.proxy.ShadowStats;
 import io.cutover.proxy.Target;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +19,7 @@ import java.util.function.Supplier;
  * {@link SwitchService}. It remembers the backends of the canary it started (one at a time: deploys
  * run one after another) to read both sides' figures.
  */
-final class SwitchRouting implements Routing, CanaryRouting {
+final class SwitchRouting implements Routing, CanaryRouting, ShadowRouting {
     private final SwitchService switches;
     private volatile Backend stable;
     private volatile Backend canary;
@@ -76,6 +78,16 @@ final class SwitchRouting implements Routing, CanaryRouting {
     @Override
     public RequestStats.Snapshot canary() {
         return canary.stats().snapshot();
+    }
+
+    @Override
+    public Shadow shadowStart(Target target, String version, int percent, int maxInFlight) {
+        return switches.shadows().start(target, version, percent, maxInFlight);
+    }
+
+    @Override
+    public ShadowStats.Snapshot shadowStop() {
+        return switches.shadows().stop();
     }
 
     @Override

@@ -58,17 +58,20 @@ public final class SwitchService {
     private final ManualSwitch manual;
     private final RoutingLock lock;
     private final CanaryRoutes canaries;
+    private final ShadowRoutes shadows;
     private final TrafficGate gate;
     private final SwitchMetrics metrics;
 
     public SwitchService(String app, HealthCheck health, Switcher switcher, ManualSwitch manual,
-                         RoutingLock lock, CanaryRoutes canaries, TrafficGate gate, SwitchMetrics metrics) {
+                         RoutingLock lock, CanaryRoutes canaries, ShadowRoutes shadows, TrafficGate gate,
+                         SwitchMetrics metrics) {
         this.app = app;
         this.health = health;
         this.switcher = switcher;
         this.manual = manual;
         this.lock = lock;
         this.canaries = canaries;
+        this.shadows = shadows;
         this.gate = gate;
         this.metrics = metrics;
     }
@@ -95,7 +98,8 @@ public final class SwitchService {
                 previous, metrics);
         RoutingLock lock = new RoutingLock();
         return new SwitchService(app, health, switcher, new ManualSwitch(switcher, lock), lock,
-                new CanaryRoutes(app, router, switcher, drains), new TrafficGate(app, proxy, router), metrics);
+                new CanaryRoutes(app, router, switcher, drains), new ShadowRoutes(app, router, proxy),
+                new TrafficGate(app, proxy, router), metrics);
     }
 
     /** The app this service switches. */
@@ -121,6 +125,11 @@ public final class SwitchService {
     /** The app's canary, as routed. */
     public CanaryRoutes canaries() {
         return canaries;
+    }
+
+    /** The app's shadow (copies of requests to a candidate before its switch). */
+    public ShadowRoutes shadows() {
+        return shadows;
     }
 
     /** The app's maintenance and pause. */

@@ -93,6 +93,22 @@ class DeployCliTest {
     }
 
     @Test
+    void deployWithShadowPrintsTheShadowStepsBetweenTheHealthGateAndTheSwitch() throws Exception {
+        assertEquals(0, run("deploy", "--env", "VERSION=v1", "--admin", admin, "--state-dir", dir.toString()).code());
+        CliRun second = run("deploy", "--env", "VERSION=v2", "--shadow", "100%", "--shadow-duration", "1s",
+                "--shadow-fail-on-errors", "--admin", admin, "--state-dir", dir.toString());
+        assertEquals(0, second.code(), second.out() + second.err());
+        int previous = -1;
+        for (String step : List.of("healthy", "shadow started", "100% of GET and HEAD requests copied to ",
+                "requests copied, 0 dropped; compared ", "switched", "succeeded in")) {
+            int at = second.out().indexOf(step);
+            assertTrue(at > previous, step + " missing or out of order in:\n" + second.out());
+            previous = at;
+        }
+        assertEquals("v2", served());
+    }
+
+    @Test
     void rollbackWithNothingToGoBackToExitsNonZero() {
         CliRun r = run("rollback", "--admin", admin, "--state-dir", dir.toString());
         assertEquals(1, r.code());

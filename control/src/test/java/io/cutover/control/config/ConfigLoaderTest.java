@@ -210,4 +210,16 @@ class ConfigLoaderTest {
             assertTrue(!stateFileOf(e).startsWith(cwd), stateFileOf(e).toString());
         }
     }
+
+    @Test
+    void anAppsShadowIsOffByDefaultAndTakesAShareInPercentADurationAndFailOnErrors() {
+        Settings off = ConfigLoader.load(Optional.empty(), Map.of("cutover.app.name", "shop"));
+        assertFalse(off.apps().get(0).shadow().on());
+        Settings s = ConfigLoader.load(Optional.empty(), Map.of("cutover.app.name", "shop", "cutover.app.shadow.share", "10%",
+                "cutover.app.shadow.duration", "45s", "cutover.app.shadow.fail-on-errors", "true"));
+        assertEquals(new ShadowSettings(10, Duration.ofSeconds(45), true, 64), s.apps().get(0).shadow());
+        String msg = error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.app.name", "shop",
+                "cutover.app.shadow.share", "110%")));
+        assertTrue(msg.contains("cutover.app.shadow.share") && msg.contains("0-100%"), msg);
+    }
 }
