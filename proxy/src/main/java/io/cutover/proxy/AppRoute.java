@@ -2,29 +2,31 @@ package io.cutover.proxy;
 
 /**
  * One app's entry in the routing table: the version taking its requests, a canary taking a
- * share of them (or null), and maintenance or a pause (or null). Immutable: a change is a new
- * entry in a new table.
+ * share of them (or null), and maintenance or a pause (or null); and the sample of its recent
+ * GET targets, which stays the same object across entries. Immutable: a change is a new entry
+ * in a new table.
  */
-public record AppRoute(String name, Backend active, Canary canary, Maintenance maintenance, Pause pause) {
+public record AppRoute(String name, Backend active, Canary canary, Maintenance maintenance, Pause pause,
+                       PathSample sample) {
 
     static AppRoute empty(String name) {
-        return new AppRoute(name, null, null, null, null);
+        return new AppRoute(name, null, null, null, null, new PathSample());
     }
 
     AppRoute withActive(Backend b) {
-        return new AppRoute(name, b, canary, maintenance, pause);
+        return new AppRoute(name, b, canary, maintenance, pause, sample);
     }
 
     AppRoute withCanary(Canary c) {
-        return new AppRoute(name, active, c, maintenance, pause);
+        return new AppRoute(name, active, c, maintenance, pause, sample);
     }
 
     AppRoute withMaintenance(Maintenance m) {
-        return new AppRoute(name, active, canary, m, pause);
+        return new AppRoute(name, active, canary, m, pause, sample);
     }
 
     AppRoute withPause(Pause p) {
-        return new AppRoute(name, active, canary, maintenance, p);
+        return new AppRoute(name, active, canary, maintenance, p, sample);
     }
 
     /** Where a request of this app goes, canary or active (null: no version yet); not yet counted in. */

@@ -168,6 +168,7 @@ public final class Router implements Routing {
                 return null;
             }
             if (f.backend().tryEnter()) {
+                a.sample().offer(request, f.strip());
                 return f;
             }
             t = table.get();     // a switch raced this request: route it again, to the new backend
