@@ -3,6 +3,7 @@ package io.cutover.control.admin;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.CanarySettings;
+import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.Deployment;
 import io.cutover.control.deploy.runtime.Instance;
 import io.cutover.control.deploy.runtime.Release;
@@ -124,9 +125,9 @@ public final class ApiModel {
 
     /** {@code POST /v1/deploy} body: an image (docker) or a command (process), extra env, and whether to queue. */
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
-                                List<Integer> canary, Long canaryIntervalMs, String release) {
+                                List<Integer> canary, Long canaryIntervalMs, String release, String warmUp) {
         static final String SHAPE = "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", "
-                + "\"waitForLock\", \"canary\": [10, 50, 100] and \"canaryIntervalMs\"";
+                + "\"waitForLock\", \"canary\": [10, 50, 100], \"canaryIntervalMs\" and \"warmUp\": 2000 or \"20s\"";
 
         /**
          * The release asked for, checked against the app's runtime.
@@ -170,6 +171,18 @@ public final class ApiModel {
 
         boolean queues() {
             return !Boolean.FALSE.equals(waitForLock);
+        }
+
+        /** The warm-up: the app's, or this request's ("off", a count or a duration), checked. */
+        WarmUpSettings warmUp(WarmUpSettings defaults) throws ApiException {
+            if (warmUp == null) {
+                return defaults;
+            }
+            try {
+                return defaults.with(warmUp);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "warmUp: " + e.getMessage());
+            }
         }
     }
 

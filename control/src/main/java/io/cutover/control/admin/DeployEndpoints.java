@@ -32,7 +32,8 @@ final class DeployEndpoints {
         Deployer d = deployer(app);
         DeployRequest request = bodies.read(body, DeployRequest.class, DeployRequest.SHAPE);
         Release release = request.toRelease(d.app().runtime() == AppSettings.Runtime.DOCKER, d.app().name());
-        return DeploymentView.of(d.deploy(release, request.queues(), request.plan(d.canaryDefaults())));
+        return DeploymentView.of(d.deploy(release, request.queues(), request.plan(d.canaryDefaults()),
+                request.warmUp(d.app().warmUp())));
     }
 
     DeploymentView rollback(App app, byte[] body) throws Exception {

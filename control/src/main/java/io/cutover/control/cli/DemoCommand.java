@@ -175,7 +175,7 @@ final class DemoCommand implements Callable<Integer> {
         List<String> words = new ArrayList<>(command);
         words.add(version);
         DeploymentView accepted = admin.post("/v1/deploy",
-                new DeployRequest(null, words, env, true, canary, null, version), DeploymentView.class, "deploy refused");
+                new DeployRequest(null, words, env, true, canary, null, version, null), DeploymentView.class, "deploy refused");
         return follow(admin, accepted);
     }
 

@@ -2,6 +2,7 @@ package io.cutover.control.cli;
 
 import io.cutover.control.admin.ApiModel.DeployRequest;
 import io.cutover.control.admin.ApiModel.DeploymentView;
+import io.cutover.control.config.WarmUpSettings;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,12 @@ final class DeployCommand implements Callable<Integer> {
             description = "how long each canary window lasts, e.g. 60s or 5m (default: the app's canary.interval)")
     String canaryInterval;
 
+    @Option(names = "--warm-up", paramLabel = "N|DURATION",
+            description = "once the new version is healthy, and before it takes traffic, send it N GET requests "
+                    + "(2000) or requests for DURATION (20s), on paths sampled from the app's live GET requests "
+                    + "(or its health path); off: none (default: the app's warm-up)")
+    String warmUp;
+
     @Mixin
     AdminOption admin;
 
@@ -57,12 +64,19 @@ final class DeployCommand implements Callable<Integer> {
     public Integer call() {
         DeployRequest request;
         Long intervalMs = canaryInterval == null ? null : durationMs(canaryInterval);
+        if (warmUp != null) {
+            try {
+                WarmUpSettings.parse(warmUp, false);
+            } catch (IllegalArgumentException e) {
+                throw new Main.CliFailure("--warm-up: " + e.getMessage());
+            }
+        }
         if (command) {
-            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release);
+            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, warmUp);
         } else if (what.size() == 1) {
-            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release);
+            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, warmUp);
         } else if (what.isEmpty()) {
-            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release);  // the configured image or command
+            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, warmUp);  // the configured image or command
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }

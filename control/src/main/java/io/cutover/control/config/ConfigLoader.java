@@ -394,7 +394,16 @@ public final class ConfigLoader {
                 positive(c, base + ".keep-running-for"),
                 atLeast(c, base + ".log-lines", 0),
                 positive(c, base + ".lock-wait"),
-                stateFile(c, base, stateDir, name));
+                stateFile(c, base, stateDir, name),
+                warmUp(c, base));
+    }
+
+    private static WarmUpSettings warmUp(Config c, String base) {
+        try {
+            return WarmUpSettings.parse(c.getString(path(base + ".warm-up")), c.getBoolean(path(base + ".warm-up-queries")));
+        } catch (IllegalArgumentException e) {
+            throw bad(c, base + ".warm-up", e.getMessage());
+        }
     }
 
     private static Path stateFile(Config c, String base, Path stateDir, String app) {

@@ -6,6 +6,7 @@ import io.cutover.control.canary.CanaryRouting;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.CanarySettings;
+import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.runtime.Instance;
 import io.cutover.control.deploy.state.AppState;
 import io.cutover.proxy.Ticker;
@@ -41,13 +42,15 @@ final class CanaryDeploy {
         this.ticker = ticker;
     }
 
-    /** Brings {@code incoming} in by {@code plan}'s steps in place of {@code outgoing}. */
-    void bringIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing) throws Exception {
+    /** Brings {@code incoming} in (warmed up as {@code warmUp} says) by {@code plan}'s steps in place of {@code outgoing}. */
+    void bringIn(Deployment d, CanarySettings plan, WarmUpSettings warmUp, Instance incoming, Instance outgoing)
+            throws Exception {
         Duration healthWait;
         CanaryRelease.Outcome outcome;
         CanaryRelease run = new CanaryRelease(routing, plan, steering, ticker, CanaryKey.file(app.stateFile(), app.name()));
         try {
             healthWait = steps.awaitHealthy(d, incoming);
+            steps.warmUp(d, incoming, warmUp);
             canary = run;
             outcome = run.run(d, incoming.target(), incoming.release().describe());
             if (outcome.promote()) {

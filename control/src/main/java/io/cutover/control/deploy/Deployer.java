@@ -4,6 +4,7 @@ import io.cutover.control.canary.CanaryRelease;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.CanarySettings;
+import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -43,7 +44,7 @@ public final class Deployer implements AutoCloseable {
 
     /** What the deployer works with. */
     public record Parts(AppRuntime runtime, SwitchService switches, HealthCheck health, StateStore store,
-                        MeterRegistry meters, Events events) {
+                        MeterRegistry meters, Events events, WarmUps warmUps) {
     }
 
     private final AppSettings app;
@@ -84,7 +85,8 @@ public final class Deployer implements AutoCloseable {
         Counter warnings = Counter.builder("cutover.deploy.warnings")
                 .description("Steps after a deploy's flip that failed (the deploy itself succeeded)")
                 .tag("app", app.name()).register(meters);
-        this.steps = new DeploySteps(app, new DeploySteps.Parts(runtime, routing, parts.health()::await, states, runStates),
+        this.steps = new DeploySteps(app, new DeploySteps.Parts(runtime, routing, parts.health()::await, states, runStates,
+                        parts.warmUps()),
                 s -> reaper().watch(s), warnings, clock, ticker);
         this.reaper = new Reaper(line, clock, states::current, i -> switches.routesTo(i.target()), steps::stopPrevious,
                 () -> record(states.current().withPreviousStopsAt(null)));
@@ -125,36 +127,43 @@ public final class Deployer implements AutoCloseable {
         runStates.watch(states::current, RUN_STATE_INTERVAL);
     }
 
-    /** A deploy as configured: a canary if the app's canary steps say so, otherwise all at once. */
+    /** A deploy as configured: a canary if the app's canary steps say so, otherwise all at once; warmed up as configured. */
     public Deployment deploy(Release release, boolean waitForLock) throws DeployQueue.BusyException {
-        return deploy(release, waitForLock, canaryDefaults);
+        return deploy(release, waitForLock, canaryDefaults, app.warmUp());
     }
 
-    /** A deploy with its own canary plan (no steps: all at once). */
-    public Deployment deploy(Release release, boolean waitForLock, CanarySettings plan) throws DeployQueue.BusyException {
-        return submit(Deployment.Kind.DEPLOY, release, waitForLock, d -> deploy(d, plan));
+    /** A deploy with its own canary plan (no steps: all at once) and warm-up. */
+    public Deployment deploy(Release release, boolean waitForLock, CanarySettings plan, WarmUpSettings warmUp)
+            throws DeployQueue.BusyException {
+        return submit(Deployment.Kind.DEPLOY, release, waitForLock, d -> deploy(d, plan, warmUp));
     }
 
     public Deployment rollback(boolean waitForLock) throws DeployQueue.BusyException {
         return submit(Deployment.Kind.ROLLBACK, null, waitForLock, this::rollback);
     }
 
-    /** A deploy, top-down: make room, start the candidate, bring it in (at once or as a canary), drop the older version. */
-    private void deploy(Deployment d, CanarySettings plan) throws Exception {
+    /**
+     * A deploy, top-down: make room, start the candidate, bring it in (warmed up, then at once or
+     * as a canary), drop the older version.
+     */
+    private void deploy(Deployment d, CanarySettings plan, WarmUpSettings warmUp) throws Exception {
         Instance old = states.current().active();
         Instance older = states.current().previous();
         steps.makeRoom(d, old, older);
         Instance candidate = steps.startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
         if (plan.steps().isEmpty() || old == null) {
-            steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate));
+            steps.bringIn(d, candidate, old, warmUp, () -> steps.discard(d, candidate));
         } else {
-            canaries.bringIn(d, plan, candidate, old);
+            canaries.bringIn(d, plan, warmUp, candidate, old);
         }
         steps.afterFlip(d, "removing the version before " + (old == null ? "it" : old.release().describe()),
                 () -> steps.removeOlder(d, older));
     }
 
-    /** A rollback, top-down: the previous version running again, then brought in like a candidate. */
+    /**
+     * A rollback, top-down: the previous version running again, then brought in like a candidate
+     * (not warmed up: a rollback is to be quick).
+     */
     private void rollback(Deployment d) throws Exception {
         Instance current = states.current().active();
         Instance previous = states.current().previous();
@@ -162,7 +171,7 @@ public final class Deployer implements AutoCloseable {
             throw new DeployException("there is no previous version to roll back to");
         }
         Instance back = steps.wake(d, previous);
-        steps.bringIn(d, back, current, () -> steps.stop(back));
+        steps.bringIn(d, back, current, WarmUpSettings.OFF, () -> steps.stop(back));
     }
 
     /** The canary running now, if any. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.admin.Json;
 import io.cutover.control.config.AppSettings;
+import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -139,7 +140,7 @@ class DeployStepsTest {
     private static AppSettings app() {
         return new AppSettings("shop", AppSettings.Runtime.PROCESS, PORTS, null, List.of("app"), Map.of(), List.of(),
                 null, 0, AppSettings.Pull.NEVER, null, Duration.ofSeconds(10), AppSettings.KeepPrevious.STOPPED,
-                Duration.ofMinutes(5), 20, Duration.ofSeconds(10), null);
+                Duration.ofMinutes(5), 20, Duration.ofSeconds(10), null, WarmUpSettings.OFF);
     }
 
     private static Release release(String version) {
@@ -155,7 +156,9 @@ class DeployStepsTest {
         states = new StateKeeper(new StateStore(dir.resolve("shop.json"), "shop", PORTS, Json.mapper()));
         RunStates runStates = new RunStates(runtime, watcher);
         steps = new DeploySteps(app(), new DeploySteps.Parts(runtime, routing, (t, s) -> health.await(t, s), states,
-                runStates), s -> { }, new SimpleMeterRegistry().counter("warnings"),
+                runStates, (t, plan) -> {
+                    throw new AssertionError("no warm-up here");
+                }), s -> { }, new SimpleMeterRegistry().counter("warnings"),
                 Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), () -> 0);
         old = runtime.start(release("v1"), Colour.BLUE, PORTS.get(0), "d-v1");
         states.record(new AppState(old, null, null));
@@ -176,7 +179,7 @@ class DeployStepsTest {
         Deployment d = deployment("v2");
         Instance candidate = steps.startCandidate(d, Colour.GREEN);
         UnhealthyException e = assertThrows(UnhealthyException.class,
-                () -> steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate)));
+                () -> steps.bringIn(d, candidate, old, WarmUpSettings.OFF, () -> steps.discard(d, candidate)));
         assertTrue(e.getMessage().endsWith("its last log lines:\n  listening on 18082\n  database unreachable"),
                 e.getMessage());
         assertEquals(List.of("start v2", "remove v2"), events, "no flip, and the old version never stopped");
@@ -188,7 +191,7 @@ class DeployStepsTest {
     void aHealthyCandidateIsRecordedBeforeTheFlipAndTheOldVersionStopsOnlyAfterItsDrain() throws Exception {
         Deployment d = deployment("v2");
         Instance candidate = steps.startCandidate(d, Colour.GREEN);
-        steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate));
+        steps.bringIn(d, candidate, old, WarmUpSettings.OFF, () -> steps.discard(d, candidate));
         assertEquals(List.of("start v2", "flip to v2 (recorded)", "drained " + old.target(), "stop v1"), events);
         assertEquals(List.of("candidate started", "healthy", "switched", "drained", "old version stopped"),
                 d.steps().stream().map(Deployment.Step::name).toList());
@@ -201,7 +204,7 @@ class DeployStepsTest {
         routing.switchedBackAfterTheFlip = true;
         Deployment d = deployment("v2");
         Instance candidate = steps.startCandidate(d, Colour.GREEN);
-        steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate));
+        steps.bringIn(d, candidate, old, WarmUpSettings.OFF, () -> steps.discard(d, candidate));
         assertTrue(events.stream().noneMatch(e -> e.startsWith("stop")), events.toString());
         assertEquals(List.of("v1 carries traffic, so it was not stopped"), d.warnings());
     }
