@@ -165,11 +165,11 @@ final class DeploySteps {
         Warming w = warmUps.start(i.target(), plan);
         WarmUpResult r = awaitWarmUp(i, w);
         d.step("warm-up", r.describe(), r.took());
+        gate(i, "after its warm-up, ");
         if (r.failed() > 0) {
             d.warn("warm-up: " + r.failed() + " of " + r.requests() + " requests got a 5xx or no answer; "
                     + i.release().describe() + " was still healthy after it, so the deploy went on");
         }
-        gate(i, "after its warm-up, ");
     }
 
     /** Waits for a warm-up's end, watching that the version runs meanwhile (the watch may block: this is the deploy's thread). */
