@@ -27,7 +27,8 @@ public final class WarmUpLoad {
         long seconds = Long.parseLong(args[3]);
         Path stop = Path.of(args[4]);
         Path out = Path.of(args[5]);
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
         long start = System.nanoTime();
         long deadline = start + Duration.ofSeconds(seconds).toNanos();
         List<List<String>> lines = new ArrayList<>();

@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p>What it keeps: the path, and the query only when {@link #keepQueries} says so (a query may
  * carry a token). Never a header: requests with credentials (Authorization, Proxy-Authorization,
  * Cookie) are not sampled at all (their path may be a user's own, and replayed without them it
- * would only warm up the 401), nor requests with a body, upgrades, or absolute-form targets.
+ * would only warm up the 401), nor requests with a body, upgrades (WebSocket; an h2c upgrade is
+ * only an offer, which the JDK's HttpClient makes with every plain GET: those are sampled), or
+ * absolute-form targets.
  */
 public final class PathSample {
     /** How many targets it keeps. */
@@ -46,7 +48,7 @@ public final class PathSample {
         // sampled: from here on it may cost a little (one request in EVERY)
         String target = head.target();
         if (target.isEmpty() || target.charAt(0) != '/' || target.length() > MAX_LENGTH
-                || head.framing() != Framing.NONE || head.upgrade() != null
+                || head.framing() != Framing.NONE || (head.upgrade() != null && !head.upgrade().equalsIgnoreCase("h2c"))
                 || head.header("authorization") != null || head.header("proxy-authorization") != null
                 || head.header("cookie") != null) {
             return;

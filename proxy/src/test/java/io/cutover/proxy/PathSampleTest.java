@@ -58,7 +58,10 @@ class PathSampleTest {
         assertEquals(List.of(), sample.targets());
 
         get(sample, "/public");
-        assertEquals(List.of("/public"), sample.targets(), "a plain GET is sampled");
+        offer(sample, "GET /offered HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nContent-Length: 0\r\n"
+                + "HTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAAAAAQBAAAAAAUAAEAAAAYABgAA\r\nUpgrade: h2c\r\n\r\n", 0);
+        assertEquals(List.of("/public", "/offered"), sample.targets(),
+                "a plain GET is sampled, and one offering h2c as the JDK's HttpClient sends it");
     }
 
     @Test
