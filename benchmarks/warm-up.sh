@@ -31,6 +31,10 @@ fi
 work=$(mktemp -d /tmp/cutover-warm-up.XXXXXX)
 pids=()
 cleanup() {
+  # the app's versions outlive cutover (by design): stop those it started, by the pids in its state
+  for p in $(grep -o '"handle" *: *"[0-9]*"' "$work/state/jsonapp.json" 2>/dev/null | grep -o '[0-9]*"$' | tr -d '"'); do
+    kill "$p" 2>/dev/null || true
+  done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
