@@ -79,6 +79,11 @@ public final class AppRouter {
         return router.update(name, a -> a.withShadow(s)).shadow();
     }
 
+    /** The sample of the app's recent GET targets (see {@link PathSample}). */
+    public PathSample sample() {
+        return entry().sample();
+    }
+
     /** Turns maintenance on ({@code m}: every new request answered by it) or off (null). */
     public void maintenance(Maintenance m) {
         router.update(name, a -> a.withMaintenance(m));

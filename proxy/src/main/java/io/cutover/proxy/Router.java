@@ -168,6 +168,7 @@ public final class Router implements Routing {
                 return null;
             }
             if (f.backend().tryEnter()) {
+                a.sample().offer(request, f.strip());
                 Shadow s = a.shadow();
                 return s == null ? f : s.sampled(request, f, a.active());
             }

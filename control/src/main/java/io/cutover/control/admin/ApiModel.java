@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.CanarySettings;
 import io.cutover.control.config.ShadowSettings;
+import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.Deployment;
 import io.cutover.control.deploy.runtime.Instance;
 import io.cutover.control.deploy.runtime.Release;
@@ -145,14 +146,14 @@ public final class ApiModel {
     /** {@code POST /v1/deploy} body: an image (docker) or a command (process), extra env, and whether to queue. */
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                                 List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs, String shadow,
-                                Long shadowDurationMs, Boolean shadowFailOnErrors) {
+                                Long shadowDurationMs, Boolean shadowFailOnErrors, String warmUp) {
         static final String SHAPE = "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", "
                 + "\"waitForLock\", \"canary\": [10, 50, 100], \"canaryIntervalMs\", \"bakeMs\" (0: no bake), "
-                + "\"shadow\": \"10%\", \"shadowDurationMs\" and \"shadowFailOnErrors\"";
+                + "\"shadow\": \"10%\", \"shadowDurationMs\", \"shadowFailOnErrors\" and \"warmUp\": 2000 or \"20s\"";
 
         public DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                              List<Integer> canary, Long canaryIntervalMs, String release) {
-            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, null, null, null, null);
+            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, null, null, null, null, null);
         }
 
         /** How long to bake: this request's, or the app's ({@code defaults}); zero: no bake. */
@@ -225,6 +226,18 @@ public final class ApiModel {
 
         boolean queues() {
             return !Boolean.FALSE.equals(waitForLock);
+        }
+
+        /** The warm-up: the app's, or this request's ("off", a count or a duration), checked. */
+        WarmUpSettings warmUp(WarmUpSettings defaults) throws ApiException {
+            if (warmUp == null) {
+                return defaults;
+            }
+            try {
+                return defaults.with(warmUp);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "warmUp: " + e.getMessage());
+            }
         }
     }
 

@@ -33,8 +33,8 @@ final class DeployEndpoints {
         DeployRequest request = bodies.read(body, DeployRequest.class, DeployRequest.SHAPE);
         Release release = request.toRelease(d.app().runtime() == AppSettings.Runtime.DOCKER, d.app().name());
         return DeploymentView.of(d.deploy(release, request.queues(),
-                new Deployer.Options(request.plan(d.canaryDefaults()), request.shadow(d.shadowDefaults()),
-                        request.bake(d.app().bake()))));
+                new Deployer.Options(request.plan(d.canaryDefaults()), request.warmUp(d.app().warmUp()),
+                        request.shadow(d.shadowDefaults()), request.bake(d.app().bake()))));
     }
 
     DeploymentView rollback(App app, byte[] body) throws Exception {

@@ -5,6 +5,7 @@ import io.cutover.control.config.AppConfig;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.deploy.DeployThreads;
 import io.cutover.control.deploy.Deployer;
+import io.cutover.control.deploy.WarmUps;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.state.StateStore;
 import io.cutover.control.health.HealthCheck;
@@ -13,6 +14,8 @@ import io.cutover.control.notify.Events;
 import io.cutover.control.observe.Metrics;
 import io.cutover.control.switching.RoutingLock;
 import io.cutover.control.switching.SwitchService;
+import io.cutover.control.warmup.CandidateWarmUp;
+import io.cutover.proxy.PathSample;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Ticker;
 import java.time.Clock;
@@ -101,8 +104,16 @@ public record App(AppConfig config, SwitchService switches, Optional<Deployer> d
     private static Optional<Deployer> deployer(AppConfig config, SwitchService switches, HealthCheck health, Shared w) {
         return config.deploy().map(app -> new Deployer(app, config.canary(), config.shadow(),
                 new Deployer.Parts(w.runtimes().apply(app), switches, health,
-                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry(), w.events()),
+                        new StateStore(app.stateFile(), app.name(), app.ports(), w.json()), w.metrics().registry(), w.events(),
+                        warmUps(config, app, w)),
                 w.deployThreads().get(), w.clock(), w.ticker()));
+    }
+
+    /** Warm-ups of the app's new versions, on the control loop, with its sample of live GET targets. */
+    private static WarmUps warmUps(AppConfig config, AppSettings app, Shared w) {
+        PathSample sample = w.proxy().router().app(config.name()).sample();
+        sample.keepQueries(app.warmUp().queries());
+        return new CandidateWarmUp(w.control(), sample, config.health().path(), w.ticker())::start;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.cutover.control.cli;
 
 import io.cutover.control.admin.ApiModel.DeployRequest;
 import io.cutover.control.admin.ApiModel.DeploymentView;
+import io.cutover.control.config.WarmUpSettings;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,12 @@ final class DeployCommand implements Callable<Integer> {
                     + "the live version's (default: the app's shadow.fail-on-errors)")
     Boolean shadowFailOnErrors;
 
+    @Option(names = "--warm-up", paramLabel = "N|DURATION",
+            description = "once the new version is healthy, and before it takes traffic, send it N GET requests "
+                    + "(2000) or requests for DURATION (20s), on paths sampled from the app's live GET requests "
+                    + "(or its health path); off: none (default: the app's warm-up)")
+    String warmUp;
+
     @Mixin
     AdminOption admin;
 
@@ -78,17 +85,24 @@ final class DeployCommand implements Callable<Integer> {
     public Integer call() {
         DeployRequest request;
         Long intervalMs = canaryInterval == null ? null : durationMs("--canary-interval", canaryInterval);
+        if (warmUp != null) {
+            try {
+                WarmUpSettings.parse(warmUp, false);
+            } catch (IllegalArgumentException e) {
+                throw new Main.CliFailure("--warm-up: " + e.getMessage());
+            }
+        }
         Long bakeMs = bake == null ? null : bake.trim().equals("off") ? Long.valueOf(0) : durationMs("--bake", bake);
         Long shadowMs = shadowDuration == null ? null : durationMs("--shadow-duration", shadowDuration);
         if (command) {
             request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, bakeMs, shadow, shadowMs,
-                    shadowFailOnErrors);
+                    shadowFailOnErrors, warmUp);
         } else if (what.size() == 1) {
             request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
-                    shadowMs, shadowFailOnErrors);
+                    shadowMs, shadowFailOnErrors, warmUp);
         } else if (what.isEmpty()) {
             request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
-                    shadowMs, shadowFailOnErrors);  // the configured image or command
+                    shadowMs, shadowFailOnErrors, warmUp);  // the configured image or command
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }

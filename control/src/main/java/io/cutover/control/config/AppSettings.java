@@ -29,7 +29,8 @@ public record AppSettings(
         int logLines,
         Duration lockWait,
         Path stateFile,
-        Duration bake) {
+        Duration bake,
+        WarmUpSettings warmUp) {
 
     public enum Runtime { DOCKER, PROCESS }
 

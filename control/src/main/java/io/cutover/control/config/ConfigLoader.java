@@ -406,7 +406,17 @@ public final class ConfigLoader {
                 atLeast(c, base + ".log-lines", 0),
                 positive(c, base + ".lock-wait"),
                 stateFile(c, base, stateDir, name),
-                bake(c, base + ".bake"));
+                bake(c, base + ".bake"),
+
+                warmUp(c, base));
+    }
+
+    private static WarmUpSettings warmUp(Config c, String base) {
+        try {
+            return WarmUpSettings.parse(c.getString(path(base + ".warm-up")), c.getBoolean(path(base + ".warm-up-queries")));
+        } catch (IllegalArgumentException e) {
+            throw bad(c, base + ".warm-up", e.getMessage());
+        }
     }
 
     private static Path stateFile(Config c, String base, Path stateDir, String app) {

@@ -6,6 +6,7 @@ import io.cutover.control.canary.CanaryRouting;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.CanarySettings;
+import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.runtime.Instance;
 import io.cutover.control.deploy.state.AppState;
 import io.cutover.proxy.Ticker;
@@ -43,7 +44,7 @@ final class CanaryDeploy {
 
     /**
      * Brings {@code incoming} in by {@code plan}'s steps in place of {@code outgoing}, once
-     * {@code before} (a shadow) passed; {@code bake} after its drain.
+     * {@code before} (a warm-up, a shadow) passed; {@code bake} after its drain.
      */
     void bringIn(Deployment d, CanarySettings plan, Instance incoming, Instance outgoing,
                  DeploySteps.BeforeSwitch before, DeploySteps.AfterDrain bake) throws Exception {

@@ -1,6 +1,7 @@
 package io.cutover.control.deploy;
 
 import io.cutover.control.config.AppSettings;
+import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -8,6 +9,8 @@ import io.cutover.control.deploy.state.AppState;
 import io.cutover.control.deploy.state.RunStates;
 import io.cutover.control.deploy.state.StateKeeper;
 import io.cutover.control.health.HealthCheck.UnhealthyException;
+import io.cutover.control.warmup.WarmUpResult;
+import io.cutover.control.warmup.Warming;
 import io.cutover.proxy.DrainResult;
 import io.cutover.proxy.RequestStats;
 import io.cutover.proxy.Ticker;
@@ -15,18 +18,26 @@ import io.micrometer.core.instrument.Counter;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * The steps a deploy, a rollback and a canary are made of, each recorded in the deployment's
- * timeline: make room, start a version, its health gate, the flip, the old version's drain, and
+ * timeline: make room, start a version, its health gate and warm-up, the flip, the old version's drain, and
  * retiring (stopping) the old version; each change of versions recorded in the app's state first.
  * Runs on the deploy's thread (it may block on the runtime and the state file).
  */
 final class DeploySteps {
+    /** How often a warm-up's version is checked to be running while it is warmed up. */
+    private static final Duration WARM_UP_WATCH = Duration.ofSeconds(1);
+
     /** What the steps work with. */
-    record Parts(AppRuntime runtime, Routing routing, HealthGate health, StateKeeper states, RunStates runStates) {
+    record Parts(AppRuntime runtime, Routing routing, HealthGate health, StateKeeper states, RunStates runStates,
+                 WarmUps warmUps) {
     }
 
     private final AppSettings app;
@@ -35,6 +46,7 @@ final class DeploySteps {
     private final HealthGate health;
     private final StateKeeper states;
     private final RunStates runStates;
+    private final WarmUps warmUps;
     private final Consumer<AppState> keptRunning;
     private final Counter warnings;
     private final Clock clock;
@@ -52,6 +64,7 @@ final class DeploySteps {
         this.health = parts.health();
         this.states = parts.states();
         this.runStates = parts.runStates();
+        this.warmUps = parts.warmUps();
         this.keptRunning = keptRunning;
         this.warnings = warnings;
         this.clock = clock;
@@ -74,14 +87,14 @@ final class DeploySteps {
 
     /**
      * The second half of a deploy or rollback: health gate, record, flip, drain, retire the old
-     * version. If the incoming version fails its health gate or cannot be recorded, {@code giveUp}
-     * undoes its start and traffic never moved.
+     * version. If the incoming version fails its health gate (or what runs before the switch: a
+     * warm-up, a shadow) or cannot be recorded, {@code giveUp} undoes its start and traffic never moved.
      */
     void bringIn(Deployment d, Instance incoming, Instance outgoing, Runnable giveUp) throws Exception {
         bringIn(d, incoming, outgoing, giveUp, READY, NOTHING);
     }
 
-    /** What a deploy does between its candidate's health gate and the switch (a shadow); throwing stops it. */
+    /** What a deploy does between its candidate's health gate and the switch (a warm-up, a shadow); throwing stops it. */
     @FunctionalInterface
     interface BeforeSwitch {
         void run() throws Exception;
@@ -180,17 +193,65 @@ final class DeploySteps {
 
     /** The health gate: waits until {@code i} is healthy; if it is not, says why with its last log lines. */
     Duration awaitHealthy(Deployment d, Instance i) throws UnhealthyException, InterruptedException {
-        Duration took;
-        try {
-            took = health.await(i.target(), () -> runtime.failing(i));
-        } catch (UnhealthyException e) {
-            List<String> lines = runtime.logs(i, app.logLines());
-            throw new UnhealthyException(e.getMessage() + (lines.isEmpty() ? "; it logged nothing"
-                    : "; its last log lines:\n  " + String.join("\n  ", lines)));
-        }
+        Duration took = gate(i, "");
         d.step("healthy", "after " + took.toMillis() + " ms", took);
         runStates.check(i);
         return took;
+    }
+
+    /** Waits until {@code i} is healthy, or says why not with its last log lines ({@code when}: "after its warm-up, "). */
+    private Duration gate(Instance i, String when) throws UnhealthyException, InterruptedException {
+        try {
+            return health.await(i.target(), () -> runtime.failing(i));
+        } catch (UnhealthyException e) {
+            throw withLogs(i, when + e.getMessage());
+        }
+    }
+
+    private UnhealthyException withLogs(Instance i, String message) {
+        List<String> lines = runtime.logs(i, app.logLines());
+        return new UnhealthyException(message + (lines.isEmpty() ? "; it logged nothing"
+                : "; its last log lines:\n  " + String.join("\n  ", lines)));
+    }
+
+    /**
+     * Warms a healthy {@code i} up before it takes traffic, as {@code plan} says (nothing when
+     * off), and records how it went as a step. Warm-up requests that fail are a warning, not a
+     * failure: the version fails only if it stops (it is watched meanwhile) or no longer passes its
+     * health check afterwards.
+     */
+    void warmUp(Deployment d, Instance i, WarmUpSettings plan) throws UnhealthyException, InterruptedException {
+        if (plan.off()) {
+            return;
+        }
+        Warming w = warmUps.start(i.target(), plan);
+        WarmUpResult r = awaitWarmUp(i, w);
+        d.step("warm-up", r.describe(), r.took());
+        gate(i, "after its warm-up, ");
+        if (r.failed() > 0) {
+            d.warn("warm-up: " + r.failed() + " of " + r.requests() + " requests got a 5xx or no answer; "
+                    + i.release().describe() + " was still healthy after it, so the deploy went on");
+        }
+    }
+
+    /** Waits for a warm-up's end, watching that the version runs meanwhile (the watch may block: this is the deploy's thread). */
+    private WarmUpResult awaitWarmUp(Instance i, Warming w) throws UnhealthyException, InterruptedException {
+        for (;;) {
+            try {
+                return w.done().get(WARM_UP_WATCH.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                Optional<String> stopped = runtime.failing(i);
+                if (stopped.isPresent()) {
+                    w.cancel(i.target() + " " + stopped.get());
+                    throw withLogs(i, i.target() + " " + stopped.get() + " during its warm-up");
+                }
+            } catch (InterruptedException e) {
+                w.cancel("the deploy was interrupted");
+                throw e;
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the warm-up failed", e.getCause());     // it never does
+            }
+        }
     }
 
     /** The previous version, running again (a rollback's candidate). */

@@ -7,6 +7,7 @@ import io.cutover.control.config.AppSettings;
 import io.cutover.control.canary.CanaryAnalysis;
 import io.cutover.control.config.CanarySettings;
 import io.cutover.control.config.ShadowSettings;
+import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -52,7 +53,7 @@ public final class Deployer implements AutoCloseable {
 
     /** What the deployer works with. */
     public record Parts(AppRuntime runtime, SwitchService switches, HealthCheck health, StateStore store,
-                        MeterRegistry meters, Events events) {
+                        MeterRegistry meters, Events events, WarmUps warmUps) {
     }
 
     private final AppSettings app;
@@ -98,7 +99,8 @@ public final class Deployer implements AutoCloseable {
         Counter warnings = Counter.builder("cutover.deploy.warnings")
                 .description("Steps after a deploy's flip that failed (the deploy itself succeeded)")
                 .tag("app", app.name()).register(meters);
-        this.steps = new DeploySteps(app, new DeploySteps.Parts(runtime, routing, parts.health()::await, states, runStates),
+        this.steps = new DeploySteps(app, new DeploySteps.Parts(runtime, routing, parts.health()::await, states, runStates,
+                        parts.warmUps()),
                 s -> reaper().watch(s), warnings, clock, ticker);
         this.reaper = new Reaper(line, clock, states::current, i -> switches.routesTo(i.target()), steps::stopPrevious,
                 () -> record(states.current().withPreviousStopsAt(null)));
@@ -140,18 +142,18 @@ public final class Deployer implements AutoCloseable {
         runStates.watch(states::current, RUN_STATE_INTERVAL);
     }
 
-    /** A deploy as configured: a canary if the app's canary steps say so, otherwise all at once; a bake if set. */
+    /** A deploy as configured: a canary if the app's canary steps say so, otherwise all at once; warmed up, shadowed and baked as configured. */
     public Deployment deploy(Release release, boolean waitForLock) throws DeployQueue.BusyException {
         return deploy(release, waitForLock, canaryDefaults);
     }
 
-    /** A deploy with its own canary plan (no steps: all at once), and the app's bake. */
+    /** A deploy with its own canary plan (no steps: all at once), and the app's warm-up, shadow and bake. */
     public Deployment deploy(Release release, boolean waitForLock, CanarySettings plan) throws DeployQueue.BusyException {
-        return deploy(release, waitForLock, new Options(plan, shadowDefaults, app.bake()));
+        return deploy(release, waitForLock, new Options(plan, app.warmUp(), shadowDefaults, app.bake()));
     }
 
-    /** What one deploy does besides starting and switching: its canary plan, its shadow, its bake. */
-    public record Options(CanarySettings canary, ShadowSettings shadow, Duration bake) {
+    /** What one deploy does besides starting and switching: its canary plan, its warm-up, its shadow, its bake. */
+    public record Options(CanarySettings canary, WarmUpSettings warmUp, ShadowSettings shadow, Duration bake) {
     }
 
     /** A deploy with its own options. */
@@ -173,8 +175,8 @@ public final class Deployer implements AutoCloseable {
     }
 
     /**
-     * A deploy, top-down: make room, start the candidate, bring it in (shadowed first if asked,
-     * then at once or as a canary), bake it if asked, drop the older version.
+     * A deploy, top-down: make room, start the candidate, bring it in (warmed up and shadowed
+     * first if asked, then at once or as a canary), bake it if asked, drop the older version.
      */
     private void deploy(Deployment d, Options options) throws Exception {
         Instance old = states.current().active();
@@ -183,8 +185,12 @@ public final class Deployer implements AutoCloseable {
         RequestStats.Snapshot oldAtStart = oldFigures.get();
         steps.makeRoom(d, old, older);
         Instance candidate = steps.startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
-        // a shadow needs a live version to copy from and compare with
-        DeploySteps.BeforeSwitch before = old == null ? () -> { } : () -> shadows.run(d, candidate, options.shadow());
+        DeploySteps.BeforeSwitch before = () -> {
+            steps.warmUp(d, candidate, options.warmUp());
+            if (old != null) {      // a shadow needs a live version to copy from and compare with
+                shadows.run(d, candidate, options.shadow());
+            }
+        };
         DeploySteps.AfterDrain after = bakeAfterDrain(d, options, candidate, old, older, oldFigures, oldAtStart);
         if (options.canary().steps().isEmpty() || old == null) {
             steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate), before, after);
@@ -284,7 +290,10 @@ public final class Deployer implements AutoCloseable {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
-    /** A rollback, top-down: the previous version running again, then brought in like a candidate. */
+    /**
+     * A rollback, top-down: the previous version running again, then brought in like a candidate
+     * (not warmed up: a rollback is to be quick).
+     */
     private void rollback(Deployment d) throws Exception {
         Instance current = states.current().active();
         Instance previous = states.current().previous();

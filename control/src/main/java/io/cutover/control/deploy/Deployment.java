@@ -11,7 +11,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One deploy or rollback: what it runs, where it is, a timeline of its steps with timings, and
- * warnings: steps after the flip that went wrong (the deploy still succeeded: traffic moved).
+ * warnings: what went wrong without failing it (steps after the flip, when traffic had moved; a
+ * warm-up's failed requests).
  */
 public final class Deployment implements StepLog {
     public enum Kind { DEPLOY, ROLLBACK }

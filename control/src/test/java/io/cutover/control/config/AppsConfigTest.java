@@ -108,4 +108,18 @@ class AppsConfigTest {
         assertEquals(List.of(25, 100), s.apps().get(0).canary().steps());
         assertEquals("default", load("cutover.target = \"127.0.0.1:9\"").apps().get(0).name());
     }
+
+    @Test
+    void aWarmUpIsOffByDefaultACountOrADurationAndAnythingElseIsNamed() throws Exception {
+        assertTrue(load("cutover.app.name = shop").apps().get(0).deploy().orElseThrow().warmUp().off());
+        WarmUpSettings byCount = load("cutover.app { name = shop, warm-up = 2000 }").apps().get(0).deploy().orElseThrow()
+                .warmUp();
+        assertEquals(new WarmUpSettings(2000, Duration.ZERO, false), byCount);
+        Settings s = load("cutover.apps { shop { ports = [1, 2], warm-up = 20s, warm-up-queries = true } }");
+        assertEquals(new WarmUpSettings(0, Duration.ofSeconds(20), true), s.apps().get(0).deploy().orElseThrow().warmUp());
+        for (String bad : List.of("-1", "\"20 parsecs\"", "0s", "11m", "2000000")) {
+            String msg = error("cutover.app { name = shop, warm-up = " + bad + " }");
+            assertTrue(msg.contains("cutover.app.warm-up"), msg);
+        }
+    }
 }

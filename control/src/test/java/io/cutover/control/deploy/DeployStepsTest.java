@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.admin.Json;
 import io.cutover.control.config.AppSettings;
+import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -144,7 +145,7 @@ class DeployStepsTest {
     private static AppSettings app() {
         return new AppSettings("shop", AppSettings.Runtime.PROCESS, PORTS, null, List.of("app"), Map.of(), List.of(),
                 null, 0, AppSettings.Pull.NEVER, null, Duration.ofSeconds(10), AppSettings.KeepPrevious.STOPPED,
-                Duration.ofMinutes(5), 20, Duration.ofSeconds(10), null, Duration.ZERO);
+                Duration.ofMinutes(5), 20, Duration.ofSeconds(10), null, Duration.ZERO, WarmUpSettings.OFF);
     }
 
     private static Release release(String version) {
@@ -160,7 +161,9 @@ class DeployStepsTest {
         states = new StateKeeper(new StateStore(dir.resolve("shop.json"), "shop", PORTS, Json.mapper()));
         RunStates runStates = new RunStates(runtime, watcher);
         steps = new DeploySteps(app(), new DeploySteps.Parts(runtime, routing, (t, s) -> health.await(t, s), states,
-                runStates), s -> { }, new SimpleMeterRegistry().counter("warnings"),
+                runStates, (t, plan) -> {
+                    throw new AssertionError("no warm-up here");
+                }), s -> { }, new SimpleMeterRegistry().counter("warnings"),
                 Clock.fixed(Instant.EPOCH, ZoneOffset.UTC), () -> 0);
         old = runtime.start(release("v1"), Colour.BLUE, PORTS.get(0), "d-v1");
         states.record(new AppState(old, null, null));
