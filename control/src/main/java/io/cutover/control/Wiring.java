@@ -59,7 +59,8 @@ final class Wiring implements AutoCloseable {
         return new DeployThreads(Executors.newSingleThreadScheduledExecutor(daemon("cutover-deploy")),
                 Executors.newSingleThreadScheduledExecutor(daemon("cutover-deploy-timer")),
                 Executors.newSingleThreadScheduledExecutor(daemon("cutover-watch")),
-                Executors.newSingleThreadExecutor(daemon("cutover-state")));
+                Executors.newSingleThreadExecutor(daemon("cutover-state")),
+                Executors.newCachedThreadPool(daemon("cutover-hook-output")));
     }
 
     /** The reload's thread: reads files and restores apps, one reload at a time. */

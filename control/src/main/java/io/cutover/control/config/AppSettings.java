@@ -23,7 +23,8 @@ public record AppSettings(
         Duration keepRunningFor,
         int logLines,
         Duration lockWait,
-        Path stateFile) {
+        Path stateFile,
+        HookSettings hooks) {
 
     public enum Runtime { DOCKER, PROCESS }
 

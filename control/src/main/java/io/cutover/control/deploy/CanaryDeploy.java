@@ -47,7 +47,7 @@ final class CanaryDeploy {
         CanaryRelease.Outcome outcome;
         CanaryRelease run = new CanaryRelease(routing, plan, steering, ticker, CanaryKey.file(app.stateFile(), app.name()));
         try {
-            healthWait = steps.awaitHealthy(d, incoming);
+            healthWait = steps.gate(d, incoming, outgoing);
             canary = run;
             outcome = run.run(d, incoming.target(), incoming.release().describe());
             if (outcome.promote()) {
@@ -68,7 +68,7 @@ final class CanaryDeploy {
             throw new DeployException("canary aborted: " + outcome.why());
         }
         outcomes.apply("promoted").increment();
-        steps.retireAfterDrain(d, steps.promote(d, incoming, outcome.why(), healthWait), outgoing);
+        steps.retireAfterDrain(d, steps.promote(d, incoming, outgoing, outcome.why(), healthWait), outgoing);
     }
 
     /**

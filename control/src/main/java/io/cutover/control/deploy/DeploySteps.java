@@ -1,6 +1,7 @@
 package io.cutover.control.deploy;
 
 import io.cutover.control.config.AppSettings;
+import io.cutover.control.config.HookSettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -37,6 +38,7 @@ final class DeploySteps {
     private final Counter warnings;
     private final Clock clock;
     private final Ticker ticker;
+    private final DeployHooks hooks;
 
     /**
      * @param keptRunning arranges the stop of a previous version kept running (the reaper)
@@ -44,6 +46,13 @@ final class DeploySteps {
      */
     DeploySteps(AppSettings app, Parts parts, Consumer<AppState> keptRunning, Counter warnings, Clock clock,
                 Ticker ticker) {
+        this(app, parts, keptRunning, warnings, clock, ticker, DeployHooks.NONE);
+    }
+
+    /** @param hooks the app's hooks (pre-switch before a flip, post-switch after it) */
+    DeploySteps(AppSettings app, Parts parts, Consumer<AppState> keptRunning, Counter warnings, Clock clock,
+                Ticker ticker, DeployHooks hooks) {
+        this.hooks = hooks;
         this.app = app;
         this.runtime = parts.runtime();
         this.routing = parts.routing();
@@ -64,14 +73,26 @@ final class DeploySteps {
     void bringIn(Deployment d, Instance incoming, Instance outgoing, Runnable giveUp) throws Exception {
         Duration healthWait;
         try {
-            healthWait = awaitHealthy(d, incoming);
+            healthWait = gate(d, incoming, outgoing);
             // recorded before the flip: a restart after it (or a crash in between) routes to the new version
             record(new AppState(incoming, outgoing, null));
         } catch (Exception e) {
             giveUp.run();
             throw e;
         }
-        retireAfterDrain(d, flip(d, incoming, healthWait), outgoing);
+        Routing.Flip flip = flip(d, incoming, healthWait);
+        hooks.after(d, HookSettings.Hook.POST_SWITCH, incoming, outgoing);
+        retireAfterDrain(d, flip, outgoing);
+    }
+
+    /**
+     * Before {@code incoming} takes any request: its health gate, then the pre-switch hook
+     * (a smoke test against it), which refuses the switch if it fails.
+     */
+    Duration gate(Deployment d, Instance incoming, Instance outgoing) throws Exception {
+        Duration healthWait = awaitHealthy(d, incoming);
+        hooks.require(d, HookSettings.Hook.PRE_SWITCH, incoming, outgoing);
+        return healthWait;
     }
 
     /** Every new request to {@code incoming}, in one flip. */
@@ -84,8 +105,14 @@ final class DeploySteps {
 
     /** The canary {@code incoming} takes every request, in one flip (record it first, as for any flip). */
     Routing.Flip promote(Deployment d, Instance incoming, String why, Duration healthWait) {
+        return promote(d, incoming, null, why, healthWait);
+    }
+
+    /** As {@link #promote(Deployment, Instance, String, Duration)}, then the post-switch hook (told {@code outgoing}). */
+    Routing.Flip promote(Deployment d, Instance incoming, Instance outgoing, String why, Duration healthWait) {
         Routing.Flip flip = routing.promoteCanary(healthWait);
         d.step("promoted", why + "; " + flip.previous() + " -> " + incoming.target(), Duration.ZERO);
+        hooks.after(d, HookSettings.Hook.POST_SWITCH, incoming, outgoing);
         return flip;
     }
 
@@ -212,6 +239,11 @@ final class DeploySteps {
         runtime.remove(candidate);
         record(states.current().withCandidate(null));
         d.step("candidate removed", candidate.release().describe(), since(t));
+    }
+
+    /** The app's hooks. */
+    DeployHooks hooks() {
+        return hooks;
     }
 
     /** A step after the flip: if it fails, the deploy says so as a warning and goes on. */
