@@ -8,6 +8,7 @@ import io.cutover.control.admin.AdminToken;
 import io.cutover.control.admin.ProcessControl;
 import io.cutover.control.admin.WarmUp;
 import io.cutover.control.app.App;
+import io.cutover.control.audit.AuditTrail;
 import io.cutover.control.app.Apps;
 import io.cutover.control.app.Reload;
 import io.cutover.control.boot.Listeners;
@@ -267,6 +268,7 @@ public final class Cutover implements AutoCloseable {
         List<App> started = new ArrayList<>();
         AccessLogWriter accessLog = null;
         try {
+            AuditTrail audit = wiring.notifications(settings.stateDir(), settings.notifications());
             App.Shared shared = wiring.forApps(proxy, settings.keepRetiredSeries(), launch.runtimes());
             proxy.router().define(settings.apps().stream().map(AppConfig::rule).toList());
             for (AppConfig app : settings.apps()) {
@@ -281,7 +283,7 @@ public final class Cutover implements AutoCloseable {
                 accessLog = new AccessLogWriter(settings.accessLog(), wiring.metrics.registry());     // reports from open()
             }
             Cutover c = new Cutover(settings, launch, new Parts(proxy, wiring, apps, reload, accessLog));
-            c.api = new AdminApi(apps, reload, c.processControl(), wiring.metrics, wiring.json);
+            c.api = new AdminApi(apps, reload, c.processControl(), wiring.metrics, wiring.json, audit);
             c.adminAuth = adminAuth;
             return c;
         } catch (RuntimeException e) {

@@ -3,16 +3,21 @@ package io.cutover.control;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.admin.Json;
 import io.cutover.control.app.App;
+import io.cutover.control.audit.AuditTrail;
+import io.cutover.control.config.NotifySettings;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.deploy.DeployThreads;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.loop.ControlLoop;
+import io.cutover.control.notify.Event;
 import io.cutover.control.notify.Events;
+import io.cutover.control.notify.Webhooks;
 import io.cutover.control.observe.Metrics;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.Ticker;
 import io.cutover.proxy.Transport;
 import java.time.Clock;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,6 +38,9 @@ final class Wiring implements AutoCloseable {
     final ObjectMapper json;
     final ControlLoop control;
     private final ExecutorService resolver;
+    /** The audit trail and the webhooks (null until {@link #notifications}). */
+    private AuditTrail audit;
+    private Webhooks webhooks;
 
     private Wiring(Clock clock, Ticker ticker, Transport transport) {
         this.clock = clock;
@@ -51,7 +59,40 @@ final class Wiring implements AutoCloseable {
     /** What every app is wired to. */
     App.Shared forApps(ProxyServer proxy, Duration keepRetiredSeries, Function<AppSettings, AppRuntime> runtimes) {
         return new App.Shared(proxy, control, metrics, keepRetiredSeries, clock, ticker, resolver, this::deployThreads,
-                runtimes, json, Events.NONE);
+                runtimes, json, events());
+    }
+
+    /**
+     * The audit trail in {@code stateDir} (a thread of its own writes it) and the webhooks (a
+     * thread of their own sends them), where every app's events go; call once, before {@link #forApps}.
+     */
+    AuditTrail notifications(Path stateDir, NotifySettings notify) {
+        audit = new AuditTrail(stateDir, AuditTrail.DEFAULT_LIMIT,
+                Executors.newSingleThreadExecutor(daemon("cutover-audit")), json);
+        webhooks = new Webhooks(notify.webhooks(), notify.timeout(), notify.attempts(),
+                Executors.newSingleThreadScheduledExecutor(daemon("cutover-notify")), json, metrics.registry());
+        return audit;
+    }
+
+    /** Every event to the audit trail and the webhooks (neither blocks; one failing does not keep it from the other). */
+    private Events events() {
+        AuditTrail a = audit;
+        Webhooks w = webhooks;
+        if (a == null) {
+            return Events.NONE;
+        }
+        return e -> {
+            tell(a, e);
+            tell(w, e);
+        };
+    }
+
+    private static void tell(Events to, Event e) {
+        try {
+            to.publish(e);
+        } catch (RuntimeException ex) {
+            org.slf4j.LoggerFactory.getLogger(Wiring.class).warn("cannot tell of {}: {}", e.kind(), ex.toString());
+        }
     }
 
     /** One app's deploy threads, all daemons. */
@@ -59,7 +100,8 @@ final class Wiring implements AutoCloseable {
         return new DeployThreads(Executors.newSingleThreadScheduledExecutor(daemon("cutover-deploy")),
                 Executors.newSingleThreadScheduledExecutor(daemon("cutover-deploy-timer")),
                 Executors.newSingleThreadScheduledExecutor(daemon("cutover-watch")),
-                Executors.newSingleThreadExecutor(daemon("cutover-state")));
+                Executors.newSingleThreadExecutor(daemon("cutover-state")),
+                Executors.newCachedThreadPool(daemon("cutover-hook-output")));
     }
 
     /** The reload's thread: reads files and restores apps, one reload at a time. */
@@ -80,6 +122,10 @@ final class Wiring implements AutoCloseable {
     /** Stops the control loop and the resolver, then the meters. */
     @Override
     public void close() {
+        if (webhooks != null) {
+            webhooks.close();
+            audit.close();
+        }
         control.close();
         resolver.shutdownNow();
         metrics.close();

@@ -70,11 +70,38 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         java.util.List<String> app = uri.parameters().get("app");
         byte[] body = ByteBufUtil.getBytes(request.content());
         inFlight(ctx)[0]++;
-        api.handle(request.method().name(), uri.path(), app == null || app.isEmpty() ? null : app.get(0), body)
+        java.util.Map<String, String> query = new java.util.HashMap<>();
+        uri.parameters().forEach((k, v) -> {
+            if (!v.isEmpty()) {
+                query.put(k, v.get(0));
+            }
+        });
+        api.handle(new AdminApi.Call(request.method().name(), uri.path(), app == null || app.isEmpty() ? null : app.get(0),
+                        body, client(ctx), query))
                 .whenComplete((reply, error) -> ctx.executor().execute(() -> {
                     inFlight(ctx)[0]--;
                     write(ctx, reply != null ? reply : api.reply(error), keepAlive);
                 }));
+    }
+
+    /**
+     * Who is on the other end, for the audit trail: "tcp ADDRESS:PORT", or on the unix socket the
+     * peer's user and process as the kernel tells them ("unix uid 1000 pid 4242"). Never the token.
+     */
+    static String client(ChannelHandlerContext ctx) {
+        if (ctx.channel() instanceof io.netty.channel.epoll.EpollDomainSocketChannel unix) {
+            try {
+                io.netty.channel.unix.PeerCredentials peer = unix.peerCredentials();
+                return "unix uid " + peer.uid() + " pid " + peer.pid();
+            } catch (java.io.IOException e) {
+                return "unix";
+            }
+        }
+        java.net.SocketAddress remote = ctx.channel().remoteAddress();
+        if (remote instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
+            return "tcp " + inet.getAddress().getHostAddress() + ":" + inet.getPort();
+        }
+        return String.valueOf(remote);
     }
 
     private static int[] inFlight(ChannelHandlerContext ctx) {

@@ -103,7 +103,7 @@ final class AdminClient {
     /** The request target: the path, and the app unless the path names a deploy. */
     private String target(String path) {
         return path + (app == null || path.startsWith("/v1/deploys/") ? ""
-                : "?app=" + java.net.URLEncoder.encode(app, java.nio.charset.StandardCharsets.UTF_8));
+                : (path.indexOf('?') >= 0 ? "&" : "?") + "app=" + java.net.URLEncoder.encode(app, java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private URI uri(String path) {

@@ -30,7 +30,8 @@ public record AppSettings(
         Duration lockWait,
         Path stateFile,
         Duration bake,
-        WarmUpSettings warmUp) {
+        WarmUpSettings warmUp,
+        HookSettings hooks) {
 
     public enum Runtime { DOCKER, PROCESS }
 

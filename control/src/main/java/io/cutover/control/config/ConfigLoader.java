@@ -137,7 +137,48 @@ public final class ConfigLoader {
                 lbHealth(c),
                 apps(c, reference, stateDir),
                 notNegative(c, "takeover.deadline"),
-                adminSocket(c, stateDir));
+                adminSocket(c, stateDir),
+                notify(c));
+    }
+
+    /** {@code cutover.notify}: http(s) URLs only; no message shows a URL (they are secrets), only its place in the list. */
+    private static NotifySettings notify(Config c) {
+        List<java.net.URI> urls = new ArrayList<>();
+        List<String> configured = c.getStringList(path("notify.webhooks"));
+        for (int i = 0; i < configured.size(); i++) {
+            String problem = null;
+            java.net.URI uri = null;
+            try {
+                uri = new java.net.URI(configured.get(i).trim());
+                String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+                if (!scheme.equals("http") && !scheme.equals("https")) {
+                    problem = "is not an http or https URL";
+                } else if (uri.getHost() == null || uri.getHost().isEmpty()) {
+                    problem = "names no host";
+                }
+            } catch (java.net.URISyntaxException e) {
+                problem = "is not a URL";
+            }
+            if (problem != null) {
+                throw new ConfigError("invalid value at '" + path("notify.webhooks") + "' ("
+                        + c.getValue(path("notify.webhooks")).origin().description() + "): webhook " + (i + 1)
+                        + " of " + configured.size() + " " + problem + " (the URL is not shown: it may hold a secret)");
+            }
+            urls.add(uri);
+        }
+        return new NotifySettings(urls, positive(c, "notify.timeout"), atLeast(c, "notify.attempts", 1));
+    }
+
+    /** {@code hooks} of an app: each a shell command (empty: none), and the timeout each has. */
+    private static HookSettings hooks(Config c, String base) {
+        java.util.EnumMap<HookSettings.Hook, String> commands = new java.util.EnumMap<>(HookSettings.Hook.class);
+        for (HookSettings.Hook h : HookSettings.Hook.values()) {
+            String command = c.getString(path(base + ".hooks." + h.key())).trim();
+            if (!command.isEmpty()) {
+                commands.put(h, command);
+            }
+        }
+        return new HookSettings(commands, positive(c, base + ".hooks.timeout"));
     }
 
     /**
@@ -407,8 +448,8 @@ public final class ConfigLoader {
                 positive(c, base + ".lock-wait"),
                 stateFile(c, base, stateDir, name),
                 bake(c, base + ".bake"),
-
-                warmUp(c, base));
+                warmUp(c, base),
+                hooks(c, base));
     }
 
     private static WarmUpSettings warmUp(Config c, String base) {

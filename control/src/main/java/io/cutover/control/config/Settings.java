@@ -30,7 +30,8 @@ public record Settings(
         LbHealthSettings lbHealth,
         List<AppConfig> apps,
         Duration takeoverDeadline,
-        java.util.Optional<Path> adminSocket) {
+        java.util.Optional<Path> adminSocket,
+        NotifySettings notifications) {
 
     /**
      * How long this cutover holds its apps for a process taking it over, at most: the
@@ -90,6 +91,9 @@ public record Settings(
         }
         if (!lbHealth.equals(other.lbHealth)) {
             keys.add("cutover.lb-health");
+        }
+        if (!notifications.equals(other.notifications)) {
+            keys.add("cutover.notify");
         }
         return keys;
     }

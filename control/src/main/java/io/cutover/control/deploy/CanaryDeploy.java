@@ -52,8 +52,7 @@ final class CanaryDeploy {
         CanaryRelease.Outcome outcome;
         CanaryRelease run = new CanaryRelease(routing, plan, steering, ticker, CanaryKey.file(app.stateFile(), app.name()));
         try {
-            healthWait = steps.awaitHealthy(d, incoming);
-            before.run();
+            healthWait = steps.gate(d, incoming, outgoing, before);
             canary = run;
             outcome = run.run(d, incoming.target(), incoming.release().describe());
             if (outcome.promote()) {
@@ -74,7 +73,7 @@ final class CanaryDeploy {
             throw new DeployException("canary aborted: " + outcome.why());
         }
         outcomes.apply("promoted").increment();
-        steps.retireAfterDrain(d, steps.promote(d, incoming, outcome.why(), healthWait), outgoing, bake);
+        steps.retireAfterDrain(d, steps.promote(d, incoming, outgoing, outcome.why(), healthWait), outgoing, bake);
     }
 
     /**

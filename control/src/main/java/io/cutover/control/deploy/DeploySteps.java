@@ -2,6 +2,7 @@ package io.cutover.control.deploy;
 
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.WarmUpSettings;
+import io.cutover.control.config.HookSettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -51,6 +52,7 @@ final class DeploySteps {
     private final Counter warnings;
     private final Clock clock;
     private final Ticker ticker;
+    private final DeployHooks hooks;
 
     /**
      * @param keptRunning arranges the stop of a previous version kept running (the reaper)
@@ -58,6 +60,13 @@ final class DeploySteps {
      */
     DeploySteps(AppSettings app, Parts parts, Consumer<AppState> keptRunning, Counter warnings, Clock clock,
                 Ticker ticker) {
+        this(app, parts, keptRunning, warnings, clock, ticker, DeployHooks.NONE);
+    }
+
+    /** @param hooks the app's hooks (pre-switch before a flip, post-switch after it) */
+    DeploySteps(AppSettings app, Parts parts, Consumer<AppState> keptRunning, Counter warnings, Clock clock,
+                Ticker ticker, DeployHooks hooks) {
+        this.hooks = hooks;
         this.app = app;
         this.runtime = parts.runtime();
         this.routing = parts.routing();
@@ -113,15 +122,28 @@ final class DeploySteps {
             throws Exception {
         Duration healthWait;
         try {
-            healthWait = awaitHealthy(d, incoming);
-            before.run();
+            healthWait = gate(d, incoming, outgoing, before);
             // recorded before the flip: a restart after it (or a crash in between) routes to the new version
             record(new AppState(incoming, outgoing, null));
         } catch (Exception e) {
             giveUp.run();
             throw e;
         }
-        retireAfterDrain(d, flip(d, incoming, healthWait), outgoing, bake);
+        Routing.Flip flip = flip(d, incoming, healthWait);
+        hooks.after(d, HookSettings.Hook.POST_SWITCH, incoming, outgoing);
+        retireAfterDrain(d, flip, outgoing, bake);
+    }
+
+    /**
+     * Before {@code incoming} takes any request: its health gate, what runs before the switch
+     * ({@code before}: a warm-up, a shadow), then the pre-switch hook (a smoke test against it),
+     * which refuses the switch if it fails.
+     */
+    Duration gate(Deployment d, Instance incoming, Instance outgoing, BeforeSwitch before) throws Exception {
+        Duration healthWait = awaitHealthy(d, incoming);
+        before.run();
+        hooks.require(d, HookSettings.Hook.PRE_SWITCH, incoming, outgoing);
+        return healthWait;
     }
 
     /** Every new request to {@code incoming}, in one flip. */
@@ -134,8 +156,14 @@ final class DeploySteps {
 
     /** The canary {@code incoming} takes every request, in one flip (record it first, as for any flip). */
     Routing.Flip promote(Deployment d, Instance incoming, String why, Duration healthWait) {
+        return promote(d, incoming, null, why, healthWait);
+    }
+
+    /** As {@link #promote(Deployment, Instance, String, Duration)}, then the post-switch hook (told {@code outgoing}). */
+    Routing.Flip promote(Deployment d, Instance incoming, Instance outgoing, String why, Duration healthWait) {
         Routing.Flip flip = routing.promoteCanary(healthWait);
         d.step("promoted", why + "; " + flip.previous() + " -> " + incoming.target(), Duration.ZERO);
+        hooks.after(d, HookSettings.Hook.POST_SWITCH, incoming, outgoing);
         return flip;
     }
 
@@ -337,6 +365,11 @@ final class DeploySteps {
         runtime.remove(candidate);
         record(states.current().withCandidate(null));
         d.step("candidate removed", candidate.release().describe(), since(t));
+    }
+
+    /** The app's hooks. */
+    DeployHooks hooks() {
+        return hooks;
     }
 
     /** A step after the flip: if it fails, the deploy says so as a warning and goes on. */

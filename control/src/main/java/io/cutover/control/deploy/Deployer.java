@@ -8,6 +8,7 @@ import io.cutover.control.canary.CanaryAnalysis;
 import io.cutover.control.config.CanarySettings;
 import io.cutover.control.config.ShadowSettings;
 import io.cutover.control.config.WarmUpSettings;
+import io.cutover.control.config.HookSettings;
 import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Colour;
 import io.cutover.control.deploy.runtime.Instance;
@@ -17,6 +18,7 @@ import io.cutover.control.deploy.state.RunStates;
 import io.cutover.control.deploy.state.StateKeeper;
 import io.cutover.control.deploy.state.StateStore;
 import io.cutover.control.health.HealthCheck;
+import io.cutover.control.hook.HookRunner;
 import io.cutover.control.notify.Event;
 import io.cutover.control.notify.Events;
 import io.cutover.control.switching.RoutingLock;
@@ -77,6 +79,8 @@ public final class Deployer implements AutoCloseable {
     private volatile Bake baking;
     /** Writes the state for what is not a deploy (maintenance): the file may block, the loops may not. */
     private final ExecutorService stateWriter;
+    /** Reads the output of the app's hooks. */
+    private final ExecutorService hookOutput;
     private volatile String restoreProblem;
 
     /** @param threads the app's deploy threads; this deployer shuts them down when it closes */
@@ -95,13 +99,15 @@ public final class Deployer implements AutoCloseable {
         this.line = new DeployQueue(threads.deploys(), threads.deployTimer());
         this.runStates = new RunStates(runtime, threads.watcher());
         this.stateWriter = threads.stateWriter();
+        this.hookOutput = threads.hookOutput();
         this.routing = new SwitchRouting(switches);
         Counter warnings = Counter.builder("cutover.deploy.warnings")
                 .description("Steps after a deploy's flip that failed (the deploy itself succeeded)")
                 .tag("app", app.name()).register(meters);
         this.steps = new DeploySteps(app, new DeploySteps.Parts(runtime, routing, parts.health()::await, states, runStates,
                         parts.warmUps()),
-                s -> reaper().watch(s), warnings, clock, ticker);
+                s -> reaper().watch(s), warnings, clock, ticker,
+                DeployHooks.of(app, new HookRunner(hookOutput, app.stateFile().getParent()), warnings));
         this.reaper = new Reaper(line, clock, states::current, i -> switches.routesTo(i.target()), steps::stopPrevious,
                 () -> record(states.current().withPreviousStopsAt(null)));
         this.canaries = new CanaryDeploy(app, steps, routing, new Steering(), outcome -> Counter.builder("cutover.canaries")
@@ -181,6 +187,7 @@ public final class Deployer implements AutoCloseable {
     private void deploy(Deployment d, Options options) throws Exception {
         Instance old = states.current().active();
         Instance older = states.current().previous();
+        steps.hooks().require(d, HookSettings.Hook.PRE_DEPLOY, null, old);     // before anything is touched
         Supplier<RequestStats.Snapshot> oldFigures = routing.activeFigures();
         RequestStats.Snapshot oldAtStart = oldFigures.get();
         steps.makeRoom(d, old, older);
@@ -199,6 +206,7 @@ public final class Deployer implements AutoCloseable {
         }
         steps.afterFlip(d, "removing the version before " + (old == null ? "it" : old.release().describe()),
                 () -> steps.removeOlder(d, older));
+        steps.hooks().after(d, HookSettings.Hook.POST_DEPLOY, candidate, old);
     }
 
     /** What runs after the flip's drain: the bake, if asked for and there is a version to go back to. */
@@ -302,6 +310,7 @@ public final class Deployer implements AutoCloseable {
         }
         Instance back = steps.wake(d, previous);
         steps.bringIn(d, back, current, () -> steps.stop(back));
+        steps.hooks().after(d, HookSettings.Hook.POST_DEPLOY, back, current);
     }
 
     /** The bake running now, if any. */
@@ -336,10 +345,21 @@ public final class Deployer implements AutoCloseable {
         line.submit(d, waitForLock ? app.lockWait() : null, x -> {
             switches.lock().reserve(RoutingLock.Holder.DEPLOY, x.describe());     // routing is the deploy's until it ends
             publish(Event.Kind.DEPLOY_STARTED, x, x.describe() + " started");
+            Exception failure = null;
             try {
                 flow.run(x);
+            } catch (Exception e) {
+                failure = e;
             } finally {
                 switches.lock().release();
+            }
+            if (failure instanceof InterruptedException) {
+                throw failure;      // cutover is stopping: no hook now
+            }
+            if (failure != null) {
+                // routing is free again: the hook may switch or roll back through the admin API
+                steps.hooks().onFailure(x, states.current().active(), reason(failure));
+                throw failure;
             }
         }, () -> {
             boolean succeeded = d.state() == Deployment.State.SUCCEEDED;
@@ -434,6 +454,7 @@ public final class Deployer implements AutoCloseable {
     public void close() {
         line.close();
         stateWriter.shutdown();
+        hookOutput.shutdownNow();
         runStates.close();
     }
 }

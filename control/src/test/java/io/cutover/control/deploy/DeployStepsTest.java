@@ -145,7 +145,8 @@ class DeployStepsTest {
     private static AppSettings app() {
         return new AppSettings("shop", AppSettings.Runtime.PROCESS, PORTS, null, List.of("app"), Map.of(), List.of(),
                 null, 0, AppSettings.Pull.NEVER, null, Duration.ofSeconds(10), AppSettings.KeepPrevious.STOPPED,
-                Duration.ofMinutes(5), 20, Duration.ofSeconds(10), null, Duration.ZERO, WarmUpSettings.OFF);
+                Duration.ofMinutes(5), 20, Duration.ofSeconds(10), null, Duration.ZERO, WarmUpSettings.OFF,
+                io.cutover.control.config.HookSettings.NONE);
     }
 
     private static Release release(String version) {
