@@ -147,10 +147,10 @@ final class DemoCommand implements Callable<Integer> {
                 DemoApp.class.getName());
         c.put("cutover.app.canary.interval", quick ? "700ms" : "2s");
         c.put("cutover.app.canary.min-requests", "20");
-        c.put("cutover.app.canary.min-errors", "3");
         // the demo judges by errors: on a busy laptop, latency differences between two fresh JVMs are noise
         c.put("cutover.app.canary.latency-floor", "2s");
         c.put("cutover.app.canary.progress-deadline", "30s");
+        c.put("cutover.app.canary.on-deadline", "abort");     // a demo ends by itself
         return c;
     }
 
@@ -175,7 +175,7 @@ final class DemoCommand implements Callable<Integer> {
         List<String> words = new ArrayList<>(command);
         words.add(version);
         DeploymentView accepted = admin.post("/v1/deploy",
-                new DeployRequest(null, words, env, true, canary, null, version), DeploymentView.class, "deploy refused");
+                new DeployRequest(null, words, env, true, canary, null, version, null), DeploymentView.class, "deploy refused");
         return follow(admin, accepted);
     }
 

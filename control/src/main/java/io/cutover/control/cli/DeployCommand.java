@@ -47,6 +47,11 @@ final class DeployCommand implements Callable<Integer> {
             description = "how long each canary window lasts, e.g. 60s or 5m (default: the app's canary.interval)")
     String canaryInterval;
 
+    @Option(names = "--canary-on-deadline", paramLabel = "hold|abort",
+            description = "a canary still inconclusive at the progress deadline: hold it at its share until "
+                    + "`cutover canary promote|abort`, or abort it (default: the app's canary.on-deadline)")
+    String canaryOnDeadline;
+
     @Mixin
     AdminOption admin;
 
@@ -58,11 +63,11 @@ final class DeployCommand implements Callable<Integer> {
         DeployRequest request;
         Long intervalMs = canaryInterval == null ? null : durationMs(canaryInterval);
         if (command) {
-            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release);
+            request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, canaryOnDeadline);
         } else if (what.size() == 1) {
-            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release);
+            request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, canaryOnDeadline);
         } else if (what.isEmpty()) {
-            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release);  // the configured image or command
+            request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, canaryOnDeadline);  // the configured image or command
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }

@@ -90,7 +90,7 @@ public final class Deployer implements AutoCloseable {
                 () -> record(states.current().withPreviousStopsAt(null)));
         this.canaries = new CanaryDeploy(app, steps, routing, new Steering(), outcome -> Counter.builder("cutover.canaries")
                 .description("Canary releases by outcome: promoted, or aborted (by analysis or by hand)")
-                .tags("app", app.name(), "outcome", outcome).register(meters), ticker);
+                .tags("app", app.name(), "outcome", outcome).register(meters), ticker, events, clock);
     }
 
     /** The reaper, for the steps built before it (it stops through them). */
