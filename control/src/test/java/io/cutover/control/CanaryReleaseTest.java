@@ -72,9 +72,12 @@ class CanaryReleaseTest {
         // the error test decides how many errors are enough; 20 requests are enough here to pass (a slow machine sends few)
         c.put("cutover.app.canary.min-requests", "20");
         c.put("cutover.app.canary.failure-limit", "2");
-        c.put("cutover.app.canary.progress-deadline", "20s");
-        // only errors decide here: the latency of two test backends on a shared machine is noise
+        // a canary still inconclusive after 3 s at a share is held (the windows go on, and decide)
+        c.put("cutover.app.canary.progress-deadline", "3s");
+        // only errors decide here: the latency of two test backends on a shared machine is noise (none
+        // is slower than the floor; a wide latency margin lets 20 requests pass latency)
         c.put("cutover.app.canary.latency-floor", "10s");
+        c.put("cutover.app.canary.latency-ratio", "10");
         return c;
     }
 
@@ -99,6 +102,11 @@ class CanaryReleaseTest {
         final CountDownLatch done;
 
         Load(int clients) {
+            this(clients, 0);
+        }
+
+        /** @param pauseMs how long each client waits after each answer: a few requests a second in all */
+        Load(int clients, long pauseMs) {
             done = new CountDownLatch(clients);
             HttpClient http = TestHttp.client();
             URI uri = URI.create("http://127.0.0.1:" + cutover.cutover().proxyAddress().getPort() + "/");
@@ -118,6 +126,9 @@ class CanaryReleaseTest {
                                 }
                             } catch (IOException e) {
                                 failures.add(e.toString());
+                            }
+                            if (pauseMs > 0) {
+                                Thread.sleep(pauseMs);
                             }
                         }
                     } catch (InterruptedException e) {
@@ -194,6 +205,68 @@ class CanaryReleaseTest {
         assertEquals(v2.target().toString(), cutover.status().get("active").asText());
         assertEquals("v2", cutover.get("/").body());
         assertTrue(runtime.stopped.stream().anyMatch(i -> i.release().describe().equals("v1")), "v1 retired");
+    }
+
+    @Test
+    void aLowTrafficCanaryAnswering500ToEveryFifthRequestIsAbortedByItself() throws Exception {
+        v2.failEvery(5);
+        load = new Load(1, 250);     // about 4 requests a second, 2 of them to the canary
+        JsonNode d = follow(deploy("v2", ", \"canary\": [50, 100], \"canaryIntervalMs\": 1000"));
+        assertEquals("failed", d.get("state").asText(), d.toString());
+        String error = d.get("error").asText();
+        assertTrue(error.startsWith("canary aborted: errors worse than the stable version's at 50%: errors "), error);
+        assertTrue(error.contains("reached the abort bound 3.4"), error);
+        List<String> windows = steps(d, "canary window");
+        windows.forEach(w -> System.out.println("canary window  " + w));     // the README's worked example
+        assertTrue(windows.get(windows.size() - 1).startsWith("aborted at 50%"), windows.toString());
+        int canaryRequests = load.answeredBy.getOrDefault("v2", 0);
+        assertTrue(canaryRequests < 100, "decided on a few dozen canary requests, not hundreds: " + load.answeredBy);
+        load.stop();
+        assertEquals(List.of(), List.copyOf(load.failures), "no request failed but the canary's own 500s");
+        assertEquals(v1.target().toString(), cutover.status().get("active").asText());
+    }
+
+    @Test
+    void aHealthyLowTrafficCanaryIsPromoted() throws Exception {
+        load = new Load(1, 250);
+        JsonNode d = follow(deploy("v2", ", \"canary\": [50, 100], \"canaryIntervalMs\": 1000"));
+        assertEquals("succeeded", d.get("state").asText(), d.toString());
+        List<String> windows = steps(d, "canary window");
+        windows.forEach(w -> System.out.println("canary window  " + w));
+        assertTrue(windows.get(windows.size() - 1).startsWith("passed at 50%: errors 0/"), windows.toString());
+        assertTrue(windows.stream().noneMatch(w -> w.startsWith("failed") || w.startsWith("aborted")), windows.toString());
+        load.stop();
+        assertEquals(List.of(), List.copyOf(load.failures));
+        assertEquals(v2.target().toString(), cutover.status().get("active").asText());
+    }
+
+    @Test
+    void aCanaryWithNoTrafficIsHeldAtTheProgressDeadlineUntilPromotedByHand() throws Exception {
+        String id = deploy("v2", ", \"canary\": [10, 100], \"canaryIntervalMs\": 500");
+        JsonNode canary = Eventually.value(Duration.ofSeconds(30), "the canary held", () -> cutover.status().get("canary"),
+                c -> !c.isNull() && c.get("held").asBoolean());
+        assertEquals(10, canary.get("share").asInt());
+        JsonNode running = cutover.json(cutover.admin("GET", "/v1/deploys/" + id, null).body());
+        assertEquals("running", running.get("state").asText(), "the deploy waits for a human: " + running);
+        assertEquals(List.of("held at 10%: inconclusive at the progress deadline (3 s); decide with `cutover canary promote`"
+                + " or `cutover canary abort`"), steps(running, "canary held"));
+        assertEquals(202, cutover.admin("POST", "/v1/canary", "{\"action\": \"promote\"}").statusCode());
+        JsonNode d = follow(id);
+        assertEquals("succeeded", d.get("state").asText(), d.toString());
+        assertTrue(steps(d, "promoted").get(0).startsWith("promoted by hand at 10%"), d.toString());
+        assertEquals(v2.target().toString(), cutover.status().get("active").asText());
+    }
+
+    @Test
+    void aDeployMayAskForACanaryStillInconclusiveAtTheDeadlineToBeAborted() throws Exception {
+        JsonNode d = follow(deploy("v2", ", \"canary\": [10, 100], \"canaryIntervalMs\": 500, "
+                + "\"canaryOnDeadline\": \"abort\""));
+        assertEquals("failed", d.get("state").asText(), d.toString());
+        assertTrue(d.get("error").asText().startsWith("canary aborted: no conclusive window at 10% within 3 s: errors 0/0"),
+                d.toString());
+        HttpResponse<String> r = cutover.admin("POST", "/v1/deploy", "{\"command\": [\"v2\"], \"canaryOnDeadline\": \"ask\"}");
+        assertEquals(400, r.statusCode());
+        assertTrue(r.body().contains("canaryOnDeadline must be hold or abort"), r.body());
     }
 
     @Test

@@ -89,6 +89,22 @@ public final class RequestStats {
             return new Snapshot(b, errors - earlier.errors);
         }
 
+        /**
+         * The requests that took at least {@code micros}, as far as the buckets tell: those in
+         * buckets whose every latency is at least it (a bucket holding {@code micros} and faster
+         * ones is left out). With {@code micros} a {@link #quantileMicros quantile} of these
+         * counts, at most the fraction {@code 1 - q} of them is counted.
+         */
+        public long atLeast(long micros) {
+            long n = 0;
+            for (int i = 1; i < BUCKETS; i++) {
+                if (upperMicros(i - 1) >= micros) {
+                    n += buckets[i];
+                }
+            }
+            return n;
+        }
+
         /** The latency (µs, a bucket's upper bound) that a fraction {@code q} of requests stayed within; 0 with none. */
         public long quantileMicros(double q) {
             long n = requests();

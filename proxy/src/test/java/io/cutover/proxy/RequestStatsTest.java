@@ -19,6 +19,22 @@ class RequestStatsTest {
     }
 
     @Test
+    void requestsAtLeastAsSlowAsTheP99AreTheOnesInBucketsAboveIt() {
+        RequestStats stats = new RequestStats();
+        for (int i = 0; i < 990; i++) {
+            stats.record(200, TimeUnit.MILLISECONDS.toNanos(2));
+        }
+        for (int i = 0; i < 10; i++) {
+            stats.record(200, TimeUnit.MILLISECONDS.toNanos(2 + i));
+        }
+        RequestStats.Snapshot s = stats.snapshot();
+        long p99 = s.quantileMicros(0.99);
+        assertEquals(9, s.atLeast(p99), "3 ms to 11 ms, above the bucket of 2 ms (p99 " + p99 + " µs)");
+        assertEquals(0, s.atLeast(TimeUnit.MILLISECONDS.toMicros(25)), "none at the floor");
+        assertEquals(1000, s.atLeast(0));
+    }
+
+    @Test
     void aWindowIsTheDifferenceOfTwoSnapshotsWithItsErrorsAndP99() {
         RequestStats stats = new RequestStats();
         stats.record(200, TimeUnit.MILLISECONDS.toNanos(1));

@@ -73,11 +73,15 @@ public final class ApiModel {
     public record StatusAll(List<Status> apps) {
     }
 
-    /** A canary running now: its target, share, plan, and the figures of each window so far. */
-    public record CanaryView(String target, int share, List<Integer> steps, long intervalMs, List<WindowView> windows) {
+    /**
+     * A canary running now: its target, share, plan, whether it is held at the progress deadline
+     * (waiting for {@code cutover canary promote|abort}), and the figures of each window so far.
+     */
+    public record CanaryView(String target, int share, List<Integer> steps, long intervalMs, boolean held,
+                             List<WindowView> windows) {
         static CanaryView of(io.cutover.control.canary.CanaryRelease c) {
             return new CanaryView(text(c.target()), c.share(), c.plan().steps(), c.plan().interval().toMillis(),
-                    c.windows().stream().map(WindowView::of).toList());
+                    c.held(), c.windows().stream().map(WindowView::of).toList());
         }
     }
 
@@ -146,14 +150,16 @@ public final class ApiModel {
     /** {@code POST /v1/deploy} body: an image (docker) or a command (process), extra env, and whether to queue. */
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                                 List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs, String shadow,
-                                Long shadowDurationMs, Boolean shadowFailOnErrors, String warmUp) {
+                                Long shadowDurationMs, Boolean shadowFailOnErrors, String warmUp,
+                                String canaryOnDeadline) {
         static final String SHAPE = "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", "
                 + "\"waitForLock\", \"canary\": [10, 50, 100], \"canaryIntervalMs\", \"bakeMs\" (0: no bake), "
-                + "\"shadow\": \"10%\", \"shadowDurationMs\", \"shadowFailOnErrors\" and \"warmUp\": 2000 or \"20s\"";
+                + "\"shadow\": \"10%\", \"shadowDurationMs\", \"shadowFailOnErrors\" \"warmUp\": 2000 or \"20s\" "
+                + "and \"canaryOnDeadline\": \"hold\"|\"abort\"";
 
         public DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                              List<Integer> canary, Long canaryIntervalMs, String release) {
-            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, null, null, null, null, null);
+            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, null, null, null, null, null, null);
         }
 
         /** How long to bake: this request's, or the app's ({@code defaults}); zero: no bake. */
@@ -210,6 +216,14 @@ public final class ApiModel {
 
         /** The canary plan: the app's, with what this request changes, checked. */
         CanarySettings plan(CanarySettings defaults) throws ApiException {
+            if (canaryOnDeadline != null) {
+                CanarySettings.OnDeadline choice = switch (canaryOnDeadline) {
+                    case "hold" -> CanarySettings.OnDeadline.HOLD;
+                    case "abort" -> CanarySettings.OnDeadline.ABORT;
+                    default -> throw new ApiException(400, "canaryOnDeadline must be hold or abort");
+                };
+                defaults = defaults.with(choice);
+            }
             if (canary == null && canaryIntervalMs == null) {
                 return defaults;
             }

@@ -147,10 +147,10 @@ final class DemoCommand implements Callable<Integer> {
                 DemoApp.class.getName());
         c.put("cutover.app.canary.interval", quick ? "700ms" : "2s");
         c.put("cutover.app.canary.min-requests", "20");
-        c.put("cutover.app.canary.min-errors", "3");
         // the demo judges by errors: on a busy laptop, latency differences between two fresh JVMs are noise
         c.put("cutover.app.canary.latency-floor", "2s");
         c.put("cutover.app.canary.progress-deadline", "30s");
+        c.put("cutover.app.canary.on-deadline", "abort");     // a demo ends by itself
         return c;
     }
 

@@ -48,6 +48,11 @@ final class DeployCommand implements Callable<Integer> {
             description = "how long each canary window lasts, e.g. 60s or 5m (default: the app's canary.interval)")
     String canaryInterval;
 
+    @Option(names = "--canary-on-deadline", paramLabel = "hold|abort",
+            description = "a canary still inconclusive at the progress deadline: hold it at its share until "
+                    + "`cutover canary promote|abort`, or abort it (default: the app's canary.on-deadline)")
+    String canaryOnDeadline;
+
     @Option(names = "--bake", paramLabel = "DURATION",
             description = "after the flip, keep the previous version running for this long (e.g. 5m) while cutover "
                     + "compares the new version with it, and flip back at once if the new one does worse; off: no "
@@ -96,13 +101,13 @@ final class DeployCommand implements Callable<Integer> {
         Long shadowMs = shadowDuration == null ? null : durationMs("--shadow-duration", shadowDuration);
         if (command) {
             request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, bakeMs, shadow, shadowMs,
-                    shadowFailOnErrors, warmUp);
+                    shadowFailOnErrors, warmUp, canaryOnDeadline);
         } else if (what.size() == 1) {
             request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
-                    shadowMs, shadowFailOnErrors, warmUp);
+                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline);
         } else if (what.isEmpty()) {
             request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
-                    shadowMs, shadowFailOnErrors, warmUp);  // the configured image or command
+                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline);  // the configured image or command
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }

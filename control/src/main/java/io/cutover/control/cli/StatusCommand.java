@@ -69,6 +69,10 @@ final class StatusCommand implements Callable<Integer> {
         if (c != null) {
             out.printf("canary %s takes %d%% of requests (steps %s, windows of %d s)%n", c.target(), c.share(), c.steps(),
                     c.intervalMs() / 1000);
+            if (c.held()) {
+                out.println("  held: inconclusive at the progress deadline; decide with `cutover canary promote` or "
+                        + "`cutover canary abort`");
+            }
             for (WindowView w : c.windows()) {
                 out.printf("  %-12s at %3d%%: %s; canary %d requests, %d errors, p99 %.1f ms; stable %d requests, "
                         + "%d errors, p99 %.1f ms%n", w.verdict(), w.share(), w.why(), w.canary().requests(),

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads settings: command-line overrides over the HOCON file over {@code reference.conf}. Every
@@ -373,9 +375,17 @@ public final class ConfigLoader {
         if (errorRatio < 1 || errorPoints < 0 || latencyRatio < 1) {
             throw bad(c, base, "error-ratio and latency-ratio must be at least 1, error-points not negative");
         }
+        long minErrors = atLeast(c, base + ".min-errors", 0);
+        ConfigOrigin origin = c.getValue(path(base + ".min-errors")).origin();
+        if (origin.resource() == null || !origin.resource().equals("reference.conf")) {
+            LoggerFactory.getLogger(ConfigLoader.class).warn("cutover.{}.min-errors ({}) is no longer used and is ignored:"
+                    + " the canary's error test decides how many errors are enough; remove it", base,
+                    origin.description());
+        }
         return new CanarySettings(steps, positive(c, base + ".interval"), atLeast(c, base + ".min-requests", 1),
                 atLeast(c, base + ".failure-limit", 1), positive(c, base + ".progress-deadline"), errorRatio, errorPoints,
-                atLeast(c, base + ".min-errors", 0), latencyRatio, positive(c, base + ".latency-floor"), allow);
+                minErrors, latencyRatio, positive(c, base + ".latency-floor"), allow,
+                choice(c, base + ".on-deadline", CanarySettings.OnDeadline.class));
     }
 
     private static ShadowSettings shadow(Config c, String base) {

@@ -9,8 +9,10 @@ import io.cutover.control.config.CanarySettings;
 import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.runtime.Instance;
 import io.cutover.control.deploy.state.AppState;
+import io.cutover.control.notify.Events;
 import io.cutover.proxy.Ticker;
 import io.micrometer.core.instrument.Counter;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
@@ -29,11 +31,18 @@ final class CanaryDeploy {
     private final Steering steering;
     private final Function<String, Counter> outcomes;
     private final Ticker ticker;
+    private final Events events;
+    private final Clock clock;
     private volatile CanaryRelease canary;
 
-    /** @param outcomes the counter of canaries ending with an outcome ("promoted", "aborted") */
+    /**
+     * @param outcomes the counter of canaries ending with an outcome ("promoted", "aborted")
+     * @param events   where a canary's steps, hold, promotion and abort are told
+     */
     CanaryDeploy(AppSettings app, DeploySteps steps, CanaryRouting routing, Steering steering,
-                 Function<String, Counter> outcomes, Ticker ticker) {
+                 Function<String, Counter> outcomes, Ticker ticker, Events events, Clock clock) {
+        this.events = events;
+        this.clock = clock;
         this.app = app;
         this.steps = steps;
         this.routing = routing;
@@ -50,7 +59,8 @@ final class CanaryDeploy {
                  DeploySteps.BeforeSwitch before, DeploySteps.AfterDrain bake) throws Exception {
         Duration healthWait;
         CanaryRelease.Outcome outcome;
-        CanaryRelease run = new CanaryRelease(routing, plan, steering, ticker, CanaryKey.file(app.stateFile(), app.name()));
+        CanaryRelease run = new CanaryRelease(routing, plan, steering, ticker, CanaryKey.file(app.stateFile(), app.name()),
+                new CanaryRelease.Notify(events, app.name(), d.id(), clock));
         try {
             healthWait = steps.gate(d, incoming, outgoing, before);
             canary = run;

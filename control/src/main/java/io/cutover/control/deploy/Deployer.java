@@ -112,7 +112,7 @@ public final class Deployer implements AutoCloseable {
                 () -> record(states.current().withPreviousStopsAt(null)));
         this.canaries = new CanaryDeploy(app, steps, routing, new Steering(), outcome -> Counter.builder("cutover.canaries")
                 .description("Canary releases by outcome: promoted, or aborted (by analysis or by hand)")
-                .tags("app", app.name(), "outcome", outcome).register(meters), ticker);
+                .tags("app", app.name(), "outcome", outcome).register(meters), ticker, events, clock);
         this.shadows = new ShadowStep(routing, new CanaryAnalysis(canaryDefaults), ticker);
     }
 

@@ -14,21 +14,29 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The canary decision rule in simulation, no sockets and no clock: an app with 10 requests a
- * second, the canary at 10% (about one request a second) and then 50%, windows of 3 s, each
- * request failing at random with its version's rate (fixed seeds). The windows are judged as a
- * {@link CanaryRelease} judges them: pooled since the canary started, the share rising after a
- * passed window, held after an inconclusive one, up to a 10-minute deadline.
+ * second (100 for latency), the canary at 10% (about one request a second) and then 50%, windows
+ * of 3 s, each request failing at random with its version's rate, and taking a latency drawn from
+ * its version's distribution (fixed seeds). The windows are judged as a {@link CanaryRelease}
+ * judges them: one analysis per canary, window after window, the share rising after a passed
+ * window, held after an inconclusive one, up to a 10-minute deadline.
  */
 class CanaryAnalysisSimulationTest {
     private static final int RUNS = 1000;
-    private static final double APP_REQUESTS_PER_WINDOW = 30;   // 10 a second, 3 s windows
     private static final int WINDOW_SECONDS = 3;
     private static final int DEADLINE_WINDOWS = 200;            // 10 minutes
     private static final List<Integer> SHARES = List.of(10, 50);
+    private static final CanarySettings SETTINGS = new CanarySettings(List.of(10, 50, 100),
+            Duration.ofSeconds(WINDOW_SECONDS), 200, 2, Duration.ofMinutes(10), 1.5, 1.0, 5, 1.5,
+            Duration.ofMillis(25), List.of());
+    /** Each histogram bucket's upper bound (µs), to put a drawn latency in its bucket. */
+    private static final long[] UPPER = uppers();
 
-    private final CanaryAnalysis analysis = new CanaryAnalysis(new CanarySettings(List.of(10, 50, 100),
-            Duration.ofSeconds(WINDOW_SECONDS), 100, 2, Duration.ofMinutes(10), 1.5, 1.0, 5, 1.5,
-            Duration.ofMillis(25), List.of()));
+    /** How one version behaves: its error rate, and its latency (log-normal: median and spread). */
+    private record Version(double errorRate, double medianMicros, double sigma) {
+        static Version failing(double rate) {
+            return new Version(rate, 1, 0);     // 1 µs: always below the latency floor
+        }
+    }
 
     /** How one simulated canary ended, and after how many of its requests and seconds. */
     private record Run(Verdict end, long canaryRequests, int seconds) {
@@ -49,43 +57,63 @@ class CanaryAnalysisSimulationTest {
         }
     }
 
-    private Run run(SplittableRandom random, double canaryRate, double stableRate) {
-        RequestStats.Snapshot stable = RequestStats.Snapshot.EMPTY;
-        RequestStats.Snapshot canary = RequestStats.Snapshot.EMPTY;
+    private static long[] uppers() {
+        int n = RequestStats.Snapshot.EMPTY.buckets().length;
+        long[] upper = new long[n];
+        for (int i = 0; i < n; i++) {
+            long[] one = new long[n];
+            one[i] = 1;
+            upper[i] = new RequestStats.Snapshot(one, 0).quantileMicros(1);
+        }
+        return upper;
+    }
+
+    private static Run run(SplittableRandom random, double appPerWindow, Version canaryVersion, Version stableVersion) {
+        CanaryAnalysis analysis = new CanaryAnalysis(SETTINGS);
+        long canaryRequests = 0;
         int step = 0;
+        int failures = 0;
         for (int w = 1; w <= DEADLINE_WINDOWS; w++) {
             double share = SHARES.get(step) / 100.0;
-            stable = CanaryRelease.plus(stable, window(random, poisson(random, APP_REQUESTS_PER_WINDOW * (1 - share)),
-                    stableRate));
-            canary = CanaryRelease.plus(canary, window(random, poisson(random, APP_REQUESTS_PER_WINDOW * share),
-                    canaryRate));
-            Window judged = analysis.judge(SHARES.get(step), stable, canary);
+            RequestStats.Snapshot stable = window(random, poisson(random, appPerWindow * (1 - share)), stableVersion);
+            RequestStats.Snapshot canary = window(random, poisson(random, appPerWindow * share), canaryVersion);
+            canaryRequests += canary.requests();
+            Window judged = analysis.next(SHARES.get(step), stable, canary);
             switch (judged.verdict()) {
-                case ABORTED, FAILED -> {
-                    return new Run(judged.verdict(), canary.requests(), w * WINDOW_SECONDS);
+                case ABORTED -> {
+                    return new Run(Verdict.ABORTED, canaryRequests, w * WINDOW_SECONDS);
+                }
+                case FAILED -> {
+                    if (++failures >= SETTINGS.failureLimit()) {
+                        return new Run(Verdict.FAILED, canaryRequests, w * WINDOW_SECONDS);
+                    }
                 }
                 case PASSED -> {
+                    failures = 0;
                     if (++step == SHARES.size()) {
-                        return new Run(Verdict.PASSED, canary.requests(), w * WINDOW_SECONDS);
+                        return new Run(Verdict.PASSED, canaryRequests, w * WINDOW_SECONDS);
                     }
                 }
                 case INCONCLUSIVE -> {
                 }
             }
         }
-        return new Run(Verdict.INCONCLUSIVE, canary.requests(), DEADLINE_WINDOWS * WINDOW_SECONDS);
+        return new Run(Verdict.INCONCLUSIVE, canaryRequests, DEADLINE_WINDOWS * WINDOW_SECONDS);
     }
 
-    /** {@code n} fast requests, each failed with probability {@code rate}. */
-    private static RequestStats.Snapshot window(SplittableRandom random, int n, double rate) {
+    /** {@code n} requests of {@code version}: each failed with its error rate, each with a latency drawn from its own. */
+    private static RequestStats.Snapshot window(SplittableRandom random, int n, Version version) {
         long errors = 0;
+        long[] buckets = new long[UPPER.length];
         for (int i = 0; i < n; i++) {
-            if (random.nextDouble() < rate) {
+            if (random.nextDouble() < version.errorRate()) {
                 errors++;
             }
+            double micros = version.sigma() == 0 ? version.medianMicros()
+                    : version.medianMicros() * Math.exp(version.sigma() * random.nextGaussian());
+            int b = java.util.Arrays.binarySearch(UPPER, (long) micros + 1);
+            buckets[Math.min(b >= 0 ? b : -b - 1, UPPER.length - 1)]++;
         }
-        long[] buckets = new long[RequestStats.Snapshot.EMPTY.buckets().length];
-        buckets[0] = n;
         return new RequestStats.Snapshot(buckets, errors);
     }
 
@@ -101,15 +129,23 @@ class CanaryAnalysisSimulationTest {
     }
 
     private Figures simulate(long seed, double canaryRate, double stableRate) {
+        return simulate(seed, 30, Version.failing(canaryRate), Version.failing(stableRate), Verdict.ABORTED);
+    }
+
+    /**
+     * @param appPerWindow the app's requests in a window, on average
+     * @param abort        how an abort ends: ABORTED (the error test), FAILED (latency, at the failure limit)
+     */
+    private Figures simulate(long seed, double appPerWindow, Version canary, Version stable, Verdict abort) {
         SplittableRandom random = new SplittableRandom(seed);
         long[] toAbort = new long[RUNS];
         int aborted = 0;
         int within40 = 0;
         int within60s = 0;
         for (int i = 0; i < RUNS; i++) {
-            Run r = run(random, canaryRate, stableRate);
-            toAbort[i] = r.end() == Verdict.ABORTED ? r.canaryRequests() : Long.MAX_VALUE;
-            if (r.end() == Verdict.ABORTED) {
+            Run r = run(random, appPerWindow, canary, stable);
+            toAbort[i] = r.end() == abort ? r.canaryRequests() : Long.MAX_VALUE;
+            if (r.end() == abort) {
                 aborted++;
                 within40 += r.canaryRequests() <= 40 ? 1 : 0;
                 within60s += r.seconds() <= 60 ? 1 : 0;
@@ -118,8 +154,7 @@ class CanaryAnalysisSimulationTest {
         Arrays.sort(toAbort);
         Figures f = new Figures((double) aborted / RUNS, (double) within40 / RUNS, (double) within60s / RUNS,
                 toAbort[RUNS / 2], toAbort[RUNS * 95 / 100]);
-        System.out.printf(Locale.ROOT, "canary failing %.1f%%, stable %.1f%%: %s%n", canaryRate * 100,
-                stableRate * 100, f);
+        System.out.printf(Locale.ROOT, "canary %s, stable %s: %s%n", canary, stable, f);
         return f;
     }
 
@@ -134,8 +169,8 @@ class CanaryAnalysisSimulationTest {
     @Test
     void aCanaryFailingOneRequestInFiveIsAbortedWithinAboutFortyOfItsRequestsAtOneRequestASecond() {
         double[] stableRates = {0, 0.005, 0.01};
-        double[] within40 = {0.95, 0.95, 0.90};
-        long[] p95 = {40, 40, 45};
+        double[] within40 = {0.95, 0.93, 0.90};
+        long[] p95 = {40, 45, 50};
         for (int i = 0; i < stableRates.length; i++) {
             Figures f = simulate(42, 0.2, stableRates[i]);
             String at = "stable at " + stableRates[i] * 100 + "%: " + f;
@@ -149,7 +184,7 @@ class CanaryAnalysisSimulationTest {
     @Test
     void aCanaryFailingOneRequestInFiveIsAbortedWithinAMinuteOfCanaryTrafficAtOneRequestASecond() {
         double[] stableRates = {0, 0.005, 0.01};
-        double[] within60s = {0.99, 0.99, 0.98};
+        double[] within60s = {0.99, 0.98, 0.97};
         for (int i = 0; i < stableRates.length; i++) {
             Figures f = simulate(7, 0.2, stableRates[i]);
             assertTrue(f.abortedWithin60s() >= within60s[i], "stable at " + stableRates[i] * 100 + "%: " + f);
@@ -169,8 +204,44 @@ class CanaryAnalysisSimulationTest {
         SplittableRandom random = new SplittableRandom(99);
         int promoted = 0;
         for (int i = 0; i < RUNS; i++) {
-            promoted += run(random, 0.01, 0.01).end() == Verdict.PASSED ? 1 : 0;
+            promoted += run(random, 30, Version.failing(0.01), Version.failing(0.01)).end() == Verdict.PASSED ? 1 : 0;
         }
         assertTrue(promoted >= RUNS * 0.99, promoted + " of " + RUNS + " promoted");
+    }
+
+    /*
+     * Latency: an app of 100 requests a second (the canary at 10%: about 30 requests a window),
+     * log-normal latencies with a median of 20 ms, spread narrow (sigma 0.5: p99 64 ms) or wide
+     * (sigma 1: p99 205 ms). The test decides once each side has 200 requests.
+     */
+    private static final double[] SPREADS = {0.5, 1.0};
+
+    @Test
+    void aCanaryTwiceAsSlowIsAbortedOnLatencyOnceEachSideHasTwoHundredRequests() {
+        for (double sigma : SPREADS) {
+            Figures f = simulate(17, 300, new Version(0, 40_000, sigma), new Version(0, 20_000, sigma), Verdict.FAILED);
+            String at = "sigma " + sigma + ": " + f;
+            assertTrue(f.aborted() >= 0.99, at);
+            assertTrue(f.medianRequests() <= 300, at);
+        }
+    }
+
+    @Test
+    void aCanaryAsSlowAsTheStableVersionIsFalselyAbortedOnLatencyInAtMostOnePercentOfRuns() {
+        for (double sigma : SPREADS) {
+            Figures f = simulate(23, 300, new Version(0, 20_000, sigma), new Version(0, 20_000, sigma), Verdict.FAILED);
+            assertTrue(f.aborted() <= 0.01, "sigma " + sigma + ": " + f);
+        }
+    }
+
+    @Test
+    void aCanaryAsSlowAsTheStableVersionIsPromotedWithinTheDeadline() {
+        SplittableRandom random = new SplittableRandom(31);
+        int promoted = 0;
+        for (int i = 0; i < RUNS; i++) {
+            promoted += run(random, 300, new Version(0.005, 20_000, 1.0), new Version(0.005, 20_000, 1.0)).end()
+                    == Verdict.PASSED ? 1 : 0;
+        }
+        assertTrue(promoted >= RUNS * 0.98, promoted + " of " + RUNS + " promoted");
     }
 }

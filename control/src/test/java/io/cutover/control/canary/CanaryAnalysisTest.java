@@ -10,10 +10,26 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The decision rule on given figures (the canary's and the stable's since the canary started). */
+/**
+ * The decision rule on given figures: one window (a fresh analysis, so the canary's and the
+ * stable's since the canary started), or windows in turn.
+ */
 class CanaryAnalysisTest {
-    private final CanaryAnalysis analysis = new CanaryAnalysis(new CanarySettings(List.of(10, 100), Duration.ofSeconds(60),
-            100, 2, Duration.ofMinutes(10), 1.5, 1.0, 5, 1.5, Duration.ofMillis(25), List.of()));
+    private static final CanarySettings SETTINGS = new CanarySettings(List.of(10, 100), Duration.ofSeconds(60),
+            100, 2, Duration.ofMinutes(10), 1.5, 1.0, 5, 1.5, Duration.ofMillis(25), List.of());
+    private final CanaryAnalysis analysis = new CanaryAnalysis(SETTINGS);
+
+    /** A first window, judged by an analysis of its own. */
+    private static Window first(int share, RequestStats.Snapshot stable, RequestStats.Snapshot canary) {
+        return new CanaryAnalysis(SETTINGS).next(share, stable, canary);
+    }
+
+    /** Requests of two latencies: {@code n} of {@code micros}, {@code slow} of {@code slowMicros}. */
+    private static RequestStats.Snapshot spread(long n, long micros, long slow, long slowMicros) {
+        long[] buckets = window(n, 0, micros).buckets();
+        buckets[bucket(slowMicros)] += slow;
+        return new RequestStats.Snapshot(buckets, 0);
+    }
 
     /** {@code n} requests of {@code micros} each, {@code errors} of them failed. */
     private static RequestStats.Snapshot window(long n, long errors, long micros) {
@@ -39,12 +55,12 @@ class CanaryAnalysisTest {
     }
 
     private Verdict judge(RequestStats.Snapshot stable, RequestStats.Snapshot canary) {
-        return analysis.judge(10, stable, canary).verdict();
+        return first(10, stable, canary).verdict();
     }
 
     @Test
     void aCanaryFailingFarMoreOftenThanTheStableIsAbortedAndItsLineSaysWhatTheTestConcluded() {
-        Window w = analysis.judge(10, window(1000, 0, 1000), window(23, 4, 1000));
+        Window w = first(10, window(1000, 0, 1000), window(23, 4, 1000));
         assertEquals(Verdict.ABORTED, w.verdict());
         assertTrue(w.why().startsWith("errors 4/23 vs stable 0/1000: log-likelihood ratio 7.4 reached the abort bound 3.4"
                 + " (no worse: 1.0%, clearly worse: 11."), w.why());
@@ -52,7 +68,7 @@ class CanaryAnalysisTest {
 
     @Test
     void theIssuesWindowOfTwelveErrorsInSixtyOneRequestsIsAbortedRatherThanInconclusive() {
-        Window w = analysis.judge(10, window(537, 0, 1000), window(61, 12, 1000));
+        Window w = first(10, window(537, 0, 1000), window(61, 12, 1000));
         assertEquals(Verdict.ABORTED, w.verdict(), w.why());
         assertTrue(w.why().startsWith("errors 12/61 vs stable 0/537: log-likelihood ratio 22.6 reached the abort bound"),
                 w.why());
@@ -61,7 +77,7 @@ class CanaryAnalysisTest {
     @Test
     void twoErrorsInTheCanarysFirstFewRequestsAbortItWhileOneIsInconclusive() {
         assertEquals(Verdict.ABORTED, judge(window(1000, 0, 1000), window(3, 2, 1000)));
-        Window one = analysis.judge(10, window(1000, 0, 1000), window(3, 1, 1000));
+        Window one = first(10, window(1000, 0, 1000), window(3, 1, 1000));
         assertEquals(Verdict.INCONCLUSIVE, one.verdict());
         assertTrue(one.why().contains("log-likelihood ratio 2.1, between the pass bound -2.3 and the abort bound 3.4"),
                 one.why());
@@ -77,32 +93,66 @@ class CanaryAnalysisTest {
     }
 
     @Test
+    void theOneShotErrorTestOnPooledCountsGivesTheSameRatioAsAFirstWindow() {
+        CanaryAnalysis.ErrorTest once = analysis.errorTest(4, 23, 0, 1000);
+        assertTrue(once.abort());
+        String window = first(10, window(1000, 0, 1000), window(23, 4, 1000)).why();
+        assertTrue(window.startsWith(once.why()), once.why() + " / " + window);
+        assertEquals(-32.0, analysis.errorTest(0, 300, 0, 1000).logLikelihoodRatio(), 0.1, "not floored: a one-shot test");
+    }
+
+    @Test
     void errorsThatPassWithTooFewRequestsToJudgeLatencyAreInconclusive() {
-        Window w = analysis.judge(10, window(1000, 0, 1000), window(99, 0, 1000));
+        Window w = first(10, window(1000, 0, 1000), window(99, 0, 1000));
         assertEquals(Verdict.INCONCLUSIVE, w.verdict());
         assertTrue(w.why().contains("reached the pass bound -2.3"), w.why());
-        assertTrue(w.why().contains("latency not judged yet: the canary had 99 requests, fewer than 100"), w.why());
-        assertEquals(Verdict.PASSED, judge(window(1000, 0, 1000), window(100, 0, 1000)));
+        assertTrue(w.why().contains("not judged yet: the canary had 99 requests and the stable 1000, fewer than 100 a side"),
+                w.why());
+        Window judged = first(10, window(1000, 0, 1000), window(100, 0, 1000));
+        assertEquals(Verdict.INCONCLUSIVE, judged.verdict(), "100 fast requests are not yet enough to pass latency");
+        assertTrue(judged.why().contains("log-likelihood ratio -1.5, between the pass bound"), judged.why());
+        assertEquals(Verdict.PASSED, judge(window(1000, 0, 1000), window(200, 0, 1000)));
+        assertEquals(Verdict.INCONCLUSIVE, judge(window(99, 0, 1000), window(1000, 0, 1000)), "the stable needs as many");
     }
 
     @Test
-    void aCanaryFailsWhenItsP99ExceedsOneAndAHalfTimesTheStablesAboveTheFloor() {
-        Window slow = analysis.judge(10, window(1000, 0, 40_000), window(200, 0, 80_000));
-        assertEquals(Verdict.FAILED, slow.verdict());
-        assertTrue(slow.why().startsWith("p99 "), slow.why());
-        assertEquals(Verdict.PASSED, judge(window(1000, 0, 40_000), window(200, 0, 50_000)), "1.25x is within 1.5x");
-        assertEquals(Verdict.PASSED, judge(window(1000, 0, 1_000), window(200, 0, 20_000)), "below the 25 ms floor");
+    void aCanaryTwiceAsSlowFailsOnLatencyAndOneAsSlowAsTheStablePasses() {
+        // the stable: 99% at 40 ms, 1% at 160 ms
+        RequestStats.Snapshot stable = spread(990, 40_000, 10, 160_000);
+        Window slow = first(10, stable, spread(198, 80_000, 2, 320_000));
+        assertEquals(Verdict.FAILED, slow.verdict(), slow.why());
+        assertTrue(slow.why().contains("latency: 200/200 canary requests at least 40 ms (the stable's p99) vs stable 10/1000:"
+                + " log-likelihood ratio 138.6 reached the abort bound 3.4 (no worse: 1.5%, clearly slower: 3.0%)"), slow.why());
+        Window same = first(10, stable, spread(396, 40_000, 4, 160_000));
+        assertEquals(Verdict.PASSED, same.verdict(), same.why());
+        assertTrue(same.why().contains("latency: 4/400 canary requests at least 40 ms"), same.why());
     }
 
     @Test
-    void aSlowCanaryIsNotFailedOnLatencyWhenTheStableVersionHadNoRequestsToCompareWith() {
-        assertEquals(Verdict.PASSED, judge(window(0, 0, 0), window(200, 0, 80_000)), "nothing to compare with");
-        assertEquals(Verdict.FAILED, judge(window(1, 0, 1_000), window(200, 0, 80_000)), "one stable request is enough");
+    void latencyBelowTheFloorNeverCountsAgainstTheCanary() {
+        Window w = first(10, window(1000, 0, 1_000), window(200, 0, 20_000));
+        assertEquals(Verdict.PASSED, w.verdict(), w.why());
+        assertTrue(w.why().contains("latency: 0/200 canary requests at least 25 ms (the latency floor, above the stable's"
+                + " p99 1.0 ms)"), w.why());
+    }
+
+    @Test
+    void aCanaryCleanForAThousandRequestsThatStartsFailingOneInFiveIsAbortedWithinThreeWindowsOfTwenty() {
+        for (int w = 0; w < 100; w++) {
+            Window clean = analysis.next(10, window(100, 0, 1000), window(20, 0, 1000));
+            assertTrue(clean.verdict() == Verdict.PASSED || clean.verdict() == Verdict.INCONCLUSIVE, clean.why());
+        }
+        List<Verdict> after = new java.util.ArrayList<>();
+        for (int w = 0; w < 30 && !after.contains(Verdict.ABORTED); w++) {
+            after.add(analysis.next(50, window(100, 0, 1000), window(20, 4, 1000)).verdict());
+        }
+        assertTrue(after.size() <= 3 && after.get(after.size() - 1) == Verdict.ABORTED,
+                "aborted after " + after.size() + " failing windows of 20 requests: " + after);
     }
 
     @Test
     void theWindowSaysWhyWithBothSidesFigures() {
-        Window w = analysis.judge(25, window(1000, 0, 1000), window(200, 40, 1000));
+        Window w = first(25, window(1000, 0, 1000), window(200, 40, 1000));
         String text = w.describe();
         assertTrue(text.startsWith("aborted at 25%: errors 40/200 vs stable 0/1000: log-likelihood ratio "), text);
         assertTrue(text.contains("reached the abort bound 3.4"), text);

@@ -5,16 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.config.CanarySettings;
+import io.cutover.control.notify.Event;
 import io.cutover.proxy.Canary;
 import io.cutover.proxy.DrainResult;
 import io.cutover.proxy.RequestStats;
 import io.cutover.proxy.Target;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,7 +115,7 @@ class CanaryReleaseStepsTest {
 
     /** The steps a release reported, as "name: detail". */
     private static final class Steps implements StepLog {
-        final List<String> lines = new ArrayList<>();
+        final List<String> lines = new CopyOnWriteArrayList<>();
 
         @Override
         public void step(String name, String detail, Duration took) {
@@ -190,22 +191,106 @@ class CanaryReleaseStepsTest {
         CanaryRelease release = release(routing, plan(List.of(10, 50, 100), 2), System::nanoTime);
         CanaryRelease.Outcome outcome = release.run(new Steps(), CANDIDATE, "v2");
         assertFalse(outcome.promote());
-        assertTrue(outcome.why().startsWith("2 failed windows in a row at 10%: p99 "), outcome.why());
+        assertTrue(outcome.why().startsWith("2 failed windows in a row at 10%: errors 0/400 vs stable 0/2000"), outcome.why());
+        assertTrue(outcome.why().contains("; latency: 400/400 canary requests at least 25 ms (the latency floor, "),
+                outcome.why());
         assertEquals(2, release.windows().size());
     }
 
     @Test
-    void tooFewRequestsHoldTheShareUntilTheProgressDeadlineAndThenAbort() throws Exception {
+    void tooFewRequestsHoldTheShareUntilTheProgressDeadlineAndThenAbortWhenTheAppSaysAbort() throws Exception {
         FakeRouting routing = new FakeRouting(QUIET);
         AtomicLong now = new AtomicLong();
         io.cutover.proxy.Ticker ticker = () -> now.getAndAdd(Duration.ofMinutes(1).toNanos());
-        CanaryRelease release = release(routing, plan(List.of(10, 100), 2), ticker);
+        CanaryRelease release = release(routing, plan(List.of(10, 100), 2).with(CanarySettings.OnDeadline.ABORT), ticker);
         CanaryRelease.Outcome outcome = release.run(new Steps(), CANDIDATE, "v2");
         assertFalse(outcome.promote());
         assertTrue(outcome.why().startsWith("no conclusive window at 10% within 600 s: errors 0/"), outcome.why());
-        assertTrue(outcome.why().contains("latency not judged yet: the canary had "), outcome.why());
+        assertTrue(outcome.why().contains("not judged yet: the canary had "), outcome.why());
         assertEquals(List.of(10), routing.shares, "the share was held");
         assertTrue(release.windows().size() > 1, "inconclusive windows hold the share: " + release.windows().size());
         assertTrue(release.windows().stream().allMatch(w -> w.verdict() == Window.Verdict.INCONCLUSIVE));
+    }
+
+    /** Events told, in order. */
+    private static final class Told implements io.cutover.control.notify.Events {
+        final List<Event> events = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void publish(Event e) {
+            events.add(e);
+        }
+
+        List<Event.Kind> kinds() {
+            return events.stream().map(Event::kind).toList();
+        }
+    }
+
+    private CanaryRelease release(FakeRouting routing, CanarySettings plan, io.cutover.proxy.Ticker ticker,
+                                  Steering steering, Told told) {
+        return new CanaryRelease(routing, plan, steering, ticker, dir.resolve("shop.canary-key"),
+                new CanaryRelease.Notify(told, "shop", "d1", java.time.Clock.systemUTC()));
+    }
+
+    @Test
+    void aCanaryStillInconclusiveAtTheDeadlineIsHeldAtItsShareUntilAHumanPromotesIt() throws Exception {
+        FakeRouting routing = new FakeRouting(QUIET);
+        AtomicLong now = new AtomicLong();
+        io.cutover.proxy.Ticker ticker = () -> now.getAndAdd(Duration.ofMinutes(1).toNanos());
+        Steering steering = new Steering();
+        Told told = new Told();
+        CanaryRelease release = release(routing, plan(List.of(10, 100), 2), ticker, steering, told);
+        Steps steps = new Steps();
+        CompletableFuture<CanaryRelease.Outcome> outcome = CompletableFuture.supplyAsync(() -> {
+            try {
+                return release.run(steps, CANDIDATE, "v2");
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        io.cutover.proxy.Eventually.until(Duration.ofSeconds(20), "the canary held", release::held);
+        int windows = release.windows().size();
+        io.cutover.proxy.Eventually.until(Duration.ofSeconds(20), "windows judged while held",
+                () -> release.windows().size() > windows + 3);
+        assertFalse(outcome.isDone(), "the deploy waits for a human");
+        assertEquals(List.of(10), routing.shares, "the share is held");
+        assertEquals(Event.Kind.CANARY_HELD, told.events.get(1).kind(), told.kinds().toString());
+        assertTrue(told.events.get(1).text().startsWith("cutover: shop: held at 10%: inconclusive at the progress deadline"
+                + " (600 s); decide with `cutover canary promote` or `cutover canary abort`: errors 0/"),
+                told.events.get(1).text());
+        steering.send("shop", new Steering.Command(Steering.Command.Kind.PROMOTE, 100));
+        assertEquals(new CanaryRelease.Outcome(true, "promoted by hand at 10%"), outcome.get(20, TimeUnit.SECONDS));
+        assertEquals(List.of("canary held: held at 10%: inconclusive at the progress deadline (600 s); decide with"
+                + " `cutover canary promote` or `cutover canary abort`"), steps.named("canary held"), "held once");
+        assertEquals(List.of(Event.Kind.CANARY_STEP, Event.Kind.CANARY_HELD, Event.Kind.CANARY_PROMOTED), told.kinds());
+        assertEquals("d1", told.events.get(2).deployment());
+        assertFalse(release.held());
+    }
+
+    @Test
+    void aHeldCanaryWhoseErrorsTurnClearlyWorseIsStillAbortedByItself() throws Exception {
+        RequestStats.Snapshot[] script = new RequestStats.Snapshot[31];
+        java.util.Arrays.fill(script, QUIET);
+        script[30] = ERRORING;
+        FakeRouting routing = new FakeRouting(script);
+        AtomicLong now = new AtomicLong();
+        io.cutover.proxy.Ticker ticker = () -> now.getAndAdd(Duration.ofMinutes(1).toNanos());
+        Told told = new Told();
+        CanaryRelease release = release(routing, plan(List.of(10, 100), 2), ticker, new Steering(), told);
+        CanaryRelease.Outcome outcome = release.run(new Steps(), CANDIDATE, "v2");
+        assertFalse(outcome.promote());
+        assertTrue(outcome.why().startsWith("errors worse than the stable version's at 10%"), outcome.why());
+        assertEquals(List.of(Event.Kind.CANARY_STEP, Event.Kind.CANARY_HELD, Event.Kind.CANARY_ABORTED), told.kinds());
+    }
+
+    @Test
+    void eachShareAndThePromotionAreToldAsEvents() throws Exception {
+        Told told = new Told();
+        release(new FakeRouting(HEALTHY), plan(List.of(10, 50, 100), 2), System::nanoTime, new Steering(), told)
+                .run(new Steps(), CANDIDATE, "v2");
+        assertEquals(List.of(Event.Kind.CANARY_STEP, Event.Kind.CANARY_STEP, Event.Kind.CANARY_PROMOTED), told.kinds());
+        assertEquals("cutover: shop: canary at 50% of requests", told.events.get(1).text());
+        assertEquals("cutover: shop: canary promoted: all steps passed", told.events.get(2).text());
+        assertEquals("50", told.events.get(1).details().get("share"));
     }
 }

@@ -122,4 +122,14 @@ class AppsConfigTest {
             assertTrue(msg.contains("cutover.app.warm-up"), msg);
         }
     }
+
+    @Test
+    void aCanaryInconclusiveAtTheDeadlineIsHeldUnlessTheAppSaysAbortAndMinErrorsIsStillAccepted() throws Exception {
+        assertEquals(CanarySettings.OnDeadline.HOLD, load("cutover.app.name = shop").apps().get(0).canary().onDeadline());
+        Settings s = load("cutover.apps { shop { ports = [1, 2], canary { on-deadline = abort, min-errors = 3 } } }");
+        assertEquals(CanarySettings.OnDeadline.ABORT, s.apps().get(0).canary().onDeadline());
+        assertEquals(200, s.apps().get(0).canary().minRequests(), "200 requests a side before latency is judged");
+        String msg = error("cutover.app.canary.on-deadline = ask");
+        assertTrue(msg.contains("cutover.app.canary.on-deadline") && msg.contains("hold, abort"), msg);
+    }
 }
