@@ -104,7 +104,7 @@ class BakeTest {
         }
         assertEquals("failed", d.get("state").asText(), d.toString());
         String error = d.get("error").asText();
-        assertTrue(error.matches("rolled back after \\d+ s: errors worse than before the flip: errors \\d+/\\d+ vs stable "
+        assertTrue(error.matches("rolled back after \\d+ s: errors worse than before the flip: errors \\d+/\\d+ vs before the flip "
                 + "\\d+/\\d+: log-likelihood ratio .* reached the abort bound .*"), error);
         assertTrue(error.contains("; new version ") && error.contains("; before the flip "), error);
         assertTrue(steps(d, "baking").get(0).startsWith("v2 for 30 s, judged every 300 ms against v1: its "), d.toString());

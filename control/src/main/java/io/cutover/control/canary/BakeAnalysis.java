@@ -4,6 +4,7 @@ import io.cutover.control.canary.Window.Figures;
 import io.cutover.control.canary.Window.Verdict;
 import io.cutover.control.config.CanarySettings;
 import io.cutover.proxy.RequestStats;
+import java.util.Locale;
 
 /**
  * Judges a new version during its bake (after its flip): its requests since the flip against the
@@ -13,7 +14,7 @@ import io.cutover.proxy.RequestStats;
  * <p>Errors: {@link CanaryAnalysis#errorTest} on the pooled counts (the new version's errors in
  * its requests since the flip, the baseline's errors in its requests), with the app's canary
  * thresholds; at its abort bound the verdict is {@link Verdict#ABORTED}: roll back at once.
- * Latency: {@link #latency} (one method, so that a test on the histograms can replace it); a
+ * Latency: {@link #latency}, the canary's test on the histograms, on the pooled counts; a
  * latency failure is {@link Verdict#FAILED}, and the caller rolls back after
  * {@code failure-limit} of them in a row. Otherwise the window {@link Verdict#PASSED} when the
  * error test passed and latency was judged within limits, else it is
@@ -38,7 +39,7 @@ public final class BakeAnalysis {
         Figures before = Figures.of(baseline);
         Figures after = Figures.of(now);
         CanaryAnalysis.ErrorTest e = errors.errorTest(after.errors(), after.requests(), before.errors(),
-                before.requests());
+                before.requests(), "before the flip");
         if (e.abort()) {
             return new BakeWindow(elapsedMs, Verdict.ABORTED, "errors worse than before the flip: " + e.why(), before,
                     after);
@@ -54,9 +55,12 @@ public final class BakeAnalysis {
     }
 
     /**
-     * The latency check: the new version's p99 against {@code latency-ratio} times the baseline's
-     * and {@code latency-floor} (whichever is more: below the floor a difference is noise), judged
-     * once both sides have {@code min-requests} requests.
+     * The latency check, the canary's test on the histograms ({@link CanaryAnalysis}): how many of
+     * the new version's requests since the flip took at least the previous version's p99 before
+     * it (or {@code latency-floor}, if more: below it a difference is noise), weighed by a
+     * sequential probability ratio test on the pooled counts: "no worse" is {@code 1% x
+     * latency-ratio} of them, "clearly slower" {@value CanaryAnalysis#SLOWER_TIMES} times that;
+     * judged once both sides have {@code min-requests} requests.
      */
     Latency latency(RequestStats.Snapshot baseline, RequestStats.Snapshot now) {
         long need = settings.minRequests();
@@ -65,15 +69,24 @@ public final class BakeAnalysis {
                     + " requests since the flip and " + baseline.requests() + " before it, fewer than " + need
                     + " a side");
         }
-        long before = baseline.quantileMicros(0.99);
-        long after = now.quantileMicros(0.99);
-        long limit = Math.max((long) (settings.latencyRatio() * before), settings.latencyFloor().toNanos() / 1000);
-        if (after > limit) {
-            return new Latency(Latency.Result.WORSE, "p99 " + Window.millis(after) + " is above "
-                    + Window.millis(limit) + " (before the flip " + Window.millis(before) + ")");
+        long p99 = baseline.quantileMicros(0.99);
+        long limit = Math.max(p99, settings.latencyFloor().toNanos() / 1000);
+        long slow = now.atLeast(limit);
+        double q0 = Math.min(0.01 * settings.latencyRatio(), 0.3);
+        double q1 = CanaryAnalysis.SLOWER_TIMES * q0;
+        double llr = slow * Math.log(q1 / q0) + (now.requests() - slow) * Math.log((1 - q1) / (1 - q0));
+        String why = String.format(Locale.ROOT, "latency: %d/%d requests since the flip took at least %s (%s) vs %d/%d"
+                        + " before it: log-likelihood ratio %.1f (no worse: %.1f%%, clearly slower: %.1f%%)", slow,
+                now.requests(), Window.millis(limit), limit > p99 ? "the latency floor, above the p99 before the flip "
+                        + Window.millis(p99) : "the p99 before the flip", baseline.atLeast(limit), baseline.requests(),
+                llr, q0 * 100, q1 * 100);
+        if (llr >= CanaryAnalysis.ABORT_BOUND) {
+            return new Latency(Latency.Result.WORSE, why + " reached the abort bound");
         }
-        return new Latency(Latency.Result.WITHIN, "p99 " + Window.millis(after) + " within "
-                + Window.millis(limit));
+        if (llr <= CanaryAnalysis.PASS_BOUND) {
+            return new Latency(Latency.Result.WITHIN, why + " reached the pass bound");
+        }
+        return new Latency(Latency.Result.NOT_JUDGED, why + ", between the bounds");
     }
 
     /** How many latency failures in a row roll the new version back. */

@@ -125,17 +125,26 @@ public final class CanaryAnalysis {
      * its own (the ratio of all of them together, not carried, not floored).
      */
     public ErrorTest errorTest(long canaryErrors, long canaryRequests, long stableErrors, long stableRequests) {
+        return errorTest(canaryErrors, canaryRequests, stableErrors, stableRequests, "stable");
+    }
+
+    /**
+     * As {@link #errorTest(long, long, long, long)}, the other side named {@code against} in the
+     * verdict's words ("before the flip" for a bake, "live" for a shadow).
+     */
+    public ErrorTest errorTest(long canaryErrors, long canaryRequests, long stableErrors, long stableRequests,
+                               String against) {
         double p0 = noWorse(stableErrors, stableRequests);
         double p1 = p0 + WORSE_BY_POINTS / 100;
         double llr = canaryErrors * Math.log(p1 / p0)
                 + (canaryRequests - canaryErrors) * Math.log((1 - p1) / (1 - p0));
-        return describe(canaryErrors, canaryRequests, stableErrors, stableRequests, llr, p0, p1);
+        return describe(canaryErrors, canaryRequests, stableErrors, stableRequests, llr, p0, p1, against);
     }
 
     private static ErrorTest describe(long canaryErrors, long canaryRequests, long stableErrors, long stableRequests,
-                                      double llr, double p0, double p1) {
-        String figures = String.format(Locale.ROOT, "errors %d/%d vs stable %d/%d: log-likelihood ratio %.1f",
-                canaryErrors, canaryRequests, stableErrors, stableRequests, llr);
+                                      double llr, double p0, double p1, String against) {
+        String figures = String.format(Locale.ROOT, "errors %d/%d vs %s %d/%d: log-likelihood ratio %.1f",
+                canaryErrors, canaryRequests, against, stableErrors, stableRequests, llr);
         String rates = String.format(Locale.ROOT, " (no worse: %.1f%%, clearly worse: %.1f%%)", p0 * 100, p1 * 100);
         return new ErrorTest(llr, p0, p1, figures + bounds(llr) + rates);
     }
@@ -164,7 +173,8 @@ public final class CanaryAnalysis {
         double p0 = noWorse(stable.errors(), stable.requests());
         double p1 = p0 + WORSE_BY_POINTS / 100;
         double llr = errorEvidence.add(canaryWindow.errors(), canaryWindow.requests(), p0, p1);
-        ErrorTest errors = describe(canary.errors(), canary.requests(), stable.errors(), stable.requests(), llr, p0, p1);
+        ErrorTest errors = describe(canary.errors(), canary.requests(), stable.errors(), stable.requests(), llr, p0, p1,
+                "stable");
         if (errors.abort()) {
             return new Window(share, Verdict.ABORTED, errors.why(), stableFigures, canaryFigures);
         }

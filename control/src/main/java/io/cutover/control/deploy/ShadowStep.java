@@ -71,7 +71,7 @@ final class ShadowStep {
     }
 
     private CanaryAnalysis.ErrorTest test(ShadowStats.Snapshot s) {
-        return analysis.errorTest(s.shadow().errors(), s.compared(), s.live().errors(), s.compared());
+        return analysis.errorTest(s.shadow().errors(), s.compared(), s.live().errors(), s.compared(), "live");
     }
 
     private static String verdict(CanaryAnalysis.ErrorTest t) {
