@@ -41,6 +41,8 @@ class AuditTrailTest {
             assertTrue(all.contains("\"what\":\"deploy_succeeded\""), all);
             assertTrue(all.contains("\"what\":\"switch\",\"app\":\"audited\""), all);
             assertFalse(all.contains(cutover.adminToken()), "the token is never recorded");
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(audit)), "who did what is for the operator only");
 
             StringWriter out = new StringWriter();
             int code = Main.execute(new String[] {"history", "--admin", cutover.adminAddress(), "--admin-token",

@@ -142,6 +142,21 @@ class HooksTest {
     }
 
     @Test
+    void aRollbackIsNotHeldUpByThePreSwitchHookWrittenForNewReleases() throws Exception {
+        Path refuse = dir.resolve("refuse");
+        start(Map.of("pre-switch", "echo smoke test; test ! -e '" + refuse + "'"));
+        assertEquals("succeeded", deploy("v1").get("state").asText());
+        assertEquals("succeeded", deploy("v2").get("state").asText());
+        Files.writeString(refuse, "");      // the smoke test now refuses everything
+        HttpResponse<String> r = cutover.admin("POST", "/v1/rollback", "{}");
+        assertEquals(202, r.statusCode(), r.body());
+        JsonNode back = cutover.awaitDeploy(cutover.json(r.body()).get("id").asText());
+        assertEquals("succeeded", back.get("state").asText(), back.toString());
+        assertFalse(stepNames(back).contains("hook pre-switch"), back.toString());
+        assertEquals("v1", cutover.get("/").body());
+    }
+
+    @Test
     void aFailingPostSwitchHookIsAWarningAndThePostDeployHookIsToldTheVersions() throws Exception {
         start(Map.of("post-switch", "echo traffic moved to $CUTOVER_CANDIDATE; exit 4",
                 "post-deploy", recording("done", "CUTOVER_CANDIDATE", "CUTOVER_PREVIOUS", "CUTOVER_PREVIOUS_RELEASE"),

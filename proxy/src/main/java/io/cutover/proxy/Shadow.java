@@ -126,9 +126,19 @@ public final class Shadow {
             stats.dropped();
             return null;
         }
-        ByteBuf request = HeadWriter.request(alloc, head, strip, candidate.hostHeader(), forwarding);
-        request.writerIndex(request.writerIndex() - 2);     // before the blank line that ends the head
-        request.writeBytes(MARK);
+        ByteBuf request = null;
+        try {
+            request = HeadWriter.request(alloc, head, strip, candidate.hostHeader(), forwarding);
+            request.writerIndex(request.writerIndex() - 2);     // before the blank line that ends the head
+            request.writeBytes(MARK);
+        } catch (RuntimeException e) {     // no copy, but never a client's request lost over one
+            if (request != null) {
+                request.release();
+            }
+            inFlight.decrementAndGet();
+            stats.dropped();
+            return null;
+        }
         stats.copied();
         ShadowCopy c = new ShadowCopy(this, request, head.isHead(), loop);
         c.start();

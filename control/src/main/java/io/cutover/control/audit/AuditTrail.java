@@ -12,14 +12,18 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -38,6 +42,8 @@ import org.slf4j.LoggerFactory;
  * between one and two limits' worth of the latest lines. Never a token or a webhook URL.
  */
 public final class AuditTrail implements Events {
+    private static final Set<PosixFilePermission> OWNER_ONLY =
+            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     private static final Logger log = LoggerFactory.getLogger(AuditTrail.class);
     public static final String FILE = "audit.jsonl";
     public static final long DEFAULT_LIMIT = 10L << 20;
@@ -111,6 +117,9 @@ public final class AuditTrail implements Events {
             Files.createDirectories(file.getParent());
             if (Files.exists(file) && Files.size(file) + line.length > limit) {
                 Files.move(file, older, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            if (!Files.exists(file)) {      // who did what is for the operator only, as the token is
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
             }
             try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                     StandardOpenOption.WRITE)) {

@@ -368,7 +368,7 @@ public final class Deployer implements AutoCloseable {
                             "outcome", succeeded ? "succeeded" : "failed")
                     .register(meters).increment();
             publish(succeeded ? Event.Kind.DEPLOY_SUCCEEDED : Event.Kind.DEPLOY_FAILED, d,
-                    d.describe() + (succeeded ? " succeeded" : " failed: " + d.error()));
+                    d.describe() + (succeeded ? " succeeded" : " failed: " + firstLine(d.error())));
         });
         return d;
     }
@@ -381,10 +381,23 @@ public final class Deployer implements AutoCloseable {
             details.put("release", d.release().describe());
         }
         if (d.error() != null) {
-            details.put("error", d.error());
+            details.put("error", firstLine(d.error()));
         }
         events.publish(new Event(kind, app.name(), d.id(), "cutover: " + app.name() + ": " + text, details,
                 clock.instant()));
+    }
+
+    /**
+     * A failure's first line: what is told outside (webhooks, the audit trail) leaves out what
+     * follows it, such as a failed version's last log lines (apps log secrets); the deploy's own
+     * steps keep them.
+     */
+    static String firstLine(String error) {
+        if (error == null) {
+            return null;
+        }
+        int end = error.indexOf('\n');
+        return end < 0 ? error : error.substring(0, end).stripTrailing();
     }
 
     /** Records maintenance on ({@code m}) or off (null) in the app's state, off the caller's thread. */

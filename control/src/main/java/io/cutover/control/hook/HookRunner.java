@@ -77,6 +77,11 @@ public final class HookRunner {
             exited = p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             killTree(p);
+            try {
+                p.getInputStream().close();      // the reading thread is not left on a pipe a stray child holds
+            } catch (IOException ignored) {
+                // let go of it either way
+            }
             throw e;
         }
         if (!exited) {

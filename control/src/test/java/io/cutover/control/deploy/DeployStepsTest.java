@@ -214,4 +214,12 @@ class DeployStepsTest {
         assertTrue(events.stream().noneMatch(e -> e.startsWith("stop")), events.toString());
         assertEquals(List.of("v1 carries traffic, so it was not stopped"), d.warnings());
     }
+
+    @Test
+    void whatIsToldOutsideOfAFailureIsItsFirstLineNotTheVersionsLogLines() {
+        assertEquals("not healthy after 30 s: connection refused",
+                Deployer.firstLine("not healthy after 30 s: connection refused  \nlast log lines:\nDB_PASSWORD=hunter2"));
+        assertEquals("gave up", Deployer.firstLine("gave up"));
+        assertEquals(null, Deployer.firstLine(null));
+    }
 }
