@@ -195,7 +195,8 @@ class ProxyForwardingTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"Forwarded", "X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Ssl",
-        "X-Forwarded-Scheme", "X-Client-IP", "True-Client-IP", "X-Original-URL", "X-Rewrite-URL"})
+        "X-Forwarded-Scheme", "X-Client-IP", "True-Client-IP", "X-Original-URL", "X-Rewrite-URL",
+        "X-Cutover-Shadow", "X-Cutover-Warm-Up"})
     void everyLineOfAForwardingHeaderInAnyCaseIsDroppedFromAnUntrustedClient(String name) throws Exception {
         String odd = name.toUpperCase(java.util.Locale.ROOT);
         String mixed = name.toLowerCase(java.util.Locale.ROOT).replace('r', 'R');
@@ -208,8 +209,8 @@ class ProxyForwardingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"X-Original-URL", "X-Rewrite-URL"})
-    void aPathOverrideHeaderIsDroppedEvenFromATrustedProxy(String name) throws Exception {
+    @ValueSource(strings = {"X-Original-URL", "X-Rewrite-URL", "X-Cutover-Shadow", "X-Cutover-Warm-Up"})
+    void aPathOverrideOrCutoverMarkIsDroppedEvenFromATrustedProxy(String name) throws Exception {
         try (TestProxy behindLb = behindLoopbackLb(); RawHttp raw = new RawHttp(behindLb.address())) {
             String seen = raw.send("GET /headers HTTP/1.1\r\nHost: a\r\n" + name + ": /admin\r\n"
                     + name.toUpperCase(java.util.Locale.ROOT) + ": /admin\r\n\r\n").read().body();

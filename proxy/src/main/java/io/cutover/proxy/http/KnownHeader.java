@@ -35,6 +35,10 @@ enum KnownHeader {
     // balancer in front of cutover sets them, so they are dropped from everyone
     X_ORIGINAL_URL("x-original-url", Drop.FROM_TRUSTED | Drop.FROM_UNTRUSTED),
     X_REWRITE_URL("x-rewrite-url", Drop.FROM_TRUSTED | Drop.FROM_UNTRUSTED),
+    // the marks cutover itself puts on the requests it makes (a shadow's copy, a warm-up's GET):
+    // an app may treat a marked request as not a user's, so nobody else may set them
+    X_CUTOVER_SHADOW("x-cutover-shadow", Drop.FROM_TRUSTED | Drop.FROM_UNTRUSTED),
+    X_CUTOVER_WARM_UP("x-cutover-warm-up", Drop.FROM_TRUSTED | Drop.FROM_UNTRUSTED),
     X_REQUEST_ID("x-request-id", 0),
     COOKIE("cookie", 0),
     ACCEPT("accept", 0),
