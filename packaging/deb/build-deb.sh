@@ -74,13 +74,16 @@ install -m 0644 "$top/README.md" "$root/usr/share/doc/cutover/README.md"
 unzip -p "$jar" reference.conf > "$root/usr/share/doc/cutover/reference.conf"
 gzip -9n "$root/usr/share/doc/cutover/README.md" "$root/usr/share/doc/cutover/reference.conf"
 
-# the example units, as the package runs them: /usr/bin/cutover, as the cutover user
+# the example units, as the package runs them: /usr/bin/cutover, as the cutover user, whose state
+# directory only it reads
 sed -e 's|^ExecStart=/usr/local/bin/cutover |ExecStart=/usr/bin/cutover |' \
     -e 's|^\[Service\]$|[Service]\nUser=cutover\nGroup=cutover|' \
+    -e 's|^StateDirectory=cutover$|&\nStateDirectoryMode=0750|' \
     "$top/examples/systemd/cutover.service" > "$root/lib/systemd/system/cutover.service"
 grep -q '^ExecStart=/usr/bin/cutover serve ' "$root/lib/systemd/system/cutover.service" &&
-  grep -q '^User=cutover$' "$root/lib/systemd/system/cutover.service" ||
-  { echo "build-deb: examples/systemd/cutover.service changed shape: its ExecStart or [Service] was not found" >&2; exit 1; }
+  grep -q '^User=cutover$' "$root/lib/systemd/system/cutover.service" &&
+  grep -q '^StateDirectoryMode=0750$' "$root/lib/systemd/system/cutover.service" ||
+  { echo "build-deb: examples/systemd/cutover.service changed shape: its ExecStart, [Service] or StateDirectory was not found" >&2; exit 1; }
 install -m 0644 "$top/examples/systemd/cutover.socket" "$root/lib/systemd/system/cutover.socket"
 chmod 0644 "$root/lib/systemd/system/cutover.service"
 
