@@ -109,6 +109,9 @@ dpkg-query -W -f='${Conffiles}\n' cutover | grep -q '^ /etc/cutover/cutover.conf
 for unit in cutover.socket cutover.service; do
   [ -f "/lib/systemd/system/$unit" ] || fail "$unit is not installed"
 done
+grep -qx 'User=cutover' /lib/systemd/system/cutover.service &&
+  grep -qx 'ExecStart=/usr/bin/cutover serve --config /etc/cutover/cutover.conf' /lib/systemd/system/cutover.service ||
+  fail "the installed cutover.service does not run /usr/bin/cutover as the cutover user"
 enabled=$(find /etc/systemd/system -name 'cutover.*' 2>/dev/null)
 [ -z "$enabled" ] || fail "the install enabled units: $enabled"
 [ -z "$(running_from_package)" ] || fail "the install started cutover: pid $(running_from_package)"
