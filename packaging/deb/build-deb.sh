@@ -43,6 +43,7 @@ fi
 [ -x "$jdk/bin/jlink" ] || { echo "build-deb: $jdk has no jlink; set JAVA_HOME to a JDK 17 or newer" >&2; exit 1; }
 feature=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$jdk/release")
 [ "${feature:-0}" -ge 17 ] || { echo "build-deb: $jdk is Java ${feature:-?}; cutover needs 17 or newer" >&2; exit 1; }
+[ "$feature" -eq 17 ] || echo "build-deb: note: the runtime will be Java $feature; the tests run on 17 (JAVA_HOME picks the JDK)" >&2
 
 if [ -z "$version" ]; then
   project=$(unzip -p "$jar" META-INF/maven/io.cutover/cutover-control/pom.properties | sed -n 's/^version=//p' | tr -d '\r')
@@ -94,11 +95,12 @@ echo /etc/cutover/cutover.conf > "$root/DEBIAN/conffiles"
 
 # what the runtime's native libraries need from the system, as packages; those of java.desktop
 # left out (the runtime runs headless: its Java classes are used, AWT's natives never load)
-desktop=$("$jdk/bin/jmod" list "$jdk/jmods/java.desktop.jmod" 2>/dev/null | sed -n 's|^lib/||p' || true)
+desktop="libawt.so libawt_headless.so libawt_xawt.so libfontmanager.so libjavajpeg.so libjawt.so libjsound.so
+liblcms.so libmlib_image.so libsplashscreen.so"
 system_packages() {
   local lib pkg
   find "$root/usr/lib/cutover/runtime" -type f \( -name '*.so' -o -path '*/bin/*' \) | while read -r f; do
-    grep -qxF "$(basename "$f")" <<<"$desktop" || ldd "$f" 2>/dev/null || true
+    grep -qwF "$(basename "$f")" <<<"$desktop" || ldd "$f" 2>/dev/null || true
   done | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u | while read -r lib; do
     case "$lib" in "$root"/*) continue ;; esac
     # usr-merged systems: dpkg knows a library under the path its package ships it at
