@@ -9,6 +9,7 @@
 #     a small app, serves it;
 #  4. upgrades to A+1 under keep-alive load: the postinst runs `cutover upgrade`, a new process
 #     from the new files takes over, the old one exits, and no request failed;
+#     then one to A+2 with the app down: cutover refuses it, serves on, the package is installed;
 #  5. `dpkg -r` leaves nothing of cutover running and keeps the state; `dpkg --purge` removes it.
 # Whatever fails, it stops what it started (by pid), purges the package and removes the cutover
 # user it made. Every wait has a deadline. Prints how long each step took.
@@ -95,9 +96,12 @@ dpkg-deb -R "$a" "$work/repack"
 sed -i "s/^Version: .*/Version: ${version}+ci1/" "$work/repack/DEBIAN/control"
 b="$work/cutover_${version}+ci1.deb"
 dpkg-deb --build -Zgzip --root-owner-group "$work/repack" "$b" >/dev/null
+sed -i "s/^Version: .*/Version: ${version}+ci2/" "$work/repack/DEBIAN/control"
+c="$work/cutover_${version}+ci2.deb"
+dpkg-deb --build -Zgzip --root-owner-group "$work/repack" "$c" >/dev/null
 rm -rf "$work/repack"
 dpkg --compare-versions "${version}+ci1" gt "$version" || fail "${version}+ci1 does not sort after $version"
-step "built $(basename "$a") ($(du -h "$a" | cut -f1)) and $(basename "$b")"
+step "built $(basename "$a") ($(du -h "$a" | cut -f1)), and $(basename "$b") and $(basename "$c") from it"
 
 # 2. install A
 timeout 300 dpkg -i "$a" > "$work/install.log" 2>&1 || fail "dpkg -i $(basename "$a"): $(cat "$work/install.log")"
@@ -129,7 +133,8 @@ app_port=$(free_port)
 mkdir -p "$work/www"
 echo "the app" > "$work/www/index.html"
 python3 -m http.server --bind 127.0.0.1 --directory "$work/www" "$app_port" > "$work/app.log" 2>&1 &
-pids+=($!)
+app=$!
+pids+=("$app")
 until_ok 30 get "http://127.0.0.1:$app_port/" || fail "the test app did not answer on 127.0.0.1:$app_port"
 listen=$(free_port)
 admin=$(free_port)
@@ -170,6 +175,18 @@ wait "$load" || fail "requests failed during the upgrade: $(cat "$work/load.log"
 [ "$(get "http://127.0.0.1:$listen/")" = "the app" ] || fail "the new cutover does not serve the app"
 step "upgraded to ${version}+ci1 under load: pid $new took over from pid $old, which exited; $(cat "$work/load.log")"
 grep '^cutover\|^upgraded' "$work/upgrade.log" | sed 's/^/  dpkg -i: /'
+
+# an upgrade cutover refuses (the app's active version is down: the new process fails its health
+# check) leaves the running one serving, and the package installed
+kill "$app"
+until_ok 30 gone "$app" || fail "the test app (pid $app) did not stop"
+timeout 400 dpkg -i "$c" > "$work/refused.log" 2>&1 || fail "dpkg -i $(basename "$c") failed where cutover refused the upgrade: $(cat "$work/refused.log")"
+grep -q 'was not upgraded and serves on' "$work/refused.log" || fail "the postinst did not say the upgrade failed: $(cat "$work/refused.log")"
+kill -0 "$new" 2>/dev/null || fail "the running cutover (pid $new) stopped when its upgrade failed"
+timeout 60 cutover status --admin "unix:$state/admin.sock" > "$work/status.log" 2>&1 || fail "cutover (pid $new) does not answer after its upgrade failed"
+[ "$(dpkg-query -W -f='${Version} ${Status}' cutover)" = "${version}+ci2 install ok installed" ] || fail "${version}+ci2 is not installed"
+step "an upgrade to ${version}+ci2 with the app down: refused, pid $new serves on, the package is installed"
+grep '^cutover' "$work/refused.log" | sed 's/^/  dpkg -i: /'
 
 # 5. remove, then purge
 timeout 300 dpkg -r cutover > "$work/remove.log" 2>&1 || fail "dpkg -r cutover: $(cat "$work/remove.log")"
