@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # CI check of the Debian package (bin/test runs it after the Maven suite; needs root, python3,
-# curl). On this machine, all on loopback:
-#  1. builds the package from control/target/cutover.jar (version A), and A+1: the same files
-#     repacked with a higher version (what an upgrade does on disk is the same: new files);
+# curl, unzip). On this machine, all on loopback; about two minutes:
+#  1. builds the package from control/target/cutover.jar (version A), and A+1 and A+2: the same
+#     files repacked with higher versions (what an upgrade does on disk is the same: new files);
 #  2. installs A: the cutover user owning /var/lib/cutover, the conffile, the units installed
 #     and neither enabled nor started; `cutover --version` from /usr/bin;
 #  3. `cutover serve` from /usr/bin as the cutover user (with the package's config), in front of
@@ -26,6 +26,9 @@ fail() { echo "test-deb: FAILED: $*" >&2; exit 1; }
 for tool in python3 curl setpriv dpkg-deb; do
   command -v $tool >/dev/null || fail "$tool is missing"
 done
+# one run at a time on this machine (a second one waits for the first, at most 10 minutes)
+exec 9>/run/lock/cutover-test-deb.lock
+flock -w 600 9 || fail "another run of this check holds /run/lock/cutover-test-deb.lock"
 if dpkg-query -W -f='${Status}' cutover 2>/dev/null | grep -q 'installed\|config-files'; then
   fail "the cutover package is installed on this machine; this check installs and purges it, so it does not run here"
 fi
