@@ -201,4 +201,6 @@ left=$(running_from_package)
 step "removed: nothing of cutover runs; $state and /etc/cutover/cutover.conf kept"
 timeout 300 dpkg --purge cutover > "$work/purge.log" 2>&1 || fail "dpkg --purge cutover: $(cat "$work/purge.log")"
 [ ! -e "$state" ] && [ ! -e /etc/cutover ] || fail "dpkg --purge left $state or /etc/cutover"
-step "purged: $state and /etc/cutover removed"
+links=$(find /etc/systemd/system -name 'cutover.*' 2>/dev/null)
+[ -z "$links" ] || fail "dpkg --purge left unit links (a removal masks the units, a purge unmasks them): $links"
+step "purged: $state, /etc/cutover and the units' links removed"
