@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine;
 
 /** {@code cutover}: the proxy ({@code serve}) and the commands that steer a running one. */
-@Command(name = "cutover", mixinStandardHelpOptions = true, version = "cutover 0.1.0",
+@Command(name = "cutover", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A reverse proxy for zero-downtime deploys: switch traffic between app versions "
                 + "with no reload, no failed request, and every in-flight request finished.",
         subcommands = {ServeCommand.class, DeployCommand.class, RollbackCommand.class, SwitchCommand.class,
@@ -50,6 +50,15 @@ public final class Main {
     static final class CliFailure extends RuntimeException {
         CliFailure(String message) {
             super(message);
+        }
+    }
+
+    /** {@code cutover --version}: the version the jar was built as (its manifest), or "development" from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"cutover " + (v == null ? "(development build)" : v)};
         }
     }
 }
