@@ -8,8 +8,10 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,9 +57,11 @@ public final class Replica {
     /** Why the control plane holds it down, or null. */
     private volatile String heldDown;
     /** Why it is passively down (its last connect failed), or null. */
-    private volatile String passiveDown;
+    private final AtomicReference<String> passiveDown = new AtomicReference<>();
     /** While passively down: when the next trial may go (ticker nanos); taken by one request. */
     private final AtomicLong trialAt = new AtomicLong();
+    /** A trial request was let through and has not failed yet. */
+    private final AtomicBoolean trialOut = new AtomicBoolean();
     private volatile long backoffNanos = TimeUnit.MILLISECONDS.toNanos(FIRST_BACKOFF_MS);
 
     Replica(Backend backend, int index, Target target, InetSocketAddress address, int maxIdlePerLoop, boolean counted) {
@@ -122,18 +126,18 @@ public final class Replica {
 
     /** Whether requests are sent to it: neither held down nor passively down. */
     public boolean up() {
-        return heldDown == null && passiveDown == null;
+        return heldDown == null && passiveDown.get() == null;
     }
 
     /** Why it is down (held down first), or null when it is up. */
     public String downReason() {
         String held = heldDown;
-        return held != null ? held : passiveDown;
+        return held != null ? held : passiveDown.get();
     }
 
     /** Whether it is down only passively (it gets trials), as opposed to held down. */
     public boolean passivelyDown() {
-        return heldDown == null && passiveDown != null;
+        return heldDown == null && passiveDown.get() != null;
     }
 
     /** Takes it out of the rotation until {@link #markUp} (an active health check failed). */
@@ -170,18 +174,21 @@ public final class Replica {
         if (heldDown != null) {
             return false;
         }
-        if (passiveDown == null) {
+        if (passiveDown.get() == null) {
             return true;
         }
         long at = trialAt.get();
         long now = ticker.nanos();
-        return now - at >= 0 && trialAt.compareAndSet(at, now + backoffNanos);
+        if (now - at >= 0 && trialAt.compareAndSet(at, now + backoffNanos)) {
+            trialOut.set(true);
+            return true;
+        }
+        return false;
     }
 
     /** A connection to it opened: a passively down replica is up again. */
     void connected() {
-        if (passiveDown != null) {
-            passiveUp();
+        if (passiveDown.get() != null && passiveUp()) {
             log.info("backend {} of {} accepts connections again: back in the rotation", target, backend.app());
         }
     }
@@ -190,25 +197,32 @@ public final class Replica {
     void connectFailed(Throwable cause, Ticker ticker) {
         String why = "connect failed: " + (cause == null ? "closed" : cause.getMessage() == null
                 ? cause.getClass().getSimpleName() : cause.getMessage());
-        if (passiveDown == null) {
-            long first = TimeUnit.MILLISECONDS.toNanos(FIRST_BACKOFF_MS);
+        long first = TimeUnit.MILLISECONDS.toNanos(FIRST_BACKOFF_MS);
+        long now = ticker.nanos();
+        if (passiveDown.get() == null) {
+            trialAt.set(now + first);       // set before it is seen down: no trial goes at once
+        }
+        if (passiveDown.compareAndSet(null, why)) {
             backoffNanos = first;
-            trialAt.set(ticker.nanos() + first);
-            passiveDown = why;
+            trialOut.set(false);
             ejections.incrementAndGet();
             log.warn("backend {} of {} is down ({}): its requests go to the other replicas, a trial in {} ms",
                     target, backend.app(), why, FIRST_BACKOFF_MS);
-        } else {
+        } else if (trialOut.compareAndSet(true, false)) {
+            // its trial failed: the next one waits twice as long (requests that raced the first
+            // failure, or went to it because every replica is down, change nothing)
             long next = Math.min(backoffNanos * 2, TimeUnit.MILLISECONDS.toNanos(MAX_BACKOFF_MS));
             backoffNanos = next;
-            trialAt.set(ticker.nanos() + next);
-            passiveDown = why;
+            trialAt.set(now + next);
+            passiveDown.set(why);
         }
     }
 
-    private void passiveUp() {
-        passiveDown = null;
+    /** Whether this call brought it up (it was passively down). */
+    private boolean passiveUp() {
+        trialOut.set(false);
         backoffNanos = TimeUnit.MILLISECONDS.toNanos(FIRST_BACKOFF_MS);
+        return passiveDown.getAndSet(null) != null;
     }
 
     /** A parked connection of this loop, or null. */
