@@ -14,6 +14,8 @@ import io.cutover.control.app.Reload;
 import io.cutover.control.boot.Listeners;
 import io.cutover.control.boot.ProxyWarmUp;
 import io.cutover.control.boot.StartupFailure;
+import io.cutover.control.compose.ComposeCli;
+import io.cutover.control.compose.ComposeServices;
 import io.cutover.control.config.AppConfig;
 import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.Settings;
@@ -113,7 +115,8 @@ public final class Cutover implements AutoCloseable {
     /** The runtime an app's settings ask for. */
     public static AppRuntime runtimeFor(AppSettings app) {
         return switch (app.runtime()) {
-            case DOCKER -> new DockerRuntime(app, DockerRuntime.connect());
+            case DOCKER -> new DockerRuntime(app, DockerRuntime.connect(),
+                    new ComposeServices(new ComposeCli(), app.compose().port()));
             case PROCESS -> new ProcessRuntime(app, app.stateFile().getParent());
         };
     }

@@ -3,6 +3,7 @@ package io.cutover.control.admin;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.cutover.control.canary.Steering;
 import io.cutover.control.config.CanarySettings;
+import io.cutover.control.config.ComposeSettings;
 import io.cutover.control.config.ShadowSettings;
 import io.cutover.control.config.WarmUpSettings;
 import io.cutover.control.deploy.Deployment;
@@ -151,15 +152,24 @@ public final class ApiModel {
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                                 List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs, String shadow,
                                 Long shadowDurationMs, Boolean shadowFailOnErrors, String warmUp,
-                                String canaryOnDeadline) {
+                                String canaryOnDeadline, String compose, String service, String project) {
         static final String SHAPE = "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", "
                 + "\"waitForLock\", \"canary\": [10, 50, 100], \"canaryIntervalMs\", \"bakeMs\" (0: no bake), "
-                + "\"shadow\": \"10%\", \"shadowDurationMs\", \"shadowFailOnErrors\" \"warmUp\": 2000 or \"20s\" "
-                + "and \"canaryOnDeadline\": \"hold\"|\"abort\"";
+                + "\"shadow\": \"10%\", \"shadowDurationMs\", \"shadowFailOnErrors\" \"warmUp\": 2000 or \"20s\", "
+                + "\"canaryOnDeadline\": \"hold\"|\"abort\", and \"compose\": \"/ABSOLUTE/docker-compose.yml\", "
+                + "\"service\", \"project\" (then image is a full image or a tag of the service's image)";
+
+        public DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
+                             List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs, String shadow,
+                             Long shadowDurationMs, Boolean shadowFailOnErrors, String warmUp, String canaryOnDeadline) {
+            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, bakeMs, shadow, shadowDurationMs,
+                    shadowFailOnErrors, warmUp, canaryOnDeadline, null, null, null);
+        }
 
         public DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                              List<Integer> canary, Long canaryIntervalMs, String release) {
-            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, null, null, null, null, null, null);
+            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, null, null, null, null, null, null,
+                    null, null, null);
         }
 
         /** How long to bake: this request's, or the app's ({@code defaults}); zero: no bake. */
@@ -196,6 +206,14 @@ public final class ApiModel {
          * @param docker whether the app runs containers (else a command)
          */
         Release toRelease(boolean docker, String app) throws ApiException {
+            return toRelease(docker, app, ComposeSettings.NONE);
+        }
+
+        /**
+         * @param composeDefaults the app's {@code compose}: the service its deploys run unless this
+         *                        request names another file or service
+         */
+        Release toRelease(boolean docker, String app, ComposeSettings composeDefaults) throws ApiException {
             boolean hasImage = image != null && !image.isBlank();
             boolean hasCommand = command != null && !command.isEmpty();
             if (hasImage && hasCommand) {
@@ -211,7 +229,35 @@ public final class ApiModel {
                     || release.chars().anyMatch(c -> c < ' ' || c == 127))) {
                 throw new ApiException(400, "release must be a name of 1 to 100 printable characters");
             }
-            return new Release(hasImage ? image.trim() : null, command, env, release);
+            return new Release(hasImage ? image.trim() : null, command, env, release,
+                    compose(docker, app, composeDefaults));
+        }
+
+        /** The compose service to run: this request's file and service over the app's; null: none. */
+        private Release.Compose compose(boolean docker, String app, ComposeSettings defaults) throws ApiException {
+            boolean asked = compose != null || service != null || project != null;
+            if (!asked && !defaults.configured()) {
+                return null;
+            }
+            if (!docker) {
+                throw new ApiException(400, "app " + app + " runs a command: a compose service runs in containers");
+            }
+            String file = compose == null ? defaults.file() : compose.trim();
+            if (file.isEmpty()) {
+                throw new ApiException(400, "service and project need a compose file: add \"compose\" (the CLI's "
+                        + "--compose), or set cutover.app.compose.file");
+            }
+            if (!file.startsWith("/")) {
+                throw new ApiException(400, "compose must be an absolute path on cutover's host, got '" + file + "'");
+            }
+            boolean sameFile = file.equals(defaults.file());
+            String name = service != null ? service.trim() : sameFile ? defaults.service() : "";
+            if (name.isEmpty()) {
+                throw new ApiException(400, "name the service of " + file + " to deploy (--service, or "
+                        + "cutover.app.compose.service)");
+            }
+            String p = project != null ? project.trim() : sameFile ? defaults.project() : "";
+            return new Release.Compose(file, name, p.isEmpty() ? null : p);
         }
 
         /** The canary plan: the app's, with what this request changes, checked. */

@@ -31,7 +31,8 @@ final class DeployEndpoints {
     DeploymentView deploy(App app, byte[] body) throws Exception {
         Deployer d = deployer(app);
         DeployRequest request = bodies.read(body, DeployRequest.class, DeployRequest.SHAPE);
-        Release release = request.toRelease(d.app().runtime() == AppSettings.Runtime.DOCKER, d.app().name());
+        Release release = request.toRelease(d.app().runtime() == AppSettings.Runtime.DOCKER, d.app().name(),
+                d.app().compose());
         return DeploymentView.of(d.deploy(release, request.queues(),
                 new Deployer.Options(request.plan(d.canaryDefaults()), request.warmUp(d.app().warmUp()),
                         request.shadow(d.shadowDefaults()), request.bake(d.app().bake()))));

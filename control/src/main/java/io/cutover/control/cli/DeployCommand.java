@@ -14,15 +14,35 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code cutover deploy IMAGE} or {@code cutover deploy --command -- WORD...}. */
+/**
+ * {@code cutover deploy IMAGE}, {@code cutover deploy --compose FILE --service NAME IMAGE_OR_TAG} or
+ * {@code cutover deploy --command -- WORD...}.
+ */
 @Command(name = "deploy", mixinStandardHelpOptions = true,
         description = {"Deploy a new version: start it on the free colour, wait until it is healthy, switch "
                 + "traffic to it, drain the old version and stop it. Prints each step; exits 0 on success.",
-                "Docker apps: cutover deploy IMAGE. Process apps: cutover deploy --command -- java -jar app.jar"})
+                "Docker apps: cutover deploy IMAGE. A service of a compose file: cutover deploy --compose "
+                        + "docker-compose.yml --service app IMAGE_OR_TAG. Process apps: cutover deploy --command -- "
+                        + "java -jar app.jar"})
 final class DeployCommand implements Callable<Integer> {
     @Parameters(paramLabel = "IMAGE", arity = "0..*",
-            description = "the image to run (or, with --command, the command's words)")
+            description = "the image to run (with --compose, or the app's compose.file: a full image, or a tag of the "
+                    + "service's image; or, with --command, the command's words)")
     List<String> what = List.of();
+
+    @Option(names = "--compose", paramLabel = "FILE",
+            description = "run a service of this compose file, as the file describes it, in its compose project "
+                    + "(read on cutover's host; default: the app's compose.file)")
+    java.nio.file.Path compose;
+
+    @Option(names = "--service", paramLabel = "NAME",
+            description = "the compose file's service to deploy (default: the app's compose.service)")
+    String service;
+
+    @Option(names = "--project", paramLabel = "NAME",
+            description = "the compose project's name, as docker compose -p takes it (default: the app's "
+                    + "compose.project, else the compose CLI's own)")
+    String project;
 
     @Option(names = "--command", description = "the parameters are a command to run (process runtime)")
     boolean command;
@@ -99,15 +119,21 @@ final class DeployCommand implements Callable<Integer> {
         }
         Long bakeMs = bake == null ? null : bake.trim().equals("off") ? Long.valueOf(0) : durationMs("--bake", bake);
         Long shadowMs = shadowDuration == null ? null : durationMs("--shadow-duration", shadowDuration);
+        // a relative file is this command's: cutover may run in another directory
+        String file = compose == null ? null : compose.toAbsolutePath().normalize().toString();
+        if (command && (file != null || service != null || project != null)) {
+            throw new Main.CliFailure("--compose, --service and --project deploy a container, not --command");
+        }
         if (command) {
             request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, bakeMs, shadow, shadowMs,
                     shadowFailOnErrors, warmUp, canaryOnDeadline);
         } else if (what.size() == 1) {
             request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
-                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline);
+                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline, file, service, project);
         } else if (what.isEmpty()) {
+            // the configured image or command (or the compose service's own image)
             request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
-                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline);  // the configured image or command
+                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline, file, service, project);
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }

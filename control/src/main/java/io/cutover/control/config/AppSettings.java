@@ -31,7 +31,18 @@ public record AppSettings(
         Path stateFile,
         Duration bake,
         WarmUpSettings warmUp,
-        HookSettings hooks) {
+        HookSettings hooks,
+        ComposeSettings compose) {
+
+    /** An app whose deploys run no compose service. */
+    public AppSettings(String name, Runtime runtime, List<Integer> ports, String image, List<String> command,
+                       Map<String, String> env, List<String> volumes, String network, int containerPort, Pull pull,
+                       String restart, Duration stopTimeout, KeepPrevious keepPrevious, Duration keepRunningFor,
+                       int logLines, Duration lockWait, Path stateFile, Duration bake, WarmUpSettings warmUp,
+                       HookSettings hooks) {
+        this(name, runtime, ports, image, command, env, volumes, network, containerPort, pull, restart, stopTimeout,
+                keepPrevious, keepRunningFor, logLines, lockWait, stateFile, bake, warmUp, hooks, ComposeSettings.NONE);
+    }
 
     public enum Runtime { DOCKER, PROCESS }
 

@@ -459,7 +459,36 @@ public final class ConfigLoader {
                 stateFile(c, base, stateDir, name),
                 bake(c, base + ".bake"),
                 warmUp(c, base),
-                hooks(c, base));
+                hooks(c, base),
+                compose(c, base));
+    }
+
+    /** {@code compose} of an app: a file (relative: to the working directory cutover starts in) and its service. */
+    private static ComposeSettings compose(Config c, String base) {
+        String file = c.getString(path(base + ".compose.file")).trim();
+        String service = c.getString(path(base + ".compose.service")).trim();
+        String project = c.getString(path(base + ".compose.project")).trim();
+        int port = c.getInt(path(base + ".compose.port"));
+        if (port < 0 || port > 65_535) {
+            throw bad(c, base + ".compose.port", "must be 0 (the service's expose) or a port, got " + port);
+        }
+        if (file.isEmpty()) {
+            if (!service.isEmpty() || !project.isEmpty()) {
+                throw bad(c, base + ".compose", "names a service or project but no file: set compose.file too");
+            }
+            return ComposeSettings.NONE;
+        }
+        if (choice(c, base + ".runtime", AppSettings.Runtime.class) != AppSettings.Runtime.DOCKER) {
+            throw bad(c, base + ".compose.file", "a compose service runs in containers: set runtime = docker");
+        }
+        if (service.isEmpty()) {
+            throw bad(c, base + ".compose.service", "is missing: name the service of " + file + " that cutover deploys");
+        }
+        try {
+            return new ComposeSettings(Path.of(file).toAbsolutePath().normalize().toString(), service, project, port);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw bad(c, base + ".compose.file", "is not a path: " + e.getMessage());
+        }
     }
 
     private static WarmUpSettings warmUp(Config c, String base) {

@@ -233,7 +233,12 @@ final class DeploySteps {
     /** Waits until {@code i} is healthy, or says why not with its last log lines ({@code when}: "after its warm-up, "). */
     private Duration gate(Instance i, String when) throws UnhealthyException, InterruptedException {
         try {
-            return health.await(i.target(), () -> runtime.failing(i));
+            Duration took = health.await(i.target(), () -> runtime.failing(i));
+            try {
+                return took.plus(runtime.awaitReady(i));
+            } catch (AppRuntime.RuntimeFailure e) {
+                throw new UnhealthyException(i.target() + " " + e.getMessage());
+            }
         } catch (UnhealthyException e) {
             throw withLogs(i, when + e.getMessage());
         }

@@ -29,6 +29,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aComposeFileNeedsItsServiceAndIsMadeAbsolute() {
+        String m = error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.app.name", "shop",
+                "cutover.app.compose.file", "docker-compose.yml")));
+        assertTrue(m.contains("cutover.app.compose.service") && m.contains("is missing: name the service of "
+                + "docker-compose.yml that cutover deploys"), m);
+        m = error(() -> ConfigLoader.load(Optional.empty(), Map.of("cutover.app.name", "shop", "cutover.app.runtime",
+                "process", "cutover.app.command", java.util.List.of("app"), "cutover.app.compose.file", "c.yml",
+                "cutover.app.compose.service", "app")));
+        assertTrue(m.contains("set runtime = docker"), m);
+        AppSettings app = ConfigLoader.load(Optional.empty(), Map.of("cutover.app.name", "shop",
+                "cutover.app.compose.file", "docker-compose.yml", "cutover.app.compose.service", "app"))
+                .apps().get(0).deploy().orElseThrow();
+        assertEquals(new ComposeSettings(Path.of("docker-compose.yml").toAbsolutePath().toString(), "app", "", 0),
+                app.compose());
+    }
+
+    @Test
     void defaultsComeFromReferenceConf() {
         Settings s = ConfigLoader.load(Optional.empty(), Map.of());
         assertEquals(8080, s.listen().getPort());

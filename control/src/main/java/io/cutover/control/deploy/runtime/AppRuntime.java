@@ -35,6 +35,17 @@ public interface AppRuntime {
         return notRunning(candidate);
     }
 
+    /**
+     * Waits, once the candidate passed cutover's health check, until the runtime's own readiness
+     * signal passes too (a compose service's healthcheck), and says how long that took; at once
+     * where there is none.
+     *
+     * @throws RuntimeFailure why it did not pass
+     */
+    default java.time.Duration awaitReady(Instance candidate) throws InterruptedException {
+        return java.time.Duration.ZERO;
+    }
+
     /** Its last log lines, oldest first. */
     List<String> logs(Instance instance, int lines);
 

@@ -9,8 +9,10 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Ports;
 import com.github.dockerjava.api.model.RestartPolicy;
@@ -42,6 +44,8 @@ import org.slf4j.LoggerFactory;
  * colour's port. Another cutover's containers of an app with the same name (on the same engine)
  * are never touched: not removed, not renamed; while one of them holds the name
  * {@code APP-COLOUR}, this cutover's container of that colour is named {@code APP-COLOUR-OWNER}.
+ * A release of a compose file's service runs as that service describes it (see {@link ServiceSpecs}),
+ * in the service's project, its healthcheck awaited beside cutover's health check.
  */
 public final class DockerRuntime implements AppRuntime {
     static final String LABEL_APP = "io.cutover.app";
@@ -49,17 +53,26 @@ public final class DockerRuntime implements AppRuntime {
     static final String LABEL_IMAGE = "io.cutover.image";
     static final String LABEL_DEPLOY = "io.cutover.deploy-id";
     private static final Logger log = LoggerFactory.getLogger(DockerRuntime.class);
+    /** How often a candidate's healthcheck status is read while it is awaited. */
+    private static final Duration READY_POLL = Duration.ofMillis(250);
 
     private final AppSettings app;
     private final String owner;
     private final DockerClient docker;
+    private final ServiceSpecs services;
     /** Untagged containers of this app's name already named in the log (once is enough). */
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
     public DockerRuntime(AppSettings app, DockerClient docker) {
+        this(app, docker, ServiceSpecs.NONE);
+    }
+
+    /** @param services reads the services of compose files that releases name */
+    public DockerRuntime(AppSettings app, DockerClient docker, ServiceSpecs services) {
         this.app = app;
         this.owner = Owner.ofStateFile(app.stateFile());
         this.docker = docker;
+        this.services = services;
     }
 
     /** A client for the engine named by DOCKER_HOST (default: the local socket). */
@@ -81,29 +94,57 @@ public final class DockerRuntime implements AppRuntime {
 
     @Override
     public Instance start(Release release, Colour colour, int port, String deployId) {
-        String image = release.image() == null || release.image().isEmpty() ? app.image() : release.image();
-        if (image.isEmpty()) {
-            throw new RuntimeFailure("no image to run: name one in the deploy or set cutover.app.image");
-        }
+        ContainerSpec spec = spec(release, colour);
+        String image = spec.image();
         ensureImage(image);
         String name = containerName(colour);
-        Map<String, String> env = new LinkedHashMap<>(app.env());
+        Map<String, String> env = new LinkedHashMap<>(spec.env());
         env.putAll(release.env());
-        int listenPort = app.hostNetwork() ? port : app.containerPort();
-        env.put("PORT", Integer.toString(listenPort));
+        int listenPort = spec.hostNetwork() ? port : spec.containerPort();
+        if (release.compose() == null) {
+            env.put("PORT", Integer.toString(listenPort));
+        } else {
+            env.putIfAbsent("PORT", Integer.toString(listenPort));     // the compose file's own, if it sets one
+        }
+        List<ContainerSpec.Network> networks = spec.networks();
         HostConfig host = HostConfig.newHostConfig()
-                .withInit(true)
-                .withNetworkMode(app.network())
-                .withRestartPolicy(RestartPolicy.parse(app.restart()))
-                .withBinds(app.volumes().stream().map(Bind::parse).toList());
+                .withInit(spec.init())
+                .withNetworkMode(networks.isEmpty() ? spec.networkMode() : networks.get(0).name())
+                .withRestartPolicy(RestartPolicy.parse(spec.restart()))
+                .withBinds(spec.binds().stream().map(Bind::parse).toList());
+        Map<String, String> labels = new LinkedHashMap<>(spec.labels());
+        labels.putAll(Map.of(LABEL_APP, app.name(), LABEL_COLOUR, colour.label(), LABEL_IMAGE, image,
+                LABEL_DEPLOY, deployId, Owner.LABEL, owner));
         CreateContainerCmd create = docker.createContainerCmd(image)
                 .withName(name)
-                .withLabels(Map.of(LABEL_APP, app.name(), LABEL_COLOUR, colour.label(), LABEL_IMAGE, image,
-                        LABEL_DEPLOY, deployId, Owner.LABEL, owner))
+                .withLabels(labels)
                 .withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
-                .withStopTimeout((int) Math.max(1, app.stopTimeout().toSeconds()));
-        if (!app.hostNetwork()) {
-            ExposedPort exposed = ExposedPort.tcp(app.containerPort());
+                .withStopTimeout((int) Math.max(1, spec.stopTimeout().toSeconds()));
+        if (!spec.entrypoint().isEmpty()) {
+            create.withEntrypoint(spec.entrypoint());
+        }
+        if (!spec.command().isEmpty()) {
+            create.withCmd(spec.command());
+        }
+        if (spec.user() != null) {
+            create.withUser(spec.user());
+        }
+        if (spec.workingDir() != null) {
+            create.withWorkingDir(spec.workingDir());
+        }
+        if (spec.stopSignal() != null) {
+            create.withStopSignal(spec.stopSignal());
+        }
+        if (spec.healthcheck() != null) {
+            ContainerSpec.Healthcheck h = spec.healthcheck();
+            create.withHealthcheck(new HealthCheck().withTest(h.test()).withInterval(nanos(h.interval()))
+                    .withTimeout(nanos(h.timeout())).withRetries(h.retries()).withStartPeriod(nanos(h.startPeriod())));
+        }
+        if (!networks.isEmpty() && !networks.get(0).aliases().isEmpty()) {
+            create.withAliases(networks.get(0).aliases());
+        }
+        if (!spec.hostNetwork()) {
+            ExposedPort exposed = ExposedPort.tcp(spec.containerPort());
             Ports bindings = new Ports();
             bindings.bind(exposed, Ports.Binding.bindIpAndPort("127.0.0.1", port));
             create.withExposedPorts(exposed);
@@ -112,6 +153,10 @@ public final class DockerRuntime implements AppRuntime {
         String id = null;
         try {
             id = create.withHostConfig(host).exec().getId();
+            for (ContainerSpec.Network n : networks.subList(Math.min(1, networks.size()), networks.size())) {
+                docker.connectToNetworkCmd().withContainerId(id).withNetworkId(n.name())
+                        .withContainerNetwork(new ContainerNetwork().withAliases(n.aliases())).exec();
+            }
             docker.startContainerCmd(id).exec();
             return new Instance(colour, port, release.running(image, List.of()), deployId, id, Instant.now());
         } catch (RuntimeException e) {
@@ -120,6 +165,32 @@ public final class DockerRuntime implements AppRuntime {
             }
             throw new RuntimeFailure("cannot start container " + name + " from " + image + ": " + message(e), e);
         }
+    }
+
+    /** What a release runs: a service of its compose file, or the app's settings with the release's image. */
+    private ContainerSpec spec(Release release, Colour colour) {
+        String image = release.image() == null ? "" : release.image().trim();
+        if (release.compose() != null) {
+            ContainerSpec spec = services.spec(release.compose(), image, app.containerPort());
+            Map<String, String> labels = new LinkedHashMap<>(spec.labels());
+            // compose numbers a service's containers; the colours are its 1 and 2
+            labels.put("com.docker.compose.container-number", Integer.toString(colour.ordinal() + 1));
+            return new ContainerSpec(spec.image(), spec.entrypoint(), spec.command(), spec.env(), spec.binds(),
+                    spec.user(), spec.workingDir(), labels, spec.restart(), spec.stopTimeout(), spec.stopSignal(),
+                    spec.init(), spec.healthcheck(), spec.networks(), spec.networkMode(), spec.containerPort());
+        }
+        if (image.isEmpty()) {
+            image = app.image();
+        }
+        if (image.isEmpty()) {
+            throw new RuntimeFailure("no image to run: name one in the deploy or set cutover.app.image");
+        }
+        return new ContainerSpec(image, List.of(), List.of(), app.env(), app.volumes(), null, null, Map.of(),
+                app.restart(), app.stopTimeout(), null, true, null, List.of(), app.network(), app.containerPort());
+    }
+
+    private static Long nanos(Duration d) {
+        return d == null ? null : d.toNanos();
     }
 
     private void ensureImage(String image) {
@@ -204,7 +275,59 @@ public final class DockerRuntime implements AppRuntime {
             return Optional.of("keeps exiting (last exit code " + s.getExitCodeLong() + ", restarted "
                     + (restarts == null ? "?" : restarts) + " times)");
         }
-        return Boolean.TRUE.equals(s.getRunning()) ? Optional.empty() : Optional.of(exited(s));
+        if (!Boolean.TRUE.equals(s.getRunning())) {
+            return Optional.of(exited(s));
+        }
+        return candidate.release().compose() != null && s.getHealth() != null
+                && "unhealthy".equals(s.getHealth().getStatus()) ? Optional.of(unhealthy(s)) : Optional.empty();
+    }
+
+    /**
+     * A compose service's healthcheck, an extra readiness signal: waits until Docker reports the
+     * candidate healthy, for as long as the healthcheck itself may take to say.
+     */
+    @Override
+    public Duration awaitReady(Instance candidate) throws InterruptedException {
+        long start = System.nanoTime();
+        if (candidate.release().compose() == null) {
+            return Duration.ZERO;
+        }
+        for (;;) {
+            InspectContainerResponse r = inspect(candidate).orElseThrow(() -> new RuntimeFailure(gone(candidate).get()));
+            InspectContainerResponse.ContainerState s = r.getState();
+            HealthCheck check = r.getConfig() == null ? null : r.getConfig().getHealthcheck();
+            if (s.getHealth() == null || check == null) {
+                return Duration.ofNanos(System.nanoTime() - start);     // none
+            }
+            if ("healthy".equals(s.getHealth().getStatus())) {
+                return Duration.ofNanos(System.nanoTime() - start);
+            }
+            if (!Boolean.TRUE.equals(s.getRunning())) {
+                throw new RuntimeFailure(exited(s) + " before its healthcheck passed");
+            }
+            if ("unhealthy".equals(s.getHealth().getStatus())) {
+                throw new RuntimeFailure(unhealthy(s));
+            }
+            Duration within = new ContainerSpec.Healthcheck(List.of(), duration(check.getInterval()),
+                    duration(check.getTimeout()), check.getRetries() == null ? 0 : check.getRetries(),
+                    duration(check.getStartPeriod())).verdictWithin();
+            if (System.nanoTime() - start > within.toNanos()) {
+                throw new RuntimeFailure("passed cutover's health check, but its healthcheck did not report healthy "
+                        + "within " + within.toSeconds() + " s (status " + s.getHealth().getStatus() + ")");
+            }
+            Thread.sleep(READY_POLL.toMillis());
+        }
+    }
+
+    private static Duration duration(Long nanos) {
+        return nanos == null ? null : Duration.ofNanos(nanos);
+    }
+
+    private static String unhealthy(InspectContainerResponse.ContainerState s) {
+        List<com.github.dockerjava.api.command.HealthStateLog> log = s.getHealth().getLog();
+        String last = log == null || log.isEmpty() || log.get(log.size() - 1).getOutput() == null ? ""
+                : ": " + log.get(log.size() - 1).getOutput().strip();
+        return "is unhealthy by its healthcheck" + last;
     }
 
     private Optional<InspectContainerResponse> inspect(Instance instance) {
@@ -250,7 +373,9 @@ public final class DockerRuntime implements AppRuntime {
     @Override
     public void stop(Instance instance) {
         try {
-            docker.stopContainerCmd(instance.handle()).withTimeout((int) Math.max(1, app.stopTimeout().toSeconds())).exec();
+            // a compose service's container stops within its own stop_grace_period (its StopTimeout)
+            docker.stopContainerCmd(instance.handle()).withTimeout(instance.release().compose() != null ? null
+                    : (int) Math.max(1, app.stopTimeout().toSeconds())).exec();
         } catch (NotModifiedException | NotFoundException e) {
             // already stopped, or gone
         }

@@ -45,6 +45,16 @@ class StateStoreTest {
     }
 
     @Test
+    void aReleaseOfAComposeServiceIsLoadedBackWithItsService() {
+        Instance compose = new Instance(Colour.GREEN, 8082, new Release("shop:v2", List.of(), Map.of(), null,
+                new Release.Compose("/srv/shop/docker-compose.yml", "app", null)), "d2", "c0ffee",
+                Instant.parse("2026-11-25T10:00:00Z"));
+        AppState state = new AppState(compose, version("v1", Colour.BLUE), null);
+        store("shop").save(state);
+        assertEquals(state, store("shop").load(), "a rollback or a restore runs the same service again");
+    }
+
+    @Test
     void noFileMeansNoVersionYet() {
         assertEquals(AppState.EMPTY, store("shop").load());
     }
