@@ -470,6 +470,13 @@ public final class Cutover implements AutoCloseable {
             public CompletableFuture<Upgraded> upgrade() {
                 return upgradeInPlace();
             }
+
+            @Override
+            public Optional<LoadBalancer> loadBalancer() {
+                io.cutover.proxy.LbHealth h = proxy.router().lbHealth();
+                return h == null ? Optional.empty()
+                        : Optional.of(new LoadBalancer(h, settings.lbHealth().grace(), metrics::requestsEnded));
+            }
         };
     }
 

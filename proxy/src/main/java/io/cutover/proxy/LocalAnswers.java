@@ -20,9 +20,12 @@ final class LocalAnswers {
         this.accessLog = accessLog;
     }
 
-    /** Whether a route answered here is up: false for the load balancer's check while stopping (read once: it may flip). */
+    /**
+     * Whether a route answered here is up: false for the load balancer's check while stopping or
+     * taken out (read once: it may flip).
+     */
     static boolean up(Route route) {
-        return !(route instanceof LbHealth lb && lb.isStopping());
+        return !(route instanceof LbHealth lb && !lb.isUp());
     }
 
     /**

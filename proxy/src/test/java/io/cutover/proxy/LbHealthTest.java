@@ -44,4 +44,28 @@ class LbHealthTest {
             assertEquals("app", raw.send("GET /orders HTTP/1.1\r\nHost: x\r\n\r\n").read().body());
         }
     }
+
+    @Test
+    void aHostTakenOutFailsItsCheckWhileServingAndAnswersOkOnceItJoinsAgainEachAnswerCounted() throws Exception {
+        health.leave();
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
+            RawHttp.Response r = raw.send("GET /lb/health HTTP/1.1\r\nHost: x\r\n\r\n").read();
+            assertEquals(503, r.status());
+            assertEquals("out of rotation\n", r.body());
+            assertTrue(raw.closedByPeer(), "the balancer's next check comes on a new connection");
+        }
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
+            assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").read().body(), "it serves on");
+        }
+        health.join();
+        try (RawHttp raw = new RawHttp(proxied.proxy().address())) {
+            assertEquals(200, raw.send("GET /lb/health HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
+        }
+        assertEquals(1, health.answeredDown());
+        assertEquals(1, health.answeredUp());
+        health.leave();
+        health.stopping();
+        health.join();
+        assertEquals(false, health.isUp(), "joining does not undo a stop");
+    }
 }

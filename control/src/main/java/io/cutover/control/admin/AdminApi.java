@@ -11,7 +11,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The admin API's route table, independent of the HTTP server carrying it: each path and method
  * to its endpoint ({@link TrafficEndpoints}, {@link DeployEndpoints}, {@link StatusView}, and the
- * process's own: reload, reopen-logs, upgrade, metrics). Nothing here blocks: a switch runs on the
+ * process's own: reload, reopen-logs, upgrade, the load balancer's check ({@link LoadBalancerEndpoint}),
+ * metrics). Nothing here blocks: a switch runs on the
  * event loops, a deploy on the deployer's own thread. {@link ApiErrors} is the one place where
  * errors become statuses.
  */
@@ -22,6 +23,7 @@ public final class AdminApi {
     private final ProcessControl process;
     private final TrafficEndpoints traffic;
     private final DeployEndpoints deploys;
+    private final LoadBalancerEndpoint lb;
     private final AuditTrail audit;
     private final ObjectMapper json;
 
@@ -37,6 +39,7 @@ public final class AdminApi {
         RequestBody bodies = new RequestBody(json);
         this.traffic = new TrafficEndpoints(bodies);
         this.deploys = new DeployEndpoints(apps, bodies);
+        this.lb = new LoadBalancerEndpoint(bodies, process::loadBalancer);
     }
 
     /** A status and the object to send as JSON (or a {@link Text} sent as it is). */
@@ -88,10 +91,10 @@ public final class AdminApi {
     /** The endpoints that change something, by the name they have in the audit trail. */
     private static final Map<String, String> AUDITED = Map.of("/v1/switch", "switch", "/v1/maintenance", "maintenance",
             "/v1/pause", "pause", "/v1/resume", "resume", "/v1/deploy", "deploy", "/v1/rollback", "rollback",
-            "/v1/canary", "canary", "/v1/reload", "reload", "/v1/upgrade", "upgrade");
+            "/v1/canary", "canary", "/v1/reload", "reload", "/v1/upgrade", "upgrade", "/v1/lb", "lb");
     /** What of a request is recorded: fields that name what was asked, never env or a command's words (secrets). */
     private static final java.util.List<String> RECORDED = java.util.List.of("target", "on", "action", "percent",
-            "image", "release", "canary", "timeoutSeconds", "maxHeld", "waitForLock");
+            "image", "release", "canary", "timeoutSeconds", "maxHeld", "waitForLock", "in");
 
     private void audit(String what, Call call, Reply r) {
         Map<String, Object> request = new java.util.LinkedHashMap<>();
@@ -118,7 +121,7 @@ public final class AdminApi {
             deployment = c.deployId();
         }
         String app = call.app();
-        if (app == null && !what.equals("reload") && !what.equals("upgrade")) {
+        if (app == null && !what.equals("reload") && !what.equals("upgrade") && !what.equals("lb")) {
             try {
                 app = apps.find(null).name();
             } catch (Exception e) {
@@ -145,6 +148,8 @@ public final class AdminApi {
             case "/v1/rollback" -> only("POST", method, () -> done(202, deploys.rollback(apps.find(app), body)));
             case "/v1/canary" -> only("POST", method, () -> CompletableFuture.completedFuture(
                     deploys.canary(apps.find(app), body)));
+            case "/v1/lb" -> "POST".equals(method) ? done(200, lb.change(body))
+                    : only("GET", method, () -> done(200, lb.view()));
             case "/v1/reload" -> only("POST", method, () -> reload.run().thenApply(o -> new Reply(200, o)));
             case "/v1/reopen-logs" -> only("POST", method, () -> {
                 process.reopenLogs();

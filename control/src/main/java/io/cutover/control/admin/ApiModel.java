@@ -349,6 +349,22 @@ public final class ApiModel {
     public record ResumeView(boolean resumed) {
     }
 
+    /** {@code POST /v1/lb} body: take this host out of the load balancer ({@code false}) or put it back. */
+    public record LbRequest(Boolean in) {
+        static final String SHAPE = "{\"in\": false} (leave the load balancer) or {\"in\": true} (join it again)";
+    }
+
+    /**
+     * {@code GET /v1/lb} and {@code POST /v1/lb}: whether the load balancer's check answers 200
+     * ({@code in}), and why not (taken out, or stopping); the checks answered each way and the
+     * proxied requests ended since the start (counters: a rolling deploy watches them move, or stop).
+     *
+     * @param changedAt when it last left or joined through this API, or null
+     */
+    public record LbView(String path, boolean in, boolean out, boolean stopping, long graceMs, long checksOk,
+                         long checksFailed, long requests, String changedAt) {
+    }
+
     /** {@code POST /v1/rollback} body (optional). */
     public record RollbackRequest(Boolean waitForLock) {
         static final String SHAPE = "{\"waitForLock\": false} or nothing";

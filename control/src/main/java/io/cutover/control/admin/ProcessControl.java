@@ -14,6 +14,17 @@ public interface ProcessControl {
      */
     CompletableFuture<Upgraded> upgrade();
 
+    /** The load balancer's health check this cutover answers, or empty if it answers none. */
+    java.util.Optional<LoadBalancer> loadBalancer();
+
+    /**
+     * The check ({@code cutover.lb-health}), its grace, and the count of proxied requests ended
+     * so far, by which one sees whether the balancer still sends.
+     */
+    record LoadBalancer(io.cutover.proxy.LbHealth check, java.time.Duration grace,
+                        java.util.function.LongSupplier requests) {
+    }
+
     /** The process that took over. */
     record Upgraded(long from, long to) {
     }

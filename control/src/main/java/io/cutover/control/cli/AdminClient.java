@@ -27,10 +27,23 @@ final class AdminClient {
     /** How long a request over the unix socket may take in all (an upgrade waits for a new JVM's health). */
     private static final Duration UNIX_DEADLINE = Duration.ofMinutes(15);
 
+    /** How long one request over TCP may take in all; null: no bound (a deploy's request is answered at once). */
+    private final Duration requestTimeout;
+
     AdminClient(String admin, String token, String app) {
+        this(admin, token, app, null);
+    }
+
+    AdminClient(String admin, String token, String app, Duration requestTimeout) {
+        this.requestTimeout = requestTimeout;
         this.admin = admin;
         this.token = token;
         this.app = app == null || app.isBlank() ? null : app.trim();
+    }
+
+    /** The admin API's address, as given. */
+    String address() {
+        return admin;
     }
 
     <T> T get(String path, Class<T> type) {
@@ -66,6 +79,9 @@ final class AdminClient {
                 responseBody = r.body();
             } else {
                 HttpRequest.Builder b = authorized(HttpRequest.newBuilder(uri(path)));
+                if (requestTimeout != null) {
+                    b.timeout(requestTimeout);
+                }
                 HttpRequest request = body == null ? b.GET().build() : b.header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
                 HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
@@ -77,6 +93,10 @@ final class AdminClient {
                     + " minutes");
         } catch (java.nio.file.InvalidPathException e) {
             throw new CliFailure("bad --admin address '" + admin + "'");
+        } catch (java.net.http.HttpTimeoutException e) {
+            throw new CliFailure(e instanceof java.net.http.HttpConnectTimeoutException
+                    ? "cannot reach the admin API at " + admin + " (connecting timed out)"
+                    : "admin API at " + admin + " did not answer in time");
         } catch (ConnectException | java.nio.file.NoSuchFileException e) {
             throw new CliFailure("cannot reach the admin API at " + admin + " (is `cutover serve` running?)");
         } catch (IOException e) {

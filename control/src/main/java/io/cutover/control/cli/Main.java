@@ -14,7 +14,7 @@ import picocli.CommandLine;
         subcommands = {ServeCommand.class, DeployCommand.class, RollbackCommand.class, SwitchCommand.class,
                 MaintenanceCommand.class, PauseCommand.class, ResumeCommand.class, CanaryCommand.class,
                 ReloadCommand.class, ReopenLogsCommand.class, UpgradeCommand.class, DemoCommand.class,
-                StatusCommand.class, HistoryCommand.class},
+                StatusCommand.class, HistoryCommand.class, RolloutCommand.class, LbCommand.class},
         synopsisSubcommandLabel = "COMMAND")
 public final class Main {
 

@@ -46,7 +46,21 @@ final class StatusCommand implements Callable<Integer> {
         } else {
             print(json.treeToValue(answer, Status.class), out);
         }
+        loadBalancer(out);
         return 0;
+    }
+
+    /** Whether the host is in the load balancer; nothing without a check (cutover.lb-health.path empty). */
+    private void loadBalancer(PrintWriter out) {
+        io.cutover.control.admin.ApiModel.LbView lb;
+        try {
+            lb = admin.client().get("/v1/lb", io.cutover.control.admin.ApiModel.LbView.class);
+        } catch (Main.CliFailure e) {
+            return;     // no load balancer check here (409), or a cutover from before /v1/lb (404)
+        }
+        out.printf("lb        %s%n", lb.in() ? "in: " + lb.path() + " answers 200"
+                : lb.stopping() ? "stopping: " + lb.path() + " answers 503"
+                : "OUT: " + lb.path() + " answers 503 while it serves (`cutover lb in` puts it back)");
     }
 
     private static void print(Status s, PrintWriter out) {

@@ -39,6 +39,7 @@ public final class Metrics implements TrafficObserver, AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final java.util.concurrent.atomic.LongAdder proxied = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * With the JVM's, the process's and Netty's pooled allocator's meters too (memory, GC,
@@ -80,6 +81,7 @@ public final class Metrics implements TrafficObserver, AutoCloseable {
     public RequestObserver forBackend(String app, Target target, String version) {
         Timer[] byClass = new Timer[8];     // 0 cut, 1-5 for 1xx-5xx, 6 client gone, 7 client too slow
         return (status, nanos) -> {
+            proxied.increment();
             int i = status == CLIENT_GONE ? 6 : status == CLIENT_TOO_SLOW ? 7 : status / 100;
             if (i < 0 || i > 7) {
                 i = 0;
@@ -95,6 +97,11 @@ public final class Metrics implements TrafficObserver, AutoCloseable {
             }
             t.record(nanos, TimeUnit.NANOSECONDS);
         };
+    }
+
+    /** How many proxied requests have ended since the start, of every app (a rolling deploy watches it). */
+    public long requestsEnded() {
+        return proxied.sum();
     }
 
     /** Removes the request series of a version traffic has left for good. */
