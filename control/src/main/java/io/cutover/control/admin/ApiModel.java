@@ -2,6 +2,7 @@ package io.cutover.control.admin;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.cutover.control.canary.Steering;
+import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.CanarySettings;
 import io.cutover.control.config.ShadowSettings;
 import io.cutover.control.config.WarmUpSettings;
@@ -151,15 +152,38 @@ public final class ApiModel {
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                                 List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs, String shadow,
                                 Long shadowDurationMs, Boolean shadowFailOnErrors, String warmUp,
-                                String canaryOnDeadline) {
+                                String canaryOnDeadline, Integer replicas) {
         static final String SHAPE = "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", "
                 + "\"waitForLock\", \"canary\": [10, 50, 100], \"canaryIntervalMs\", \"bakeMs\" (0: no bake), "
                 + "\"shadow\": \"10%\", \"shadowDurationMs\", \"shadowFailOnErrors\" \"warmUp\": 2000 or \"20s\" "
-                + "and \"canaryOnDeadline\": \"hold\"|\"abort\"";
+                + "\"canaryOnDeadline\": \"hold\"|\"abort\" and \"replicas\": 3";
+
+        public DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
+                             List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs, String shadow,
+                             Long shadowDurationMs, Boolean shadowFailOnErrors, String warmUp, String canaryOnDeadline) {
+            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, bakeMs, shadow, shadowDurationMs,
+                    shadowFailOnErrors, warmUp, canaryOnDeadline, null);
+        }
+
+        /**
+         * How many replicas to start: this request's, checked against the app's ports, or 0 (the app's).
+         */
+        int replicas(AppSettings app) throws ApiException {
+            if (replicas == null) {
+                return 0;
+            }
+            try {
+                app.replicaPorts().check(replicas);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "replicas: " + e.getMessage());
+            }
+            return replicas;
+        }
 
         public DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                              List<Integer> canary, Long canaryIntervalMs, String release) {
-            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, null, null, null, null, null, null);
+            this(image, command, env, waitForLock, canary, canaryIntervalMs, release, null, null, null, null, null, null,
+                    null);
         }
 
         /** How long to bake: this request's, or the app's ({@code defaults}); zero: no bake. */

@@ -34,7 +34,7 @@ final class DeployEndpoints {
         Release release = request.toRelease(d.app().runtime() == AppSettings.Runtime.DOCKER, d.app().name());
         return DeploymentView.of(d.deploy(release, request.queues(),
                 new Deployer.Options(request.plan(d.canaryDefaults()), request.warmUp(d.app().warmUp()),
-                        request.shadow(d.shadowDefaults()), request.bake(d.app().bake()))));
+                        request.shadow(d.shadowDefaults()), request.bake(d.app().bake()), request.replicas(d.app()))));
     }
 
     DeploymentView rollback(App app, byte[] body) throws Exception {

@@ -80,6 +80,11 @@ final class DeployCommand implements Callable<Integer> {
                     + "(or its health path); off: none (default: the app's warm-up)")
     String warmUp;
 
+    @Option(names = "--replicas", paramLabel = "N",
+            description = "start N instances of the new version, each on its own port, requests balanced across them "
+                    + "(default: the app's replicas)")
+    Integer replicas;
+
     @Mixin
     AdminOption admin;
 
@@ -97,17 +102,20 @@ final class DeployCommand implements Callable<Integer> {
                 throw new Main.CliFailure("--warm-up: " + e.getMessage());
             }
         }
+        if (replicas != null && replicas < 1) {
+            throw new Main.CliFailure("--replicas: must be at least 1, got " + replicas);
+        }
         Long bakeMs = bake == null ? null : bake.trim().equals("off") ? Long.valueOf(0) : durationMs("--bake", bake);
         Long shadowMs = shadowDuration == null ? null : durationMs("--shadow-duration", shadowDuration);
         if (command) {
             request = new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, bakeMs, shadow, shadowMs,
-                    shadowFailOnErrors, warmUp, canaryOnDeadline);
+                    shadowFailOnErrors, warmUp, canaryOnDeadline, replicas);
         } else if (what.size() == 1) {
             request = new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
-                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline);
+                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline, replicas);
         } else if (what.isEmpty()) {
             request = new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
-                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline);  // the configured image or command
+                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline, replicas);  // the configured image or command
         } else {
             throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
         }

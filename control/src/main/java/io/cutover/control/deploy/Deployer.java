@@ -158,8 +158,16 @@ public final class Deployer implements AutoCloseable {
         return deploy(release, waitForLock, new Options(plan, app.warmUp(), shadowDefaults, app.bake()));
     }
 
-    /** What one deploy does besides starting and switching: its canary plan, its warm-up, its shadow, its bake. */
-    public record Options(CanarySettings canary, WarmUpSettings warmUp, ShadowSettings shadow, Duration bake) {
+    /**
+     * What one deploy does besides starting and switching: its canary plan, its warm-up, its
+     * shadow, its bake, and how many replicas it starts (0: as many as the app's {@code replicas}).
+     */
+    public record Options(CanarySettings canary, WarmUpSettings warmUp, ShadowSettings shadow, Duration bake,
+                          int replicas) {
+        /** With the app's number of replicas. */
+        public Options(CanarySettings canary, WarmUpSettings warmUp, ShadowSettings shadow, Duration bake) {
+            this(canary, warmUp, shadow, bake, 0);
+        }
     }
 
     /** A deploy with its own options. */
@@ -191,7 +199,8 @@ public final class Deployer implements AutoCloseable {
         Supplier<RequestStats.Snapshot> oldFigures = routing.activeFigures();
         RequestStats.Snapshot oldAtStart = oldFigures.get();
         steps.makeRoom(d, old, older);
-        Instance candidate = steps.startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
+        Instance candidate = steps.startCandidate(d, old == null ? Colour.BLUE : old.colour().other(),
+                options.replicas() > 0 ? options.replicas() : app.replicas());
         DeploySteps.BeforeSwitch before = () -> {
             steps.warmUp(d, candidate, options.warmUp());
             if (old != null) {      // a shadow needs a live version to copy from and compare with

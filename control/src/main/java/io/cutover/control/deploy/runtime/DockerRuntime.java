@@ -35,8 +35,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs versions of the app as Docker containers named {@code APP-COLOUR}, labelled with the app,
- * colour, image, deploy id and owner (see {@link Owner}), with {@code init}, the app's env plus
+ * Runs versions of the app as Docker containers, one per replica, named {@code APP-COLOUR} (the
+ * first replica), {@code APP-COLOUR-2}, {@code APP-COLOUR-3}, ..., labelled with the app, colour,
+ * image, deploy id, replica number and owner (see {@link Owner}), with {@code init}, the app's env plus
  * {@code PORT}, its volumes, restart policy and stop timeout. With host networking the app
  * listens on 127.0.0.1:PORT; otherwise its container port is published on 127.0.0.1 at the
  * colour's port. Another cutover's containers of an app with the same name (on the same engine)
@@ -48,6 +49,8 @@ public final class DockerRuntime implements AppRuntime {
     static final String LABEL_COLOUR = "io.cutover.colour";
     static final String LABEL_IMAGE = "io.cutover.image";
     static final String LABEL_DEPLOY = "io.cutover.deploy-id";
+    /** Which replica of its version a container is, counting from 1. */
+    static final String LABEL_REPLICA = "io.cutover.replica";
     private static final Logger log = LoggerFactory.getLogger(DockerRuntime.class);
 
     private final AppSettings app;
@@ -80,17 +83,33 @@ public final class DockerRuntime implements AppRuntime {
     }
 
     @Override
-    public Instance start(Release release, Colour colour, int port, String deployId) {
+    public Instance start(Release release, Colour colour, List<Integer> ports, String deployId) {
         String image = release.image() == null || release.image().isEmpty() ? app.image() : release.image();
         if (image.isEmpty()) {
             throw new RuntimeFailure("no image to run: name one in the deploy or set cutover.app.image");
         }
         ensureImage(image);
-        String name = containerName(colour);
+        List<Instance.Replica> started = new ArrayList<>();
+        try {
+            for (int k = 0; k < ports.size(); k++) {
+                started.add(startReplica(image, release, colour, ports.get(k), k, deployId));
+            }
+        } catch (RuntimeException e) {
+            started.forEach(r -> removeQuietly(r.handle()));
+            throw e;
+        }
+        return Instance.of(colour, release.running(image, List.of()), deployId, started);
+    }
+
+    /** Creates and starts replica {@code k}'s container ({@code APP-COLOUR}, {@code APP-COLOUR-2}, ...). */
+    private Instance.Replica startReplica(String image, Release release, Colour colour, int port, int k,
+                                          String deployId) {
+        String name = containerName(colour, k);
         Map<String, String> env = new LinkedHashMap<>(app.env());
         env.putAll(release.env());
         int listenPort = app.hostNetwork() ? port : app.containerPort();
         env.put("PORT", Integer.toString(listenPort));
+        env.put("CUTOVER_REPLICA", Integer.toString(k + 1));
         HostConfig host = HostConfig.newHostConfig()
                 .withInit(true)
                 .withNetworkMode(app.network())
@@ -99,7 +118,7 @@ public final class DockerRuntime implements AppRuntime {
         CreateContainerCmd create = docker.createContainerCmd(image)
                 .withName(name)
                 .withLabels(Map.of(LABEL_APP, app.name(), LABEL_COLOUR, colour.label(), LABEL_IMAGE, image,
-                        LABEL_DEPLOY, deployId, Owner.LABEL, owner))
+                        LABEL_DEPLOY, deployId, LABEL_REPLICA, Integer.toString(k + 1), Owner.LABEL, owner))
                 .withEnv(env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
                 .withStopTimeout((int) Math.max(1, app.stopTimeout().toSeconds()));
         if (!app.hostNetwork()) {
@@ -113,7 +132,7 @@ public final class DockerRuntime implements AppRuntime {
         try {
             id = create.withHostConfig(host).exec().getId();
             docker.startContainerCmd(id).exec();
-            return new Instance(colour, port, release.running(image, List.of()), deployId, id, Instant.now());
+            return new Instance.Replica(port, id, Instant.now());
         } catch (RuntimeException e) {
             if (id != null) {
                 removeQuietly(id);  // by its id: the name may be another's if the create lost a race for it
@@ -166,21 +185,28 @@ public final class DockerRuntime implements AppRuntime {
 
     @Override
     public Instance restart(Instance instance) {
-        try {
-            docker.startContainerCmd(instance.handle()).exec();
-            return instance;
-        } catch (NotModifiedException e) {
-            return instance;    // already running
-        } catch (NotFoundException e) {
-            return start(instance.release(), instance.colour(), instance.port(), instance.deployId());
+        List<Instance.Replica> replicas = new ArrayList<>(instance.replicas());
+        for (int k = 0; k < replicas.size(); k++) {
+            Instance.Replica r = replicas.get(k);
+            try {
+                docker.startContainerCmd(r.handle()).exec();
+            } catch (NotModifiedException e) {
+                // already running
+            } catch (NotFoundException e) {
+                String image = instance.release().image();
+                replicas.set(k, startReplica(image == null || image.isEmpty() ? app.image() : image, instance.release(),
+                        instance.colour(), r.port(), k, instance.deployId()));
+            }
         }
+        return instance.withReplicas(replicas);
     }
 
     @Override
-    public Optional<String> notRunning(Instance instance) {
-        Optional<InspectContainerResponse> inspect = inspect(instance);
+    public Optional<String> notRunning(Instance instance, int k) {
+        Instance replica = instance.single(k);
+        Optional<InspectContainerResponse> inspect = inspect(replica);
         if (inspect.isEmpty()) {
-            return gone(instance);
+            return gone(replica);
         }
         InspectContainerResponse.ContainerState s = inspect.get().getState();
         return Boolean.TRUE.equals(s.getRunning()) && !Boolean.TRUE.equals(s.getRestarting())
@@ -193,7 +219,8 @@ public final class DockerRuntime implements AppRuntime {
      * live, still runs: see {@link #notRunning}).
      */
     @Override
-    public Optional<String> failing(Instance candidate) {
+    public Optional<String> failing(Instance instance, int k) {
+        Instance candidate = instance.single(k);
         Optional<InspectContainerResponse> inspect = inspect(candidate);
         if (inspect.isEmpty()) {
             return gone(candidate);
@@ -225,10 +252,10 @@ public final class DockerRuntime implements AppRuntime {
     }
 
     @Override
-    public List<String> logs(Instance instance, int lines) {
+    public List<String> logs(Instance instance, int k, int lines) {
         List<String> out = new ArrayList<>();
         try {
-            docker.logContainerCmd(instance.handle()).withStdOut(true).withStdErr(true).withTail(lines)
+            docker.logContainerCmd(instance.single(k).handle()).withStdOut(true).withStdErr(true).withTail(lines)
                     .exec(new ResultCallback.Adapter<Frame>() {
                         @Override
                         public void onNext(Frame frame) {
@@ -249,19 +276,19 @@ public final class DockerRuntime implements AppRuntime {
 
     @Override
     public void stop(Instance instance) {
-        try {
-            docker.stopContainerCmd(instance.handle()).withTimeout((int) Math.max(1, app.stopTimeout().toSeconds())).exec();
-        } catch (NotModifiedException | NotFoundException e) {
-            // already stopped, or gone
+        for (Instance.Replica r : instance.replicas()) {
+            try {
+                docker.stopContainerCmd(r.handle()).withTimeout((int) Math.max(1, app.stopTimeout().toSeconds())).exec();
+            } catch (NotModifiedException | NotFoundException e) {
+                // already stopped, or gone
+            }
         }
     }
 
     @Override
     public void remove(Instance instance) {
-        try {
-            docker.removeContainerCmd(instance.handle()).withForce(true).exec();
-        } catch (NotFoundException e) {
-            // already gone
+        for (Instance.Replica r : instance.replicas()) {
+            removeQuietly(r.handle());
         }
     }
 
@@ -293,7 +320,8 @@ public final class DockerRuntime implements AppRuntime {
     }
 
     private static boolean isOneOf(String containerId, Collection<Instance> instances) {
-        return instances.stream().anyMatch(i -> i != null && containerId.startsWith(i.handle()));
+        return instances.stream().filter(java.util.Objects::nonNull).flatMap(i -> i.replicas().stream())
+                .anyMatch(r -> containerId.startsWith(r.handle()));
     }
 
     /** Removes a container by its id; false if it was gone already. */
@@ -313,8 +341,9 @@ public final class DockerRuntime implements AppRuntime {
      * tagged as this cutover's holds it (another cutover's, or one an older cutover started),
      * which is left as it is.
      */
-    private String containerName(Colour colour) {
-        String name = app.name() + "-" + colour.label();
+    private String containerName(Colour colour, int k) {
+        String base = app.name() + "-" + colour.label() + (k == 0 ? "" : "-" + (k + 1));
+        String name = base;
         Optional<InspectContainerResponse> holder = inspectByName(name);
         if (holder.isPresent() && !isMine(holder.get())) {
             name = name + "-" + owner;
@@ -324,7 +353,7 @@ public final class DockerRuntime implements AppRuntime {
                         + "cutover's (" + shortId(holder.get().getId()) + ")");
             }
         }
-        holder.ifPresent(h -> moveAside(h, app.name() + "-" + colour.label()));
+        holder.ifPresent(h -> moveAside(h, base));
         return name;
     }
 
