@@ -10,11 +10,12 @@ final class AccessLogLines {
     private AccessLogLines() {
     }
 
-    /** A request that went to {@code backend} and got {@code status} (0: cut; 499: the client left). */
+    /** A request that went to {@code backend} (its replica at {@code upstream}) and got {@code status} (0: cut; 499: the client left). */
     static AccessLog.Entry forwarded(AccessLog log, RequestHead head, String client, long startMillis, int status,
-                                     long bytesIn, long bytesOut, long nanos, Backend backend) {
+                                     long bytesIn, long bytesOut, long nanos, Backend backend,
+                                     String upstream) {
         return new AccessLog.Entry(startMillis, client, head.method(), head.target(), status,
-                bytesIn, bytesOut, nanos, backend.app(), backend.version(), backend.hostHeader(),
+                bytesIn, bytesOut, nanos, backend.app(), backend.version(), upstream,
                 head.requestId(), log.wantsAgents() ? head.header("referer") : null,
                 log.wantsAgents() ? head.header("user-agent") : null);
     }

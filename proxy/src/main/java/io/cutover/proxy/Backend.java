@@ -6,9 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,20 +19,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One routable upstream: its connections (pooled per event loop), the requests in flight on it,
- * and its drain. A backend is created when traffic is switched to a target and drained when
- * traffic is switched away; it is never reused after a drain.
+ * One routable version of an app: its {@link Replica replicas} (one or more instances, each with
+ * its own connections, pooled per event loop), the requests in flight on it, the stats a canary
+ * is judged by, and its drain. A backend is created when traffic is switched to a version and
+ * drained when traffic is switched away (a drain drains every replica); it is never reused after
+ * a drain.
+ *
+ * <p>Each request picks a replica once it is routed here ({@link #pick}): the one with the fewest
+ * requests in flight among those that are up, ties taken in turn; see {@link Replica} for when a
+ * replica is down.
  */
 public final class Backend {
     private final String app;
     private final Target target;
-    private final String hostHeader;
     private final String version;
     private final TrafficObserver.RequestObserver observer;
-    private final InetSocketAddress address;
     private final Bootstrap bootstrap;
-    private final BackendPool pool;
-    private final ChannelGroup channels;
+    private final Replica[] replicas;
+    private final List<Replica> replicaList;
+    private final List<Target> targets;
+    /** Where the next pick starts looking, so that ties go in turn; racy on purpose (a lost step is harmless). */
+    private int nextPick;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final RequestStats stats = new RequestStats();
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
@@ -59,18 +64,32 @@ public final class Backend {
     Backend(String app, Target target, InetSocketAddress address, String version,
             TrafficObserver.RequestObserver observer, Bootstrap bootstrap, int maxIdlePerLoop,
             ChannelGroup allBackendChannels, Ticker ticker) {
+        this(app, List.of(target), List.of(address), version, observer, bootstrap, maxIdlePerLoop, allBackendChannels,
+                ticker);
+    }
+
+    /** A version running as {@code targets.size()} replicas, at the addresses given (in the same order). */
+    Backend(String app, List<Target> targets, List<InetSocketAddress> addresses, String version,
+            TrafficObserver.RequestObserver observer, Bootstrap bootstrap, int maxIdlePerLoop,
+            ChannelGroup allBackendChannels, Ticker ticker) {
+        if (targets.isEmpty() || targets.size() != addresses.size()) {
+            throw new IllegalArgumentException("a backend needs one address per target, and a target at least: "
+                    + targets + ", " + addresses);
+        }
         this.ticker = ticker;
         this.lastNoConnectionLog = new AtomicLong(ticker.nanos() - NO_CONNECTION_LOG_INTERVAL - 1);
         this.app = app;
-        this.target = target;
-        this.hostHeader = target.toString();
+        this.targets = List.copyOf(targets);
+        this.target = this.targets.get(0);
         this.version = version;
         this.observer = observer;
-        this.address = address;
         this.bootstrap = bootstrap;
-        this.pool = new BackendPool(maxIdlePerLoop);
-        this.channels = new DefaultChannelGroup("backend " + target, GlobalEventExecutor.INSTANCE);
         this.allBackendChannels = allBackendChannels;
+        this.replicas = new Replica[targets.size()];
+        for (int i = 0; i < replicas.length; i++) {
+            replicas[i] = new Replica(this, i, targets.get(i), addresses.get(i), maxIdlePerLoop, replicas.length > 1);
+        }
+        this.replicaList = List.of(replicas);
     }
 
     /**
@@ -91,8 +110,74 @@ public final class Backend {
         return f;
     }
 
+    /** The first replica's target: the version's identity to the control plane. */
     public Target target() {
         return target;
+    }
+
+    /** Every replica's target, in order. */
+    public List<Target> targets() {
+        return targets;
+    }
+
+    /** Its replicas, in order (the first is {@link #target()}'s). */
+    public List<Replica> replicas() {
+        return replicaList;
+    }
+
+    /**
+     * The replica a request goes to: the one with the fewest requests in flight among those that
+     * are up (or whose passive trial is due), ties taken in turn; if every one left is down, still
+     * one of them (in turn), so that a version is never refused merely because all its replicas
+     * are marked down. Replicas whose bit ({@code 1L << (index & 63)}) is set in {@code tried} are
+     * left out; null when that leaves none. One replica costs nothing: it is the answer.
+     */
+    Replica pick(long tried) {
+        Replica[] rs = replicas;
+        int n = rs.length;
+        if (n == 1) {
+            return (tried & 1L) == 0 ? rs[0] : null;
+        }
+        int start = nextPick++;
+        start = Math.floorMod(start, n);
+        Replica best = null;
+        int bestLoad = Integer.MAX_VALUE;
+        Replica anyDown = null;
+        for (int i = 0; i < n; i++) {
+            int at = start + i;
+            Replica r = rs[at >= n ? at - n : at];
+            if ((tried & bit(r)) != 0) {
+                continue;
+            }
+            if (!r.up()) {
+                if (r.available(ticker)) {
+                    return r;       // its passive trial: one request per back-off
+                }
+                if (anyDown == null) {
+                    anyDown = r;
+                }
+                continue;
+            }
+            int load = r.inFlight();
+            if (load < bestLoad) {
+                best = r;
+                bestLoad = load;
+            }
+        }
+        return best != null ? best : anyDown;
+    }
+
+    /** A replica's bit in a set of tried replicas (more than 64 share bits: some are then not tried). */
+    static long bit(Replica r) {
+        return 1L << (r.index() & 63);
+    }
+
+    Bootstrap bootstrap() {
+        return bootstrap;
+    }
+
+    ChannelGroup allBackendChannels() {
+        return allBackendChannels;
     }
 
     /** The app it serves. */
@@ -100,14 +185,14 @@ public final class Backend {
         return app;
     }
 
-    /** Where its connections go. */
+    /** Where its first replica's connections go. */
     public InetSocketAddress address() {
-        return address;
+        return replicas[0].address();
     }
 
-    /** The Host a request without one is given (HTTP/1.0): this backend's address. */
+    /** The Host a request without one is given (HTTP/1.0): the first replica's address (a shadow's copies). */
     String hostHeader() {
-        return hostHeader;
+        return replicas[0].hostHeader();
     }
 
     /** What runs there, as the control plane named it (an image, a command, or the target). */
@@ -136,14 +221,22 @@ public final class Backend {
         return inFlight.get();
     }
 
-    /** Connections parked idle in this backend's pools now (read racily across loops). */
+    /** Connections parked idle in its replicas' pools now (read racily across loops). */
     public int idleConnections() {
-        return pool.size();
+        int n = 0;
+        for (Replica r : replicas) {
+            n += r.idleConnections();
+        }
+        return n;
     }
 
-    /** Open connections to this backend, busy or idle. */
+    /** Open connections to its replicas, busy or idle. */
     public int openConnections() {
-        return channels.size();
+        int n = 0;
+        for (Replica r : replicas) {
+            n += r.openConnections();
+        }
+        return n;
     }
 
     public boolean draining() {
@@ -175,23 +268,9 @@ public final class Backend {
         }
     }
 
-    /** A parked connection of this loop, or null. */
-    Channel pooled(EventLoop loop) {
-        return pool.poll(loop);
-    }
-
-    /**
-     * A new connection on the given loop (the client's, so both sides share one thread). One
-     * that could not even be created (no file descriptor left) fails at once and is kept in no
-     * group: closing a group must never meet a channel that never was.
-     */
+    /** A new connection on the given loop to a replica picked as a request would (a shadow's copy). */
     ChannelFuture connect(EventLoop loop) {
-        ChannelFuture connecting = bootstrap.clone(loop).connect(address);
-        if (!connecting.isDone() || connecting.isSuccess()) {
-            channels.add(connecting.channel());
-            allBackendChannels.add(connecting.channel());
-        }
-        return connecting;
+        return pick(0).connect(loop);
     }
 
     /** The answer to a connection that could not be created; logged at most once a minute. */
@@ -228,19 +307,21 @@ public final class Backend {
      */
     public CompletableFuture<Void> prewarm(EventLoopGroup loops) {
         List<CompletableFuture<Void>> attempts = new ArrayList<>();
-        for (EventExecutor executor : loops) {
-            EventLoop loop = (EventLoop) executor;
-            CompletableFuture<Void> attempt = new CompletableFuture<>();
-            attempts.add(attempt);
-            ChannelFuture connecting = connect(loop);
-            // parked from a task of its own: never from within the connect completion (see Exchange.connect)
-            connecting.addListener(f -> loop.execute(() -> {
-                if (f.isSuccess()) {
-                    BackendHandler.of(connecting.channel()).unbind();
-                    release(connecting.channel());
-                }
-                attempt.complete(null);
-            }));
+        for (Replica r : replicas) {
+            for (EventExecutor executor : loops) {
+                EventLoop loop = (EventLoop) executor;
+                CompletableFuture<Void> attempt = new CompletableFuture<>();
+                attempts.add(attempt);
+                ChannelFuture connecting = r.connect(loop);
+                // parked from a task of its own: never from within the connect completion (see Exchange.connect)
+                connecting.addListener(f -> loop.execute(() -> {
+                    if (f.isSuccess()) {
+                        BackendHandler.of(connecting.channel()).unbind();
+                        r.release(connecting.channel());
+                    }
+                    attempt.complete(null);
+                }));
+            }
         }
         return CompletableFuture.allOf(attempts.toArray(CompletableFuture[]::new));
     }
@@ -249,25 +330,20 @@ public final class Backend {
     public void discard() {
         draining = true;
         closed = true;
-        pool.closeAll();
+        closeIdle();
         closeAll();
     }
 
-    /** Closes every connection to this backend; whatever one of them does, the others close. */
-    private void closeAll() {
-        for (Channel ch : channels) {
-            try {
-                close(ch);
-            } catch (RuntimeException e) {
-                log.debug("closing a connection to {} failed", target, e);
-            }
+    private void closeIdle() {
+        for (Replica r : replicas) {
+            r.closeIdle();
         }
     }
 
-    /** Parks a connection whose exchange ended cleanly, or closes it if it cannot be kept. */
-    void release(Channel ch) {
-        if (draining || !ch.isActive() || !pool.offer(ch)) {
-            ch.close();
+    /** Closes every connection to every replica; whatever one of them does, the others close. */
+    private void closeAll() {
+        for (Replica r : replicas) {
+            r.closeAll();
         }
     }
 
@@ -280,7 +356,7 @@ public final class Backend {
         long start = ticker.nanos();
         draining = true;
         int atStart = inFlight.get();
-        pool.closeAll();
+        closeIdle();
         if (inFlight.get() == 0) {
             idle.complete(null);
         }
@@ -306,6 +382,6 @@ public final class Backend {
 
     @Override
     public String toString() {
-        return "Backend[" + target + ", inFlight=" + inFlight.get() + (draining ? ", draining]" : "]");
+        return "Backend[" + (replicas.length == 1 ? target : targets) + ", inFlight=" + inFlight.get() + (draining ? ", draining]" : "]");
     }
 }

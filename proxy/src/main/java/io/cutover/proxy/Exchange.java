@@ -26,6 +26,12 @@ import org.slf4j.LoggerFactory;
  * from what was read. Back-pressure follows writability both ways. A request is sent again only
  * when it cannot have reached the application ({@link RetryRule}).
  *
+ * <p>The backend is a version; the exchange picks one of its {@link Replica replicas}
+ * ({@link Backend#pick}) and holds that replica's in-flight count too. A connection that could
+ * not be opened sends the request on to another replica (nothing reached the app, so any method
+ * may go), each replica tried at most once; a retry after a pooled connection died prefers
+ * another replica. An upgraded connection stays on its replica: it is that replica's connection.
+ *
  * <p>Whose turn it is decides which clock runs while the request goes out. While the client is
  * sending its body and the backend could take more, the client's: it must send a byte within the
  * body idle timeout and keep up the minimum body rate, or it is answered 408 and counted as its
@@ -76,6 +82,9 @@ final class Exchange {
     private ArrayDeque<ByteBuf> held;      // body parts that came before the backend connection: rare
     private Phase phase = Phase.CONNECTING;
     private Channel upstream;
+    /** The replica the request goes to (null before {@link #start}), and those it was tried on. */
+    private Replica replica;
+    private long tried;
     private BackendHandler bound;
     private RetryRule.Attempt attempt = RetryRule.Attempt.FRESH;
     private RequestBody body;
@@ -163,7 +172,9 @@ final class Exchange {
 
     /** Takes a parked connection of this loop, or opens one, and sends the request head. */
     void start() {
-        Channel parked = backend.pooled(client.channel().eventLoop());
+        replica = backend.pick(0);
+        replica.enter();
+        Channel parked = replica.pooled(client.channel().eventLoop());
         if (parked != null) {
             attempt = RetryRule.Attempt.POOLED;
             send(parked);
@@ -175,7 +186,7 @@ final class Exchange {
     private void connect() {
         phase = Phase.CONNECTING;
         front.backendBlocked(true);
-        ChannelFuture connecting = backend.connect(client.channel().eventLoop());
+        ChannelFuture connecting = replica.connect(client.channel().eventLoop());
         upstream = connecting.channel();
         // Carried on as a task of its own: closing a channel from within its connect completion
         // leaves io_uring (Netty 4.2.18) a read that holds the socket open, so the backend never
@@ -190,10 +201,35 @@ final class Exchange {
             Backend.close(connecting.channel());
         } else if (!connecting.isSuccess()) {
             upstream = null;
-            fail(notCreated ? backend.noConnection(connecting.cause()) : ProxyError.of(connecting.cause()));
+            if (notCreated) {
+                fail(backend.noConnection(connecting.cause()));     // no descriptor here: not the replica's fault
+                return;
+            }
+            replica.connectFailed(connecting.cause(), ticker);
+            Replica next = backend.closed() ? null : backend.pick(tried | Backend.bit(replica));
+            if (next != null) {
+                // nothing was sent: safe for any method
+                log.debug("{}: cannot connect to {} ({}), trying {}", head, replica.target(),
+                        connecting.cause().toString(), next.target());
+                moveTo(next, true);
+                connect();
+            } else {
+                fail(ProxyError.of(connecting.cause()));
+            }
         } else {
+            replica.connected();
             send(connecting.channel());
         }
+    }
+
+    /** Sends the request on to another replica: this one is counted out (and, {@code failed}, not tried again). */
+    private void moveTo(Replica next, boolean failed) {
+        if (failed) {
+            tried |= Backend.bit(replica);
+        }
+        replica.exit();
+        replica = next;
+        next.enter();
     }
 
     private void send(Channel ch) {
@@ -201,7 +237,7 @@ final class Exchange {
         bound = BackendHandler.of(ch);
         bound.bind(this, head.isHead(), head.http10());
         phase = Phase.SENDING;
-        ch.write(HeadWriter.request(ch.alloc(), head, route.strip(), backend.hostHeader(), forwarding), ch.voidPromise());
+        ch.write(HeadWriter.request(ch.alloc(), head, route.strip(), replica.hostHeader(), forwarding), ch.voidPromise());
         while (held != null && !held.isEmpty()) {
             forward(held.poll());
         }
@@ -361,10 +397,11 @@ final class Exchange {
         Channel up = upstream;
         unbind();
         if (backendKeepAlive && body == RequestBody.WHOLE && !leftovers) {
-            backend.release(up);
+            replica.release(up);
         } else {
             up.close();
         }
+        replica.exit();
         backend.exit();
         head.release();
         front.exchangeDone(clientKeepAlive);
@@ -382,8 +419,13 @@ final class Exchange {
         bound = null;
         if (phase == Phase.SENDING
                 && RetryRule.mayRetry(attempt, bodyBytes > 0, responseBegan, head.idempotent(), backend.closed())) {
-            // a parked connection that died under the request: it cannot have been processed
-            log.debug("retrying {} on a fresh connection to {}: {}", head, backend.target(),
+            // a parked connection that died under the request: it cannot have been processed;
+            // its replica may be going away, so another one is preferred
+            Replica other = backend.pick(tried | Backend.bit(replica));
+            if (other != null && other.up()) {
+                moveTo(other, false);      // it may be well (the connection idled out): it may still be tried
+            }
+            log.debug("retrying {} on a fresh connection to {}: {}", head, replica.target(),
                     cause == null ? "closed" : cause.toString());
             attempt = RetryRule.Attempt.RETRY;
             connect();
@@ -406,7 +448,7 @@ final class Exchange {
 
     /** Ends the exchange with an error response (no response has started yet). */
     private void fail(ProxyError error) {
-        log.debug("{} via {}: {}", head, backend.target(), error);
+        log.debug("{} via {}: {}", head, replica == null ? backend.target() : replica.target(), error);
         observe(error.status());
         end();
         front.exchangeFailed(error, clientKeepAlive && body == RequestBody.WHOLE);
@@ -449,6 +491,9 @@ final class Exchange {
             unbind();
             Backend.close(upstream);
         }
+        if (replica != null) {
+            replica.exit();
+        }
         backend.exit();
         head.release();
     }
@@ -467,7 +512,7 @@ final class Exchange {
         if (accessLog != null) {
             // the head is still held here: every caller releases it after
             accessLog.log(AccessLogLines.forwarded(accessLog, head, front.client(head), startMillis, finalStatus,
-                    bytesIn, bytesOut, nanos, backend));
+                    bytesIn, bytesOut, nanos, backend, replica == null ? backend.hostHeader() : replica.hostHeader()));
         }
     }
 

@@ -226,6 +226,16 @@ public final class ProxyServer implements AutoCloseable {
                 backendBootstrap, settings.maxIdlePerLoop(), backendChannels, ticker);
     }
 
+    /**
+     * A new, not yet routed backend of an app: one version running as several replicas (instances),
+     * at resolved addresses (one per target, in the same order). Requests are balanced over the
+     * replicas (see {@link Backend#pick}); the first target is the version's identity.
+     */
+    public Backend newBackend(String app, List<Target> replicas, List<InetSocketAddress> addresses, String version) {
+        return new Backend(app, replicas, addresses, version, observer.forBackend(app, replicas.get(0), version),
+                backendBootstrap, settings.maxIdlePerLoop(), backendChannels, ticker);
+    }
+
     /** Makes backend connections with {@code factory} from now on (a test's, failing on cue). */
     void backendChannels(ChannelFactory<? extends Channel> factory) {
         backendChannelFactory = factory;
