@@ -126,9 +126,24 @@ public final class ApiModel {
     }
 
     /** A backend taking traffic ({@code active}) or finishing it ({@code draining}). */
-    public record BackendView(String target, String state, int inFlight, int connections) {
+    public record BackendView(String target, String state, int inFlight, int connections, String version,
+                              List<ReplicaView> replicas) {
         static BackendView of(Backend b, String state) {
-            return new BackendView(b.target().toString(), state, b.inFlight(), b.openConnections());
+            return new BackendView(b.target().toString(), state, b.inFlight(), b.openConnections(), b.version(),
+                    b.replicas().stream().map(ReplicaView::of).toList());
+        }
+    }
+
+    /**
+     * One replica of a backend: whether it takes requests ({@code up}), and if not why
+     * ({@code down}: its process exited, it failed its health check, a connection to it failed),
+     * its requests in flight, requests so far and open connections.
+     */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record ReplicaView(String target, boolean up, String down, int inFlight, long requests, int connections) {
+        static ReplicaView of(io.cutover.proxy.Replica r) {
+            return new ReplicaView(r.target().toString(), r.up(), r.downReason(), r.inFlight(), r.requests(),
+                    r.openConnections());
         }
     }
 
@@ -359,11 +374,24 @@ public final class ApiModel {
 
     /** One version of the app. */
     public record InstanceView(String release, String colour, String target, String deployId, String handle,
-                               String running) {
-        static InstanceView of(Instance i, String running) {
-            return i == null ? null : new InstanceView(i.release().describe(), i.colour().label(),
-                    i.target().toString(), i.deployId(), i.handle(), running);
+                               String running, List<InstanceReplicaView> replicas) {
+        /** @param running "running", or why not, for the version and then for each replica */
+        static InstanceView of(Instance i, String running, List<String> eachRunning) {
+            if (i == null) {
+                return null;
+            }
+            List<InstanceReplicaView> replicas = new java.util.ArrayList<>();
+            for (int k = 0; k < i.count(); k++) {
+                Instance.Replica r = i.replicas().get(k);
+                replicas.add(new InstanceReplicaView(r.target().toString(), r.handle(), eachRunning.get(k)));
+            }
+            return new InstanceView(i.release().describe(), i.colour().label(), i.target().toString(), i.deployId(),
+                    i.handle(), running, replicas);
         }
+    }
+
+    /** One replica of a version: where, its runtime id, and whether it runs. */
+    public record InstanceReplicaView(String target, String handle, String running) {
     }
 
     /** Every error answer. */
