@@ -67,7 +67,7 @@ final class FakeRuntime implements AppRuntime {
     volatile RuntimeException down;
 
     @Override
-    public Optional<String> notRunning(Instance instance) {
+    public Optional<String> notRunning(Instance instance, int k) {
         notRunning.pass();
         check();
         if (stopped.stream().anyMatch(instance::sameRun)) {
@@ -84,11 +84,13 @@ final class FakeRuntime implements AppRuntime {
     }
 
     @Override
-    public Instance start(Release release, Colour colour, int port, String deployId) {
+    public Instance start(Release release, Colour colour, List<Integer> ports, String deployId) {
         start.pass();
         check();
         calls.add("start " + deployId);
-        Instance i = new Instance(colour, port, release, deployId, "fake-" + deployId, Instant.now());
+        Instant now = Instant.now();
+        Instance i = Instance.of(colour, release, deployId,
+                ports.stream().map(p -> new Instance.Replica(p, "fake-" + deployId + "-" + p, now)).toList());
         started.add(i);
         return i;
     }
@@ -105,7 +107,7 @@ final class FakeRuntime implements AppRuntime {
     }
 
     @Override
-    public List<String> logs(Instance instance, int lines) {
+    public List<String> logs(Instance instance, int k, int lines) {
         return List.of();
     }
 

@@ -2,6 +2,7 @@ package io.cutover.control.admin;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.cutover.control.canary.Steering;
+import io.cutover.control.config.AppSettings;
 import io.cutover.control.config.CanarySettings;
 import io.cutover.control.config.ComposeSettings;
 import io.cutover.control.config.ShadowSettings;
@@ -126,9 +127,24 @@ public final class ApiModel {
     }
 
     /** A backend taking traffic ({@code active}) or finishing it ({@code draining}). */
-    public record BackendView(String target, String state, int inFlight, int connections) {
+    public record BackendView(String target, String state, int inFlight, int connections, String version,
+                              List<ReplicaView> replicas) {
         static BackendView of(Backend b, String state) {
-            return new BackendView(b.target().toString(), state, b.inFlight(), b.openConnections());
+            return new BackendView(b.target().toString(), state, b.inFlight(), b.openConnections(), b.version(),
+                    b.replicas().stream().map(ReplicaView::of).toList());
+        }
+    }
+
+    /**
+     * One replica of a backend: whether it takes requests ({@code up}), and if not why
+     * ({@code down}: its process exited, it failed its health check, a connection to it failed),
+     * its requests in flight, requests so far and open connections.
+     */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record ReplicaView(String target, boolean up, String down, int inFlight, long requests, int connections) {
+        static ReplicaView of(io.cutover.proxy.Replica r) {
+            return new ReplicaView(r.target().toString(), r.up(), r.downReason(), r.inFlight(), r.requests(),
+                    r.openConnections());
         }
     }
 
@@ -152,24 +168,41 @@ public final class ApiModel {
     public record DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                                 List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs, String shadow,
                                 Long shadowDurationMs, Boolean shadowFailOnErrors, String warmUp,
-                                String canaryOnDeadline, String compose, String service, String project) {
+                                String canaryOnDeadline, String compose, String service, String project,
+                                Integer replicas) {
         static final String SHAPE = "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", "
                 + "\"waitForLock\", \"canary\": [10, 50, 100], \"canaryIntervalMs\", \"bakeMs\" (0: no bake), "
                 + "\"shadow\": \"10%\", \"shadowDurationMs\", \"shadowFailOnErrors\" \"warmUp\": 2000 or \"20s\", "
-                + "\"canaryOnDeadline\": \"hold\"|\"abort\", and \"compose\": \"/ABSOLUTE/docker-compose.yml\", "
-                + "\"service\", \"project\" (then image is a full image or a tag of the service's image)";
+                + "\"canaryOnDeadline\": \"hold\"|\"abort\", \"replicas\": 3, and \"compose\": "
+                + "\"/ABSOLUTE/docker-compose.yml\", \"service\", \"project\" (then image is a full image or a tag of "
+                + "the service's image)";
 
         public DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                              List<Integer> canary, Long canaryIntervalMs, String release, Long bakeMs, String shadow,
                              Long shadowDurationMs, Boolean shadowFailOnErrors, String warmUp, String canaryOnDeadline) {
             this(image, command, env, waitForLock, canary, canaryIntervalMs, release, bakeMs, shadow, shadowDurationMs,
-                    shadowFailOnErrors, warmUp, canaryOnDeadline, null, null, null);
+                    shadowFailOnErrors, warmUp, canaryOnDeadline, null, null, null, null);
+        }
+
+        /**
+         * How many replicas to start: this request's, checked against the app's ports, or 0 (the app's).
+         */
+        int replicas(AppSettings app) throws ApiException {
+            if (replicas == null) {
+                return 0;
+            }
+            try {
+                app.replicaPorts().check(replicas);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "replicas: " + e.getMessage());
+            }
+            return replicas;
         }
 
         public DeployRequest(String image, List<String> command, Map<String, String> env, Boolean waitForLock,
                              List<Integer> canary, Long canaryIntervalMs, String release) {
             this(image, command, env, waitForLock, canary, canaryIntervalMs, release, null, null, null, null, null, null,
-                    null, null, null);
+                    null, null, null, null);
         }
 
         /** How long to bake: this request's, or the app's ({@code defaults}); zero: no bake. */
@@ -397,11 +430,24 @@ public final class ApiModel {
 
     /** One version of the app. */
     public record InstanceView(String release, String colour, String target, String deployId, String handle,
-                               String running) {
-        static InstanceView of(Instance i, String running) {
-            return i == null ? null : new InstanceView(i.release().describe(), i.colour().label(),
-                    i.target().toString(), i.deployId(), i.handle(), running);
+                               String running, List<InstanceReplicaView> replicas) {
+        /** @param running "running", or why not, for the version and then for each replica */
+        static InstanceView of(Instance i, String running, List<String> eachRunning) {
+            if (i == null) {
+                return null;
+            }
+            List<InstanceReplicaView> replicas = new java.util.ArrayList<>();
+            for (int k = 0; k < i.count(); k++) {
+                Instance.Replica r = i.replicas().get(k);
+                replicas.add(new InstanceReplicaView(r.target().toString(), r.handle(), eachRunning.get(k)));
+            }
+            return new InstanceView(i.release().describe(), i.colour().label(), i.target().toString(), i.deployId(),
+                    i.handle(), running, replicas);
         }
+    }
+
+    /** One replica of a version: where, its runtime id, and whether it runs. */
+    public record InstanceReplicaView(String target, String handle, String running) {
     }
 
     /** Every error answer. */

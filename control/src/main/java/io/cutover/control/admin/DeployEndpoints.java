@@ -35,7 +35,7 @@ final class DeployEndpoints {
                 d.app().compose());
         return DeploymentView.of(d.deploy(release, request.queues(),
                 new Deployer.Options(request.plan(d.canaryDefaults()), request.warmUp(d.app().warmUp()),
-                        request.shadow(d.shadowDefaults()), request.bake(d.app().bake()))));
+                        request.shadow(d.shadowDefaults()), request.bake(d.app().bake()), request.replicas(d.app()))));
     }
 
     DeploymentView rollback(App app, byte[] body) throws Exception {

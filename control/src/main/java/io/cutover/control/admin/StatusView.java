@@ -11,6 +11,7 @@ import io.cutover.control.app.App;
 import io.cutover.control.app.Apps;
 import io.cutover.control.deploy.Deployer;
 import io.cutover.control.deploy.Deployment;
+import io.cutover.control.deploy.runtime.Instance;
 import io.cutover.control.deploy.state.AppState;
 import io.cutover.control.switching.SwitchService;
 import io.cutover.proxy.Backend;
@@ -64,9 +65,19 @@ final class StatusView {
 
     private static AppView versions(Deployer d) {
         AppState s = d.state();
-        return new AppView(d.app().name(), d.runtimeKind(), InstanceView.of(s.active(), d.describeRunning(s.active())),
-                InstanceView.of(s.previous(), d.describeRunning(s.previous())),
+        return new AppView(d.app().name(), d.runtimeKind(), instance(d, s.active()), instance(d, s.previous()),
                 s.previousStopsAt() == null ? null : s.previousStopsAt().toString(),
                 d.running().map(Deployment::id).orElse(null), d.restoreProblem());
+    }
+
+    private static InstanceView instance(Deployer d, Instance i) {
+        if (i == null) {
+            return null;
+        }
+        List<String> each = new ArrayList<>();
+        for (int k = 0; k < i.count(); k++) {
+            each.add(d.describeRunning(i, k));
+        }
+        return InstanceView.of(i, d.describeRunning(i), each);
     }
 }

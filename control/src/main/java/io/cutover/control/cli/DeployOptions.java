@@ -71,6 +71,11 @@ final class DeployOptions {
                     + "(or its health path); off: none (default: the app's warm-up)")
     String warmUp;
 
+    @Option(names = "--replicas", paramLabel = "N",
+            description = "how many instances of the new version to start, each on its own port; the proxy balances "
+                    + "requests across them (default: the app's replicas)")
+    Integer replicas;
+
     /** The deploy request these options ask for. */
     DeployRequest request() {
         return request(null, null, null);
@@ -91,19 +96,22 @@ final class DeployOptions {
         }
         Long bakeMs = bake == null ? null : bake.trim().equals("off") ? Long.valueOf(0) : durationMs("--bake", bake);
         Long shadowMs = shadowDuration == null ? null : durationMs("--shadow-duration", shadowDuration);
+        if (replicas != null && replicas < 1) {
+            throw new Main.CliFailure("--replicas: must be at least 1, got " + replicas);
+        }
         if (command && (composeFile != null || service != null || project != null)) {
             throw new Main.CliFailure("--compose, --service and --project deploy a container, not --command");
         }
         if (command) {
             return new DeployRequest(null, what, env, !noWait, canary, intervalMs, release, bakeMs, shadow, shadowMs,
-                    shadowFailOnErrors, warmUp, canaryOnDeadline);
+                    shadowFailOnErrors, warmUp, canaryOnDeadline, null, null, null, replicas);
         } else if (what.size() == 1) {
             return new DeployRequest(what.get(0), null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
-                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline, composeFile, service, project);
+                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline, composeFile, service, project, replicas);
         } else if (what.isEmpty()) {
             // the configured image or command (or the compose service's own image)
             return new DeployRequest(null, null, env, !noWait, canary, intervalMs, release, bakeMs, shadow,
-                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline, composeFile, service, project);
+                    shadowMs, shadowFailOnErrors, warmUp, canaryOnDeadline, composeFile, service, project, replicas);
         }
         throw new Main.CliFailure("name one image, or use --command -- WORD... for a command");
     }

@@ -10,6 +10,7 @@ import io.cutover.control.admin.ApiModel.BakeWindowView;
 import io.cutover.control.admin.ApiModel.CanaryView;
 import io.cutover.control.admin.ApiModel.DrainView;
 import io.cutover.control.admin.ApiModel.InstanceView;
+import io.cutover.control.admin.ApiModel.ReplicaView;
 import io.cutover.control.admin.ApiModel.Status;
 import io.cutover.control.admin.ApiModel.StatusAll;
 import io.cutover.control.admin.ApiModel.SwitchView;
@@ -69,6 +70,13 @@ final class StatusCommand implements Callable<Integer> {
         }
         for (BackendView b : s.backends()) {
             out.printf("%-9s %-21s in-flight %d, connections %d%n", b.state(), b.target(), b.inFlight(), b.connections());
+            if (b.replicas() != null && b.replicas().size() > 1) {
+                for (int k = 0; k < b.replicas().size(); k++) {
+                    ReplicaView r = b.replicas().get(k);
+                    out.printf("  replica %d %-21s %s, in-flight %d, connections %d%n", k + 1, r.target(),
+                            r.up() ? "up" : "down (" + r.down() + ")", r.inFlight(), r.connections());
+                }
+            }
         }
         out.printf("previous  %s%s%n", s.previous() == null ? "none" : s.previous(),
                 s.previousWarm() ? " (healthy just now: switching back is instant)" : "");

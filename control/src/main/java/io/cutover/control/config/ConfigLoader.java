@@ -68,7 +68,8 @@ public final class ConfigLoader {
         rejectUnknownKeys(merged.root(), reference, "", "");
         try {
             Config config = merged.withFallback(reference).resolve();
-            config.checkValid(reference, ROOT);
+            // ports may be a list or an object (a list per colour): read() checks it
+            config.withoutPath(path("app.ports")).checkValid(reference.withoutPath(path("app.ports")), ROOT);
             return read(config, reference, environment);
         } catch (ConfigException e) {
             throw new ConfigError(e.getMessage());
@@ -318,7 +319,7 @@ public final class ConfigLoader {
             }
             rejectUnknownKeys((ConfigObject) e.getValue(), template, "", path(base) + ".");
             Config merged = ((ConfigObject) e.getValue()).toConfig().withFallback(template);
-            merged.checkValid(template);
+            merged.withoutPath("ports").checkValid(template.withoutPath("ports"));
             Config a = c.withValue(path(base), merged.root());
             String target = a.getString(path(base + ".target")).trim();
             apps.add(new AppConfig(name, rule(a, base, name), target.isEmpty() ? Optional.empty() : Optional.of(target(a, base + ".target")),
@@ -415,10 +416,13 @@ public final class ConfigLoader {
             throw bad(c, base.equals("app") ? "app.name" : base,
                     "use letters, digits, '_', '.' and '-' (it names containers), got '" + name + "'");
         }
-        List<Integer> ports = c.getIntList(path(base + ".ports"));
-        if (ports.size() != 2 || ports.get(0).equals(ports.get(1))
-                || ports.stream().anyMatch(p -> p < 1 || p > 65_535)) {
-            throw bad(c, base + ".ports", "must be two different ports (blue, green), got " + ports);
+        ReplicaPorts replicaPorts = replicaPorts(c, base + ".ports");
+        List<Integer> ports = replicaPorts.first();
+        int replicas = atLeast(c, base + ".replicas", 1);
+        try {
+            replicaPorts.check(replicas);
+        } catch (IllegalArgumentException e) {
+            throw bad(c, base + ".ports", e.getMessage() + " (" + path(base + ".replicas") + " is " + replicas + ")");
         }
         Map<String, String> env = new LinkedHashMap<>();
         c.getConfig(path(base + ".env")).root().unwrapped().forEach((k, v) -> env.put(k, String.valueOf(v)));
@@ -460,7 +464,49 @@ public final class ConfigLoader {
                 bake(c, base + ".bake"),
                 warmUp(c, base),
                 hooks(c, base),
-                compose(c, base));
+                compose(c, base),
+                replicas,
+                replicaPorts);
+    }
+
+    /**
+     * {@code ports}: two different ports, blue then green (replica k of a colour on its port + 2k),
+     * or {@code { blue = [...], green = [...] }}, a port per replica of each colour.
+     */
+    private static ReplicaPorts replicaPorts(Config c, String key) {
+        if (c.getValue(path(key)).valueType() == com.typesafe.config.ConfigValueType.OBJECT) {
+            Config colours = c.getConfig(path(key));
+            java.util.Set<String> names = colours.root().keySet();
+            if (!names.equals(java.util.Set.of("blue", "green"))) {
+                throw bad(c, key, "must name the ports of blue and green: { blue = [8081, 8083], green = [8082, 8084] }, "
+                        + "got the keys " + new java.util.TreeSet<>(names));
+            }
+            List<Integer> blue;
+            List<Integer> green;
+            try {
+                blue = colours.getIntList("blue");
+                green = colours.getIntList("green");
+            } catch (com.typesafe.config.ConfigException e) {
+                throw bad(c, key, "blue and green must each be a list of ports: " + e.getMessage());
+            }
+            if (blue.isEmpty() || green.isEmpty()) {
+                throw bad(c, key, "blue and green must each list at least one port, got blue " + blue + ", green " + green);
+            }
+            java.util.Set<Integer> all = new java.util.HashSet<>();
+            for (int p : java.util.stream.Stream.concat(blue.stream(), green.stream()).toList()) {
+                if (p < 1 || p > 65_535 || !all.add(p)) {
+                    throw bad(c, key, "must be different ports (1 to 65535), got blue " + blue + ", green " + green);
+                }
+            }
+            return new ReplicaPorts(blue, green, true);
+        }
+        List<Integer> ports = c.getIntList(path(key));
+        if (ports.size() != 2 || ports.get(0).equals(ports.get(1))
+                || ports.stream().anyMatch(p -> p < 1 || p > 65_535)) {
+            throw bad(c, key, "must be two different ports (blue, green), or { blue = [...], green = [...] }, got "
+                    + ports);
+        }
+        return ReplicaPorts.stride(ports.get(0), ports.get(1));
     }
 
     /** {@code compose} of an app: a file (relative: to the working directory cutover starts in) and its service. */

@@ -95,6 +95,9 @@ final class DeployHooks {
         env.put("CUTOVER_RELEASE", release);
         env.put("CUTOVER_CANDIDATE", candidate == null ? "" : candidate.target().toString());
         env.put("CUTOVER_CANDIDATE_URL", candidate == null ? "" : "http://" + candidate.target());
+        // every replica of the candidate, the first (CUTOVER_CANDIDATE) first, separated by commas
+        env.put("CUTOVER_CANDIDATE_REPLICAS", candidate == null ? ""
+                : String.join(",", candidate.targets().stream().map(Object::toString).toList()));
         env.put("CUTOVER_PREVIOUS", previous == null ? "" : previous.target().toString());
         env.put("CUTOVER_PREVIOUS_RELEASE", previous == null ? "" : previous.release().describe());
         if (reason != null) {

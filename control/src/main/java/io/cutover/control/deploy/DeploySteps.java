@@ -213,39 +213,66 @@ final class DeploySteps {
         });
     }
 
-    /** Starts the candidate on {@code colour}'s port, recorded as the candidate. */
-    Instance startCandidate(Deployment d, Colour colour) {
+    /** Starts the candidate's {@code replicas} replicas on {@code colour}'s ports, recorded as the candidate. */
+    Instance startCandidate(Deployment d, Colour colour, int replicas) throws DeployException {
+        List<Integer> ports;
+        try {
+            ports = app.ports(colour.ordinal(), replicas);
+        } catch (IllegalArgumentException e) {
+            throw new DeployException("cannot start " + replicas + " replicas: " + e.getMessage());
+        }
         long t = ticker.nanos();
-        Instance c = runtime.start(d.release(), colour, app.ports().get(colour.ordinal()), d.id());
+        Instance c = runtime.start(d.release(), colour, ports, d.id());
         record(states.current().withCandidate(c));
-        d.step("candidate started", c.release().describe() + " on " + colour.label() + " at " + c.target(), since(t));
+        d.step("candidate started", c.release().describe() + " on " + colour.label() + " at " + where(c), since(t));
         return c;
     }
 
-    /** The health gate: waits until {@code i} is healthy; if it is not, says why with its last log lines. */
+    /** Where a version listens: its target, or its replicas' ("3 replicas at 127.0.0.1:8082, :8084, :8086"). */
+    static String where(Instance i) {
+        if (i.count() == 1) {
+            return i.target().toString();
+        }
+        StringBuilder b = new StringBuilder(i.count() + " replicas at " + i.target());
+        for (Instance.Replica r : i.others()) {
+            b.append(", :").append(r.port());
+        }
+        return b.toString();
+    }
+
+    /**
+     * The health gate: waits until every replica of {@code i} is healthy (they started together,
+     * so waiting for one after another takes as long as the slowest); if one is not, says which and
+     * why with its last log lines.
+     */
     Duration awaitHealthy(Deployment d, Instance i) throws UnhealthyException, InterruptedException {
         Duration took = gate(i, "");
-        d.step("healthy", "after " + took.toMillis() + " ms", took);
+        d.step("healthy", (i.count() == 1 ? "" : "all " + i.count() + " replicas, ") + "after " + took.toMillis()
+                + " ms", took);
         runStates.check(i);
         return took;
     }
 
-    /** Waits until {@code i} is healthy, or says why not with its last log lines ({@code when}: "after its warm-up, "). */
+    /** Waits until each replica of {@code i} is healthy, or says why one is not with its last log lines ({@code when}: "after its warm-up, "). */
     private Duration gate(Instance i, String when) throws UnhealthyException, InterruptedException {
-        try {
-            Duration took = health.await(i.target(), () -> runtime.failing(i));
+        long start = ticker.nanos();
+        for (int k = 0; k < i.count(); k++) {
+            int replica = k;
+            String which = when + (i.count() == 1 ? "" : "replica " + (k + 1) + " of " + i.count() + ": ");
             try {
-                return took.plus(runtime.awaitReady(i));
+                health.await(i.single(k).target(), () -> runtime.failing(i, replica));
+                runtime.awaitReady(i, k);
+            } catch (UnhealthyException e) {
+                throw withLogs(i, k, which + e.getMessage());
             } catch (AppRuntime.RuntimeFailure e) {
-                throw new UnhealthyException(i.target() + " " + e.getMessage());
+                throw withLogs(i, k, which + i.single(k).target() + " " + e.getMessage());
             }
-        } catch (UnhealthyException e) {
-            throw withLogs(i, when + e.getMessage());
         }
+        return since(start);
     }
 
-    private UnhealthyException withLogs(Instance i, String message) {
-        List<String> lines = runtime.logs(i, app.logLines());
+    private UnhealthyException withLogs(Instance i, int k, String message) {
+        List<String> lines = runtime.logs(i, k, app.logLines());
         return new UnhealthyException(message + (lines.isEmpty() ? "; it logged nothing"
                 : "; its last log lines:\n  " + String.join("\n  ", lines)));
     }
@@ -254,20 +281,27 @@ final class DeploySteps {
      * Warms a healthy {@code i} up before it takes traffic, as {@code plan} says (nothing when
      * off), and records how it went as a step. Warm-up requests that fail are a warning, not a
      * failure: the version fails only if it stops (it is watched meanwhile) or no longer passes its
-     * health check afterwards.
+     * health check afterwards. Each replica is warmed up in turn, as a version of one would be (a
+     * step each): each is a process of its own, with its own JIT and caches.
      */
     void warmUp(Deployment d, Instance i, WarmUpSettings plan) throws UnhealthyException, InterruptedException {
         if (plan.off()) {
             return;
         }
-        Warming w = warmUps.start(i.target(), plan);
-        WarmUpResult r = awaitWarmUp(i, w);
-        d.step("warm-up", r.describe(), r.took());
-        gate(i, "after its warm-up, ");
-        if (r.failed() > 0) {
-            d.warn("warm-up: " + r.failed() + " of " + r.requests() + " requests got a 5xx or no answer; "
-                    + i.release().describe() + " was still healthy after it, so the deploy went on");
+        List<String> warnings = new java.util.ArrayList<>();
+        for (int k = 0; k < i.count(); k++) {
+            Warming w = warmUps.start(i.single(k).target(), plan);
+            WarmUpResult r = awaitWarmUp(i, w);
+            d.step("warm-up", (i.count() == 1 ? "" : "replica " + (k + 1) + " of " + i.count() + ": ") + r.describe(),
+                    r.took());
+            if (r.failed() > 0) {
+                warnings.add("warm-up" + (i.count() == 1 ? "" : " of replica " + (k + 1)) + ": " + r.failed() + " of "
+                        + r.requests() + " requests got a 5xx or no answer; " + i.release().describe()
+                        + " was still healthy after it, so the deploy went on");
+            }
         }
+        gate(i, "after its warm-up, ");
+        warnings.forEach(d::warn);
     }
 
     /** Waits for a warm-up's end, watching that the version runs meanwhile (the watch may block: this is the deploy's thread). */
@@ -276,10 +310,12 @@ final class DeploySteps {
             try {
                 return w.done().get(WARM_UP_WATCH.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
-                Optional<String> stopped = runtime.failing(i);
-                if (stopped.isPresent()) {
-                    w.cancel(i.target() + " " + stopped.get());
-                    throw withLogs(i, i.target() + " " + stopped.get() + " during its warm-up");
+                for (int k = 0; k < i.count(); k++) {
+                    Optional<String> stopped = runtime.failing(i, k);
+                    if (stopped.isPresent()) {
+                        w.cancel(i.describe(k) + " " + stopped.get());
+                        throw withLogs(i, k, i.describe(k) + " " + stopped.get() + " during its warm-up");
+                    }
                 }
             } catch (InterruptedException e) {
                 w.cancel("the deploy was interrupted");

@@ -24,12 +24,14 @@ import io.cutover.control.notify.Events;
 import io.cutover.control.switching.RoutingLock;
 import io.cutover.control.switching.SwitchService;
 import io.cutover.proxy.RequestStats;
+import io.cutover.proxy.Target;
 import io.cutover.proxy.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -82,6 +84,9 @@ public final class Deployer implements AutoCloseable {
     /** Reads the output of the app's hooks. */
     private final ExecutorService hookOutput;
     private volatile String restoreProblem;
+    /** The live versions' replicas, checked (active health) on the watcher's thread. */
+    private final ReplicaWatch replicaWatch;
+    private final java.util.concurrent.ScheduledExecutorService watcher;
 
     /** @param threads the app's deploy threads; this deployer shuts them down when it closes */
     public Deployer(AppSettings app, CanarySettings canaryDefaults, ShadowSettings shadowDefaults, Parts parts,
@@ -98,6 +103,7 @@ public final class Deployer implements AutoCloseable {
         this.ticker = ticker;
         this.line = new DeployQueue(threads.deploys(), threads.deployTimer());
         this.runStates = new RunStates(runtime, threads.watcher());
+        this.watcher = threads.watcher();
         this.stateWriter = threads.stateWriter();
         this.hookOutput = threads.hookOutput();
         this.routing = new SwitchRouting(switches);
@@ -114,6 +120,19 @@ public final class Deployer implements AutoCloseable {
                 .description("Canary releases by outcome: promoted, or aborted (by analysis or by hand)")
                 .tags("app", app.name(), "outcome", outcome).register(meters), ticker, events, clock);
         this.shadows = new ShadowStep(routing, new CanaryAnalysis(canaryDefaults), ticker);
+        switches.replicas().lookup(this::replicasAt);
+        this.replicaWatch = new ReplicaWatch(app.name(), states::current, runStates, switches, parts.health(), meters);
+    }
+
+    /** The replicas of the version recorded at {@code target} (its first replica's): every backend for it spans them. */
+    private List<Target> replicasAt(Target target) {
+        AppState s = states.current();
+        for (Instance i : Instance.present(s.candidate(), s.active(), s.previous())) {
+            if (i.target().equals(target)) {
+                return i.targets();
+            }
+        }
+        return List.of(target);
     }
 
     /** The reaper, for the steps built before it (it stops through them). */
@@ -131,6 +150,7 @@ public final class Deployer implements AutoCloseable {
         restoreProblem = new Restore(states, runtime, runStates, switches).run();
         reaper.watch(states.current());
         runStates.watch(states::current, RUN_STATE_INTERVAL);
+        replicaWatch.start(watcher);
     }
 
     /**
@@ -146,6 +166,7 @@ public final class Deployer implements AutoCloseable {
         this.restoreProblem = restoreProblem;
         reaper.watch(states.current());
         runStates.watch(states::current, RUN_STATE_INTERVAL);
+        replicaWatch.start(watcher);
     }
 
     /** A deploy as configured: a canary if the app's canary steps say so, otherwise all at once; warmed up, shadowed and baked as configured. */
@@ -158,8 +179,16 @@ public final class Deployer implements AutoCloseable {
         return deploy(release, waitForLock, new Options(plan, app.warmUp(), shadowDefaults, app.bake()));
     }
 
-    /** What one deploy does besides starting and switching: its canary plan, its warm-up, its shadow, its bake. */
-    public record Options(CanarySettings canary, WarmUpSettings warmUp, ShadowSettings shadow, Duration bake) {
+    /**
+     * What one deploy does besides starting and switching: its canary plan, its warm-up, its
+     * shadow, its bake, and how many replicas it starts (0: as many as the app's {@code replicas}).
+     */
+    public record Options(CanarySettings canary, WarmUpSettings warmUp, ShadowSettings shadow, Duration bake,
+                          int replicas) {
+        /** With the app's number of replicas. */
+        public Options(CanarySettings canary, WarmUpSettings warmUp, ShadowSettings shadow, Duration bake) {
+            this(canary, warmUp, shadow, bake, 0);
+        }
     }
 
     /** A deploy with its own options. */
@@ -191,7 +220,8 @@ public final class Deployer implements AutoCloseable {
         Supplier<RequestStats.Snapshot> oldFigures = routing.activeFigures();
         RequestStats.Snapshot oldAtStart = oldFigures.get();
         steps.makeRoom(d, old, older);
-        Instance candidate = steps.startCandidate(d, old == null ? Colour.BLUE : old.colour().other());
+        Instance candidate = steps.startCandidate(d, old == null ? Colour.BLUE : old.colour().other(),
+                options.replicas() > 0 ? options.replicas() : app.replicas());
         DeploySteps.BeforeSwitch before = () -> {
             steps.warmUp(d, candidate, options.warmUp());
             if (old != null) {      // a shadow needs a live version to copy from and compare with
@@ -455,6 +485,11 @@ public final class Deployer implements AutoCloseable {
         return runStates.describe(i);
     }
 
+    /** Replica {@code k} of {@code i}: "running", or why not, as last seen. */
+    public String describeRunning(Instance i, int k) {
+        return runStates.describe(i, k);
+    }
+
     private void record(AppState next) {
         states.record(next);
     }
@@ -469,5 +504,6 @@ public final class Deployer implements AutoCloseable {
         stateWriter.shutdown();
         hookOutput.shutdownNow();
         runStates.close();
+        replicaWatch.close();
     }
 }

@@ -67,6 +67,20 @@ public final class HealthCheck {
         return probe.get(address, target.toString(), settings.path(), settings.timeout()).thenApply(p -> p == null);
     }
 
+    /**
+     * One probe, without retries: null for a 2xx, else what it saw ("GET /up answered 503")
+     * (never completes exceptionally).
+     */
+    public CompletableFuture<String> problem(Target target, InetSocketAddress address) {
+        return probe.get(address, target.toString(), settings.path(), settings.timeout())
+                .thenApply(p -> p == null ? null : "GET " + settings.path() + ": " + p);
+    }
+
+    /** One probe's limit. */
+    public Duration timeout() {
+        return settings.timeout();
+    }
+
     /** The pause between two probes of a target. */
     public Duration interval() {
         return settings.interval();

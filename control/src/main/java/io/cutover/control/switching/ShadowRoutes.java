@@ -24,7 +24,10 @@ public final class ShadowRoutes {
     private final AppRouter router;
     private final ProxyServer proxy;
 
-    public ShadowRoutes(String app, AppRouter router, ProxyServer proxy) {
+    private final ReplicaSets replicas;
+
+    public ShadowRoutes(String app, AppRouter router, ProxyServer proxy, ReplicaSets replicas) {
+        this.replicas = replicas;
         this.app = app;
         this.router = router;
         this.proxy = proxy;
@@ -35,7 +38,7 @@ public final class ShadowRoutes {
      * at most {@code maxInFlight} at once, each given the proxy's response timeout.
      */
     public Shadow start(Target target, String version, int percent, int maxInFlight) {
-        Backend candidate = proxy.newBackend(app, target, target.resolve(), version);
+        Backend candidate = replicas.backend(proxy, app, target, target.resolve(), version);    // each replica gets copies
         Shadow s = new Shadow(candidate, percent * 100, maxInFlight, proxy.settings().responseTimeout());
         Shadow was = router.shadow(s);
         if (was != null) {

@@ -61,10 +61,12 @@ public final class SwitchService {
     private final ShadowRoutes shadows;
     private final TrafficGate gate;
     private final SwitchMetrics metrics;
+    private final ReplicaSets replicas;
 
     public SwitchService(String app, HealthCheck health, Switcher switcher, ManualSwitch manual,
                          RoutingLock lock, CanaryRoutes canaries, ShadowRoutes shadows, TrafficGate gate,
-                         SwitchMetrics metrics) {
+                         SwitchMetrics metrics, ReplicaSets replicas) {
+        this.replicas = replicas;
         this.app = app;
         this.health = health;
         this.switcher = switcher;
@@ -94,12 +96,18 @@ public final class SwitchService {
         SwitchMetrics metrics = new SwitchMetrics(app, router, drains, parts.metrics().registry());
         PreviousTarget previous = new PreviousTarget(PreviousTarget.of(
                 new PreviousTargetWatch(health, control, health.interval(), parts.ticker())), control);
+        ReplicaSets replicas = new ReplicaSets();
         Switcher switcher = new Switcher(app, proxy, control, parts.resolver(), clock, health::check, drains,
-                previous, metrics);
+                previous, metrics, replicas);
         RoutingLock lock = new RoutingLock();
         return new SwitchService(app, health, switcher, new ManualSwitch(switcher, lock), lock,
-                new CanaryRoutes(app, router, switcher, drains), new ShadowRoutes(app, router, proxy),
-                new TrafficGate(app, proxy, router), metrics);
+                new CanaryRoutes(app, router, switcher, drains), new ShadowRoutes(app, router, proxy, replicas),
+                new TrafficGate(app, proxy, router), metrics, replicas);
+    }
+
+    /** Which replicas the version at a target has (the app's deployer tells it). */
+    public ReplicaSets replicas() {
+        return replicas;
     }
 
     /** The app this service switches. */

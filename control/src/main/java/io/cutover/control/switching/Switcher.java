@@ -13,6 +13,7 @@ import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -46,6 +47,7 @@ public final class Switcher {
     private final Drains drains;
     private final PreviousTarget previous;
     private final SwitchMetrics metrics;
+    private final ReplicaSets replicas;
     /** The app's health check: a reload changes it in place. */
     private volatile HealthGate health;
     private volatile SwitchRecord last;
@@ -55,7 +57,8 @@ public final class Switcher {
      * @param clock    when each switch happened, for its record
      */
     public Switcher(String app, ProxyServer proxy, EventLoop control, Executor resolver, Clock clock,
-                    HealthGate health, Drains drains, PreviousTarget previous, SwitchMetrics metrics) {
+                    HealthGate health, Drains drains, PreviousTarget previous, SwitchMetrics metrics,
+                    ReplicaSets replicas) {
         this.app = app;
         this.proxy = proxy;
         this.router = proxy.router().app(app);
@@ -66,6 +69,7 @@ public final class Switcher {
         this.drains = drains;
         this.previous = previous;
         this.metrics = metrics;
+        this.replicas = replicas;
     }
 
     /** The health gate of the switches from now on (a reload changed the app's health check). */
@@ -86,7 +90,7 @@ public final class Switcher {
                 .thenCompose(warm -> {
                     // connections to the new target open while its health is checked, so the
                     // first requests after the flip find them ready
-                    Backend incoming = proxy.newBackend(app, target, address, target.toString());
+                    Backend incoming = replicas.backend(proxy, app, target, address, target.toString());
                     CompletableFuture<Void> connected = incoming.prewarm(proxy.group());
                     if (warm) {
                         // back to the previous target, whose background probe just passed: no
@@ -95,7 +99,7 @@ public final class Switcher {
                                 .thenApply(v -> new Outcome(flip(incoming, Duration.ZERO).previous(), target,
                                         true, Duration.ZERO));
                     }
-                    return health.check(target, address)
+                    return checkAll(health, incoming)
                             .thenApply(healthWait -> {      // on the control loop, where the last probe ended
                                 Flip flip = flip(incoming, healthWait);
                                 return new Outcome(flip.previous(), target, true, healthWait);
@@ -122,7 +126,7 @@ public final class Switcher {
      * (waited for, bounded). Resolves the target and waits: call it from a thread that may block.
      */
     Backend warmBackend(Target target, String version) {
-        Backend incoming = proxy.newBackend(app, target, target.resolve(), version);
+        Backend incoming = replicas.backend(proxy, app, target, target.resolve(), version);
         try {
             incoming.prewarm(proxy.group()).get(PREWARM_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
@@ -131,6 +135,20 @@ public final class Switcher {
             Thread.currentThread().interrupt();
         }
         return incoming;
+    }
+
+    /**
+     * The health gate of every replica of {@code incoming} at once; how long the slowest took.
+     * Non-blocking: the probes run on the control loop.
+     */
+    private static CompletableFuture<Duration> checkAll(HealthGate health, Backend incoming) {
+        List<io.cutover.proxy.Replica> set = incoming.replicas();
+        if (set.size() == 1) {
+            return health.check(incoming.target(), incoming.address());
+        }
+        List<CompletableFuture<Duration>> each = set.stream().map(r -> health.check(r.target(), r.address())).toList();
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> each.stream()
+                .map(CompletableFuture::join).max(Duration::compareTo).orElse(Duration.ZERO));
     }
 
     /** The switch itself: one flip of the router, then the old backend drains in the background. */
@@ -177,10 +195,11 @@ public final class Switcher {
      */
     public void startWith(Target target, String version) {
         Backend current = router.active();
-        if (current != null && current.target().equals(target) && current.version().equals(version)) {
+        if (current != null && current.target().equals(target) && current.version().equals(version)
+                && current.targets().equals(replicas.of(target))) {
             return;     // a reload of an app that keeps its version: its connections stay
         }
-        Backend old = router.flip(proxy.newBackend(app, target, target.resolve(), version));
+        Backend old = router.flip(replicas.backend(proxy, app, target, target.resolve(), version));
         if (old != null) {
             drainAfterSwitch(old, new SwitchRecord(old.target(), target, clock.instant(), Duration.ZERO, null));
         }

@@ -93,6 +93,27 @@ class AppsConfigTest {
     }
 
     @Test
+    void replicasTakeTheirColoursPortPlusTwiceTheirIndexOrAListPerColourAndACollisionIsNamed() throws Exception {
+        AppSettings stride = load("cutover.apps { shop { ports = [8081, 8082], replicas = 3 } }").apps().get(0)
+                .deploy().orElseThrow();
+        assertEquals(3, stride.replicas());
+        assertEquals(List.of(8081, 8083, 8085), stride.ports(0, 3));
+        assertEquals(List.of(8082, 8084, 8086), stride.ports(1, 3));
+        AppSettings listed = load("cutover.apps { shop { ports { blue = [9001, 9002], green = [9101, 9102] }, "
+                + "replicas = 2 } }").apps().get(0).deploy().orElseThrow();
+        assertEquals(List.of(9101, 9102), listed.ports(1, 2));
+        assertEquals(List.of(9001, 9101), listed.ports());
+        assertEquals(1, load("cutover.apps { shop { ports = [1, 2] } }").apps().get(0).deploy().orElseThrow().replicas());
+
+        String msg = error("cutover.apps { shop { ports = [8081, 8083], replicas = 2 } }");
+        assertTrue(msg.contains("cutover.apps.shop.ports") && msg.contains("port 8083 would be used twice"), msg);
+        msg = error("cutover.apps { shop { ports { blue = [9001], green = [9101] }, replicas = 2 } }");
+        assertTrue(msg.contains("ports.blue lists 1 port [9001], fewer than the 2 replicas"), msg);
+        msg = error("cutover.apps { shop { ports { blue = [9001], red = [9101] } } }");
+        assertTrue(msg.contains("must name the ports of blue and green"), msg);
+    }
+
+    @Test
     void oneAppAndSeveralAppsDoNotMix() {
         String msg = error("cutover.app.name = shop\ncutover.apps { web { ports = [1, 2] } }");
         assertTrue(msg.contains("cutover.apps") && msg.contains("cutover.app.name"), msg);

@@ -60,9 +60,10 @@ class DeployStepsTest {
     /** A runtime whose versions run once started until stopped. */
     private final class Runtime implements AppRuntime {
         @Override
-        public Instance start(Release release, Colour colour, int port, String deployId) {
+        public Instance start(Release release, Colour colour, List<Integer> ports, String deployId) {
             events.add("start " + release.describe());
-            return new Instance(colour, port, release, deployId, "fake-" + deployId, Instant.EPOCH);
+            return Instance.of(colour, release, deployId,
+                    ports.stream().map(p -> new Instance.Replica(p, "fake-" + deployId + "-" + p, Instant.EPOCH)).toList());
         }
 
         @Override
@@ -71,13 +72,13 @@ class DeployStepsTest {
         }
 
         @Override
-        public Optional<String> notRunning(Instance instance) {
+        public Optional<String> notRunning(Instance instance, int k) {
             return events.contains("stop " + instance.release().describe()) ? Optional.of("is stopped") : Optional.empty();
         }
 
         @Override
-        public List<String> logs(Instance instance, int lines) {
-            return List.of("listening on " + instance.port(), "database unreachable");
+        public List<String> logs(Instance instance, int k, int lines) {
+            return List.of("listening on " + instance.replicas().get(k).port(), "database unreachable");
         }
 
         @Override
@@ -178,12 +179,12 @@ class DeployStepsTest {
     }
 
     @Test
-    void aCandidateFailingItsHealthGateIsRemovedWithItsLastLogLinesAndTheOldVersionKeepsServing() {
+    void aCandidateFailingItsHealthGateIsRemovedWithItsLastLogLinesAndTheOldVersionKeepsServing() throws Exception {
         health = (target, stopped) -> {
             throw new UnhealthyException(target + " did not pass its health check");
         };
         Deployment d = deployment("v2");
-        Instance candidate = steps.startCandidate(d, Colour.GREEN);
+        Instance candidate = steps.startCandidate(d, Colour.GREEN, 1);
         UnhealthyException e = assertThrows(UnhealthyException.class,
                 () -> steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate)));
         assertTrue(e.getMessage().endsWith("its last log lines:\n  listening on 18082\n  database unreachable"),
@@ -196,7 +197,7 @@ class DeployStepsTest {
     @Test
     void aHealthyCandidateIsRecordedBeforeTheFlipAndTheOldVersionStopsOnlyAfterItsDrain() throws Exception {
         Deployment d = deployment("v2");
-        Instance candidate = steps.startCandidate(d, Colour.GREEN);
+        Instance candidate = steps.startCandidate(d, Colour.GREEN, 1);
         steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate));
         assertEquals(List.of("start v2", "flip to v2 (recorded)", "drained " + old.target(), "stop v1"), events);
         assertEquals(List.of("candidate started", "healthy", "switched", "drained", "old version stopped"),
@@ -209,7 +210,7 @@ class DeployStepsTest {
     void anOldVersionThatCarriesTrafficAgainAfterTheFlipIsNotStoppedAndTheDeployWarns() throws Exception {
         routing.switchedBackAfterTheFlip = true;
         Deployment d = deployment("v2");
-        Instance candidate = steps.startCandidate(d, Colour.GREEN);
+        Instance candidate = steps.startCandidate(d, Colour.GREEN, 1);
         steps.bringIn(d, candidate, old, () -> steps.discard(d, candidate));
         assertTrue(events.stream().noneMatch(e -> e.startsWith("stop")), events.toString());
         assertEquals(List.of("v1 carries traffic, so it was not stopped"), d.warnings());

@@ -12,7 +12,8 @@ import java.util.concurrent.Executors;
  * A tiny app for process-runtime tests: listens on 127.0.0.1:$PORT, answers $VERSION on every
  * path, $HEALTH_STATUS (default 200) on /up, and sleeps ?ms= on /slow. $STARTUP_DELAY_MS delays
  * its start. With $FAIL_EVERY=n, every n-th request to a path other than /up is answered 500 (with
- * $VERSION): a version that fails only once it takes traffic.
+ * $VERSION): a version that fails only once it takes traffic. With $SICK_FILE, /up answers 503
+ * while that file exists.
  */
 public final class VersionApp {
     private VersionApp() {
@@ -37,7 +38,9 @@ public final class VersionApp {
                     String q = ex.getRequestURI().getQuery();
                     sleep(Long.parseLong(q == null ? "1000" : q.replace("ms=", "")));
                 }
-                int status = path.equals("/up") ? health
+                String sick = System.getenv("SICK_FILE");
+                int status = path.equals("/up") ? (sick != null && java.nio.file.Files.exists(java.nio.file.Path.of(sick))
+                        ? 503 : health)
                         : failEvery > 0 && served.incrementAndGet() % failEvery == 0 ? 500 : 200;
                 reply(ex.getResponseBody(), ex, status, version);
             }

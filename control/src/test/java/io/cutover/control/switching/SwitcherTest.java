@@ -69,7 +69,7 @@ class SwitcherTest {
         Drains drains = new Drains(app, proxy, control, metrics, Duration.ofSeconds(5), Duration.ofHours(1));
         SwitchMetrics meters = new SwitchMetrics(app, proxy.router().app(app), drains, new SimpleMeterRegistry());
         switcher = new Switcher(app, proxy, control, Runnable::run, Clock.fixed(NOW, ZoneOffset.UTC), health,
-                drains, new PreviousTarget(watch, control), meters);
+                drains, new PreviousTarget(watch, control), meters, new ReplicaSets());
         lock = new RoutingLock();
         manual = new ManualSwitch(switcher, lock);
         old = Target.parse("127.0.0.1:" + TestPorts.free());

@@ -37,8 +37,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs versions of the app as Docker containers named {@code APP-COLOUR}, labelled with the app,
- * colour, image, deploy id and owner (see {@link Owner}), with {@code init}, the app's env plus
+ * Runs versions of the app as Docker containers, one per replica, named {@code APP-COLOUR} (the
+ * first replica), {@code APP-COLOUR-2}, {@code APP-COLOUR-3}, ..., labelled with the app, colour,
+ * image, deploy id, replica number and owner (see {@link Owner}), with {@code init}, the app's env plus
  * {@code PORT}, its volumes, restart policy and stop timeout. With host networking the app
  * listens on 127.0.0.1:PORT; otherwise its container port is published on 127.0.0.1 at the
  * colour's port. Another cutover's containers of an app with the same name (on the same engine)
@@ -52,6 +53,8 @@ public final class DockerRuntime implements AppRuntime {
     static final String LABEL_COLOUR = "io.cutover.colour";
     static final String LABEL_IMAGE = "io.cutover.image";
     static final String LABEL_DEPLOY = "io.cutover.deploy-id";
+    /** Which replica of its version a container is, counting from 1. */
+    static final String LABEL_REPLICA = "io.cutover.replica";
     private static final Logger log = LoggerFactory.getLogger(DockerRuntime.class);
     /** How often a candidate's healthcheck status is read while it is awaited. */
     private static final Duration READY_POLL = Duration.ofMillis(250);
@@ -93,11 +96,27 @@ public final class DockerRuntime implements AppRuntime {
     }
 
     @Override
-    public Instance start(Release release, Colour colour, int port, String deployId) {
-        ContainerSpec spec = spec(release, colour);
+    public Instance start(Release release, Colour colour, List<Integer> ports, String deployId) {
+        ContainerSpec spec = spec(release);
         String image = spec.image();
         ensureImage(image);
-        String name = containerName(colour);
+        List<Instance.Replica> started = new ArrayList<>();
+        try {
+            for (int k = 0; k < ports.size(); k++) {
+                started.add(startReplica(spec, release, colour, ports.get(k), k, deployId));
+            }
+        } catch (RuntimeException e) {
+            started.forEach(r -> removeQuietly(r.handle()));
+            throw e;
+        }
+        return Instance.of(colour, release.running(image, List.of()), deployId, started);
+    }
+
+    /** Creates and starts replica {@code k}'s container ({@code APP-COLOUR}, {@code APP-COLOUR-2}, ...). */
+    private Instance.Replica startReplica(ContainerSpec spec, Release release, Colour colour, int port, int k,
+                                          String deployId) {
+        String image = spec.image();
+        String name = containerName(colour, k);
         Map<String, String> env = new LinkedHashMap<>(spec.env());
         env.putAll(release.env());
         int listenPort = spec.hostNetwork() ? port : spec.containerPort();
@@ -106,6 +125,7 @@ public final class DockerRuntime implements AppRuntime {
         } else {
             env.putIfAbsent("PORT", Integer.toString(listenPort));     // the compose file's own, if it sets one
         }
+        env.put("CUTOVER_REPLICA", Integer.toString(k + 1));
         List<ContainerSpec.Network> networks = spec.networks();
         HostConfig host = HostConfig.newHostConfig()
                 .withInit(spec.init())
@@ -114,7 +134,11 @@ public final class DockerRuntime implements AppRuntime {
                 .withBinds(spec.binds().stream().map(Bind::parse).toList());
         Map<String, String> labels = new LinkedHashMap<>(spec.labels());
         labels.putAll(Map.of(LABEL_APP, app.name(), LABEL_COLOUR, colour.label(), LABEL_IMAGE, image,
-                LABEL_DEPLOY, deployId, Owner.LABEL, owner));
+                LABEL_DEPLOY, deployId, LABEL_REPLICA, Integer.toString(k + 1), Owner.LABEL, owner));
+        if (release.compose() != null) {
+            // compose numbers a service's containers: blue's replicas are its 1, 3, 5..., green's 2, 4, 6...
+            labels.put("com.docker.compose.container-number", Integer.toString(colour.ordinal() + 1 + 2 * k));
+        }
         CreateContainerCmd create = docker.createContainerCmd(image)
                 .withName(name)
                 .withLabels(labels)
@@ -158,7 +182,7 @@ public final class DockerRuntime implements AppRuntime {
                         .withContainerNetwork(new ContainerNetwork().withAliases(n.aliases())).exec();
             }
             docker.startContainerCmd(id).exec();
-            return new Instance(colour, port, release.running(image, List.of()), deployId, id, Instant.now());
+            return new Instance.Replica(port, id, Instant.now());
         } catch (RuntimeException e) {
             if (id != null) {
                 removeQuietly(id);  // by its id: the name may be another's if the create lost a race for it
@@ -168,16 +192,10 @@ public final class DockerRuntime implements AppRuntime {
     }
 
     /** What a release runs: a service of its compose file, or the app's settings with the release's image. */
-    private ContainerSpec spec(Release release, Colour colour) {
+    private ContainerSpec spec(Release release) {
         String image = release.image() == null ? "" : release.image().trim();
         if (release.compose() != null) {
-            ContainerSpec spec = services.spec(release.compose(), image, app.containerPort());
-            Map<String, String> labels = new LinkedHashMap<>(spec.labels());
-            // compose numbers a service's containers; the colours are its 1 and 2
-            labels.put("com.docker.compose.container-number", Integer.toString(colour.ordinal() + 1));
-            return new ContainerSpec(spec.image(), spec.entrypoint(), spec.command(), spec.env(), spec.binds(),
-                    spec.user(), spec.workingDir(), labels, spec.restart(), spec.stopTimeout(), spec.stopSignal(),
-                    spec.init(), spec.healthcheck(), spec.networks(), spec.networkMode(), spec.containerPort());
+            return services.spec(release.compose(), image, app.containerPort());
         }
         if (image.isEmpty()) {
             image = app.image();
@@ -237,21 +255,28 @@ public final class DockerRuntime implements AppRuntime {
 
     @Override
     public Instance restart(Instance instance) {
-        try {
-            docker.startContainerCmd(instance.handle()).exec();
-            return instance;
-        } catch (NotModifiedException e) {
-            return instance;    // already running
-        } catch (NotFoundException e) {
-            return start(instance.release(), instance.colour(), instance.port(), instance.deployId());
+        List<Instance.Replica> replicas = new ArrayList<>(instance.replicas());
+        for (int k = 0; k < replicas.size(); k++) {
+            Instance.Replica r = replicas.get(k);
+            try {
+                docker.startContainerCmd(r.handle()).exec();
+            } catch (NotModifiedException e) {
+                // already running
+            } catch (NotFoundException e) {
+                String image = instance.release().image();
+                replicas.set(k, startReplica(image == null || image.isEmpty() ? app.image() : image, instance.release(),
+                        instance.colour(), r.port(), k, instance.deployId()));
+            }
         }
+        return instance.withReplicas(replicas);
     }
 
     @Override
-    public Optional<String> notRunning(Instance instance) {
-        Optional<InspectContainerResponse> inspect = inspect(instance);
+    public Optional<String> notRunning(Instance instance, int k) {
+        Instance replica = instance.single(k);
+        Optional<InspectContainerResponse> inspect = inspect(replica);
         if (inspect.isEmpty()) {
-            return gone(instance);
+            return gone(replica);
         }
         InspectContainerResponse.ContainerState s = inspect.get().getState();
         return Boolean.TRUE.equals(s.getRunning()) && !Boolean.TRUE.equals(s.getRestarting())
@@ -264,7 +289,8 @@ public final class DockerRuntime implements AppRuntime {
      * live, still runs: see {@link #notRunning}).
      */
     @Override
-    public Optional<String> failing(Instance candidate) {
+    public Optional<String> failing(Instance instance, int k) {
+        Instance candidate = instance.single(k);
         Optional<InspectContainerResponse> inspect = inspect(candidate);
         if (inspect.isEmpty()) {
             return gone(candidate);
@@ -287,7 +313,8 @@ public final class DockerRuntime implements AppRuntime {
      * candidate healthy, for as long as the healthcheck itself may take to say.
      */
     @Override
-    public Duration awaitReady(Instance candidate) throws InterruptedException {
+    public Duration awaitReady(Instance instance, int k) throws InterruptedException {
+        Instance candidate = instance.single(k);
         long start = System.nanoTime();
         if (candidate.release().compose() == null) {
             return Duration.ZERO;
@@ -348,10 +375,10 @@ public final class DockerRuntime implements AppRuntime {
     }
 
     @Override
-    public List<String> logs(Instance instance, int lines) {
+    public List<String> logs(Instance instance, int k, int lines) {
         List<String> out = new ArrayList<>();
         try {
-            docker.logContainerCmd(instance.handle()).withStdOut(true).withStdErr(true).withTail(lines)
+            docker.logContainerCmd(instance.single(k).handle()).withStdOut(true).withStdErr(true).withTail(lines)
                     .exec(new ResultCallback.Adapter<Frame>() {
                         @Override
                         public void onNext(Frame frame) {
@@ -372,21 +399,21 @@ public final class DockerRuntime implements AppRuntime {
 
     @Override
     public void stop(Instance instance) {
-        try {
-            // a compose service's container stops within its own stop_grace_period (its StopTimeout)
-            docker.stopContainerCmd(instance.handle()).withTimeout(instance.release().compose() != null ? null
-                    : (int) Math.max(1, app.stopTimeout().toSeconds())).exec();
-        } catch (NotModifiedException | NotFoundException e) {
-            // already stopped, or gone
+        for (Instance.Replica r : instance.replicas()) {
+            try {
+                // a compose service's container stops within its own stop_grace_period (its StopTimeout)
+                docker.stopContainerCmd(r.handle()).withTimeout(instance.release().compose() != null ? null
+                        : (int) Math.max(1, app.stopTimeout().toSeconds())).exec();
+            } catch (NotModifiedException | NotFoundException e) {
+                // already stopped, or gone
+            }
         }
     }
 
     @Override
     public void remove(Instance instance) {
-        try {
-            docker.removeContainerCmd(instance.handle()).withForce(true).exec();
-        } catch (NotFoundException e) {
-            // already gone
+        for (Instance.Replica r : instance.replicas()) {
+            removeQuietly(r.handle());
         }
     }
 
@@ -418,7 +445,8 @@ public final class DockerRuntime implements AppRuntime {
     }
 
     private static boolean isOneOf(String containerId, Collection<Instance> instances) {
-        return instances.stream().anyMatch(i -> i != null && containerId.startsWith(i.handle()));
+        return instances.stream().filter(java.util.Objects::nonNull).flatMap(i -> i.replicas().stream())
+                .anyMatch(r -> containerId.startsWith(r.handle()));
     }
 
     /** Removes a container by its id; false if it was gone already. */
@@ -438,8 +466,9 @@ public final class DockerRuntime implements AppRuntime {
      * tagged as this cutover's holds it (another cutover's, or one an older cutover started),
      * which is left as it is.
      */
-    private String containerName(Colour colour) {
-        String name = app.name() + "-" + colour.label();
+    private String containerName(Colour colour, int k) {
+        String base = app.name() + "-" + colour.label() + (k == 0 ? "" : "-" + (k + 1));
+        String name = base;
         Optional<InspectContainerResponse> holder = inspectByName(name);
         if (holder.isPresent() && !isMine(holder.get())) {
             name = name + "-" + owner;
@@ -449,7 +478,7 @@ public final class DockerRuntime implements AppRuntime {
                         + "cutover's (" + shortId(holder.get().getId()) + ")");
             }
         }
-        holder.ifPresent(h -> moveAside(h, app.name() + "-" + colour.label()));
+        holder.ifPresent(h -> moveAside(h, base));
         return name;
     }
 

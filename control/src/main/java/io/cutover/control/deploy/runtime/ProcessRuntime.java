@@ -24,10 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs versions of the app as child processes: the command with {@code PORT} (and the app's and
- * the deploy's environment) set, output appended to a log file per colour, stopped with SIGTERM
+ * Runs versions of the app as child processes, one per replica: the command with {@code PORT} (and
+ * the app's and the deploy's environment) set, output appended to a log file per colour and
+ * replica ({@code APP-blue.log}, {@code APP-blue-2.log}, ...), stopped with SIGTERM
  * then SIGKILL after the stop timeout. Each process carries {@code CUTOVER_APP},
- * {@code CUTOVER_COLOUR}, {@code CUTOVER_DEPLOY_ID} and {@code CUTOVER_OWNER} (see {@link Owner})
+ * {@code CUTOVER_COLOUR}, {@code CUTOVER_DEPLOY_ID}, {@code CUTOVER_REPLICA} (1, 2, ...) and {@code CUTOVER_OWNER} (see {@link Owner})
  * in its environment, which is how a restarted cutover finds its leftovers (Linux {@code /proc});
  * another cutover's processes of an app with the same name are never touched. Processes outlive
  * a restart of cutover; the restarted cutover adopts the active one (by the pid and start time
@@ -41,6 +42,8 @@ public final class ProcessRuntime implements AppRuntime {
     static final String APP = "CUTOVER_APP";
     static final String COLOUR = "CUTOVER_COLOUR";
     static final String DEPLOY_ID = "CUTOVER_DEPLOY_ID";
+    /** Which replica of its version a process is, counting from 1. */
+    static final String REPLICA = "CUTOVER_REPLICA";
     private static final Path SETSID = Path.of("/usr/bin/setsid");
 
     /** What an app process inherits from cutover's own environment: nothing else (no secret). */
@@ -97,12 +100,26 @@ public final class ProcessRuntime implements AppRuntime {
     }
 
     @Override
-    public Instance start(Release release, Colour colour, int port, String deployId) {
+    public Instance start(Release release, Colour colour, List<Integer> ports, String deployId) {
         List<String> command = release.command().isEmpty() ? app.command() : release.command();
         if (command.isEmpty()) {
             throw new RuntimeFailure("no command to run: name one in the deploy or set cutover.app.command");
         }
-        Release effective = release.running(null, command);
+        List<Instance.Replica> started = new ArrayList<>();
+        try {
+            for (int k = 0; k < ports.size(); k++) {
+                started.add(startReplica(command, release, colour, ports.get(k), k, deployId));
+            }
+        } catch (RuntimeFailure e) {
+            terminate(started.stream().flatMap(r -> ProcessHandle.of(Long.parseLong(r.handle())).stream()).toList());
+            throw e;
+        }
+        return Instance.of(colour, release.running(null, command), deployId, started);
+    }
+
+    /** Starts replica {@code k} of a version, its output in its own log file. */
+    private Instance.Replica startReplica(List<String> command, Release release, Colour colour, int port, int k,
+                                          String deployId) {
         List<String> launch = new ArrayList<>();
         if (Files.isExecutable(SETSID)) {
             launch.add(SETSID.toString());  // not a group leader, so it execs in place: same pid, its own group
@@ -112,31 +129,42 @@ public final class ProcessRuntime implements AppRuntime {
         pb.environment().clear();   // built from the allow-list, never inherited whole
         pb.environment().putAll(childEnvironment(parentEnv.get(), app.env(), release.env(), port,
                 app.name(), colour, deployId, owner));
+        pb.environment().put(REPLICA, Integer.toString(k + 1));
         try {
             Files.createDirectories(logDir);
-            Path log = logFile(colour);
+            Path log = logFile(colour, k);
             Files.deleteIfExists(log);
             pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             Process p = pb.start();
             children.put(p.pid(), p);
-            return new Instance(colour, port, effective, deployId, Long.toString(p.pid()), startInstant(p.toHandle()));
+            return new Instance.Replica(port, Long.toString(p.pid()), startInstant(p.toHandle()));
         } catch (IOException e) {
             throw new RuntimeFailure("cannot start " + String.join(" ", command) + ": " + e.getMessage(), e);
         }
     }
 
+    /** Starts again each replica that is not running; those that run stay as they are. */
     @Override
     public Instance restart(Instance instance) {
-        return start(instance.release(), instance.colour(), instance.port(), instance.deployId());
+        List<String> command = instance.release().command().isEmpty() ? app.command() : instance.release().command();
+        List<Instance.Replica> replicas = new ArrayList<>(instance.replicas());
+        for (int k = 0; k < replicas.size(); k++) {
+            if (handle(instance.single(k)).isEmpty()) {
+                replicas.set(k, startReplica(command, instance.release(), instance.colour(), replicas.get(k).port(), k,
+                        instance.deployId()));
+            }
+        }
+        return instance.withReplicas(replicas);
     }
 
     @Override
-    public Optional<String> notRunning(Instance instance) {
-        Optional<ProcessHandle> h = handle(instance);
+    public Optional<String> notRunning(Instance instance, int k) {
+        Instance replica = instance.single(k);
+        Optional<ProcessHandle> h = handle(replica);
         if (h.isPresent()) {
             return Optional.empty();
         }
-        Process p = children.get(pid(instance));
+        Process p = children.get(pid(replica));
         if (p != null && waitedFor(p)) {
             return Optional.of("exited with code " + p.exitValue());
         }
@@ -157,8 +185,8 @@ public final class ProcessRuntime implements AppRuntime {
     }
 
     @Override
-    public List<String> logs(Instance instance, int lines) {
-        Path log = logFile(instance.colour());
+    public List<String> logs(Instance instance, int k, int lines) {
+        Path log = logFile(instance.colour(), k);
         try {
             List<String> all = Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8) : List.of();
             return all.subList(Math.max(0, all.size() - lines), all.size());
@@ -169,8 +197,14 @@ public final class ProcessRuntime implements AppRuntime {
 
     @Override
     public void stop(Instance instance) {
-        handle(instance).ifPresent(h -> terminate(membersOf(h)));
-        children.remove(pid(instance));
+        List<ProcessHandle> members = new ArrayList<>();
+        for (int k = 0; k < instance.count(); k++) {
+            handle(instance.single(k)).ifPresent(h -> members.addAll(membersOf(h)));
+        }
+        terminate(members);     // every replica at once: they stop within one stop timeout
+        for (int k = 0; k < instance.count(); k++) {
+            children.remove(pid(instance.single(k)));
+        }
     }
 
     @Override
@@ -214,8 +248,8 @@ public final class ProcessRuntime implements AppRuntime {
     private Set<Long> pids(Collection<Instance> instances) {
         Set<Long> pids = new HashSet<>();
         for (Instance i : instances) {
-            if (i != null) {
-                handle(i).ifPresent(h -> pids.add(h.pid()));
+            for (int k = 0; i != null && k < i.count(); k++) {
+                handle(i.single(k)).ifPresent(h -> pids.add(h.pid()));
             }
         }
         return pids;
@@ -323,7 +357,8 @@ public final class ProcessRuntime implements AppRuntime {
         return Long.parseLong(instance.handle());
     }
 
-    private Path logFile(Colour colour) {
-        return logDir.resolve(app.name() + "-" + colour.label() + ".log");
+    /** A replica's log file: {@code APP-COLOUR.log} for the first, {@code APP-COLOUR-2.log} for the second, .... */
+    private Path logFile(Colour colour, int k) {
+        return logDir.resolve(app.name() + "-" + colour.label() + (k == 0 ? "" : "-" + (k + 1)) + ".log");
     }
 }

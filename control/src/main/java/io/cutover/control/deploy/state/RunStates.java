@@ -4,6 +4,8 @@ import io.cutover.control.deploy.runtime.AppRuntime;
 import io.cutover.control.deploy.runtime.Instance;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,9 +24,11 @@ import org.slf4j.LoggerFactory;
 public final class RunStates implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RunStates.class);
     static final String UNKNOWN = "not checked yet";
+    public static final String RUNNING = "running";
 
     private final AppRuntime runtime;
-    private final Map<Instance, String> lastSeen = new ConcurrentHashMap<>();
+    /** Per version, what the runtime last said of each replica ("running", or why not). */
+    private final Map<Instance, List<String>> lastSeen = new ConcurrentHashMap<>();
     private final ScheduledExecutorService watcher;
 
     /** @param watcher asks the runtime every few seconds, one thread (it may block); shut down on {@link #close} */
@@ -48,7 +52,7 @@ public final class RunStates implements AutoCloseable {
             check(i);
         } catch (RuntimeException e) {
             log.warn("cannot tell whether {} runs: {}", i.release().describe(), e.toString());
-            lastSeen.put(i, "unknown (" + e.getMessage() + ")");
+            lastSeen.put(i, java.util.Collections.nCopies(i.count(), "unknown (" + e.getMessage() + ")"));
         }
     }
 
@@ -61,14 +65,48 @@ public final class RunStates implements AutoCloseable {
         if (i == null) {
             return Optional.empty();
         }
-        Optional<String> down = runtime.notRunning(i);
-        lastSeen.put(i, down.orElse("running"));
+        List<String> each = new ArrayList<>();
+        Optional<String> down = Optional.empty();
+        for (int k = 0; k < i.count(); k++) {
+            Optional<String> why = runtime.notRunning(i, k);
+            each.add(why.orElse(RUNNING));
+            if (why.isPresent() && down.isEmpty()) {
+                down = Optional.of(i.count() == 1 ? why.get() : i.describe(k) + " " + why.get());
+            }
+        }
+        lastSeen.put(i, List.copyOf(each));
         return down;
     }
 
-    /** "running", or why not, as last seen; never asks the runtime. */
+    /**
+     * "running", or why not, as last seen; never asks the runtime. With several replicas:
+     * "running" when all run, else how many run and why the first that does not.
+     */
     public String describe(Instance i) {
-        return i == null ? null : lastSeen.getOrDefault(i, UNKNOWN);
+        if (i == null) {
+            return null;
+        }
+        List<String> each = lastSeen.get(i);
+        if (each == null) {
+            return UNKNOWN;
+        }
+        long running = each.stream().filter(RUNNING::equals).count();
+        if (running == each.size()) {
+            return RUNNING;
+        }
+        for (int k = 0; k < each.size(); k++) {
+            if (!RUNNING.equals(each.get(k))) {
+                return each.size() == 1 ? each.get(k)
+                        : running + " of " + each.size() + " replicas running; " + i.describe(k) + " " + each.get(k);
+            }
+        }
+        return RUNNING;
+    }
+
+    /** Replica {@code k} of {@code i}: "running", or why not, as last seen; never asks the runtime. */
+    public String describe(Instance i, int k) {
+        List<String> each = lastSeen.get(i);
+        return each == null || k >= each.size() ? UNKNOWN : each.get(k);
     }
 
     @Override

@@ -55,6 +55,38 @@ class StateStoreTest {
     }
 
     @Test
+    void aStateFileWrittenBeforeReplicasLoadsAsVersionsOfOneReplica() throws IOException {
+        Path file = dir.resolve("shop.json");
+        Files.writeString(file, """
+                {"format": 1, "app": "shop", "ports": [8081, 8082],
+                 "active": {"colour": "GREEN", "port": 8082, "release": {"image": "shop:v2", "command": [], "env": {}},
+                            "deployId": "0000beef", "handle": "4242", "startedAt": "2026-01-01T00:00:00Z"},
+                 "previous": {"colour": "BLUE", "port": 8081, "release": {"image": "shop:v1", "command": [], "env": {}},
+                              "deployId": "0000abcd", "handle": "4141", "startedAt": "2026-01-01T00:00:00Z"}}
+                """, StandardCharsets.UTF_8);
+        AppState s = new StateStore(file, "shop", PORTS, Json.mapper()).load();
+        assertEquals(1, s.active().count());
+        assertEquals(List.of(new Instance.Replica(8082, "4242", Instant.parse("2026-01-01T00:00:00Z"))),
+                s.active().replicas());
+        assertEquals("127.0.0.1:8082", s.active().target().toString());
+        assertEquals(List.of(8081), s.previous().replicas().stream().map(Instance.Replica::port).toList());
+    }
+
+    @Test
+    void aVersionOfSeveralReplicasIsSavedAndLoadedBackWithEachReplica() {
+        Instant at = Instant.parse("2026-01-01T00:00:00Z");
+        Instance three = Instance.of(Colour.BLUE, new Release("shop:v3", null, Map.of()), "0000cafe", List.of(
+                new Instance.Replica(8081, "c1", at), new Instance.Replica(8083, "c2", at),
+                new Instance.Replica(8085, "c3", at)));
+        StateStore store = store("shop");
+        store.save(new AppState(three, null, null));
+        Instance loaded = store.load().active();
+        assertEquals(three, loaded);
+        assertEquals(List.of("127.0.0.1:8081", "127.0.0.1:8083", "127.0.0.1:8085"),
+                loaded.targets().stream().map(Object::toString).toList());
+    }
+
+    @Test
     void noFileMeansNoVersionYet() {
         assertEquals(AppState.EMPTY, store("shop").load());
     }
