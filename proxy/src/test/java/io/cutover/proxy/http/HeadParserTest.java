@@ -309,4 +309,28 @@ class HeadParserTest {
                 () -> HeadParser.parseResponse(bytes("HTTP/1.1 200 O\u0001K\r\n\r\n"), false));
         assertEquals(200, HeadParser.parseResponse(bytes("HTTP/1.1 200 O\tK \u00e9\r\n\r\n"), false).status());
     }
+
+    @Test
+    void aHeadArrivingInPiecesIsFoundFromTheReaderIndex() throws Exception {
+        String head = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        HeadParser parser = new HeadParser(true, 100, 100);
+        ByteBuf buf = Unpooled.buffer();
+        made.add(buf);
+        buf.writeBytes("JUNK".getBytes(StandardCharsets.US_ASCII)).skipBytes(4);
+        int found = -1;
+        for (int i = 0; i < head.length() && found < 0; i++) {
+            buf.writeByte(head.charAt(i));
+            found = parser.headLength(buf);
+        }
+        assertEquals(head.length(), found);
+    }
+
+    @Test
+    void theNextHeadsRequestLineIsHeldToTheLineLimitAfresh() throws Exception {
+        HeadParser parser = new HeadParser(true, 20, 100);
+        String first = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        assertEquals(first.length(), parser.headLength(bytes(first)));
+        assertEquals(HttpParseException.Kind.LINE_TOO_LONG,
+                kindOf(() -> parser.headLength(bytes("GET /0123456789abcdef HTTP/1.1\r\nHost: a\r\n"))));
+    }
 }
