@@ -85,4 +85,92 @@ class BodyReaderTest {
         ok.start(Framing.CHUNKED, -1);
         assertFalse(ok.done());
     }
+
+    private static void refused(BodyReader r, String body) {
+        r.start(Framing.CHUNKED, -1);
+        assertThrows(HttpParseException.class, () -> feed(r, body, 64, true), body);
+    }
+
+    private static void accepted(BodyReader r, String body) throws HttpParseException {
+        r.start(Framing.CHUNKED, -1);
+        assertEquals(body, feed(r, body, 64, true)[0], body);
+        assertTrue(r.done(), body);
+    }
+
+    @Test
+    void eachChunkLineEndsInCrLfAndNothingElse() throws Exception {
+        accepted(new BodyReader(64), "3\r\nabc\r\n0\r\n\r\n");
+        for (String bad : new String[] {"3\rXabc\r\n0\r\n\r\n", "3\r\nabcX\n0\r\n\r\n", "3\r\nabc\rX0\r\n\r\n",
+                "0\r\nX: 1\rX\r\n", "0\r\n\rX"}) {
+            refused(new BodyReader(64), bad);
+        }
+    }
+
+    @Test
+    void aChunkSizeIsOneOrMoreHexDigitsUpToTheLargestLong() throws Exception {
+        accepted(new BodyReader(64), "10\r\n0123456789abcdef\r\n0\r\n\r\n");
+        accepted(new BodyReader(64), "0A\r\n0123456789\r\n0000\r\n\r\n");
+        BodyReader r = new BodyReader(64);
+        r.start(Framing.CHUNKED, -1);
+        assertEquals("7fffffffffffffff\r\nabc", feed(r, "7fffffffffffffff\r\nabc", 64, true)[0]);
+        assertFalse(r.done());
+        refused(new BodyReader(64), "80000000000000000\r\n");
+        refused(new BodyReader(64), ";x\r\n");
+        refused(new BodyReader(64), " \r\n");
+        refused(new BodyReader(64), "\t1\r\n");
+    }
+
+    @Test
+    void aChunkExtensionIsUpTo4096BytesWithoutControlCharacters() throws Exception {
+        String ext = "a".repeat(4096);
+        accepted(new BodyReader(64), "1;" + ext + "\r\nx\r\n0;" + ext + "\r\n\r\n");
+        accepted(new BodyReader(64), "1 " + ext + "\r\nx\r\n0\r\n\r\n");
+        refused(new BodyReader(64), "1;" + ext + "b\r\nx\r\n0\r\n\r\n");
+        refused(new BodyReader(64), "1;a\u0001\r\nx\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void aTrailerSectionOfExactlyTheLimitPassesAndOneByteMoreIsRefused() throws Exception {
+        accepted(new BodyReader(4), "0\r\nX: 1\r\n\r\n");
+        refused(new BodyReader(3), "0\r\nX: 1\r\n\r\n");
+        accepted(new BodyReader(8), "0\r\nX: 1\r\nY: 2\r\n\r\n");
+        refused(new BodyReader(7), "0\r\nX: 1\r\nY: 2\r\n\r\n");
+        refused(new BodyReader(64), "0\r\nX: \u0001\r\n\r\n");
+    }
+
+    @Test
+    void aChunkedBodyIsPassedOnFromWhereTheBufferIsRead() throws Exception {
+        BodyReader r = new BodyReader(64);
+        r.start(Framing.CHUNKED, -1);
+        ByteBuf buf = Unpooled.copiedBuffer("HEAD2\r\nab\r\n0\r\n\r\nNEXT", StandardCharsets.US_ASCII);
+        try {
+            buf.skipBytes(4);
+            ByteBuf part = r.read(buf, true);
+            assertEquals("2\r\nab\r\n0\r\n\r\n", part.toString(StandardCharsets.US_ASCII));
+            part.release();
+            assertTrue(r.done());
+            assertEquals("NEXT", buf.toString(StandardCharsets.US_ASCII));
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void aLengthBodyCountsItsBytesAsItGoes() throws Exception {
+        BodyReader r = new BodyReader(64);
+        r.start(Framing.LENGTH, 5);
+        ByteBuf buf = Unpooled.copiedBuffer("hel", StandardCharsets.US_ASCII);
+        try {
+            r.read(buf, true).release();
+            assertEquals(3, r.dataBytes());
+            assertFalse(r.done());
+            buf.writeBytes("loXY".getBytes(StandardCharsets.US_ASCII));
+            r.read(buf, true).release();
+            assertEquals(5, r.dataBytes());
+            assertTrue(r.done());
+            assertEquals(null, r.read(buf, true));
+        } finally {
+            buf.release();
+        }
+    }
 }

@@ -3,6 +3,7 @@ package io.cutover.proxy.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -165,5 +166,171 @@ class HeadParserTest {
         assertThrows(HttpParseException.class,
                 () -> HeadParser.parseResponse(bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"), false));
         assertThrows(HttpParseException.class, () -> HeadParser.parseResponse(bytes("HTTP/1.1 2x0 OK\r\n\r\n"), false));
+    }
+
+    private static HttpParseException.Kind kindOf(org.junit.jupiter.api.function.Executable parse) {
+        return assertThrows(HttpParseException.class, parse).kind();
+    }
+
+    @Test
+    void aRequestLineOfExactlyTheLimitPassesAndOneByteMoreIs414() throws Exception {
+        String line = "GET /abcdef HTTP/1.1";                     // 20 bytes before its CRLF
+        assertEquals(-1, new HeadParser(true, 20, 100).headLength(bytes(line + "\r\n")));
+        assertEquals(-1, new HeadParser(true, 20, 100).headLength(bytes(line + "\r")), "the CR of the CRLF is not held against it");
+        HttpParseException e = assertThrows(HttpParseException.class,
+                () -> new HeadParser(true, 19, 100).headLength(bytes(line + "\r\n")));
+        assertEquals(HttpParseException.Kind.LINE_TOO_LONG, e.kind());
+        assertTrue(e.getMessage().contains("request line"), e.getMessage());
+        assertEquals(HttpParseException.Kind.LINE_TOO_LONG, kindOf(() -> new HeadParser(true, 18, 100).headLength(bytes(line))),
+                "a partial line may yet end in a CR: its last byte is not counted");
+        HttpParseException status = assertThrows(HttpParseException.class,
+                () -> new HeadParser(false, 10, 100).headLength(bytes("HTTP/1.1 200 OK\r\n")));
+        assertEquals(HttpParseException.Kind.MALFORMED, status.kind());
+        assertTrue(status.getMessage().contains("status line"), status.getMessage());
+    }
+
+    @Test
+    void aHeaderSectionOfExactlyTheLimitPassesAndOneByteMoreIs431() throws Exception {
+        String line = "GET / HTTP/1.1\r\n";
+        String fields = "Host: a\r\nX: 12\r\n";                    // 16 bytes, the end's CRLF not counted
+        String head = line + fields + "\r\n";
+        assertEquals(head.length(), new HeadParser(true, 20, 16).headLength(bytes(head)));
+        assertEquals(HttpParseException.Kind.HEAD_TOO_LARGE, kindOf(() -> new HeadParser(true, 20, 15).headLength(bytes(head))));
+        // counted from the end of the request line, not from the start of the buffer
+        assertEquals(-1, new HeadParser(true, 100, 16).headLength(bytes(line + fields)));
+        assertEquals(HttpParseException.Kind.HEAD_TOO_LARGE,
+                kindOf(() -> new HeadParser(true, 100, 15).headLength(bytes(line + fields))),
+                "a whole header line over the limit");
+        assertEquals(HttpParseException.Kind.HEAD_TOO_LARGE,
+                kindOf(() -> new HeadParser(true, 100, 15).headLength(bytes(line + "Host: a\r\nX: 12345678"))),
+                "a partial header line over the limit");
+        assertEquals(-1, new HeadParser(true, 100, 16).headLength(bytes(line + "Host: a\r\nX: 1234\r")),
+                "the CR of a partial line's CRLF is not held against it");
+    }
+
+    @Test
+    void theLimitsHoldForAHeadThatArrivesInPieces() throws Exception {
+        String head = "GET / HTTP/1.1\r\nHost: a\r\nX: 12\r\n\r\n";
+        HeadParser fits = new HeadParser(true, 14, 16);
+        ByteBuf buf = Unpooled.buffer();
+        made.add(buf);
+        int found = -1;
+        for (int i = 0; i < head.length(); i++) {
+            buf.writeByte(head.charAt(i));
+            found = fits.headLength(buf);
+        }
+        assertEquals(head.length(), found);
+        for (HeadParser tooSmall : new HeadParser[] {new HeadParser(true, 13, 16), new HeadParser(true, 14, 15)}) {
+            ByteBuf piecewise = Unpooled.buffer();
+            made.add(piecewise);
+            assertThrows(HttpParseException.class, () -> {
+                for (int i = 0; i < head.length(); i++) {
+                    piecewise.writeByte(head.charAt(i));
+                    tooSmall.headLength(piecewise);
+                }
+            });
+        }
+    }
+
+    @Test
+    void aHeadIsMeasuredFromTheReaderIndexAndTheNextHeadStartsAfresh() throws Exception {
+        String first = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
+        String second = "GET /bb HTTP/1.1\r\nHost: b\r\nX: y\r\n\r\n";
+        HeadParser parser = new HeadParser(true, 100, 100);
+        ByteBuf buf = bytes(first + second);
+        assertEquals(first.length(), parser.headLength(buf));
+        buf.skipBytes(first.length());
+        assertEquals(second.length(), parser.headLength(buf));
+        ByteBuf afterJunk = bytes("XXXX" + second);
+        afterJunk.skipBytes(4);
+        assertEquals(second.length(), new HeadParser(true, 100, 100).headLength(afterJunk));
+        ByteBuf bareLf = bytes("XX\r\n" + "GET / HTTP/1.1\n");
+        bareLf.skipBytes(4);
+        assertEquals(HttpParseException.Kind.MALFORMED, kindOf(() -> new HeadParser(true, 100, 100).headLength(bareLf)));
+    }
+
+    @Test
+    void aSchemeIsALetterThenLettersDigitsPlusMinusOrDot() throws Exception {
+        for (String scheme : new String[] {"a", "z", "A", "Z", "h0", "h9", "ha", "hz", "hA", "hZ", "h+x", "h-x", "h.x"}) {
+            assertEquals("up.test", request("GET " + scheme + "://up.test/x HTTP/1.1\r\nHost: shop\r\n\r\n").targetHost(), scheme);
+        }
+        for (String notAScheme : new String[] {"0h", "h/x", "h_x", "h x"}) {
+            String target = notAScheme.replace(' ', '%') + "://up.test/x";
+            assertEquals("shop", request("GET " + target + " HTTP/1.1\r\nHost: shop\r\n\r\n").targetHost(), target);
+        }
+    }
+
+    @Test
+    void aKnownMethodIsTheSharedConstantAndAnyOtherTokenIsKeptAsItCame() throws Exception {
+        assertSame("GET", request("GET / HTTP/1.1\r\nHost: a\r\n\r\n").method());
+        assertSame("DELETE", request("DELETE / HTTP/1.1\r\nHost: a\r\n\r\n").method());
+        assertEquals("POSTX", request("POSTX / HTTP/1.1\r\nHost: a\r\n\r\n").method());
+        assertEquals("GE", request("GE / HTTP/1.1\r\nHost: a\r\n\r\n").method());
+        assertEquals("PURGE", request("PURGE / HTTP/1.1\r\nHost: a\r\n\r\n").method());
+    }
+
+    @Test
+    void aHeadHandedBackIsReusedAndANullOneIsMadeAfresh() throws Exception {
+        RequestHead old = request("GET /old HTTP/1.1\r\nHost: old\r\n\r\n");
+        RequestHead again = HeadParser.parseRequest(old, bytes("GET /new HTTP/1.1\r\nHost: new\r\n\r\n"), h -> { });
+        assertSame(old, again);
+        assertEquals("new", again.host());
+        RequestHead fresh = HeadParser.parseRequest(null, bytes("GET / HTTP/1.1\r\nHost: n\r\n\r\n"), null);
+        assertEquals("n", fresh.host());
+        ResponseHead oldResponse = HeadParser.parseResponse(bytes("HTTP/1.1 200 OK\r\n\r\n"), false);
+        ResponseHead reused = HeadParser.parseResponse(oldResponse, bytes("HTTP/1.1 404 Nope\r\n\r\n"), false, h -> { });
+        assertSame(oldResponse, reused);
+        assertEquals(404, reused.status());
+        assertEquals(201, HeadParser.parseResponse(null, bytes("HTTP/1.1 201 Made\r\n\r\n"), false, null).status());
+    }
+
+    @Test
+    void hostMustAppearOnceInHttp11AndMayBeMissingInHttp10() throws Exception {
+        HttpParseException none = assertThrows(HttpParseException.class, () -> request("GET / HTTP/1.1\r\nX: a\r\n\r\n"));
+        assertTrue(none.getMessage().contains("no Host"), none.getMessage());
+        HttpParseException two = assertThrows(HttpParseException.class,
+                () -> request("GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n"));
+        assertTrue(two.getMessage().contains("more than one Host"), two.getMessage());
+        assertNull(request("GET / HTTP/1.0\r\n\r\n").host());
+        assertEquals("a", request("GET / HTTP/1.0\r\nHOST: a\r\n\r\n").host());
+    }
+
+    @Test
+    void aStatusCodeIsThreeDigitsFrom100() throws Exception {
+        for (int status : new int[] {100, 199, 200, 209, 290, 500, 599, 999}) {
+            assertEquals(status, HeadParser.parseResponse(bytes("HTTP/1.1 " + status + " X\r\n\r\n"), false).status());
+        }
+        assertEquals(200, HeadParser.parseResponse(bytes("HTTP/1.1 200\r\n\r\n"), false).status());
+        for (String bad : new String[] {"099", "2/0", "2:0", "20", "2000", "20 ", "200\tOK"}) {
+            assertThrows(HttpParseException.class,
+                    () -> HeadParser.parseResponse(bytes("HTTP/1.1 " + bad + "\r\n\r\n"), false), bad);
+        }
+        assertThrows(HttpParseException.class,
+                () -> HeadParser.parseResponse(bytes("HTTP/1.1 200 O\u0001K\r\n\r\n"), false));
+        assertEquals(200, HeadParser.parseResponse(bytes("HTTP/1.1 200 O\tK \u00e9\r\n\r\n"), false).status());
+    }
+
+    @Test
+    void aHeadArrivingInPiecesIsFoundFromTheReaderIndex() throws Exception {
+        String head = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        HeadParser parser = new HeadParser(true, 100, 100);
+        ByteBuf buf = Unpooled.buffer();
+        made.add(buf);
+        buf.writeBytes("JUNK".getBytes(StandardCharsets.US_ASCII)).skipBytes(4);
+        int found = -1;
+        for (int i = 0; i < head.length() && found < 0; i++) {
+            buf.writeByte(head.charAt(i));
+            found = parser.headLength(buf);
+        }
+        assertEquals(head.length(), found);
+    }
+
+    @Test
+    void theNextHeadsRequestLineIsHeldToTheLineLimitAfresh() throws Exception {
+        HeadParser parser = new HeadParser(true, 20, 100);
+        String first = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        assertEquals(first.length(), parser.headLength(bytes(first)));
+        assertEquals(HttpParseException.Kind.LINE_TOO_LONG,
+                kindOf(() -> parser.headLength(bytes("GET /0123456789abcdef HTTP/1.1\r\nHost: a\r\n"))));
     }
 }
