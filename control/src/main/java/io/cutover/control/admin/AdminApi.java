@@ -94,7 +94,8 @@ public final class AdminApi {
             "/v1/canary", "canary", "/v1/reload", "reload", "/v1/upgrade", "upgrade", "/v1/lb", "lb");
     /** What of a request is recorded: fields that name what was asked, never env or a command's words (secrets). */
     private static final java.util.List<String> RECORDED = java.util.List.of("target", "on", "action", "percent",
-            "image", "release", "canary", "timeoutSeconds", "maxHeld", "waitForLock", "in");
+            "image", "release", "canary", "timeoutSeconds", "maxHeld", "waitForLock", "in", "compose", "service",
+            "project", "replicas");
 
     private void audit(String what, Call call, Reply r) {
         Map<String, Object> request = new java.util.LinkedHashMap<>();

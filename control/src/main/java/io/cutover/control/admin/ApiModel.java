@@ -170,6 +170,8 @@ public final class ApiModel {
                                 Long shadowDurationMs, Boolean shadowFailOnErrors, String warmUp,
                                 String canaryOnDeadline, String compose, String service, String project,
                                 Integer replicas) {
+        private static final java.util.regex.Pattern COMPOSE_NAME =
+                java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
         static final String SHAPE = "{\"image\": \"IMAGE\"} or {\"command\": [\"WORD\", ...]}, with optional \"env\", "
                 + "\"waitForLock\", \"canary\": [10, 50, 100], \"canaryIntervalMs\", \"bakeMs\" (0: no bake), "
                 + "\"shadow\": \"10%\", \"shadowDurationMs\", \"shadowFailOnErrors\" \"warmUp\": 2000 or \"20s\", "
@@ -290,6 +292,15 @@ public final class ApiModel {
                         + "cutover.app.compose.service)");
             }
             String p = project != null ? project.trim() : sameFile ? defaults.project() : "";
+            // both go on the compose CLI's command line: a name, never something it could take as a flag
+            if (!COMPOSE_NAME.matcher(name).matches()) {
+                throw new ApiException(400, "service must be a compose service name (letters, digits, '.', '_', '-', "
+                        + "not starting with a '.', '_' or '-'), got '" + name + "'");
+            }
+            if (!p.isEmpty() && !COMPOSE_NAME.matcher(p).matches()) {
+                throw new ApiException(400, "project must be a compose project name (letters, digits, '.', '_', '-', "
+                        + "not starting with a '.', '_' or '-'), got '" + p + "'");
+            }
             return new Release.Compose(file, name, p.isEmpty() ? null : p);
         }
 

@@ -108,8 +108,12 @@ public final class ComposeCli {
         try {
             out = Files.createTempFile("cutover-compose", ".out");
             err = Files.createTempFile("cutover-compose", ".err");
-            p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(cmd).directory(dir.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile());
+            // the compose CLI interpolates the file with this environment: it gets cutover's, never its token
+            builder.environment().remove("CUTOVER_ADMIN_TOKEN");
+            p = builder.start();
             if (!p.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 throw new RuntimeFailure(String.join(" ", cmd) + " did not finish within " + TIMEOUT.toSeconds() + " s");
