@@ -120,7 +120,8 @@ public final class DockerRuntime implements AppRuntime {
         Map<String, String> env = new LinkedHashMap<>(spec.env());
         env.putAll(release.env());
         int listenPort = spec.hostNetwork() ? port : spec.containerPort();
-        if (release.compose() == null) {
+        if (release.compose() == null || spec.hostNetwork()) {
+            // on the host's network each replica of each colour listens on a port of its own
             env.put("PORT", Integer.toString(listenPort));
         } else {
             env.putIfAbsent("PORT", Integer.toString(listenPort));     // the compose file's own, if it sets one
@@ -263,9 +264,8 @@ public final class DockerRuntime implements AppRuntime {
             } catch (NotModifiedException e) {
                 // already running
             } catch (NotFoundException e) {
-                String image = instance.release().image();
-                replicas.set(k, startReplica(image == null || image.isEmpty() ? app.image() : image, instance.release(),
-                        instance.colour(), r.port(), k, instance.deployId()));
+                replicas.set(k, startReplica(spec(instance.release()), instance.release(), instance.colour(), r.port(),
+                        k, instance.deployId()));
             }
         }
         return instance.withReplicas(replicas);
