@@ -133,10 +133,23 @@ public final class Backend {
      * left out; null when that leaves none. One replica costs nothing: it is the answer.
      */
     Replica pick(long tried) {
+        return pick(tried, true);
+    }
+
+    /**
+     * An up replica not in {@code tried} with the fewest requests in flight, or null: unlike
+     * {@link #pick(long)}, it neither takes a down replica's trial nor falls back to a down one
+     * (a retry that would rather stay where it is than go to a replica that is down).
+     */
+    Replica pickUp(long tried) {
+        return pick(tried, false);
+    }
+
+    private Replica pick(long tried, boolean trials) {
         Replica[] rs = replicas;
         int n = rs.length;
         if (n == 1) {
-            return (tried & 1L) == 0 ? rs[0] : null;
+            return (tried & 1L) == 0 && (trials || rs[0].up()) ? rs[0] : null;
         }
         int start = nextPick++;
         start = Math.floorMod(start, n);
@@ -150,6 +163,9 @@ public final class Backend {
                 continue;
             }
             if (!r.up()) {
+                if (!trials) {
+                    continue;
+                }
                 if (r.available(ticker)) {
                     return r;       // its passive trial: one request per back-off
                 }
@@ -164,7 +180,7 @@ public final class Backend {
                 bestLoad = load;
             }
         }
-        return best != null ? best : anyDown;
+        return best != null ? best : anyDown;      // null without trials: anyDown is only set with them
     }
 
     /** A replica's bit in a set of tried replicas (more than 64 share bits: some are then not tried). */

@@ -421,8 +421,8 @@ final class Exchange {
                 && RetryRule.mayRetry(attempt, bodyBytes > 0, responseBegan, head.idempotent(), backend.closed())) {
             // a parked connection that died under the request: it cannot have been processed;
             // its replica may be going away, so another one is preferred
-            Replica other = backend.pick(tried | Backend.bit(replica));
-            if (other != null && other.up()) {
+            Replica other = backend.pickUp(tried | Backend.bit(replica));
+            if (other != null) {
                 moveTo(other, false);      // it may be well (the connection idled out): it may still be tried
             }
             log.debug("retrying {} on a fresh connection to {}: {}", head, replica.target(),

@@ -132,6 +132,20 @@ class ReplicaPickTest {
     }
 
     @Test
+    void aRetryLooksOnlyAtUpReplicasAndLeavesADownOnesTrialForARequest() {
+        Backend b = backend(3);
+        Replica live = b.replicas().get(0);
+        Replica refusing = b.replicas().get(1);
+        Replica held = b.replicas().get(2);
+        refusing.connectFailed(new ConnectException("Connection refused"), ticker);
+        held.markDown("health check: 503");
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(Replica.FIRST_BACKOFF_MS));     // refusing's trial is due
+        assertNull(b.pickUp(Backend.bit(live)), "no other replica is up: the retry stays where it is");
+        assertSame(live, b.pickUp(0));
+        assertSame(refusing, b.pick(Backend.bit(live)), "the retries left its trial to a request");
+    }
+
+    @Test
     void triedReplicasAreLeftOutAndNoneLeftIsNull() {
         Backend b = backend(3);
         Replica first = b.replicas().get(0);
