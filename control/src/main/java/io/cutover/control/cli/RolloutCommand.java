@@ -73,6 +73,11 @@ final class RolloutCommand implements Callable<Integer> {
             description = "the hosts' admin token, unless the hosts file names one (default: $CUTOVER_ADMIN_TOKEN)")
     String token;
 
+    @Option(names = "--allow-plain-http",
+            description = "send the admin token to hosts that are not on this machine over plain HTTP, which anyone on "
+                    + "the path can read (default: refused; reach each host through an ssh tunnel instead)")
+    boolean allowPlainHttp;
+
     @Option(names = "--app", paramLabel = "NAME", defaultValue = "${env:CUTOVER_APP}",
             description = "the app to deploy, when the hosts serve several (default: $CUTOVER_APP, or the only one)")
     String app;
@@ -130,6 +135,15 @@ final class RolloutCommand implements Callable<Integer> {
             String t = e.token() != null ? e.token() : file.token() != null ? file.token() : token;
             hosts.add(new Host(new AdminClient(e.admin(), t, appName, REQUEST_TIMEOUT)));
             addresses.add(e.admin());
+        }
+        if (!allowPlainHttp) {
+            for (String a : addresses) {
+                if (!loopback(a)) {
+                    throw new CliFailure(a + " is not on this machine, and the admin API speaks plain HTTP: its token "
+                            + "would cross the network readable; reach it through an ssh tunnel (ssh -L 18099:127.0.0.1:8099 "
+                            + "HOST, then --hosts 127.0.0.1:18099), or pass --allow-plain-http on a network you trust");
+                }
+            }
         }
         if (hosts.isEmpty()) {
             throw new CliFailure("name the hosts: --hosts HOST:PORT,... or --hosts-file FILE");
@@ -530,6 +544,28 @@ final class RolloutCommand implements Callable<Integer> {
                 }
             }
             return null;
+        }
+    }
+
+    /** Whether an admin address ({@code HOST:PORT}) is this machine's loopback: 127.0.0.0/8, ::1 or localhost. */
+    static boolean loopback(String address) {
+        String host;
+        try {
+            host = io.cutover.proxy.Target.parse(address).host();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (!io.netty.util.NetUtil.isValidIpV4Address(host) && !io.netty.util.NetUtil.isValidIpV6Address(host)) {
+            return false;   // a name: where it points is not known without asking
+        }
+        byte[] ip = io.netty.util.NetUtil.createByteArrayFromIpAddressString(host);
+        try {
+            return ip != null && java.net.InetAddress.getByAddress(ip).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 }
