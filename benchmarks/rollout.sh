@@ -38,9 +38,12 @@ gone() { [ ! -e "/proc/$1" ] || awk '{ exit !($3 == "Z") }' "/proc/$1/stat" 2>/d
 stop_pid() { kill "$1" 2>/dev/null || true; for _ in $(seq 1 300); do gone "$1" && return 0; sleep 0.05; done; kill -9 "$1" 2>/dev/null || true; }
 cleanup() {
   touch "$work/wrk.done" 2>/dev/null || true
-  # cutover stops its app processes itself on SIGTERM; HAProxy and wrk are ours
+  # HAProxy, wrk and the cutovers are ours
   for p in "${pids[@]}"; do stop_pid "$p"; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # a cutover leaves its app's processes running when it stops (the next one adopts them): the
+  # apps this run started are the ones whose command line names this run's own directory
+  for p in $(pgrep -f -- "$work/" || true); do kill "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -52,12 +52,26 @@ class RolloutTest {
         for (TestCutover h : hosts) {
             h.close();
         }
-        // the app processes of every host (each cutover stops its own on close; nothing else to stop)
+        // a cutover leaves its app's processes running when it stops (the next one adopts them):
+        // the apps this test's hosts started are stopped here, found by the marker on their command line
+        List<ProcessHandle> apps = ProcessHandle.current().descendants()
+                .filter(p -> p.info().commandLine().map(l -> l.contains(MARKER)).orElse(false)).toList();
+        apps.forEach(ProcessHandle::destroy);
+        for (ProcessHandle app : apps) {
+            try {
+                app.onExit().get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                app.destroyForcibly();
+            }
+        }
     }
+
+    /** On the command line of every app process this test starts. */
+    private static final String MARKER = "-Dcutover.test=RolloutTest-" + java.util.UUID.randomUUID();
 
     private static List<String> java() {
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx48m",
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", MARKER, "-cp", System.getProperty("java.class.path"),
                 VersionApp.class.getName());
     }
 
