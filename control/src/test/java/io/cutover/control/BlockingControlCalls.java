@@ -16,13 +16,14 @@ public final class BlockingControlCalls implements BlockHoundIntegration {
     public void applyTo(BlockHound.Builder builder) {
         for (String runtime : new String[] {"io.cutover.control.deploy.runtime.DockerRuntime",
                 "io.cutover.control.deploy.runtime.ProcessRuntime"}) {
-            builder.markAsBlocking(runtime, "notRunning", "(" + INSTANCE + ")Ljava/util/Optional;");
+            // a replica of an instance: what the instance-wide defaults of AppRuntime call, each in turn
+            builder.markAsBlocking(runtime, "notRunning", "(" + INSTANCE + "I)Ljava/util/Optional;");
             builder.markAsBlocking(runtime, "start", "(Lio/cutover/control/deploy/runtime/Release;"
-                    + "Lio/cutover/control/deploy/runtime/Colour;ILjava/lang/String;)" + INSTANCE);
+                    + "Lio/cutover/control/deploy/runtime/Colour;Ljava/util/List;Ljava/lang/String;)" + INSTANCE);
             builder.markAsBlocking(runtime, "restart", "(" + INSTANCE + ")" + INSTANCE);
             builder.markAsBlocking(runtime, "stop", "(" + INSTANCE + ")V");
             builder.markAsBlocking(runtime, "remove", "(" + INSTANCE + ")V");
-            builder.markAsBlocking(runtime, "logs", "(" + INSTANCE + "I)Ljava/util/List;");
+            builder.markAsBlocking(runtime, "logs", "(" + INSTANCE + "II)Ljava/util/List;");
             builder.markAsBlocking(runtime, "removeAllExcept", "(Ljava/util/Collection;)Ljava/util/List;");
             builder.markAsBlocking(runtime, "removeAllExcept",
                     "(Ljava/util/Collection;Ljava/util/Collection;)Ljava/util/List;");
