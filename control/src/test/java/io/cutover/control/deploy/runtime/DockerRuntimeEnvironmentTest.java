@@ -55,7 +55,7 @@ class DockerRuntimeEnvironmentTest {
             Set<String> imageEnv = set(docker.inspectImageCmd(IMAGE).exec().getConfig().getEnv());
             Set<String> env = set(docker.inspectContainerCmd(i.handle()).exec().getConfig().getEnv());
             env.removeAll(imageEnv);
-            assertEquals(new TreeSet<>(Set.of("FROM_APP=a", "FROM_DEPLOY=d", "PORT=4321")), env);
+            assertEquals(new TreeSet<>(Set.of("FROM_APP=a", "FROM_DEPLOY=d", "PORT=4321", "CUTOVER_REPLICA=1")), env);
             assertEquals(Owner.of(dir), docker.inspectContainerCmd(i.handle()).exec().getConfig().getLabels()
                     .get("io.cutover.owner"), "labelled with its owner, not in its environment");
         } finally {

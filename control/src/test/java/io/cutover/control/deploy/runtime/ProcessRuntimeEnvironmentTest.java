@@ -53,7 +53,7 @@ class ProcessRuntimeEnvironmentTest {
             Map<String, String> env = Eventually.value(Duration.ofSeconds(20), "the child to exec",
                     () -> environ(Long.parseLong(i.handle())), e -> e.containsKey("CUTOVER_DEPLOY_ID"));
             assertEquals(new TreeSet<>(Set.of("PATH", "HOME", "LANG", "LC_TIME", "FROM_APP", "FROM_DEPLOY", "PORT",
-                    "CUTOVER_APP", "CUTOVER_COLOUR", "CUTOVER_DEPLOY_ID", "CUTOVER_OWNER")),
+                    "CUTOVER_APP", "CUTOVER_COLOUR", "CUTOVER_DEPLOY_ID", "CUTOVER_OWNER", "CUTOVER_REPLICA")),
                     new TreeSet<>(env.keySet()));
             assertFalse(env.containsKey("CUTOVER_ADMIN_TOKEN"));
             assertEquals(System.getenv("PATH"), env.get("PATH"));
