@@ -11,8 +11,14 @@
 #   nginx binary USR2 to the master (a new binary inherits the listening sockets), then WINCH
 #                and QUIT to the old master
 #   haproxy -x   a new haproxy -x SOCKET -sf OLD_PID (the listeners passed over the stats socket)
+# "Until the new process serves": for cutover, the wall time of `cutover upgrade` (the command,
+# its JVM's start included, returns once the new process has taken the sockets over and
+# accepts); for the peers, from the signal or command until a process that was not serving
+# before holds the listening socket (ss -ltnp): a new worker of the same master after nginx -s
+# reload, a worker of the new master after USR2, the new haproxy after -x. Polled every 5 ms.
 # All on loopback in front of one nginx backend. Prints a table and writes upgrade.md to OUT_DIR
-# (default benchmarks/results). Bounded (about 2 minutes); stops everything it started, by pid.
+# (default benchmarks/results), and with UPGRADE_RAW=FILE the probes' result lines to FILE (for
+# compare.sh's summary). Bounded (about 2 minutes); stops everything it started, by pid.
 #   benchmarks/upgrade.sh [OUT_DIR]
 #   UPGRADES=5 PAUSE_MS=1500 benchmarks/upgrade.sh
 #   ONLY="cutover nginx-reload nginx-binary haproxy" benchmarks/upgrade.sh   (the default: all)
@@ -24,10 +30,11 @@ UPGRADES=${UPGRADES:-5}
 PAUSE_MS=${PAUSE_MS:-1500}
 ONLY=${ONLY:-cutover nginx-reload nginx-binary haproxy}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
+UPGRADE_RAW=${UPGRADE_RAW:-}
 A=18921; CUTOVER=18922; ADMIN=18923; NGINX=18924; NGINX_BIN=18925; HAPROXY=18926
 
 need=()
-for tool in nginx:nginx haproxy:haproxy wrk:wrk; do
+for tool in nginx:nginx haproxy:haproxy wrk:wrk ss:iproute2; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -59,7 +66,7 @@ wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/n
 # balancer's pool), never retrying; its read/write errors and timeouts are requests it lost. It
 # runs in 2-second rounds for as long as the probe does (at most 300 of them), summed.
 probe() {
-  rm -f "$work/probe.done" "$work/wrk.txt"
+  rm -f "$work/probe.done" "$work/wrk.txt" "$work/served.txt"
   ( for _ in $(seq 1 300); do
       [ -f "$work/probe.done" ] && break
       timeout 30 wrk -t1 -c8 -d2s "http://127.0.0.1:$2/" >> "$work/wrk.txt" 2>&1
@@ -70,8 +77,16 @@ probe() {
   awk '/requests in/ { n += $1 }
        /Socket errors/ { gsub(",", ""); c += $4; lost += $6 + $8 + $10 }
        /Non-2xx/ { lost += $NF }
-       END { printf " wrk_requests=%d wrk_connect=%d wrk_lost=%d\n", n, c, lost }' "$work/wrk.txt"
+       END { printf " wrk_requests=%d wrk_connect=%d wrk_lost=%d", n, c, lost }' "$work/wrk.txt"
+  # the median of the times each upgrade command recorded until the new process served
+  echo " serve_ms=$(sort -n "$work/served.txt" 2>/dev/null | awk '{ v[NR] = $1 } END { print (NR ? v[int(NR / 2) + 1] : "-") }')"
 }
+# the helpers the upgrade commands use: milliseconds since $t0, and whether a given pid holds the
+# listening socket on a port
+cat > "$work/serving.sh" <<SH
+since() { echo \$(( (\$(date +%s%N) - \$1) / 1000000 )); }
+holds() { ss -Hltnp "sport = :\$1" | grep -q "pid=\$2,"; }
+SH
 
 # ---- the backend ----
 cat > "$work/backend.conf" <<CONF
@@ -91,8 +106,10 @@ cutover_run() { # label
     --target 127.0.0.1:$A --health-path / >"$work/cutover.log" 2>&1 & local first=$!
   echo $first > "$work/cutover.pid"
   wait_port $CUTOVER; wait_port $ADMIN
-  result[$1]=$(probe "$1" $CUTOVER "$root/bin/cutover upgrade --admin 127.0.0.1:$ADMIN --state-dir $state | tee -a $work/upgrades.txt \
-    | grep -o 'pid [0-9]* took over' | grep -o '[0-9]*' > $work/cutover.pid")
+  result[$1]=$(probe "$1" $CUTOVER ". $work/serving.sh; t0=\$(date +%s%N); \
+    $root/bin/cutover upgrade --admin 127.0.0.1:$ADMIN --state-dir $state | tee -a $work/upgrades.txt \
+    | grep -o 'pid [0-9]* took over' | grep -o '[0-9]*' > $work/cutover.pid; s=\${PIPESTATUS[0]}; \
+    [ \$s = 0 ] && since \$t0 >> $work/served.txt; exit \$s")
   echo "${result[$1]}"
   stop_pid "$(cat "$work/cutover.pid")"; wait $first 2>/dev/null || true
   rm -f "$work/cutover.pid"
@@ -119,7 +136,21 @@ CONF
 if want nginx-reload; then
   nginx -c "$work/proxy.conf" -g 'daemon off;' & pids+=($!)
   wait_port $NGINX
-  result[nginx reload]=$(probe "nginx reload" $NGINX "nginx -c $work/proxy.conf -s reload")
+  cat > "$work/nginx-reload.sh" <<SH
+. $work/serving.sh
+t0=\$(date +%s%N)
+master=\$(cat $work/proxy.nginx-pid)
+old=" \$(pgrep -P \$master | tr '\\n' ' ')"
+nginx -c $work/proxy.conf -s reload || exit 1
+for _ in \$(seq 1 2000); do
+  for w in \$(pgrep -P \$master); do
+    [[ "\$old" != *" \$w "* ]] && holds $NGINX \$w && { since \$t0 >> $work/served.txt; exit 0; }
+  done
+  sleep 0.005
+done
+exit 1
+SH
+  result[nginx reload]=$(probe "nginx reload" $NGINX "bash $work/nginx-reload.sh")
   echo "${result[nginx reload]}"
 fi
 
@@ -130,16 +161,24 @@ sed -e "s|$NGINX|$NGINX_BIN|; s|proxy.nginx-pid|binary.pid|; s|proxy.err|binary.
 "$(command -v nginx)" -c "$work/binary.conf"
 wait_port $NGINX_BIN
 cat > "$work/nginx-binary-upgrade.sh" <<SH
+. $work/serving.sh
+t0=\$(date +%s%N)
 gone() { [ ! -e "/proc/\$1" ] || awk '{ exit !(\$3 == "Z") }' "/proc/\$1/stat" 2>/dev/null; }
 old=\$(cat $work/binary.pid)
 kill -USR2 \$old
 new=""
-for _ in \$(seq 1 200); do
+for _ in \$(seq 1 2000); do
   [ -f $work/binary.pid.oldbin ] && new=\$(cat $work/binary.pid 2>/dev/null) && [ -n "\$new" ] && [ "\$new" != "\$old" ] && break
-  new=""; sleep 0.05
+  new=""; sleep 0.005
 done
 # no new master (nginx ignored the signal): the old one goes on, and this upgrade failed
 [ -n "\$new" ] || { echo "no new master for \$old: \$(grep PPid /proc/\$old/status)" >> $work/binary.failures; exit 1; }
+served=""
+for _ in \$(seq 1 2000); do
+  for w in \$(pgrep -P \$new); do holds $NGINX_BIN \$w && served=1; done
+  [ -n "\$served" ] && { since \$t0 >> $work/served.txt; break; }
+  sleep 0.005
+done
 kill -WINCH \$old; kill -QUIT \$old
 for _ in \$(seq 1 600); do gone \$old && exit 0; sleep 0.05; done
 exit 1
@@ -172,10 +211,14 @@ CONF
 haproxy -f "$work/haproxy.cfg" -db -q & echo $! > "$work/haproxy.pid"
 wait_port $HAPROXY
 cat > "$work/haproxy-reload.sh" <<SH
+. $work/serving.sh
+t0=\$(date +%s%N)
 gone() { [ ! -e "/proc/\$1" ] || awk '{ exit !(\$3 == "Z") }' "/proc/\$1/stat" 2>/dev/null; }
 old=\$(cat $work/haproxy.pid)
 haproxy -f $work/haproxy.cfg -db -q -x $work/haproxy.sock -sf \$old >/dev/null 2>&1 &
-echo \$! > $work/haproxy.pid
+new=\$!
+echo \$new > $work/haproxy.pid
+for _ in \$(seq 1 2000); do holds $HAPROXY \$new && { since \$t0 >> $work/served.txt; break; }; sleep 0.005; done
 for _ in \$(seq 1 600); do gone \$old && exit 0; sleep 0.05; done
 exit 1
 SH
@@ -187,13 +230,14 @@ fi
 # ---- the table ----
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 {
-  echo "| upgrading the proxy under load ($UPGRADES upgrades, 4 keep-alive + 4 new-connection clients; beside them wrk -c8) | requests | failed | refused | cut (reset or closed before the answer) | timed out | longest gap between answers, ms | one upgrade, ms (median) | wrk requests | wrk lost (read/write errors, timeouts, non-2xx) | wrk refused |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| upgrading the proxy under load ($UPGRADES upgrades, 4 keep-alive + 4 new-connection clients; beside them wrk -c8) | requests | failed | refused | cut (reset or closed before the answer) | timed out | longest gap between answers, ms | until the new process serves, ms (median) | one upgrade command, ms (median) | wrk requests | wrk lost (read/write errors, timeouts, non-2xx) | wrk refused |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   for k in "${!result[@]}"; do
     r=${result[$k]}
-    echo "| $(field "$r" name | tr _ ' ') | $(field "$r" requests) | $(field "$r" failed) | $(field "$r" refused) | $(field "$r" cut) | $(field "$r" timeouts) | $(field "$r" longest_gap_ms) | $(field "$r" upgrade_ms) | $(field "$r" wrk_requests) | $(field "$r" wrk_lost) | $(field "$r" wrk_connect) |"
+    echo "| $(field "$r" name | tr _ ' ') | $(field "$r" requests) | $(field "$r" failed) | $(field "$r" refused) | $(field "$r" cut) | $(field "$r" timeouts) | $(field "$r" longest_gap_ms) | $(field "$r" serve_ms) | $(field "$r" upgrade_ms) | $(field "$r" wrk_requests) | $(field "$r" wrk_lost) | $(field "$r" wrk_connect) |"
   done | sort
   echo
   echo "$(nproc) cores shared by the clients, the proxies and the backend; $(uname -sr); $(java -version 2>&1 | head -1); $(nginx -v 2>&1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(date -u +%Y-%m-%dT%H:%MZ)"
 } > "$out/upgrade.md"
+if [ -n "$UPGRADE_RAW" ]; then for k in "${!result[@]}"; do echo "${result[$k]}" | tr '\n' ' '; echo; done > "$UPGRADE_RAW"; fi
 echo; cat "$out/upgrade.md"

@@ -20,22 +20,26 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Switch under load. Keep-alive clients loop GET / through a proxy while the backend is switched
- * back and forth between two that answer different bodies. Reports failed requests and, per
+ * round between two or more that answer different bodies. Reports failed requests and, per
  * switch, the time from starting the switch to the first response from the new backend; writes
  * every request (time, latency, ok) to a CSV for the chart.
  *
  * <pre>
- * SwitchProbe NAME PROXY_HOST:PORT SWITCHES PAUSE_MS CSV BODY_A BODY_B
- *     (--admin HOST:PORT TARGET_A TARGET_B | --cmd CMD_A CMD_B | --haproxy SOCKET CMD_A CMD_B)
+ * SwitchProbe NAME PROXY_HOST:PORT SWITCHES PAUSE_MS CSV BODIES
+ *     (--admin HOST:PORT TARGET... | --cmd CMD... | --haproxy SOCKET CMD...)
  * </pre>
- * TARGET_A / CMD_A is where, or how, traffic goes to the backend answering BODY_A; likewise B.
- * Traffic starts on A; the first switch goes to B.
+ * BODIES is a comma-separated list ({@code A,C,B}), one body per backend; then one TARGET (or
+ * CMD) per body, in the same order: where, or how, traffic goes to the backend answering it.
+ * Traffic starts on the first; switch i goes to backend (i + 1) mod n, so the first switches go
+ * to backends the proxy has never routed to (with three backends, the first two), and the series
+ * measured includes them. A legacy form with two bodies as two arguments ({@code A B}) still works.
  * With --admin the switch is POST /v1/switch (cutover); with --cmd a shell command (nginx's
  * symlink swap and reload); with --haproxy a line of commands to HAProxy's runtime API on its
  * stats socket. Bounded: SWITCHES x PAUSE_MS, plus at most 10 s per switch.
  *
  * <p>Prints the time from the start of each switch to the first response of the new backend
- * (first, median, p90, max) and the slowest request that ended after the first switch began.
+ * (first, that is to a backend never routed to before, median, p90, max) and the slowest request
+ * that ended after the first switch began.
  */
 public final class SwitchProbe {
     private static final int CLIENTS = 4;
@@ -50,11 +54,21 @@ public final class SwitchProbe {
         int switches = Integer.parseInt(args[2]);
         long pauseMs = Long.parseLong(args[3]);
         Path csv = Path.of(args[4]);
-        String[] bodies = {args[5], args[6]};
-        String mode = args[7];
+        int at = 5;
+        List<String> bodyList = new ArrayList<>(List.of(args[at++].split(",")));
+        while (!args[at].startsWith("--")) {
+            bodyList.add(args[at++]);     // the legacy form: BODY_A BODY_B as two arguments
+        }
+        String[] bodies = bodyList.toArray(String[]::new);
+        String mode = args[at++];
         boolean admin = mode.equals("--admin");
         boolean haproxy = mode.equals("--haproxy");
-        String[] how = {args[admin || haproxy ? 9 : 8], args[admin || haproxy ? 10 : 9]};
+        String where = admin || haproxy ? args[at++] : null;
+        if (args.length - at != bodies.length) {
+            throw new IllegalArgumentException("one target or command per body: " + bodies.length + " bodies, "
+                    + (args.length - at) + " targets");
+        }
+        String[] how = java.util.Arrays.copyOfRange(args, at, args.length);
 
         long origin = System.nanoTime();
         AtomicBoolean running = new AtomicBoolean(true);
@@ -100,15 +114,15 @@ public final class SwitchProbe {
         List<Long> calls = new ArrayList<>();
         List<Long> marks = new ArrayList<>();
         for (int i = 0; i < switches; i++) {
-            int to = (i + 1) % 2;
+            int to = (i + 1) % bodies.length;
             firstNew.set(0);
             want.set(bodies[to]);
             long t0 = System.nanoTime();
             switchStart.set(t0);
             if (admin) {
-                adminSwitch(args[8], how[to]);
+                adminSwitch(where, how[to]);
             } else if (haproxy) {
-                runtimeApi(Path.of(args[8]), how[to]);
+                runtimeApi(Path.of(where), how[to]);
             } else {
                 Process p = new ProcessBuilder("sh", "-c", how[to]).inheritIO().start();
                 if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -147,9 +161,9 @@ public final class SwitchProbe {
                 .orElse(0);
         Collections.sort(toFirst);
         Collections.sort(calls);
-        System.out.printf("%s switches=%d requests=%d failed=%d switch_to_first_response_ms first=%.3f median=%.3f "
+        System.out.printf("%s switches=%d backends=%d first_to=%s requests=%d failed=%d switch_to_first_response_ms first=%.3f median=%.3f "
                         + "p90=%.3f max=%.3f slowest_request_ms=%.3f switch_call_median_ms=%.3f%n",
-                name, switches, samples.size(), failed.get(), ms(firstSwitch), ms(toFirst.get(toFirst.size() / 2)),
+                name, switches, bodies.length, bodies[1], samples.size(), failed.get(), ms(firstSwitch), ms(toFirst.get(toFirst.size() / 2)),
                 ms(toFirst.get(toFirst.size() * 9 / 10)), ms(toFirst.get(toFirst.size() - 1)), ms(slowest),
                 ms(calls.get(calls.size() / 2)));
     }
