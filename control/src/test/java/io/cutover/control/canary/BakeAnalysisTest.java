@@ -68,4 +68,56 @@ class BakeAnalysisTest {
         BakeWindow underFloor = analysis.judge(1_000, figures(500, 0, 1_000), figures(500, 0, 10_000));
         assertEquals(Verdict.PASSED, underFloor.verdict(), underFloor.why());
     }
+
+    @Test
+    void latencyIsJudgedOnceEachSideHasExactlyMinRequests() {
+        BakeAnalysis.Latency l = analysis.latency(figures(100, 0, 2_000), figures(100, 0, 2_000));
+        assertTrue(l.why().startsWith("latency: 0/100 requests since the flip took at least 25 ms"), l.why());
+        assertEquals(BakeAnalysis.Latency.Result.NOT_JUDGED,
+                analysis.latency(figures(99, 0, 2_000), figures(100, 0, 2_000)).result(), "99 before the flip");
+        assertEquals(BakeAnalysis.Latency.Result.NOT_JUDGED,
+                analysis.latency(figures(100, 0, 2_000), figures(99, 0, 2_000)).result(), "99 since the flip");
+    }
+
+    @Test
+    void latencyWeighsTheRequestsAtLeastThePreviousP99AtOnePercentTimesTheRatioAgainstTwiceThat() {
+        // the previous version: 99% at 40 ms, 1% at 160 ms, so its p99 (40 ms, above the floor) is the limit;
+        // since the flip: 5 of 500 at 160 ms
+        long[] before = figures(990, 0, 40_000).buckets();
+        long[] slowBucket = figures(10, 0, 160_000).buckets();
+        long[] after = figures(495, 0, 40_000).buckets();
+        for (int i = 0; i < before.length; i++) {
+            before[i] += slowBucket[i];
+            after[i] += slowBucket[i] / 2;
+        }
+        BakeAnalysis.Latency l = analysis.latency(new RequestStats.Snapshot(before, 0),
+                new RequestStats.Snapshot(after, 0));
+        double llr = 5 * Math.log(2) + 495 * Math.log(0.97 / 0.985);
+        assertTrue(l.why().startsWith(String.format(java.util.Locale.ROOT, "latency: 5/500 requests since the flip took"
+                + " at least 40 ms (the p99 before the flip) vs 10/1000 before it: log-likelihood ratio %.1f (no worse:"
+                + " 1.5%%, clearly slower: 3.0%%)", llr)), l.why());
+        assertEquals(BakeAnalysis.Latency.Result.WITHIN, l.result(), l.why());
+        assertTrue(l.why().endsWith(" reached the pass bound"), l.why());
+    }
+
+    @Test
+    void latencyBetweenTheBoundsIsNotJudgedAndNoWorseIsAtMostThirtyPercent() {
+        BakeAnalysis.Latency between = analysis.latency(figures(500, 0, 2_000), figures(100, 0, 2_000));
+        assertEquals(BakeAnalysis.Latency.Result.NOT_JUDGED, between.result(), between.why());
+        assertTrue(between.why().endsWith(", between the bounds"), between.why());
+        BakeAnalysis lax = new BakeAnalysis(new CanarySettings(List.of(), Duration.ofSeconds(60), 100, 2,
+                Duration.ofMinutes(10), 1.5, 1.0, 5, 50, Duration.ofMillis(25), List.of()));
+        BakeAnalysis.Latency l = lax.latency(figures(500, 0, 2_000), figures(500, 0, 2_000));
+        assertTrue(l.why().contains("(no worse: 30.0%, clearly slower: 60.0%)"), l.why());
+    }
+
+    @Test
+    void aNewVersionWhoseErrorsAreNotYetJudgedIsInconclusiveEvenWithLatencyWithinLimits() {
+        // 13 errors in 300 against a clean previous version: between the bounds; 300 fast requests: latency within
+        BakeWindow w = analysis.judge(5_000, figures(1_000, 0, 2_000), figures(300, 13, 2_000));
+        assertEquals(Verdict.INCONCLUSIVE, w.verdict(), w.why());
+        assertEquals(BakeAnalysis.Latency.Result.WITHIN,
+                analysis.latency(figures(1_000, 0, 2_000), figures(300, 13, 2_000)).result());
+        assertTrue(w.describe().startsWith("inconclusive after 5 s: errors 13/300 vs before the flip 0/1000"), w.describe());
+    }
 }

@@ -158,4 +158,43 @@ class CanaryAnalysisTest {
         assertTrue(text.contains("reached the abort bound 3.4"), text);
         assertTrue(text.contains("canary 200 requests, 40 errors (20.0%)") && text.contains("stable 1000 requests"), text);
     }
+
+    @Test
+    void latencyThatPassedDoesNotPassAWindowWhoseErrorsAreStillBetweenTheBounds() {
+        // 8 errors in 200 against a clean stable: the ratio is between the bounds; 200 fast requests pass latency
+        Window w = first(10, window(1000, 0, 1000), window(200, 8, 1000));
+        assertEquals(Verdict.INCONCLUSIVE, w.verdict(), w.why());
+        assertTrue(w.why().contains(", between the pass bound -2.3 and the abort bound 3.4"), w.why());
+        assertTrue(w.why().contains("reached the pass bound -2.3 (no worse: 1.5%"), "latency passed: " + w.why());
+    }
+
+    @Test
+    void theEvidenceIsCarriedFromWindowToWindowAndNeverFallsBelowThePassBound() {
+        CanaryAnalysis.Evidence e = new CanaryAnalysis.Evidence();
+        assertEquals(0.0, e.logLikelihoodRatio());
+        double one = e.add(1, 1, 0.01, 0.11);
+        assertEquals(Math.log(11), one, 1e-9, "an error weighs ln(p1/p0)");
+        assertEquals(one, e.logLikelihoodRatio());
+        assertEquals(one + Math.log(0.89 / 0.99), e.add(0, 1, 0.01, 0.11), 1e-9, "a success ln((1-p1)/(1-p0))");
+        assertEquals(CanaryAnalysis.PASS_BOUND, e.add(0, 10_000, 0.01, 0.11), "floored at the pass bound");
+        assertEquals(CanaryAnalysis.PASS_BOUND + Math.log(11), e.add(1, 1, 0.01, 0.11), 1e-9,
+                "from the floor, one error counts in full");
+    }
+
+    @Test
+    void noWorseIsTheStablesRateWithTheMarginAddedOrMultipliedWhicheverIsMoreAndAtMost89Percent() {
+        CanaryAnalysis.ErrorTest clean = analysis.errorTest(0, 1, 0, 999);
+        assertEquals(0.0005 + 0.01, clean.noWorse(), 1e-9, "a clean stable: Jeffreys' 0.5/1000, plus one point");
+        assertEquals(clean.noWorse() + 0.1, clean.clearlyWorse(), 1e-9);
+        assertEquals(1.5 * 200.5 / 1000, analysis.errorTest(0, 1, 200, 999).noWorse(), 1e-9, "20%: times 1.5");
+        assertEquals(0.89, analysis.errorTest(0, 1, 900, 999).noWorse(), 1e-9, "at most 89%, so clearly worse is < 1");
+    }
+
+    @Test
+    void figuresOfTenMillisecondsOrMoreAreWholeMillisecondsAndLessToATenth() {
+        assertEquals("10 ms", Window.millis(10_000));
+        assertEquals("10.0 ms", Window.millis(9_999));
+        assertEquals("0.5 ms", Window.millis(500));
+        assertEquals("123 ms", Window.millis(123_456));
+    }
 }

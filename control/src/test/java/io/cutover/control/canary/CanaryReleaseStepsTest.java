@@ -80,15 +80,24 @@ class CanaryReleaseStepsTest {
             this.script = List.of(script);
         }
 
+        /** What the canary was started with: "target version allowlist", and the key. */
+        volatile String started;
+        volatile byte[] key;
+        /** Called on the deploy's thread as each share is set (where a test steers the canary by hand). */
+        volatile java.util.function.IntConsumer onShare = p -> { };
+
         @Override
         public void start(Target candidate, String version, List<Canary.Allow> allow, byte[] cookieKey) {
             share = 0;
+            started = candidate + " " + version + " " + allow;
+            key = cookieKey;
         }
 
         @Override
         public void share(int percent) {
             shares.add(percent);
             share = percent;
+            onShare.accept(percent);
         }
 
         /** Each read adds a window's requests: the release reads at a window's start and end. */
@@ -241,13 +250,17 @@ class CanaryReleaseStepsTest {
         Told told = new Told();
         CanaryRelease release = release(routing, plan(List.of(10, 100), 2), ticker, steering, told);
         Steps steps = new Steps();
-        CompletableFuture<CanaryRelease.Outcome> outcome = CompletableFuture.supplyAsync(() -> {
+        // the deploy's thread: one of its own (the common pool may have no thread to spare)
+        CompletableFuture<CanaryRelease.Outcome> outcome = new CompletableFuture<>();
+        Thread deploy = new Thread(() -> {
             try {
-                return release.run(steps, CANDIDATE, "v2");
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
+                outcome.complete(release.run(steps, CANDIDATE, "v2"));
+            } catch (Throwable e) {
+                outcome.completeExceptionally(e);
             }
-        });
+        }, "canary-deploy");
+        deploy.setDaemon(true);
+        deploy.start();
         io.cutover.proxy.Eventually.until(Duration.ofSeconds(20), "the canary held", release::held);
         int windows = release.windows().size();
         io.cutover.proxy.Eventually.until(Duration.ofSeconds(20), "windows judged while held",
@@ -292,5 +305,96 @@ class CanaryReleaseStepsTest {
         assertEquals("cutover: shop: canary at 50% of requests", told.events.get(1).text());
         assertEquals("cutover: shop: canary promoted: all steps passed", told.events.get(2).text());
         assertEquals("50", told.events.get(1).details().get("share"));
+    }
+
+    @Test
+    void theCanaryStartsAtZeroWithTheCandidateItsVersionTheAllowlistAndTheAppsKeptKeyAndKnowsWhereItIs()
+            throws Exception {
+        FakeRouting routing = new FakeRouting(HEALTHY);
+        CanaryRelease release = release(routing, plan(List.of(10, 100), 2), System::nanoTime);
+        assertEquals(null, release.target(), "not started yet");
+        release.run(new Steps(), CANDIDATE, "v2");
+        assertEquals(CANDIDATE + " v2 []", routing.started);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(CanaryKey.load(dir.resolve("shop.canary-key")), routing.key,
+                "the app's kept key signs its cookie");
+        assertEquals(CANDIDATE, release.target());
+        assertEquals(10, release.share());
+        assertEquals(List.of(10, 100), release.plan().steps());
+    }
+
+    @Test
+    void aShareSetByHandTakesEffectAtOnceAndTheStepsGoOnFromTheFirstAboveIt() throws Exception {
+        FakeRouting routing = new FakeRouting(HEALTHY);
+        Steering steering = new Steering();
+        routing.onShare = p -> {
+            if (p == 10) {
+                send(steering, Steering.Command.Kind.SET, 60);
+            }
+        };
+        CanaryRelease.Outcome outcome = release(routing, plan(List.of(10, 50, 75, 100), 2), System::nanoTime,
+                steering, new Told()).run(new Steps(), CANDIDATE, "v2");
+        assertEquals(new CanaryRelease.Outcome(true, "all steps passed"), outcome);
+        assertEquals(List.of(10, 60, 75), routing.shares, "from 60 by hand to 75, the first step above it");
+    }
+
+    @Test
+    void aShareSetByHandToAHundredPromotesAndAnAbortByHandAborts() throws Exception {
+        for (int percent : new int[] {100, 150}) {
+            FakeRouting routing = new FakeRouting(QUIET);
+            Steering steering = new Steering();
+            routing.onShare = p -> send(steering, Steering.Command.Kind.SET, percent);
+            assertEquals(new CanaryRelease.Outcome(true, "set to 100% by hand"), release(routing,
+                    plan(List.of(10, 100), 2), System::nanoTime, steering, new Told()).run(new Steps(), CANDIDATE, "v2"));
+            assertEquals(List.of(10), routing.shares, "100% is the promotion, not a share");
+        }
+        FakeRouting routing = new FakeRouting(HEALTHY);
+        Steering steering = new Steering();
+        routing.onShare = p -> send(steering, Steering.Command.Kind.ABORT, 0);
+        Told told = new Told();
+        assertEquals(new CanaryRelease.Outcome(false, "aborted by hand at 10%"), release(routing,
+                plan(List.of(10, 100), 2), System::nanoTime, steering, told).run(new Steps(), CANDIDATE, "v2"));
+        assertEquals(List.of(Event.Kind.CANARY_STEP, Event.Kind.CANARY_ABORTED), told.kinds());
+        assertEquals("cutover: shop: canary aborted: aborted by hand at 10%", told.events.get(1).text());
+    }
+
+    @Test
+    void theCanaryTakesCommandsOnlyWhileItRunsAndOneLeftFromBeforeItIsDropped() throws Exception {
+        Steering steering = new Steering();
+        assertEquals("app shop has no canary running", org.junit.jupiter.api.Assertions.assertThrows(
+                Steering.NoCanaryException.class,
+                () -> steering.send("shop", new Steering.Command(Steering.Command.Kind.ABORT, 0))).getMessage());
+        steering.running(true);
+        steering.send("shop", new Steering.Command(Steering.Command.Kind.ABORT, 0));
+        steering.running(false);
+        steering.running(true);
+        assertEquals(null, steering.next(Duration.ZERO), "a command for an earlier canary never reaches a later one");
+        steering.send("shop", new Steering.Command(Steering.Command.Kind.PROMOTE, 100));
+        assertEquals(new Steering.Command(Steering.Command.Kind.PROMOTE, 100), steering.next(Duration.ZERO));
+
+        FakeRouting routing = new FakeRouting(HEALTHY);
+        release(routing, plan(List.of(10, 100), 2), System::nanoTime, steering, new Told()).run(new Steps(), CANDIDATE,
+                "v2");
+        org.junit.jupiter.api.Assertions.assertThrows(Steering.NoCanaryException.class,
+                () -> steering.send("shop", new Steering.Command(Steering.Command.Kind.ABORT, 0)), "it ended");
+    }
+
+    @Test
+    void theProgressDeadlineCountsFromWhenTheShareWasSetAndAWindowExactlyAtItIsNotYetPastIt() throws Exception {
+        FakeRouting routing = new FakeRouting(QUIET);
+        // the ticker is read once as the share is set, then once after each inconclusive window: a minute on each time
+        AtomicLong now = new AtomicLong(Duration.ofHours(3).toNanos());
+        io.cutover.proxy.Ticker ticker = () -> now.getAndAdd(Duration.ofMinutes(1).toNanos());
+        CanaryRelease release = release(routing, plan(List.of(10, 100), 2).with(CanarySettings.OnDeadline.ABORT), ticker);
+        CanaryRelease.Outcome outcome = release.run(new Steps(), CANDIDATE, "v2");
+        assertFalse(outcome.promote());
+        assertEquals(11, release.windows().size(), "the 10th window is at the 10-minute deadline, the 11th past it");
+    }
+
+    private static void send(Steering steering, Steering.Command.Kind kind, int percent) {
+        try {
+            steering.send("shop", new Steering.Command(kind, percent));
+        } catch (Steering.NoCanaryException e) {
+            throw new AssertionError(e);
+        }
     }
 }
