@@ -129,7 +129,11 @@ fi
 said=$(timeout 60 cutover --version) || fail "cutover --version failed: $said"
 project=$(unzip -p "$jar" META-INF/maven/io.cutover/cutover-control/pom.properties | sed -n 's/^version=//p' | tr -d '\r')
 [ "$said" = "cutover $project" ] || fail "cutover --version says '$said', the project is $project"
-step "installed $version: $said; the cutover user owns $state; units installed, not enabled, nothing started"
+# the class-data archive the postinst made, and cutover loading its classes from it
+[ -s /usr/lib/cutover/lib/cutover.jsa ] || fail "the postinst made no class-data archive: $(cat "$work/install.log")"
+shared=$(CUTOVER_JAVA_OPTS=-Xlog:class+load timeout 60 cutover --version | grep -c 'source: shared objects file') || true
+[ "${shared:-0}" -gt 500 ] || fail "cutover --version loaded ${shared:-0} classes from the class-data archive"
+step "installed $version: $said ($shared classes from the archive, $(du -h /usr/lib/cutover/lib/cutover.jsa | cut -f1)); the cutover user owns $state; units installed, not enabled, nothing started"
 
 # 3. serve, as the cutover user, in front of a small app
 app_port=$(free_port)
@@ -197,6 +201,7 @@ left=$(running_from_package)
 [ -z "$left" ] || fail "cutover still runs after dpkg -r: pid $left"
 ! kill -0 "$new" 2>/dev/null || fail "the new cutover (pid $new) still runs after dpkg -r"
 [ ! -e /usr/bin/cutover ] || fail "/usr/bin/cutover is still there after dpkg -r"
+[ ! -e /usr/lib/cutover ] || fail "dpkg -r left $(find /usr/lib/cutover | head -5)"
 [ -d "$state" ] && [ -f /etc/cutover/cutover.conf ] || fail "dpkg -r removed the state or the config"
 step "removed: nothing of cutover runs; $state and /etc/cutover/cutover.conf kept"
 timeout 300 dpkg --purge cutover > "$work/purge.log" 2>&1 || fail "dpkg --purge cutover: $(cat "$work/purge.log")"

@@ -8,27 +8,34 @@ import io.cutover.control.cli.Main.CliFailure;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.UnknownHostException;
 import java.time.Duration;
 
 /** Calls the admin API of a running cutover; any failure becomes a {@link CliFailure}. */
 final class AdminClient {
     private final String admin;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
-    private final ObjectMapper json = Json.mapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    /** How long making a TCP connection may take. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
     private final String app;
     /** {@code --admin unix:PATH}: the admin API's unix socket (cutover.admin-socket). */
     private static final String UNIX = "unix:";
-    /** How long a request over the unix socket may take in all (an upgrade waits for a new JVM's health). */
-    private static final Duration UNIX_DEADLINE = Duration.ofMinutes(15);
+    /** How long a request may take in all when none is given (an upgrade waits for a new JVM's health). */
+    private static final Duration DEADLINE = Duration.ofMinutes(15);
 
-    /** How long one request over TCP may take in all; null: no bound (a deploy's request is answered at once). */
+    /** How long one request over TCP may take in all; null: {@link #DEADLINE} (a deploy's request is answered at once). */
     private final Duration requestTimeout;
+
+    /** The one JSON mapper of the CLI's calls (made once: making one costs a command tens of milliseconds). */
+    private static final class Mapper {
+        static final ObjectMapper JSON = Json.mapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    /** The CLI's JSON mapper, lenient about fields it does not know (a newer cutover may send more). */
+    static ObjectMapper json() {
+        return Mapper.JSON;
+    }
 
     AdminClient(String admin, String token, String app) {
         this(admin, token, app, null);
@@ -61,7 +68,7 @@ final class AdminClient {
 
     <T> T post(String path, Object body, Class<T> type) {
         try {
-            return call("POST", path, json.writeValueAsBytes(body), type);
+            return call("POST", path, json().writeValueAsBytes(body), type);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new CliFailure("cannot encode request: " + e.getMessage());
         }
@@ -72,31 +79,28 @@ final class AdminClient {
         int statusCode;
         byte[] responseBody;
         try {
+            AdminHttp.Response r;
             if (admin.startsWith(UNIX)) {
-                UnixHttp.Response r = UnixHttp.send(java.nio.file.Path.of(admin.substring(UNIX.length())), method,
-                        target(path), token, body, UNIX_DEADLINE);
-                statusCode = r.status();
-                responseBody = r.body();
+                r = AdminHttp.unix(java.nio.file.Path.of(admin.substring(UNIX.length())), method, target(path), token,
+                        body, DEADLINE);
             } else {
-                HttpRequest.Builder b = authorized(HttpRequest.newBuilder(uri(path)));
-                if (requestTimeout != null) {
-                    b.timeout(requestTimeout);
-                }
-                HttpRequest request = body == null ? b.GET().build() : b.header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-                HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-                statusCode = response.statusCode();
-                responseBody = response.body();
+                URI uri = uri(path);
+                r = AdminHttp.tcp(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort(), uri.getRawAuthority(), method,
+                        uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()), bearer(), body,
+                        CONNECT_TIMEOUT, requestTimeout == null ? DEADLINE : requestTimeout);
             }
+            statusCode = r.status();
+            responseBody = r.body();
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new CliFailure("admin API at " + admin + " did not answer within " + UNIX_DEADLINE.toMinutes()
-                    + " minutes");
+            throw new CliFailure(requestTimeout == null || admin.startsWith(UNIX) ? "admin API at " + admin
+                    + " did not answer within " + DEADLINE.toMinutes() + " minutes"
+                    : "admin API at " + admin + " did not answer in time");
         } catch (java.nio.file.InvalidPathException e) {
             throw new CliFailure("bad --admin address '" + admin + "'");
-        } catch (java.net.http.HttpTimeoutException e) {
-            throw new CliFailure(e instanceof java.net.http.HttpConnectTimeoutException
-                    ? "cannot reach the admin API at " + admin + " (connecting timed out)"
-                    : "admin API at " + admin + " did not answer in time");
+        } catch (AdminHttp.ConnectTimeout e) {
+            throw new CliFailure("cannot reach the admin API at " + admin + " (connecting timed out)");
+        } catch (UnknownHostException e) {
+            throw new CliFailure("cannot reach the admin API at " + admin + " (unknown host)");
         } catch (ConnectException | java.nio.file.NoSuchFileException e) {
             throw new CliFailure("cannot reach the admin API at " + admin + " (is `cutover serve` running?)");
         } catch (IOException e) {
@@ -107,17 +111,18 @@ final class AdminClient {
         }
         try {
             if (statusCode / 100 != 2) {
-                ErrorResponse error = json.readValue(responseBody, ErrorResponse.class);
+                ErrorResponse error = json().readValue(responseBody, ErrorResponse.class);
                 throw new CliFailure(error.error() + " (HTTP " + statusCode + ")");
             }
-            return json.readValue(responseBody, type);
+            return json().readValue(responseBody, type);
         } catch (IOException e) {
             throw new CliFailure("unexpected answer from " + admin + " (HTTP " + statusCode + ")");
         }
     }
 
-    private HttpRequest.Builder authorized(HttpRequest.Builder b) {
-        return token == null || token.isBlank() ? b : b.header("Authorization", "Bearer " + token.trim());
+    /** The token to send, or null for none. */
+    private String bearer() {
+        return token == null || token.isBlank() ? null : token;
     }
 
     /** The request target: the path, and the app unless the path names a deploy. */
@@ -127,10 +132,15 @@ final class AdminClient {
     }
 
     private URI uri(String path) {
+        URI uri;
         try {
-            return URI.create("http://" + admin + target(path));
+            uri = URI.create("http://" + admin + target(path));
         } catch (IllegalArgumentException e) {
             throw new CliFailure("bad --admin address '" + admin + "'");
         }
+        if (uri.getHost() == null) {
+            throw new CliFailure("bad --admin address '" + admin + "'");
+        }
+        return uri;
     }
 }

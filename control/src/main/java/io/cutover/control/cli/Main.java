@@ -4,6 +4,9 @@ import io.cutover.control.boot.StartupFailure;
 import io.cutover.control.config.ConfigError;
 import io.cutover.control.takeover.TakeoverFailure;
 import java.io.PrintWriter;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 
@@ -11,12 +14,28 @@ import picocli.CommandLine;
 @Command(name = "cutover", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A reverse proxy for zero-downtime deploys: switch traffic between app versions "
                 + "with no reload, no failed request, and every in-flight request finished.",
-        subcommands = {ServeCommand.class, DeployCommand.class, RollbackCommand.class, SwitchCommand.class,
-                MaintenanceCommand.class, PauseCommand.class, ResumeCommand.class, CanaryCommand.class,
-                ReloadCommand.class, ReopenLogsCommand.class, UpgradeCommand.class, DemoCommand.class,
-                StatusCommand.class, HistoryCommand.class, RolloutCommand.class, LbCommand.class},
         synopsisSubcommandLabel = "COMMAND")
 public final class Main {
+    /**
+     * The commands by name, in the order the help lists them. A command line that names one gets
+     * only that one built (picocli reads every command's annotations when it is added, a fifth of
+     * a short command's time); any other (help, a typo) gets them all.
+     */
+    static final Map<String, Class<?>> COMMANDS = commands(
+            "serve", ServeCommand.class, "deploy", DeployCommand.class, "rollback", RollbackCommand.class,
+            "switch", SwitchCommand.class, "maintenance", MaintenanceCommand.class, "pause", PauseCommand.class,
+            "resume", ResumeCommand.class, "canary", CanaryCommand.class, "reload", ReloadCommand.class,
+            "reopen-logs", ReopenLogsCommand.class, "upgrade", UpgradeCommand.class, "demo", DemoCommand.class,
+            "status", StatusCommand.class, "history", HistoryCommand.class, "rollout", RolloutCommand.class,
+            "lb", LbCommand.class);
+
+    private static Map<String, Class<?>> commands(Object... nameThenClass) {
+        Map<String, Class<?>> m = new LinkedHashMap<>();
+        for (int i = 0; i < nameThenClass.length; i += 2) {
+            m.put((String) nameThenClass[i], (Class<?>) nameThenClass[i + 1]);
+        }
+        return Collections.unmodifiableMap(m);
+    }
 
     public static void main(String[] args) {
         // leak detection samples buffers at a cost; tests run it at paranoid, production without
@@ -29,6 +48,12 @@ public final class Main {
     /** Runs a command line and returns its exit code (tests call this directly). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new Main());
+        Class<?> named = args.length > 0 ? COMMANDS.get(args[0]) : null;
+        if (named != null) {
+            cli.addSubcommand(args[0], named);
+        } else {
+            COMMANDS.forEach(cli::addSubcommand);
+        }
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {

@@ -1,6 +1,5 @@
 package io.cutover.control.cli;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cutover.control.admin.ApiModel.AppView;
@@ -15,7 +14,6 @@ import io.cutover.control.admin.ApiModel.Status;
 import io.cutover.control.admin.ApiModel.StatusAll;
 import io.cutover.control.admin.ApiModel.SwitchView;
 import io.cutover.control.admin.ApiModel.WindowView;
-import io.cutover.control.admin.Json;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,8 +34,9 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        JsonNode answer = admin.client().get("/v1/status", JsonNode.class);
-        ObjectMapper json = Json.mapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        AdminClient client = admin.client();
+        JsonNode answer = client.get("/v1/status", JsonNode.class);
+        ObjectMapper json = AdminClient.json();
         PrintWriter out = spec.commandLine().getOut();
         if (answer.has("apps")) {
             for (Status s : json.treeToValue(answer, StatusAll.class).apps()) {
@@ -47,15 +46,15 @@ final class StatusCommand implements Callable<Integer> {
         } else {
             print(json.treeToValue(answer, Status.class), out);
         }
-        loadBalancer(out);
+        loadBalancer(client, out);
         return 0;
     }
 
     /** Whether the host is in the load balancer; nothing without a check (cutover.lb-health.path empty). */
-    private void loadBalancer(PrintWriter out) {
+    private static void loadBalancer(AdminClient client, PrintWriter out) {
         io.cutover.control.admin.ApiModel.LbView lb;
         try {
-            lb = admin.client().get("/v1/lb", io.cutover.control.admin.ApiModel.LbView.class);
+            lb = client.get("/v1/lb", io.cutover.control.admin.ApiModel.LbView.class);
         } catch (Main.CliFailure e) {
             return;     // no load balancer check here (409), or a cutover from before /v1/lb (404)
         }

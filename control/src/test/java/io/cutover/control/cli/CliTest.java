@@ -132,6 +132,36 @@ class CliTest {
     }
 
     @Test
+    void statusReachesAnAdminApiNamedByHostName() {
+        CliRun r = run("status", "--admin", "localhost:" + cutover.adminAddress().getPort());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("active    " + blue.target()), r.out());
+    }
+
+    @Test
+    void aBadAdminAddressIsRefusedNamingIt() {
+        CliRun r = run("status", "--admin", "no such host:1");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("bad --admin address 'no such host:1'"), r.err());
+    }
+
+    @Test
+    void helpListsEveryCommandAndACommandIsKnownByItsOwnName() {
+        CliRun help = run("--help");
+        assertEquals(0, help.code(), help.err());
+        Main.COMMANDS.forEach((name, command) -> {
+            assertEquals(name, command.getAnnotation(picocli.CommandLine.Command.class).name());
+            assertTrue(help.out().contains("\n  " + name + " "), name + " missing in:\n" + help.out());
+        });
+        CliRun typo = run("stauts");
+        assertEquals(2, typo.code());
+        assertTrue(typo.err().contains("status"), typo.err());      // picocli's "did you mean"
+        CliRun one = run("status", "--help");
+        assertEquals(0, one.code(), one.err());
+        assertTrue(one.out().contains("Usage: cutover status"), one.out());
+    }
+
+    @Test
     void badUsageExitsNonZero() {
         assertEquals(2, run("switch").code());
         assertEquals(2, run("frobnicate").code());
