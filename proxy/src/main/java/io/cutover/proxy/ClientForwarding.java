@@ -4,6 +4,7 @@ import io.cutover.proxy.http.HeadWriter;
 import io.cutover.proxy.http.RequestHead;
 import io.cutover.proxy.http.RequestHead.Copyable;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -34,8 +35,20 @@ final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
     /** {@code forwarded: for=<client>;proto=http}, for a client that is not a trusted proxy. */
     private byte[] forwarded;
     private boolean fromTrustedProxy;
-    /** Where hops are parsed into (this connection's, on its event loop). */
-    private final byte[] scratch = new byte[16];
+
+    /**
+     * The last client address each event loop made the values above for: connections from the
+     * same address (most of a loop's, behind a load balancer) share them, rather than each holding
+     * copies for as long as it is open. The values are never changed once made.
+     */
+    private static final FastThreadLocal<ClientForwarding> LAST = new FastThreadLocal<>();
+    /** Where hops are parsed into (the event loop's: a parse runs to its end on the loop). */
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[16];
+        }
+    };
 
     ClientForwarding(TrustedProxies trusted, SocketAddress peer) {
         this.trusted = trusted;
@@ -48,12 +61,20 @@ final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
 
     /** The client is someone else than the peer (a PROXY protocol header named it). */
     void client(String address, boolean trustedProxy) {
+        this.fromTrustedProxy = trustedProxy;
+        ClientForwarding last = LAST.get();
+        if (last != null && last.ip.equals(address)) {
+            this.ip = last.ip;
+            this.ipBytes = last.ipBytes;
+            this.forwarded = last.forwarded;
+            return;
+        }
         this.ip = address;
         this.ipBytes = address.getBytes(StandardCharsets.US_ASCII);
         // RFC 7239 section 6: an IPv6 address in brackets and quotes; "unknown" is a valid node
         String node = address.indexOf(':') >= 0 ? "\"[" + address + "]\"" : address;
         this.forwarded = ("forwarded: for=" + node + ";proto=http").getBytes(StandardCharsets.US_ASCII);
-        this.fromTrustedProxy = trustedProxy;
+        LAST.set(this);
     }
 
     @Override
@@ -166,7 +187,7 @@ final class ClientForwarding implements HeadWriter.Forwarding, ClientAddress {
             int s = skipSpace(raw, comma + 1, end);
             int e = trimSpace(raw, s, end);
             if (e > s) {
-                TrustedProxies.Hop hop = trusted.hop(raw, s, e, scratch);
+                TrustedProxies.Hop hop = trusted.hop(raw, s, e, SCRATCH.get());
                 if (hop == TrustedProxies.Hop.NOT_AN_ADDRESS) {
                     break;
                 }

@@ -22,7 +22,8 @@ final class ReadGate {
 
     private final Channel channel;
     private final Sink sink;
-    private final ArrayDeque<Object> waiting = new ArrayDeque<>(4);
+    /** What was read and waits, in order; made when something first has to wait (most connections never do). */
+    private ArrayDeque<Object> waiting;
     private boolean readingOff;
     private boolean backendBlocked;
     private boolean inputEnded;
@@ -34,7 +35,10 @@ final class ReadGate {
 
     /** A message read: passed on, or kept in order (and reading stops) while it cannot go. */
     void offer(Object msg) {
-        if (!waiting.isEmpty() || mustWait()) {
+        if (!empty() || mustWait()) {
+            if (waiting == null) {
+                waiting = new ArrayDeque<>(4);
+            }
             waiting.add(msg);
             stopReading();
         } else {
@@ -70,10 +74,10 @@ final class ReadGate {
 
     /** Hands over what waited, in order, as far as it can go; reads again once nothing waits. */
     void drain() {
-        while (!waiting.isEmpty() && !mustWait() && channel.isActive()) {
+        while (!empty() && !mustWait() && channel.isActive()) {
             sink.dispatch(waiting.poll());
         }
-        if (readingOff && waiting.isEmpty() && !mustWait() && channel.isActive()) {
+        if (readingOff && empty() && !mustWait() && channel.isActive()) {
             readingOff = false;
             channel.config().setAutoRead(true);
         }
@@ -81,7 +85,7 @@ final class ReadGate {
 
     /** Whether nothing read waits. */
     boolean empty() {
-        return waiting.isEmpty();
+        return waiting == null || waiting.isEmpty();
     }
 
     /** The client shut down its sending side: nothing more will come. */
@@ -91,12 +95,12 @@ final class ReadGate {
 
     /** Whether the client has sent all it will, and all of it went on: nothing more to answer after the current one. */
     boolean clientDone() {
-        return inputEnded && waiting.isEmpty();
+        return inputEnded && empty();
     }
 
     /** The connection closed: what waited is released (heads too: they are reference counted). */
     void releaseAll() {
-        while (!waiting.isEmpty()) {
+        while (!empty()) {
             ReferenceCountUtil.release(waiting.poll());
         }
     }

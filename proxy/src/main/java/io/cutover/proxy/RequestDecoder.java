@@ -8,6 +8,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.ArrayDeque;
 import java.util.function.Consumer;
 
 /**
@@ -31,9 +33,25 @@ final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private boolean headStarted;
     private boolean gone;
     private ChannelHandlerContext ctx;
-    /** A head released for good, to parse the next one into (heads come and go on this loop only). */
-    private RequestHead spare;
-    private final Consumer<RequestHead> recycle = h -> spare = h;
+    /**
+     * Heads released for good, to parse the next ones into: one stack per event loop (a head is
+     * parsed and released on its connection's loop), not one spare per connection, so that an idle
+     * connection holds no head. At most {@link #MAX_SPARE} a loop: the most that were under way at
+     * once, about.
+     */
+    private static final FastThreadLocal<ArrayDeque<RequestHead>> SPARE = new FastThreadLocal<>() {
+        @Override
+        protected ArrayDeque<RequestHead> initialValue() {
+            return new ArrayDeque<>();
+        }
+    };
+    static final int MAX_SPARE = 1024;
+    private static final Consumer<RequestHead> RECYCLE = h -> {
+        ArrayDeque<RequestHead> spare = SPARE.get();
+        if (spare.size() < MAX_SPARE) {
+            spare.push(h);
+        }
+    };
 
     RequestDecoder(ProxySettings settings) {
         this.parser = new HeadParser(true, settings.maxInitialLineLength(), settings.maxHeaderSize());
@@ -123,9 +141,7 @@ final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private RequestHead parse(ByteBuf raw) throws HttpParseException {
         RequestHead head;
         try {
-            RequestHead into = spare;
-            spare = null;
-            head = HeadParser.parseRequest(into, raw, recycle);
+            head = HeadParser.parseRequest(SPARE.get().poll(), raw, RECYCLE);
         } catch (HttpParseException e) {
             raw.release();
             throw e;

@@ -44,4 +44,35 @@ class ClientForwardingTest {
         assertTrue(head.contains("\r\nforwarded: for=192.0.2.7;proto=http\r\n"), head);
         assertTrue(head.contains("\r\nhost: backend:8081\r\n"), head);
     }
+
+    @Test
+    void connectionsFromDifferentAddressesOnOneLoopEachForwardTheirOwn() throws Exception {
+        // connections made on one thread share the values of the last address seen: never another's
+        InetSocketAddress a = new InetSocketAddress(InetAddress.getByAddress(new byte[] {(byte) 192, 0, 2, 7}), 40000);
+        InetSocketAddress b = new InetSocketAddress(InetAddress.getByAddress(new byte[] {(byte) 198, 51, 100, 9}), 40001);
+        ClientForwarding first = new ClientForwarding(TrustedProxies.NONE, a);
+        ClientForwarding second = new ClientForwarding(TrustedProxies.NONE, b);
+        ClientForwarding third = new ClientForwarding(TrustedProxies.NONE, a);
+        second.client("203.0.113.5", false);        // a PROXY protocol header names another client
+        String request = "GET / HTTP/1.1\r\nHost: shop.example\r\n\r\n";
+        String[] heads = {written(first, request), written(second, request), written(third, request)};
+        String[] expected = {"192.0.2.7", "203.0.113.5", "192.0.2.7"};
+        for (int i = 0; i < heads.length; i++) {
+            assertTrue(heads[i].contains("\r\nx-forwarded-for: " + expected[i] + "\r\n"), heads[i]);
+            assertTrue(heads[i].contains("\r\nx-real-ip: " + expected[i] + "\r\n"), heads[i]);
+            assertTrue(heads[i].contains("\r\nforwarded: for=" + expected[i] + ";proto=http"), heads[i]);
+        }
+        assertTrue(!heads[0].contains("198.51.100.9") && !heads[2].contains("198.51.100.9"), heads[0] + heads[2]);
+    }
+
+    private static String written(ClientForwarding client, String head) throws Exception {
+        RequestHead h = HeadParser.parseRequest(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
+        ByteBuf out = HeadWriter.request(ByteBufAllocator.DEFAULT, h, 0, "backend:8081", client);
+        try {
+            return out.toString(StandardCharsets.ISO_8859_1);
+        } finally {
+            out.release();
+            h.release();
+        }
+    }
 }
