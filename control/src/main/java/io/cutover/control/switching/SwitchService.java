@@ -125,6 +125,11 @@ public final class SwitchService {
         return switcher;
     }
 
+    /** Runs the switch path once without flipping (see {@link Switcher#rehearse}). */
+    public CompletableFuture<Void> rehearse() {
+        return switcher.rehearse();
+    }
+
     /** The operator's switch. */
     public ManualSwitch manual() {
         return manual;

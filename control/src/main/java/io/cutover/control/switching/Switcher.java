@@ -113,6 +113,32 @@ public final class Switcher {
     }
 
     /**
+     * Runs a switch's path once without flipping, so that the first real switch after start-up
+     * finds its code loaded and compiled: a backend for the active target is made, a connection
+     * to it opened on each loop and its health checked, as {@link #switchTo} does for a new
+     * target; then it is discarded, never routed. Without an active target there is nothing to
+     * rehearse on. It never fails: the future completes either way.
+     */
+    public CompletableFuture<Void> rehearse() {
+        Backend active = router.active();
+        if (active == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        HealthGate health = this.health;
+        return onControl(() -> previous.warm(active.target())).thenCompose(warm -> {
+            Backend rehearsal = replicas.backend(proxy, app, active.target(), active.address(), active.version());
+            return boundedOnControl(rehearsal.prewarm(proxy.group()), PREWARM_WAIT)
+                    .thenCompose(v -> checkAll(health, rehearsal))
+                    .handle((took, e) -> {
+                        rehearsal.discard();
+                        log.debug("app={} switch rehearsed on {}: {}", app, active.target(),
+                                e == null ? "healthy in " + took.toMillis() + " ms" : e.toString());
+                        return null;
+                    });
+        });
+    }
+
+    /**
      * Flips to a target whose health the caller has already checked (a deploy's candidate, under
      * its hold of the routing lock), once a connection to it is open on each loop (bounded).
      * Blocks: call it from a thread that may (a deploy's).

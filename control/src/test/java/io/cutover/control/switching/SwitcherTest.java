@@ -200,6 +200,32 @@ class SwitcherTest {
         }
     }
 
+    @Test
+    void aRehearsalRunsTheSwitchPathUpToTheHealthGateOnTheActiveTargetAndNeverFlips() throws Exception {
+        Backend before = switcher.active();
+        health.answer(CompletableFuture.completedFuture(Duration.ofMillis(5)));
+
+        switcher.rehearse().get(10, TimeUnit.SECONDS);
+
+        assertEquals(List.of(old), health.asked, "the health gate was asked, for the active target");
+        assertSame(before, switcher.active(), "the same backend takes every request");
+        assertFalse(before.draining());
+        assertNull(switcher.lastSwitch(), "no switch happened");
+        assertNull(switcher.previous().target());
+    }
+
+    @Test
+    void aRehearsalWhoseHealthCheckFailsCompletesAndChangesNothing() throws Exception {
+        Backend before = switcher.active();
+        health.answer(CompletableFuture.failedFuture(new HealthCheck.UnhealthyException(old + " answered 500")));
+
+        switcher.rehearse().get(10, TimeUnit.SECONDS);
+
+        assertSame(before, switcher.active());
+        assertFalse(before.draining());
+        assertNull(switcher.lastSwitch());
+    }
+
     /** A health gate whose answer the test gives; it remembers what it was asked to check. */
     private final class FakeHealth implements HealthGate {
         final List<Target> asked = new CopyOnWriteArrayList<>();
