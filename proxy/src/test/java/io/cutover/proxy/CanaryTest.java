@@ -67,6 +67,13 @@ class CanaryTest {
     }
 
     @Test
+    void aCookieOfBucketZeroIsABucketLikeAnyOther() {
+        Forward f = route(canary(1), stable, "10.0.0.1", "Cookie: cutover-canary=" + cookie.value(0));
+        assertSame(candidate, f.backend(), "bucket 0 is below a share of 1");
+        assertNull(f.canaryCookie(), "the client keeps its cookie");
+    }
+
+    @Test
     void aClientOnTheStableSideOfAnAppWithNoStableVersionGoesNowhere() {
         assertNull(route(canary(0), null, "10.0.0.1"));
         assertNull(route(canary(0), null, "10.0.0.1", "Cookie: cutover-canary=" + cookie.value(100)));
@@ -167,6 +174,14 @@ class CanaryTest {
         assertEquals(-1, cookie.bucket("6" + v.substring(1)), "the bucket is signed");
         char last = v.charAt(v.length() - 1);
         assertEquals(-1, cookie.bucket(v.substring(0, v.length() - 1) + (last == 'A' ? 'B' : 'A')));
+    }
+
+    /** Without a separator, app "a1"'s bucket 23 and app "a"'s bucket 123 would sign the same bytes. */
+    @Test
+    void aSignatureOfAnotherAppDoesNotVerifyEvenWhereTheirNamesAndBucketsRunTogether() {
+        String a1 = new CanaryCookie("a1", KEY).value(23);
+        String forged = "123" + a1.substring(2);
+        assertEquals(-1, new CanaryCookie("a", KEY).bucket(forged));
     }
 
     @Test

@@ -89,6 +89,23 @@ class HostIndexTest {
     }
 
     @Test
+    void anAppWithHostsIsFoundBesideASingleAppForEveryHost() {
+        assertEquals(0, slot(List.of(rule("shop", "/", "shop"), AppRule.catchAll("any")), "shop", "/"));
+        assertEquals(0, slot(List.of(rule("wild", "/", "*.shop"), AppRule.catchAll("any")), "a.shop", "/"));
+        assertEquals(1, slot(List.of(rule("wild", "/", "*.shop"), AppRule.catchAll("any")), "blog", "/"));
+    }
+
+    @Test
+    void noAppsTakeNoRequest() {
+        assertEquals(-1, slot(List.of(), "shop", "/"));
+    }
+
+    @Test
+    void aTargetWithAnEmptySchemeIsRoutedByThePathAfterItsAuthority() {
+        assertEquals("/y", HostIndex.path("://x/y"));
+    }
+
+    @Test
     void theHostIsMatchedWithoutItsPortCaseOrTrailingDot() {
         List<AppRule> rules = List.of(rule("any", "/"), rule("shop", "/", "shop.example"));
         assertEquals(1, slot(rules, "SHOP.Example:8080", "/"));
