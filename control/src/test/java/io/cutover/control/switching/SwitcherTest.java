@@ -260,7 +260,9 @@ class SwitcherTest {
         assertEquals(1, drains.inFlight(), "the request counted in on the old backend is still under way");
         assertEquals(List.of(before), drains.draining());
         assertFalse(flip.drain().isDone());
-        assertEquals(1, meters.inFlight());
+        SwitchService service = service();
+        assertEquals(1, service.inFlight(), "a request still under way on a draining backend counts");
+        assertEquals(List.of(before), service.draining());
 
         before.exit();
 
@@ -503,6 +505,22 @@ class SwitcherTest {
         lock.release();
         assertNull(lock.hold());
         assertFalse(lock.heldBy(Holder.DEPLOY));
+    }
+
+    @Test
+    void aVersionSpansTheReplicasItsDeployerNamesWithTheTargetFirstAndIsOneReplicaOtherwise() {
+        ReplicaSets sets = new ReplicaSets();
+        assertEquals(List.of(old), sets.of(old), "nothing known: a version of one");
+        sets.lookup(t -> List.of(t, next));
+        assertEquals(List.of(old, next), sets.of(old));
+        Backend both = sets.backend(proxy, Router.DEFAULT_APP, old, old.resolve(), "v1");
+        assertEquals(List.of(old, next), both.targets());
+        assertEquals(2, both.replicas().size());
+        sets.lookup(t -> List.of(next, t));
+        assertEquals(List.of(old), sets.of(old), "a set that does not start with the target is not its version's");
+        sets.lookup(t -> List.of());
+        assertEquals(List.of(old), sets.of(old));
+        assertEquals(List.of(old), sets.backend(proxy, Router.DEFAULT_APP, old, old.resolve(), "v1").targets());
     }
 
     /** The service over this test's parts; its health check (never asked here) has nobody to probe. */
