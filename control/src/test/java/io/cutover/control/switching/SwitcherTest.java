@@ -3,17 +3,21 @@ package io.cutover.control.switching;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cutover.control.config.HealthSettings;
 import io.cutover.control.health.HealthCheck;
 import io.cutover.control.observe.Metrics;
 import io.cutover.control.switching.RoutingLock.Holder;
 import io.cutover.control.switching.SwitchService.Outcome;
 import io.cutover.control.switching.SwitchService.SwitchInProgressException;
 import io.cutover.proxy.Backend;
+import io.cutover.proxy.http.HeadParser;
+import io.cutover.proxy.http.RequestHead;
 import io.cutover.proxy.ProxyServer;
 import io.cutover.proxy.ProxySettings;
 import io.cutover.proxy.Router;
@@ -21,10 +25,13 @@ import io.cutover.proxy.Target;
 import io.cutover.proxy.TestPorts;
 import io.cutover.proxy.TestProxy;
 import io.cutover.proxy.TrafficObserver;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,6 +62,8 @@ class SwitcherTest {
     private final FakeHealth health = new FakeHealth();
     private final FakeWatch watch = new FakeWatch();
     private Switcher switcher;
+    private Drains drains;
+    private SwitchMetrics meters;
     private RoutingLock lock;
     private ManualSwitch manual;
     private Target old;
@@ -66,8 +75,8 @@ class SwitcherTest {
         control = new DefaultEventLoop();
         metrics = new Metrics();
         String app = Router.DEFAULT_APP;
-        Drains drains = new Drains(app, proxy, control, metrics, Duration.ofSeconds(5), Duration.ofHours(1));
-        SwitchMetrics meters = new SwitchMetrics(app, proxy.router().app(app), drains, new SimpleMeterRegistry());
+        drains = new Drains(app, proxy, control, metrics, Duration.ofSeconds(5), Duration.ofHours(1));
+        meters = new SwitchMetrics(app, proxy.router().app(app), drains, new SimpleMeterRegistry());
         switcher = new Switcher(app, proxy, control, Runnable::run, Clock.fixed(NOW, ZoneOffset.UTC), health,
                 drains, new PreviousTarget(watch, control), meters, new ReplicaSets());
         lock = new RoutingLock();
@@ -192,6 +201,343 @@ class SwitcherTest {
         assertNull(lock.hold());
     }
 
+    @Test
+    void aSwitchBackToThePreviousTargetWhoseWatchFoundItHealthyFlipsWithNoProbe() throws Exception {
+        watch.warm.add(next);
+
+        Outcome outcome = manual.switchTo(next).get(10, TimeUnit.SECONDS);
+
+        assertEquals(new Outcome(old, next, true, Duration.ZERO), outcome);
+        assertEquals(List.of(), health.asked, "no probe of its own");
+        assertEquals(next, switcher.active().target());
+        assertEquals(old, switcher.lastSwitch().from());
+    }
+
+    @Test
+    void theFirstSwitchOfAnAppWithNothingRoutedHasNothingToDrainNorAPreviousTarget() throws Exception {
+        proxy.router().flip(null);
+        health.answer(CompletableFuture.completedFuture(Duration.ofMillis(3)));
+
+        Outcome outcome = manual.switchTo(next).get(10, TimeUnit.SECONDS);
+
+        assertEquals(new Outcome(null, next, true, Duration.ofMillis(3)), outcome);
+        assertEquals(next, switcher.active().target());
+        SwitchRecord last = switcher.lastSwitch();
+        assertNull(last.from());
+        assertEquals(next, last.to());
+        assertEquals(Duration.ofMillis(3), last.healthWait());
+        assertNull(switcher.previous().target(), "nothing to roll back to");
+        assertEquals(List.of(), switcher.drains().draining());
+    }
+
+    @Test
+    void aFlipOfAHealthCheckedTargetRecordsItsWaitAndHandsBackTheDrainOfTheOld() throws Exception {
+        Backend before = switcher.active();
+
+        SwitchService.Flip flip = switcher.flipChecked(next, "v2", Duration.ofMillis(7));
+
+        assertEquals(old, flip.previous());
+        assertEquals("v2", switcher.active().version());
+        assertEquals(next, switcher.active().target());
+        assertEquals(old, flip.drain().get(10, TimeUnit.SECONDS).target());
+        assertTrue(before.draining());
+        eventually(() -> switcher.lastSwitch().drain() != null, "the record has the drain");
+        assertEquals(Duration.ofMillis(7), switcher.lastSwitch().healthWait());
+        assertEquals(old, switcher.lastSwitch().drain().target());
+    }
+
+    @Test
+    void aDrainWaitsForTheRequestsInFlightOnTheOldBackendAndCountsThem() throws Exception {
+        Backend before = switcher.active();
+        RequestHead head = HeadParser.parseRequest(Unpooled.copiedBuffer("GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+                StandardCharsets.ISO_8859_1));
+        try {
+            assertSame(before, ((io.cutover.proxy.Forward) proxy.router().route(head, h -> "10.0.0.1")).backend());
+        } finally {
+            head.release();
+        }
+        SwitchService.Flip flip = switcher.flipChecked(next, "v2", Duration.ZERO);
+        assertEquals(1, drains.inFlight(), "the request counted in on the old backend is still under way");
+        assertEquals(List.of(before), drains.draining());
+        assertFalse(flip.drain().isDone());
+        SwitchService service = service();
+        assertEquals(1, service.inFlight(), "a request still under way on a draining backend counts");
+        assertEquals(List.of(before), service.draining());
+
+        before.exit();
+
+        io.cutover.proxy.DrainResult result = flip.drain().get(10, TimeUnit.SECONDS);
+        assertEquals(1, result.inFlight());
+        assertEquals(1, result.completed());
+        assertEquals(0, result.forced());
+        eventually(() -> drains.draining().isEmpty(), "the drained backend is no longer listed");
+        assertEquals(0, drains.inFlight());
+    }
+
+    @Test
+    void aDrainedVersionsRequestSeriesLeaveTheMetricsUnlessTrafficWentBackToIt() throws Exception {
+        Drains quick = new Drains(Router.DEFAULT_APP, proxy, control, metrics, Duration.ofSeconds(5), Duration.ZERO);
+        Backend before = switcher.active();
+        Timer series = Timer.builder("cutover.requests").tags("app", Router.DEFAULT_APP, "target", old.toString(),
+                "version", before.version()).register(metrics.registry());
+        Backend other = proxy.newBackend(Router.DEFAULT_APP, next, next.resolve(), "v2");
+        Timer otherSeries = Timer.builder("cutover.requests").tags("app", Router.DEFAULT_APP, "target", next.toString(),
+                "version", "v2").register(metrics.registry());
+        List<io.cutover.proxy.DrainResult> told = new CopyOnWriteArrayList<>();
+
+        quick.drain(before, told::add).get(10, TimeUnit.SECONDS);      // still the active version
+        quick.drain(other, told::add).get(10, TimeUnit.SECONDS);        // not routed
+
+        eventually(() -> metrics.registry().find("cutover.requests").tags("target", next.toString()).timer() == null,
+                "the series of the version traffic left are forgotten");
+        assertSame(series, metrics.registry().find("cutover.requests").tags("target", old.toString()).timer(),
+                "the active version's series stay");
+        assertEquals(2, told.size());
+        assertEquals(next, told.get(1).target());
+        assertTrue(otherSeries != null);
+    }
+
+    @Test
+    void aReloadOfAnAppThatKeepsItsVersionKeepsItsBackendAndAnotherVersionReplacesIt() throws Exception {
+        Backend before = switcher.active();
+        switcher.startWith(old);
+        assertSame(before, switcher.active(), "same target, same version: its connections stay");
+
+        switcher.startWith(old, "v9");
+
+        assertEquals("v9", switcher.active().version());
+        assertEquals(old, switcher.active().target());
+        assertTrue(before.draining(), "the version replaced drains");
+        switcher.startWith(next, "v9");
+        assertEquals(next, switcher.active().target(), "the same version at another target is another backend");
+        assertNull(switcher.lastSwitch(), "a start-up is no switch");
+    }
+
+    @Test
+    void trafficGoesToACanarysTargetTooAndAnAppWithNothingRoutedGoesNowhere() throws Exception {
+        SwitchService service = service();
+        assertFalse(service.routesTo(next));
+        service.canaryStart(next, "v2", List.of(), new byte[32]);
+        assertTrue(service.routesTo(next));
+        assertTrue(service.routesTo(old));
+        proxy.router().flip(null);
+        assertFalse(service.routesTo(old));
+        assertTrue(service.routesTo(next));
+    }
+
+    @Test
+    void aCanaryStartsAtZeroTakesTheShareAskedAndIsPromotedAsASwitch() throws Exception {
+        SwitchService service = service();
+        Backend stable = service.active();
+        assertSame(stable, service.canaries().stable());
+        Backend candidate = service.canaryStart(next, "v2", List.of(new io.cutover.proxy.Canary.Allow(false, "x", "y")),
+                new byte[32]);
+        assertEquals(0, service.canary().basisPoints());
+        assertSame(candidate, service.canary().backend());
+        assertEquals("v2", candidate.version());
+        assertEquals(1, service.canary().allow().size());
+        assertEquals(new io.cutover.proxy.CanaryCookie(Router.DEFAULT_APP, new byte[32]).value(7),
+                service.canary().cookie().value(7), "signed with the app's key");
+
+        service.canaryShare(25);
+        assertEquals(2500, service.canary().basisPoints());
+        assertSame(candidate, service.canary().backend());
+
+        SwitchService.Flip flip = service.canaryPromote(Duration.ofMillis(9));
+        assertEquals(old, flip.previous());
+        assertSame(candidate, service.active());
+        assertNull(service.canary());
+        assertEquals(new SwitchRecord(old, next, NOW, Duration.ofMillis(9), null).to(), service.lastSwitch().to());
+        assertEquals(old, service.lastSwitch().from());
+        assertEquals(Duration.ofMillis(9), service.lastSwitch().healthWait());
+        assertEquals(old, flip.drain().get(10, TimeUnit.SECONDS).target());
+        assertTrue(stable.draining());
+        assertEquals(old, service.previous(), "a rollback goes back to the version the canary replaced");
+    }
+
+    @Test
+    void aCanaryPromotedWhereNothingWasRoutedHasNothingToDrain() throws Exception {
+        SwitchService service = service();
+        service.canaryStart(next, "v2", List.of(), new byte[32]);
+        proxy.router().flip(null);
+        SwitchService.Flip flip = service.canaryPromote(Duration.ZERO);
+        assertNull(flip.previous());
+        assertNull(flip.drain().get(10, TimeUnit.SECONDS));
+        assertNull(service.lastSwitch().from());
+        assertEquals(next, service.lastSwitch().to());
+    }
+
+    @Test
+    void anAbortedCanaryTakesNoNewRequestAndDrains() throws Exception {
+        SwitchService service = service();
+        assertNull(service.canaryAbort().get(10, TimeUnit.SECONDS), "no canary: nothing to drain");
+        Backend candidate = service.canaryStart(next, "v2", List.of(), new byte[32]);
+        service.canaryShare(50);
+
+        io.cutover.proxy.DrainResult result = service.canaryAbort().get(10, TimeUnit.SECONDS);
+
+        assertNull(service.canary());
+        assertEquals(next, result.target());
+        assertTrue(candidate.draining());
+        assertEquals(old, service.active().target());
+        assertNull(service.lastSwitch(), "an abort is no switch");
+    }
+
+    @Test
+    void aShareWithoutACanaryIsRefused() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> service().canaryShare(10));
+        assertEquals("app default has no canary", e.getMessage());
+    }
+
+    @Test
+    void maintenanceAnswersEveryRequestUntilTurnedOffAndAPauseHoldsThemUntilResumed() {
+        TrafficGate gate = service().gate();
+        assertFalse(gate.inMaintenance());
+        gate.maintenanceOff();
+        gate.maintenanceOn("<p>soon</p>", 30);
+        assertTrue(gate.inMaintenance());
+        assertEquals("<p>soon</p>", proxy.router().maintenance().page());
+        gate.maintenanceOff();
+        assertFalse(gate.inMaintenance());
+        assertNull(proxy.router().maintenance());
+
+        assertNull(gate.paused());
+        gate.resume();
+        gate.pause(Duration.ofSeconds(4), 3);
+        assertEquals(Duration.ofSeconds(4), gate.paused().timeout());
+        assertEquals(3, gate.paused().maxHeld());
+        assertSame(gate.paused(), proxy.router().pause());
+        gate.resume();
+        assertNull(gate.paused());
+    }
+
+    @Test
+    void thePreviousTargetIsWarmOnlyOnceThereIsOneAndItsWatchFoundItHealthy() throws Exception {
+        SwitchService service = service();
+        assertFalse(service.previousWarm(), "no previous target yet");
+        watch.warm.add(old);
+        assertFalse(service.previousWarm());
+        service.flipChecked(next, "v2", Duration.ZERO);
+        assertTrue(service.previousWarm());
+        watch.warm.clear();
+        assertFalse(service.previousWarm());
+
+        service.stopped(old);
+        eventually(() -> watch.forgotten.contains(old), "the stopped target is forgotten by its watch");
+    }
+
+    @Test
+    void aReloadsSettingsReachTheNextDrainTheNextHealthGateAndTheWatchAndClosingStopsTheWatch() throws Exception {
+        SwitchService service = service();
+        HealthCheck newCheck = checkNobodyAnswers();
+        service.reconfigure(newCheck, Duration.ofMillis(1));
+        eventually(() -> watch.health == newCheck, "the watch probes with the new settings");
+
+        Backend before = switcher.active();
+        RequestHead head = HeadParser.parseRequest(Unpooled.copiedBuffer("GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+                StandardCharsets.ISO_8859_1));
+        try {
+            proxy.router().route(head, h -> "10.0.0.1");     // counted in on the old backend, never out
+        } finally {
+            head.release();
+        }
+        io.cutover.proxy.DrainResult drained = service.flipChecked(next, "v2", Duration.ZERO).drain().get(10, TimeUnit.SECONDS);
+        assertEquals(1, drained.forced(), "the request still under way at the new deadline was cut");
+        assertTrue(drained.took().compareTo(Duration.ofSeconds(5)) < 0, "the old deadline (5 s) was not used: " + drained);
+        before.exit();
+
+        // the new check probes a port nothing listens on: the switch is refused by it, not by the old gate
+        ExecutionException e = assertThrows(ExecutionException.class, () -> manual.switchTo(old).get(10, TimeUnit.SECONDS));
+        assertInstanceOf(HealthCheck.UnhealthyException.class, e.getCause());
+        assertEquals(List.of(), health.asked, "the gate before the reload was not asked");
+
+        service.close();
+        eventually(() -> watch.stopped, "the watch stopped");
+    }
+
+    @Test
+    void theServiceHandsOutItsPartsAndForwardsToThem() throws Exception {
+        SwitchService service = service();
+        assertEquals(Router.DEFAULT_APP, service.app());
+        assertSame(lock, service.lock());
+        assertSame(switcher, service.switcher());
+        assertSame(manual, service.manual());
+        assertSame(switcher.active(), service.active());
+        assertNotNull(service.shadows());
+        assertNotNull(service.replicas());
+        assertNull(service.shadows().shadow());
+        assertEquals(0, service.inFlight());
+        assertFalse(service.heldByTakeover());
+        lock.tryReserve(Holder.TAKEOVER);
+        assertTrue(service.heldByTakeover());
+        lock.release();
+        lock.tryReserve(Holder.DEPLOY);
+        assertFalse(service.heldByTakeover());
+        lock.release();
+
+        health.answer(CompletableFuture.completedFuture(Duration.ZERO));
+        assertEquals(next, service.switchTo(next).get(10, TimeUnit.SECONDS).active());
+        assertEquals(old, service.previous());
+        assertEquals(switcher.lastSwitch(), service.lastSwitch());
+        eventually(() -> service.draining().isEmpty(), "the old backend drained");
+        service.startWith(old);
+        assertEquals(old, service.active().target());
+        service.startWith(next, "v3");
+        assertEquals("v3", service.active().version());
+    }
+
+    @Test
+    void aRefusalWhileRoutingChangesHandsSaysASwitchOrDeployRuns() {
+        assertEquals("a switch or deploy is already running", ManualSwitch.refusal(null));
+        assertEquals("a switch to x is already running",
+                ManualSwitch.refusal(new RoutingLock.Hold(Holder.SWITCH, "a switch to x")));
+        assertEquals("reload is running and owns routing until it ends; switch after it (or roll back then)",
+                ManualSwitch.refusal(new RoutingLock.Hold(Holder.RELOAD, Holder.RELOAD.label())));
+    }
+
+    @Test
+    void aDeployWaitingForRoutingHoldsItOnceItHasIt() {
+        lock.reserve(Holder.DEPLOY, "deploy d-2");
+        assertEquals(new RoutingLock.Hold(Holder.DEPLOY, "deploy d-2"), lock.hold());
+        assertTrue(lock.heldBy(Holder.DEPLOY));
+        assertFalse(lock.heldBy(Holder.SWITCH));
+        assertFalse(lock.tryReserve(Holder.SWITCH));
+        lock.release();
+        assertNull(lock.hold());
+        assertFalse(lock.heldBy(Holder.DEPLOY));
+    }
+
+    @Test
+    void aVersionSpansTheReplicasItsDeployerNamesWithTheTargetFirstAndIsOneReplicaOtherwise() {
+        ReplicaSets sets = new ReplicaSets();
+        assertEquals(List.of(old), sets.of(old), "nothing known: a version of one");
+        sets.lookup(t -> List.of(t, next));
+        assertEquals(List.of(old, next), sets.of(old));
+        Backend both = sets.backend(proxy, Router.DEFAULT_APP, old, old.resolve(), "v1");
+        assertEquals(List.of(old, next), both.targets());
+        assertEquals(2, both.replicas().size());
+        sets.lookup(t -> List.of(next, t));
+        assertEquals(List.of(old), sets.of(old), "a set that does not start with the target is not its version's");
+        sets.lookup(t -> List.of());
+        assertEquals(List.of(old), sets.of(old));
+        assertEquals(List.of(old), sets.backend(proxy, Router.DEFAULT_APP, old, old.resolve(), "v1").targets());
+    }
+
+    /** The service over this test's parts; its health check (never asked here) has nobody to probe. */
+    private SwitchService service() {
+        String app = Router.DEFAULT_APP;
+        return new SwitchService(app, checkNobodyAnswers(), switcher, manual, lock,
+                new CanaryRoutes(app, proxy.router().app(app), switcher, drains),
+                new ShadowRoutes(app, proxy.router().app(app), proxy, new ReplicaSets()),
+                new TrafficGate(app, proxy, proxy.router().app(app)), meters, new ReplicaSets());
+    }
+
+    private HealthCheck checkNobodyAnswers() {
+        return HealthCheck.on(control, TestProxy.transport(),
+                new HealthSettings("/health", Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(1)),
+                io.cutover.proxy.Ticker.SYSTEM);
+    }
+
     private static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!condition.getAsBoolean()) {
@@ -251,10 +597,13 @@ class SwitcherTest {
         }
     }
 
-    /** A previous-target watch that only remembers; nothing is warm. */
+    /** A previous-target watch that only remembers; warm are the targets the test says. */
     private static final class FakeWatch implements PreviousTarget.Watch {
         volatile Target watched;
         final ConcurrentLinkedQueue<Target> forgotten = new ConcurrentLinkedQueue<>();
+        final java.util.Set<Target> warm = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        volatile HealthCheck health;
+        volatile boolean stopped;
 
         @Override
         public void watch(Target target, InetSocketAddress resolved) {
@@ -268,16 +617,18 @@ class SwitcherTest {
 
         @Override
         public boolean warm(Target target) {
-            return false;
+            return warm.contains(target);
         }
 
         @Override
         public void health(HealthCheck next) {
+            health = next;
         }
 
         @Override
         public void stop() {
             watched = null;
+            stopped = true;
         }
     }
 }
