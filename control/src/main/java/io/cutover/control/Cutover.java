@@ -54,6 +54,8 @@ import org.slf4j.LoggerFactory;
 /** A running cutover: the proxy, its apps (switch and deployer each), and the admin API, wired together. */
 public final class Cutover implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Cutover.class);
+    /** Handed over, over how long this process tells its keep-alive connections to close (at most half the drain deadline). */
+    static final Duration HANDOVER_SPREAD = Duration.ofSeconds(2);
 
     private final Settings settings;
     private final ProxyServer proxy;
@@ -514,7 +516,9 @@ public final class Cutover implements AutoCloseable {
         admin.close();
         reload.close();
         apps.all().forEach(a -> a.deployer().ifPresent(Deployer::close));
-        int cut = proxy.shutdownGracefully(settings.drainDeadline());
+        // handed over: the clients move to the new process a few at a time (a cold process that
+        // all of them reached at once answered none of them for up to a tenth of a second)
+        int cut = proxy.shutdownGracefully(settings.drainDeadline(), handed ? HANDOVER_SPREAD : Duration.ZERO);
         closeQuietly(accessLog);     // after the proxy: the last requests' lines are written
         wiring.close();
         log.info("stopped took_ms={} cut_connections={}", TimeUnit.NANOSECONDS.toMillis(wiring.ticker.nanos() - start), cut);

@@ -301,6 +301,17 @@ public final class ProxyServer implements AutoCloseable {
      * @return the client connections cut: still open at the deadline, or closed in the middle of an exchange
      */
     public int shutdownGracefully(Duration grace) {
+        return shutdownGracefully(grace, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #shutdownGracefully(Duration)}, the client connections told to finish one by one,
+     * spread evenly over {@code spread} (at most half the grace) rather than all at once: until
+     * its turn a keep-alive connection is served as before. Handing over to a new process, its
+     * clients then move to it a few at a time, not all at once to a process that has just
+     * started.
+     */
+    public int shutdownGracefully(Duration grace, Duration spread) {
         if (!stopped.compareAndSet(false, true)) {
             return 0;       // stopped already (a later call finds nothing left to cut)
         }
@@ -313,14 +324,28 @@ public final class ProxyServer implements AutoCloseable {
         StopTally tally = new StopTally();
         StopTally.Stopping stopping = new StopTally.Stopping(tally);
         List<io.netty.util.concurrent.Future<?>> told = new ArrayList<>();
-        for (Channel ch : clients) {
-            told.add(ch.eventLoop().submit(() -> ch.pipeline().fireUserEventTriggered(stopping)));
+        List<Channel> connections = new ArrayList<>(clients);
+        long spreadNanos = Math.max(0, Math.min(spread.toNanos(), grace.toNanos() / 2));
+        for (int i = 0; i < connections.size(); i++) {
+            Channel ch = connections.get(i);
+            long turn = spreadNanos * i / connections.size();
+            if (turn == 0) {
+                told.add(ch.eventLoop().submit(() -> ch.pipeline().fireUserEventTriggered(stopping)));
+            } else {
+                io.netty.util.concurrent.ScheduledFuture<?> later = ch.eventLoop().schedule(
+                        () -> ch.pipeline().fireUserEventTriggered(stopping), turn, TimeUnit.NANOSECONDS);
+                ch.closeFuture().addListener(f -> later.cancel(false));     // closed before its turn: nothing to tell
+                told.add(later);
+            }
         }
-        long tellDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);     // a wait on this thread: real time
+        // a wait on this thread: real time
+        long tellDeadline = System.nanoTime() + spreadNanos + TimeUnit.SECONDS.toNanos(1);
         for (io.netty.util.concurrent.Future<?> f : told) {     // every connection knows: the stop's reach is known
             f.awaitUninterruptibly(Math.max(0, TimeUnit.NANOSECONDS.toMillis(tellDeadline - System.nanoTime())));
         }
-        boolean clean = clients.newCloseFuture().awaitUninterruptibly(grace.toMillis());
+        // the grace runs from the first connection told: the spread is part of it
+        boolean clean = clients.newCloseFuture().awaitUninterruptibly(
+                TimeUnit.NANOSECONDS.toMillis(grace.toNanos() - spreadNanos));
         int atDeadline = clean ? 0 : clients.size();
         tally.awaitCounted(atDeadline, 1000);
         // the connections the stop reached: one that closed before its turn is not among them

@@ -25,8 +25,12 @@ class GracefulStopTest {
 
     /** Starts the stop and returns once the listener is closed (a new connection is refused). */
     private CompletableFuture<Integer> stopping() throws Exception {
+        return stopping(Duration.ofSeconds(20), Duration.ZERO);
+    }
+
+    private CompletableFuture<Integer> stopping(Duration grace, Duration spread) throws Exception {
         CompletableFuture<Integer> cut = CompletableFuture.supplyAsync(
-                () -> proxied.proxy().server().shutdownGracefully(Duration.ofSeconds(20)));
+                () -> proxied.proxy().server().shutdownGracefully(grace, spread));
         Eventually.until(Duration.ofSeconds(10), "the listener to close", () -> {
             try (Socket s = new Socket("127.0.0.1", proxied.proxy().address().getPort())) {
                 return false;
@@ -68,6 +72,26 @@ class GracefulStopTest {
             assertEquals(f.open(), f.answeredAndClosed() + f.closedIdle() + f.closedByClient(), String.valueOf(f));
             assertTrue(f.closedIdle() >= 1, "the silent one was closed idle: " + f);
             assertEquals(0, f.cut(), String.valueOf(f));
+        }
+    }
+
+    @Test
+    void aStopSpreadOverTimeGoesOnServingTheKeepAliveConnectionsWhoseTurnHasNotCome() throws Exception {
+        try (RawHttp first = new RawHttp(proxied.proxy().address());
+             RawHttp second = new RawHttp(proxied.proxy().address())) {
+            assertEquals(200, first.send(GET).read().status());
+            assertEquals(200, second.send(GET).read().status());
+            // their turns: one at once, the other (at least) a third of the spread later
+            CompletableFuture<Integer> cut = stopping(Duration.ofSeconds(50), Duration.ofSeconds(24));
+            RawHttp.Response a = first.send(GET).read();
+            RawHttp.Response b = second.send(GET).read();
+            assertEquals(200, a.status());
+            assertEquals(200, b.status());
+            assertTrue(!"close".equals(a.header("connection")) || !"close".equals(b.header("connection")),
+                    "a connection whose turn has not come is kept alive");
+            first.close();
+            second.close();
+            assertEquals(0, cut.get(20, TimeUnit.SECONDS), "closed by their clients before their turn: nothing cut");
         }
     }
 

@@ -65,7 +65,9 @@ public final class Webhooks implements Events {
         this.sender = sender;
         this.json = json;
         this.firstRetry = firstRetry;
-        this.http = HttpClient.newBuilder().executor(sender).connectTimeout(timeout)
+        // none without a webhook: building one loads the JDK's TLS stack, most of a second of a
+        // start-up on a busy machine (an upgrade's new process waits for it)
+        this.http = this.urls.isEmpty() ? null : HttpClient.newBuilder().executor(sender).connectTimeout(timeout)
                 .followRedirects(HttpClient.Redirect.NEVER).build();
         this.delivered = outcome(meters, "delivered");
         this.failed = outcome(meters, "failed");

@@ -60,14 +60,21 @@ public final class Receiver {
      */
     public static <S extends Successor> S takeOver(Settings settings, Prepare<S> prepare,
                                                    BooleanSupplier stopRequested) throws InterruptedException {
+        Timeline timeline = new Timeline();
         try (TakeoverClient old = TakeoverClient.connect(settings.stateDir())) {
             TakeoverClient.Offered offer = old.ask();
+            timeline.step("offer");
             S next;
             try {
-                next = prepare.on(listeners(settings, offer, old));
+                Listeners listeners = listeners(settings, offer, old);
+                timeline.step("listeners");
+                next = prepare.on(listeners);
+                timeline.step("prepare");
                 try {
                     next.awaitHealthy();
+                    timeline.step("health");
                     next.warmUp();
+                    timeline.step("warm-up");
                     if (stopRequested.getAsBoolean()) {
                         throw new TakeoverFailure("stopped by a signal before it accepted");
                     }
@@ -76,6 +83,7 @@ public final class Receiver {
                                 + " before this one accepted");
                     }
                     next.open();
+                    timeline.step("open");
                 } catch (RuntimeException | InterruptedException | HealthCheck.UnhealthyException e) {
                     next.abandon();
                     throw e;
@@ -99,8 +107,10 @@ public final class Receiver {
             }
             problem.ifPresent(p -> log.warn("the running cutover (pid {}) did not confirm the takeover ({}); "
                     + "it stops accepting once it reads this one's word, so this one serves", offer.pid(), p));
-            log.info("took over from pid {}", offer.pid());
+            timeline.step("stopped accepting there");
             next.confirmed();   // only now: had the old one refused, its admin socket file had to stay
+            timeline.step("control socket");
+            log.info("took over from pid {} in {}", offer.pid(), timeline.summary());
             return next;
         }
     }

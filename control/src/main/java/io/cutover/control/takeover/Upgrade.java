@@ -32,7 +32,10 @@ public final class Upgrade {
     private final CompletableFuture<Integer> handedOver;
     private final AtomicReference<Attempt> attempt = new AtomicReference<>();
 
-    private record Attempt(CompletableFuture<ProcessControl.Upgraded> outcome, AtomicReference<Long> pid) {
+    private record Attempt(CompletableFuture<ProcessControl.Upgraded> outcome, AtomicReference<Long> pid, long asked) {
+        long msSinceAsked() {
+            return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
+        }
     }
 
     public Upgrade(CompletableFuture<Integer> handedOver) {
@@ -68,7 +71,7 @@ public final class Upgrade {
     }
 
     public CompletableFuture<ProcessControl.Upgraded> start() {
-        Attempt a = new Attempt(new CompletableFuture<>(), new AtomicReference<>());
+        Attempt a = new Attempt(new CompletableFuture<>(), new AtomicReference<>(), System.nanoTime());
         Attempt was = attempt.get();
         if ((was != null && !was.outcome().isDone()) || !attempt.compareAndSet(was, a)) {
             return CompletableFuture.failedFuture(new ProcessControl.UpgradeFailure(
@@ -94,7 +97,8 @@ public final class Upgrade {
                     .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
             a.pid().set(p.pid());
-            log.info("upgrade: started pid {} to take over: {}", p.pid(), String.join(" ", cmd));
+            log.info("upgrade: started pid {} to take over ({} ms after the request): {}", p.pid(), a.msSinceAsked(),
+                    String.join(" ", cmd));
         } catch (IOException | RuntimeException e) {
             a.outcome().completeExceptionally(new ProcessControl.UpgradeFailure("cannot start the new process: " + e, false));
             return;
@@ -107,7 +111,8 @@ public final class Upgrade {
             if (e != null) {
                 log.warn("upgrade failed, this cutover goes on: {}", e.getMessage());
             } else {
-                log.info("upgraded: pid {} took over from pid {}", u.to(), u.from());
+                log.info("upgraded: pid {} took over from pid {} ({} ms after the request)", u.to(), u.from(),
+                        a.msSinceAsked());
             }
         });
     }
