@@ -329,7 +329,13 @@ public final class Cutover implements AutoCloseable {
                 adminAuth.authorization())
                 // then each app's switch path once, on its active target, never flipped: the
                 // first switch after start-up found ~110 classes to load (93-267 ms to the first answer)
-                .whenComplete((v, e) -> apps.all().forEach(a -> a.switches().rehearse()));
+                .whenComplete((v, e) -> apps.all().forEach(a -> {
+                    try {
+                        a.switches().rehearse();
+                    } catch (RuntimeException x) {
+                        log.debug("app={}: no switch rehearsal: {}", a.name(), x.toString());
+                    }
+                }));
         if (!(launch.listeners().origin().startsWith(Receiver.ORIGIN))) {
             openControlSocket();
         }

@@ -217,7 +217,12 @@ final class AdminHttp {
         int length = raw.length - start;
         for (int i = 1; i < lines.length; i++) {
             int colon = lines[i].indexOf(':');
-            if (colon > 0 && lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("content-length")) {
+            String name = colon > 0 ? lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT) : "";
+            if (name.equals("transfer-encoding")) {
+                // cutover's admin API always answers with a length; something else answered
+                throw new IOException("unexpected answer, with " + lines[i] + ": is --admin cutover's admin API?");
+            }
+            if (name.equals("content-length")) {
                 try {
                     length = Integer.parseInt(lines[i].substring(colon + 1).trim());
                 } catch (NumberFormatException e) {

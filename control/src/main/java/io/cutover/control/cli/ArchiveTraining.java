@@ -28,13 +28,46 @@ public final class ArchiveTraining {
     private ArchiveTraining() {
     }
 
-    public static void main(String[] args) throws Exception {
+    /** Beyond this the run has hung somewhere: the JVM exits, and the archive holds what loaded. */
+    private static final long LIMIT_MILLIS = 90_000;
+
+    /**
+     * Never fails the build: whatever goes wrong (no loopback, a start that throws, a hang), the
+     * JVM exits 0 with a warning, and the archive is written at exit with what loaded.
+     *
+     * @param args the directory the temporary state directory is made in (the build's target/),
+     *             else the system's temporary directory
+     */
+    public static void main(String[] args) {
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(LIMIT_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            System.err.println("cutover: the archive's training run took over " + LIMIT_MILLIS / 1000
+                    + " s; the archive holds what loaded by then");
+            System.exit(0);
+        }, "archive-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+        try {
+            train(args.length > 0 ? Path.of(args[0]) : null);
+        } catch (Throwable e) {
+            System.err.println("cutover: the archive's training run failed (" + e
+                    + "); the archive holds what loaded by then");
+        }
+        System.exit(0);
+    }
+
+    private static void train(Path under) throws Exception {
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             System.setProperty("io.netty.leakDetection.level", "disabled");
         }
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
                 .setLevel(ch.qos.logback.classic.Level.WARN);
-        Path state = Files.createTempDirectory("cutover-archive");
+        Path state = under == null ? Files.createTempDirectory("cutover-archive")
+                : Files.createTempDirectory(under, "archive-state");
         StringWriter printed = new StringWriter();
         PrintWriter sink = new PrintWriter(printed, true);
         int failed = 0;
@@ -57,7 +90,6 @@ public final class ArchiveTraining {
             // the archive is still usable (it holds what loaded); say so, and fail no build for it
             System.err.println("cutover: " + failed + " of the archive's training commands failed:\n" + printed);
         }
-        System.exit(0);
     }
 
     private static void delete(Path dir) throws IOException {

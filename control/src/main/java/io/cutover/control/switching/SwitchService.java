@@ -126,7 +126,7 @@ public final class SwitchService {
     }
 
     /** Runs the switch path once without flipping (see {@link Switcher#rehearse}). */
-    public CompletableFuture<Void> rehearse() {
+    public CompletableFuture<Backend> rehearse() {
         return switcher.rehearse();
     }
 

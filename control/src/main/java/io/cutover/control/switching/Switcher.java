@@ -117,25 +117,37 @@ public final class Switcher {
      * finds its code loaded and compiled: a backend for the active target is made, a connection
      * to it opened on each loop and its health checked, as {@link #switchTo} does for a new
      * target; then it is discarded, never routed. Without an active target there is nothing to
-     * rehearse on. It never fails: the future completes either way.
+     * rehearse on. It never fails: the future completes either way, with the backend it made
+     * (discarded), or null.
      */
-    public CompletableFuture<Void> rehearse() {
+    public CompletableFuture<Backend> rehearse() {
         Backend active = router.active();
         if (active == null) {
             return CompletableFuture.completedFuture(null);
         }
         HealthGate health = this.health;
-        return onControl(() -> previous.warm(active.target())).thenCompose(warm -> {
-            Backend rehearsal = replicas.backend(proxy, app, active.target(), active.address(), active.version());
-            return boundedOnControl(rehearsal.prewarm(proxy.group()), PREWARM_WAIT)
-                    .thenCompose(v -> checkAll(health, rehearsal))
-                    .handle((took, e) -> {
-                        rehearsal.discard();
-                        log.debug("app={} switch rehearsed on {}: {}", app, active.target(),
-                                e == null ? "healthy in " + took.toMillis() + " ms" : e.toString());
-                        return null;
-                    });
-        });
+        CompletableFuture<Backend> done = new CompletableFuture<>();
+        try {
+            control.execute(() -> {
+                Backend rehearsal = replicas.backend(proxy, app, active.target(), active.address(), active.version());
+                CompletableFuture<Duration> checked;
+                try {
+                    checked = boundedOnControl(rehearsal.prewarm(proxy.group()), PREWARM_WAIT)
+                            .thenCompose(v -> checkAll(health, rehearsal));
+                } catch (RuntimeException e) {     // say, the proxy's loops are shutting down
+                    checked = CompletableFuture.failedFuture(e);
+                }
+                checked.whenComplete((took, e) -> {
+                    rehearsal.discard();
+                    log.debug("app={} switch rehearsed on {}: {}", app, active.target(),
+                            e == null ? "healthy in " + took.toMillis() + " ms" : e.toString());
+                    done.complete(rehearsal);
+                });
+            });
+        } catch (RuntimeException e) {      // the control loop is shutting down: nothing to rehearse
+            done.complete(null);
+        }
+        return done;
     }
 
     /**

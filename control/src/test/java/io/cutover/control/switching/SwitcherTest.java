@@ -551,9 +551,11 @@ class SwitcherTest {
         Backend before = switcher.active();
         health.answer(CompletableFuture.completedFuture(Duration.ofMillis(5)));
 
-        switcher.rehearse().get(10, TimeUnit.SECONDS);
+        Backend rehearsed = switcher.rehearse().get(10, TimeUnit.SECONDS);
 
         assertEquals(List.of(old), health.asked, "the health gate was asked, for the active target");
+        assertEquals(old, rehearsed.target());
+        assertTrue(rehearsed.draining(), "the rehearsal's backend was discarded");
         assertSame(before, switcher.active(), "the same backend takes every request");
         assertFalse(before.draining());
         assertNull(switcher.lastSwitch(), "no switch happened");
@@ -565,8 +567,9 @@ class SwitcherTest {
         Backend before = switcher.active();
         health.answer(CompletableFuture.failedFuture(new HealthCheck.UnhealthyException(old + " answered 500")));
 
-        switcher.rehearse().get(10, TimeUnit.SECONDS);
+        Backend rehearsed = switcher.rehearse().get(10, TimeUnit.SECONDS);
 
+        assertTrue(rehearsed.draining(), "the rehearsal's backend was discarded");
         assertSame(before, switcher.active());
         assertFalse(before.draining());
         assertNull(switcher.lastSwitch());
