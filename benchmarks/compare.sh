@@ -101,14 +101,20 @@ CONF
 nginx -c "$work/proxy.conf" -g 'daemon off;' & nginx_pid=$!; pids+=($nginx_pid)
 
 # ---- HAProxy: one thread, idle server connections shared; switched through its runtime API ----
+# it reserves two descriptors per connection and refuses to start above the open-files limit: as
+# many connections as that limit allows (then the idle row says how many it held)
+hap_max=$((IDLE + 2000))
+if [ "$(ulimit -n)" != unlimited ] && [ $((2 * hap_max + 64)) -gt "$(ulimit -n)" ]; then
+  hap_max=$((($(ulimit -n) - 64) / 2))
+fi
 cat > "$work/haproxy.cfg" <<CONF
 global
-  maxconn $((IDLE + 2000))
+  maxconn $hap_max
   nbthread 1
   stats socket $work/haproxy.sock mode 600 level admin
 defaults
   mode http
-  maxconn $((IDLE + 2000))
+  maxconn $hap_max
   timeout connect 5s
   timeout client 300s
   timeout server 300s
