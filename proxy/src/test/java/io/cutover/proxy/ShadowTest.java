@@ -101,8 +101,8 @@ class ShadowTest {
         ScriptedBackend candidate = ScriptedBackend.start((socket, b) -> {
             String head = ScriptedBackend.readHead(socket.getInputStream());
             String body = head == null ? "" : head.toLowerCase();
+            heads.add(body);    // before answering: the comparison the test waits for follows the answer
             ScriptedBackend.write(socket, "HTTP/1.1 200 OK\r\ncontent-length: " + body.length() + "\r\n\r\n" + body);
-            heads.add(body);
         });
         closing.add(candidate);
         Shadow s = shadow(candidate.target(), 100, 8);
