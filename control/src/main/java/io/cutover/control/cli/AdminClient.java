@@ -2,7 +2,6 @@ package io.cutover.control.cli;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cutover.control.admin.ApiModel.ErrorResponse;
 import io.cutover.control.admin.Json;
 import io.cutover.control.cli.Main.CliFailure;
 import java.io.IOException;
@@ -57,6 +56,11 @@ final class AdminClient {
         return call("GET", path, null, type);
     }
 
+    /** {@code GET path}, its answer as a tree, read without an ObjectMapper (see {@link JsonTree}). */
+    com.fasterxml.jackson.databind.JsonNode tree(String path) {
+        return call("GET", path, null, null);
+    }
+
     /** Like {@link #post(String, Object, Class)}, with {@code what} leading any failure's message. */
     <T> T post(String path, Object body, Class<T> type, String what) {
         try {
@@ -74,7 +78,11 @@ final class AdminClient {
         }
     }
 
-    /** Sends one request, over TCP or (--admin unix:PATH) the admin API's unix socket. */
+    /**
+     * Sends one request, over TCP or (--admin unix:PATH) the admin API's unix socket; {@code type}
+     * null: the answer as a tree ({@link JsonTree}).
+     */
+    @SuppressWarnings("unchecked")
     private <T> T call(String method, String path, byte[] body, Class<T> type) {
         int statusCode;
         byte[] responseBody;
@@ -111,10 +119,14 @@ final class AdminClient {
         }
         try {
             if (statusCode / 100 != 2) {
-                ErrorResponse error = json().readValue(responseBody, ErrorResponse.class);
-                throw new CliFailure(error.error() + " (HTTP " + statusCode + ")");
+                // {"status": ..., "error": "..."} (ApiModel.ErrorResponse), read as a tree: an error costs no ObjectMapper
+                com.fasterxml.jackson.databind.JsonNode error = JsonTree.read(responseBody).get("error");
+                if (error == null || !error.isTextual()) {
+                    throw new IOException("no error text");
+                }
+                throw new CliFailure(error.asText() + " (HTTP " + statusCode + ")");
             }
-            return json().readValue(responseBody, type);
+            return type == null ? (T) JsonTree.read(responseBody) : json().readValue(responseBody, type);
         } catch (IOException e) {
             throw new CliFailure("unexpected answer from " + admin + " (HTTP " + statusCode + ")");
         }
