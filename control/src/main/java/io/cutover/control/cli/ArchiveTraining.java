@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The run the class-data archive is made from ({@code ./mvnw package} runs it with
- * {@code -XX:ArchiveClassesAtExit}; packaging/deb its class list): a cutover started on loopback
+ * {@code -XX:DumpLoadedClassList}, then dumps a static archive from that list, as packaging/deb's
+ * postinst does): a cutover started on loopback
  * ports 0 with a temporary state directory, as {@code serve} starts one, then {@code status},
  * {@code history} and the help against it, in this JVM; then it stops and removes what it made.
  * The classes these load are those the archive holds, so that {@code cutover status} and
