@@ -61,6 +61,20 @@ final class AdminClient {
         return call("GET", path, null, null);
     }
 
+    /**
+     * {@code POST path} with an empty JSON object, its answer as a tree, with {@code what} leading
+     * any failure's message; no ObjectMapper (see {@link JsonTree}).
+     */
+    com.fasterxml.jackson.databind.JsonNode postTree(String path, String what) {
+        try {
+            return call("POST", path, EMPTY_OBJECT.clone(), null);
+        } catch (CliFailure e) {
+            throw new CliFailure(what + ": " + e.getMessage());
+        }
+    }
+
+    private static final byte[] EMPTY_OBJECT = "{}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     /** Like {@link #post(String, Object, Class)}, with {@code what} leading any failure's message. */
     <T> T post(String path, Object body, Class<T> type, String what) {
         try {

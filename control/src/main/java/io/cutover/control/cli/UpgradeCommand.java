@@ -1,6 +1,6 @@
 package io.cutover.control.cli;
 
-import io.cutover.control.admin.ProcessControl;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,10 +22,14 @@ final class UpgradeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ProcessControl.Upgraded u = admin.client().post("/v1/upgrade", java.util.Map.of(), ProcessControl.Upgraded.class,
-                "upgrade failed");
+        // ProcessControl.Upgraded, read as a tree: the command's own JVM start is part of an upgrade's time
+        AdminClient client = admin.client();
+        JsonNode u = client.postTree("/v1/upgrade", "upgrade failed");
+        if (!u.path("to").canConvertToLong() || !u.path("from").canConvertToLong()) {
+            throw new Main.CliFailure("upgrade: unexpected answer from " + client.address());
+        }
         spec.commandLine().getOut().printf("upgraded: pid %d took over from pid %d, which finishes its requests and "
-                + "exits%n", u.to(), u.from());
+                + "exits%n", u.path("to").asLong(), u.path("from").asLong());
         return 0;
     }
 }
