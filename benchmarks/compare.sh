@@ -328,7 +328,7 @@ summary() {
   read -r b w <<<"$(best_of up_serve lower haproxy_-x nginx_binary_upgrade)"
   echo "| \`cutover upgrade\`: time until the new process serves, ms (median of the upgrades; peers: until a new process holds the listener) | ${cuts:--} | $b ($(peer_name "$w")) | <= 1000 | $([ -z "$worst_serve" ] && echo no || yes_no "$worst_serve <= 1000") |"
   read -r b w <<<"$(best_of up_gap lower haproxy_-x nginx_binary_upgrade)"
-  echo "| longest gap between two answers during an upgrade, ms | ${gaps:--} | $b ($(peer_name "$w")) | <= 10 | $([ -z "$worst_gap" ] && echo no || yes_no "$worst_gap <= 10") |"
+  echo "| longest gap between two answers during an upgrade, ms (with no upgrade, the same load: cutover ${up_gap[floor:_cutover,_no_upgrade]:--}, HAProxy ${up_gap[floor:_HAProxy,_no_upgrade]:--}) | ${gaps:--} | $b ($(peer_name "$w")) | <= 10 | $([ -z "$worst_gap" ] && echo no || yes_no "$worst_gap <= 10") |"
   read -r b w <<<"$(best_of st lower haproxy nginx h2o)"
   echo "| \`cutover status\` wall time, ms (hyperfine median of $STATUS_RUNS; GET /v1/status alone through curl: ${st[cutover_api]:--}) | ${st[cutover]} | $b ($(peer_name "$w"): $(case $w in haproxy) echo "show stat through socat";; nginx) echo "stub_status through curl";; h2o) echo "its status handler through curl";; esac)) | <= 300 | $([ "${st[cutover]}" = - ] && echo no || yes_no "${st[cutover]} <= 300") |"
   read -r b w <<<"$(best_of rps higher nginx haproxy h2o)"

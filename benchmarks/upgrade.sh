@@ -16,19 +16,22 @@
 # accepts); for the peers, from the signal or command until a process that was not serving
 # before holds the listening socket (ss -ltnp): a new worker of the same master after nginx -s
 # reload, a worker of the new master after USR2, the new haproxy after -x. Polled every 5 ms.
+# floor        the same load, clients and pauses with no upgrade at all (the command only sleeps
+#              about as long as an upgrade takes), for cutover and HAProxy: the longest gap the
+#              loaded machine gives with nothing happening, against which an upgrade's gap reads.
 # All on loopback in front of one nginx backend. Prints a table and writes upgrade.md to OUT_DIR
 # (default benchmarks/results), and with UPGRADE_RAW=FILE the probes' result lines to FILE (for
 # compare.sh's summary). Bounded (about 2 minutes); stops everything it started, by pid.
 #   benchmarks/upgrade.sh [OUT_DIR]
 #   UPGRADES=5 PAUSE_MS=1500 benchmarks/upgrade.sh
-#   ONLY="cutover nginx-reload nginx-binary haproxy" benchmarks/upgrade.sh   (the default: all)
+#   ONLY="cutover nginx-reload nginx-binary haproxy floor" benchmarks/upgrade.sh   (the default: all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 out=$(mkdir -p "${1:-$here/results}" && cd "${1:-$here/results}" && pwd)
 UPGRADES=${UPGRADES:-5}
 PAUSE_MS=${PAUSE_MS:-1500}
-ONLY=${ONLY:-cutover nginx-reload nginx-binary haproxy}
+ONLY=${ONLY:-cutover nginx-reload nginx-binary haproxy floor}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 UPGRADE_RAW=${UPGRADE_RAW:-}
 A=18921; CUTOVER=18922; ADMIN=18923; NGINX=18924; NGINX_BIN=18925; HAPROXY=18926
@@ -114,6 +117,19 @@ cutover_run() { # label
   stop_pid "$(cat "$work/cutover.pid")"; wait $first 2>/dev/null || true
   rm -f "$work/cutover.pid"
 }
+# the floor: cutover serving under the same load, with no upgrade (the command sleeps 3 s, about
+# an upgrade's length here)
+if want floor; then
+  state="$work/state-floor"
+  CUTOVER_STATE_DIR=$state "$root/bin/cutover" serve --listen 127.0.0.1:$CUTOVER --admin 127.0.0.1:$ADMIN \
+    --target 127.0.0.1:$A --health-path / >"$work/cutover.log" 2>&1 & floor_pid=$!
+  echo $floor_pid > "$work/cutover.pid"
+  wait_port $CUTOVER; wait_port $ADMIN
+  result[floor cutover]=$(probe "floor: cutover, no upgrade" $CUTOVER "sleep 3")
+  echo "${result[floor cutover]}"
+  stop_pid $floor_pid; wait $floor_pid 2>/dev/null || true
+  rm -f "$work/cutover.pid"
+fi
 if ! want cutover; then
   :
 elif [ -w $migrate ]; then
@@ -226,6 +242,10 @@ if want haproxy; then
   result[haproxy]=$(probe "haproxy -x" $HAPROXY "bash $work/haproxy-reload.sh")
   echo "${result[haproxy]}"
 fi
+if want floor; then
+  result[floor haproxy]=$(probe "floor: HAProxy, no upgrade" $HAPROXY "sleep 0.3")
+  echo "${result[floor haproxy]}"
+fi
 
 # ---- the table ----
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
@@ -236,6 +256,8 @@ field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
     r=${result[$k]}
     echo "| $(field "$r" name | tr _ ' ') | $(field "$r" requests) | $(field "$r" failed) | $(field "$r" refused) | $(field "$r" cut) | $(field "$r" timeouts) | $(field "$r" longest_gap_ms) | $(field "$r" serve_ms) | $(field "$r" upgrade_ms) | $(field "$r" wrk_requests) | $(field "$r" wrk_lost) | $(field "$r" wrk_connect) |"
   done | sort
+  echo
+  echo "floor: the same clients, load and pauses with no upgrade (the command only sleeps, 3 s for cutover, 0.3 s for HAProxy, about as long as their upgrades): the longest gap the loaded machine gives with nothing happening."
   echo
   echo "$(nproc) cores shared by the clients, the proxies and the backend; $(uname -sr); $(java -version 2>&1 | head -1); $(nginx -v 2>&1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(date -u +%Y-%m-%dT%H:%MZ)"
 } > "$out/upgrade.md"
