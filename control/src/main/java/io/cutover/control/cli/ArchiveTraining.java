@@ -62,9 +62,7 @@ public final class ArchiveTraining {
     }
 
     private static void train(Path under) throws Exception {
-        if (System.getProperty("io.netty.leakDetection.level") == null) {
-            System.setProperty("io.netty.leakDetection.level", "disabled");
-        }
+        Main.nettyDefaults();     // as cutover serve runs: the classes it loads are those archived
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
                 .setLevel(ch.qos.logback.classic.Level.WARN);
         Path state = under == null ? Files.createTempDirectory("cutover-archive")

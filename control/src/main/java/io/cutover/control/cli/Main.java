@@ -38,11 +38,24 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        // leak detection samples buffers at a cost; tests run it at paranoid, production without
+        nettyDefaults();
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /**
+     * Netty's settings for a cutover process, unless the command line sets them: no leak detection
+     * (it samples buffers at a cost; tests run it at paranoid), and no JFR events for its buffers.
+     * Those events, registered when the first pooled buffer is made, cost a start 150 ms and 120
+     * classes (JFR's own machinery), on the path of every upgrade; {@code
+     * -Dio.netty.jfr.enabled=true} brings them back for a recording.
+     */
+    static void nettyDefaults() {
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             System.setProperty("io.netty.leakDetection.level", "disabled");
         }
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        if (System.getProperty("io.netty.jfr.enabled") == null) {
+            System.setProperty("io.netty.jfr.enabled", "false");
+        }
     }
 
     /** Runs a command line and returns its exit code (tests call this directly). */
