@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Warms the request path of a cutover taking over before it accepts: a hundred requests for
- * each app's health path, through a listener aside that serves as the real one does, to the
+ * Warms the request path of a cutover taking over before it accepts: a hundred requests shared
+ * among the apps (each to its health path, at least one each), through a listener aside that serves as the real one does, to the
  * app's active version. Cold, the new process answered its first requests up to 90 ms late
  * (the JIT had not compiled the path yet), and every client moves to it at once. A hundred, not
  * more: the warm-up runs while the old process serves, on the same cores, and 400 requests cost
@@ -48,7 +48,7 @@ public final class ProxyWarmUp {
         try {
             InetSocketAddress address = (InetSocketAddress) aside.localAddress();
             for (AppConfig app : apps) {
-                done += requests(address, request(app), REQUESTS / apps.size(), deadline);
+                done += requests(address, request(app), Math.max(1, REQUESTS / apps.size()), deadline);
             }
         } finally {
             aside.close().await(1, TimeUnit.SECONDS);

@@ -11,8 +11,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code cutover status}. It prints {@code GET /v1/status} (ApiModel.Status, or StatusAll for
  * several apps) and {@code GET /v1/lb} from their trees, not their records: the command people run
- * in loops and checks starts no ObjectMapper (see {@link JsonTree}). A field that is absent reads
- * as null, as binding did.
+ * in loops and checks starts no ObjectMapper (see {@link JsonTree}). A field that is absent or
+ * null reads as null, as binding did; an answer that is not an object is refused.
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show the active and previous targets, requests in flight, a canary and its windows, and the "
@@ -28,6 +28,9 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         AdminClient client = admin.client();
         JsonNode answer = client.tree("/v1/status");
+        if (!answer.isObject()) {
+            throw new Main.CliFailure("unexpected answer from " + client.address() + " (not a status)");
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (answer.has("apps")) {
             for (JsonNode s : answer.path("apps")) {
@@ -48,6 +51,9 @@ final class StatusCommand implements Callable<Integer> {
             lb = client.tree("/v1/lb");
         } catch (Main.CliFailure e) {
             return;     // no load balancer check here (409), or a cutover from before /v1/lb (404)
+        }
+        if (!lb.isObject()) {
+            return;
         }
         String path = text(lb, "path");
         out.printf("lb        %s%n", lb.path("in").asBoolean() ? "in: " + path + " answers 200"
