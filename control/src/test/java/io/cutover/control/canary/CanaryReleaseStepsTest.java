@@ -29,6 +29,8 @@ class CanaryReleaseStepsTest {
     private static final RequestStats.Snapshot HEALTHY = window(200, 0);
     private static final RequestStats.Snapshot ERRORING = window(200, 40);
     private static final RequestStats.Snapshot QUIET = window(5, 0);
+    /** No canary requests at all: never judged, however many windows the deploy's thread runs. */
+    private static final RequestStats.Snapshot IDLE = window(0, 0);
     /** 200 requests slower than the 25 ms latency floor. */
     private static final RequestStats.Snapshot SLOW = slow(200);
     /** Enough fast requests to bring the pooled p99 back below the floor after a slow window or two. */
@@ -243,7 +245,9 @@ class CanaryReleaseStepsTest {
 
     @Test
     void aCanaryStillInconclusiveAtTheDeadlineIsHeldAtItsShareUntilAHumanPromotesIt() throws Exception {
-        FakeRouting routing = new FakeRouting(QUIET);
+        // idle, not quiet: quiet windows pile up to a pass after ~46 windows, which the deploy's
+        // thread can run before this thread looks (CI saw it), and the deploy would not wait
+        FakeRouting routing = new FakeRouting(IDLE);
         AtomicLong now = new AtomicLong();
         io.cutover.proxy.Ticker ticker = () -> now.getAndAdd(Duration.ofMinutes(1).toNanos());
         Steering steering = new Steering();
