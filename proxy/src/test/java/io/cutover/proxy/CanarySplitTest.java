@@ -49,6 +49,7 @@ class CanarySplitTest {
     }
 
     /** Over 4,000 clients with no cookie (each its own address) the canary's share is within five standard deviations. */
+    @org.junit.jupiter.api.Timeout(180)     // thousands of connections, with paranoid leak detection
     @Test
     void clientsWithoutCookiesAreSplitByTheirAddressInTheShareAsked() throws Exception {
         int clients = 4000;

@@ -30,6 +30,7 @@ class DescriptorChurnTest {
                 DescriptorChurnTest::openDescriptors, now -> now <= baseline + 10);
     }
 
+    @org.junit.jupiter.api.Timeout(180)     // thousands of connections, with paranoid leak detection
     @Test
     void tenThousandConnectionsInChurnAndAThousandSlowClientsLeaveNoDescriptorBehind() throws Exception {
         try (TestBackend app = TestBackend.start("app");

@@ -135,7 +135,8 @@ class FailurePathsTest {
     @Test
     void strayBytesAfterAHeadResponseNeverReachTheNextClient() throws Exception {
         java.util.concurrent.atomic.AtomicBoolean strayed = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicBoolean droppedAfterStray = new java.util.concurrent.atomic.AtomicBoolean();
+        // whether the proxy closed the connection that carried stray bytes (true) or asked again on it
+        java.util.concurrent.CompletableFuture<Boolean> droppedAfterStray = new java.util.concurrent.CompletableFuture<>();
         try (ScriptedBackend sloppy = ScriptedBackend.start((s, b) -> {
                 InputStream in = s.getInputStream();
                 for (String head; (head = readRequest(in)) != null; ) {
@@ -146,7 +147,7 @@ class FailurePathsTest {
                         ScriptedBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nSTRAY");
                         strayed.set(true);
                         String next = readRequest(in);
-                        droppedAfterStray.set(next == null);     // the proxy should close, not ask again
+                        droppedAfterStray.complete(next == null);     // the proxy should close, not ask again
                         if (next == null) {
                             return;
                         }
@@ -165,7 +166,8 @@ class FailurePathsTest {
                 assertEquals(200, r.status(), "request " + i);
                 assertEquals("good", r.body(), "request " + i + " got the stray bytes");
             }
-            assertTrue(droppedAfterStray.get(), "the connection that carried stray bytes was closed, not reused");
+            assertTrue(droppedAfterStray.get(20, java.util.concurrent.TimeUnit.SECONDS),
+                    "the connection that carried stray bytes was closed, not reused");
         }
     }
 

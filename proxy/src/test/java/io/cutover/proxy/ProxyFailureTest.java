@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -20,10 +18,9 @@ class ProxyFailureTest {
         return http.send(TestHttp.request(proxy.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A port nothing listens on, outside the ephemeral range so no outgoing connection takes it meanwhile. */
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return TestPorts.free();
     }
 
     @Test
@@ -71,7 +68,8 @@ class ProxyFailureTest {
     @Test
     void closesAClientConnectionIdleLongerThanTheClientIdleTimeout() throws Exception {
         try (TestBackend app = TestBackend.start("app");
-             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withClientIdleTimeout(Duration.ofMillis(300)));
+             // 1 s: the timeout counts from the connect, which comes before the switch
+             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withClientIdleTimeout(Duration.ofSeconds(1)));
              RawHttp raw = new RawHttp(proxy.address())) {
             proxy.switchTo(app.target());
             assertEquals("app", raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
@@ -82,17 +80,18 @@ class ProxyFailureTest {
     @Test
     void keepsABusyClientConnectionPastTheClientIdleTimeout() throws Exception {
         try (TestBackend app = TestBackend.start("app");
-             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withClientIdleTimeout(Duration.ofMillis(300)));
+             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withClientIdleTimeout(Duration.ofSeconds(1)));
              RawHttp raw = new RawHttp(proxy.address())) {
             proxy.switchTo(app.target());
-            assertEquals("app", raw.send("GET /slow?ms=1000 HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
+            assertEquals("app", raw.send("GET /slow?ms=3000 HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
         }
     }
 
     @Test
     void closesParkedBackendConnectionsAfterTheBackendIdleTimeout() throws Exception {
         try (TestBackend app = TestBackend.start("app");
-             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withBackendIdleTimeout(Duration.ofMillis(300)))) {
+             // 2 s: the check that a connection is parked surely comes before it
+             TestProxy proxy = TestProxy.start(ProxySettings.defaults().withBackendIdleTimeout(Duration.ofSeconds(2)))) {
             proxy.switchTo(app.target());
             assertEquals("app", get(proxy, "/").body());
             Backend backend = proxy.server().router().active();

@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,11 +65,12 @@ class ReplicaBalancingTest {
         return proxy.server().newBackend(Router.DEFAULT_APP, List.of(targets), addresses, "v1");
     }
 
-    /** A port nothing listens on (bound, then closed: connecting to it is refused). */
+    /**
+     * A port nothing listens on (connecting to it is refused), outside the ephemeral range so no
+     * outgoing connection takes it meanwhile.
+     */
     private static Target refusing() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return new Target("127.0.0.1", s.getLocalPort());
-        }
+        return new Target("127.0.0.1", TestPorts.free());
     }
 
     private static Map<String, Integer> answers(RawHttp client, String request, int n) throws IOException {

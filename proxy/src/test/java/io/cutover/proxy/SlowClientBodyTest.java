@@ -78,7 +78,9 @@ class SlowClientBodyTest {
             awaitTrue(() -> cutBodies.get() == 1, "the backend connection is closed mid-body, not reused");
             assertEquals(200, other.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
             awaitTrue(() -> statuses.size() == 3, "every request is observed");
-            assertEquals(List.of(200, TrafficObserver.CLIENT_TOO_SLOW, 200), statuses, "the 408 is the client's failure");
+            // in any order: the 408 can come before the first GET's answer on a busy machine
+            assertEquals(List.of(200, 200, TrafficObserver.CLIENT_TOO_SLOW), statuses.stream().sorted().toList(),
+                    "the 408 is the client's failure");
             RequestStats.Snapshot s = proxy.router().active().stats().snapshot();
             assertEquals(0, s.errors(), "the canary's error count is untouched");
             assertEquals(2, s.requests(), "only the app's own requests are counted");

@@ -72,7 +72,8 @@ class UpgradeTest {
             client.send("1");
             assertEquals("A1", client.readRaw(2));
 
-            CompletableFuture<DrainResult> drain = proxy.switchTo(plain.target(), Duration.ofMillis(800));
+            // 4 s: the checks below surely come before it, even on a busy machine
+            CompletableFuture<DrainResult> drain = proxy.switchTo(plain.target(), Duration.ofSeconds(4));
             try (RawHttp other = new RawHttp(proxy.address())) {
                 assertEquals("plain", other.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
             }
