@@ -27,6 +27,15 @@ public final class DeployQueue implements AutoCloseable {
         void run(Deployment d) throws Exception;
     }
 
+    /**
+     * What is done once a deployment's outcome is known, before the deployment shows it: a client
+     * that sees it done finds it counted and told.
+     */
+    interface Finished {
+        /** @param error why it failed; null: it succeeded */
+        void finished(String error);
+    }
+
     /** Another deploy holds the line, or too many wait. */
     public static final class BusyException extends Exception {
         public BusyException(String message) {
@@ -41,6 +50,11 @@ public final class DeployQueue implements AutoCloseable {
     private final int remembered;
     private Deployment running;
     private int waiting;
+    /**
+     * Those that gave up waiting before their turn came: not waiting any more, never ahead of
+     * another, and the worker skips them. Forgotten with the history.
+     */
+    private final java.util.Set<Deployment> gaveUp = new java.util.HashSet<>();
     /** Set while a reload replaces the app: nothing is taken in. */
     private String suspendedFor;
 
@@ -64,7 +78,7 @@ public final class DeployQueue implements AutoCloseable {
      *
      * @param lockWait how long it may wait for its turn; null: it must not wait
      */
-    synchronized void submit(Deployment d, Duration lockWait, Flow flow, Runnable finished) throws BusyException {
+    synchronized void submit(Deployment d, Duration lockWait, Flow flow, Finished finished) throws BusyException {
         if (suspendedFor != null) {
             throw new BusyException(suspendedFor);
         }
@@ -79,7 +93,7 @@ public final class DeployQueue implements AutoCloseable {
         waiting++;
         ahead.ifPresent(a -> d.step("queued", "waiting for " + a.describe(), Duration.ZERO));
         if (lockWait != null && ahead.isPresent()) {
-            timer.schedule(() -> giveUp(d, lockWait), lockWait.toNanos(), TimeUnit.NANOSECONDS);
+            timer.schedule(() -> giveUp(d, lockWait, finished), lockWait.toNanos(), TimeUnit.NANOSECONDS);
         }
         worker.execute(() -> run(d, flow, finished));
     }
@@ -89,40 +103,61 @@ public final class DeployQueue implements AutoCloseable {
         worker.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    private synchronized void giveUp(Deployment d, Duration lockWait) {
-        if (d.state() != Deployment.State.QUEUED) {
-            return;
-        }
-        String holder = running != null ? running.describe() : "another deploy";
-        d.failed("gave up after " + (lockWait.toSeconds() < 10 ? lockWait.toMillis() + " ms" : lockWait.toSeconds() + " s")
-                + " waiting for " + holder + " (cutover.app.lock-wait)");
-    }
-
-    private void run(Deployment d, Flow flow, Runnable finished) {
+    private void giveUp(Deployment d, Duration lockWait, Finished finished) {
+        String reason;
         synchronized (this) {
-            waiting--;
-            if (d.state() != Deployment.State.QUEUED) {
-                finished.run();     // gave up waiting
+            if (d.state() != Deployment.State.QUEUED || !gaveUp.add(d)) {
                 return;
             }
+            waiting--;
+            String holder = running != null ? running.describe() : "another deploy";
+            reason = "gave up after " + (lockWait.toSeconds() < 10 ? lockWait.toMillis() + " ms" : lockWait.toSeconds()
+                    + " s") + " waiting for " + holder + " (cutover.app.lock-wait)";
+        }
+        end(d, reason, finished);
+    }
+
+    private void run(Deployment d, Flow flow, Finished finished) {
+        synchronized (this) {
+            if (gaveUp.contains(d) || d.done()) {
+                return;     // told and failed by giveUp (and maybe forgotten since)
+            }
+            waiting--;
             running = d;
             d.running();
         }
+        String error = null;
         try {
             log.info("{} started", d.describe());
             flow.run(d);
-            d.succeeded();
-            log.info("{} succeeded in {} ms{}", d.describe(), d.elapsed().toMillis(),
-                    d.warnings().isEmpty() ? "" : " with warnings: " + d.warnings());
         } catch (Exception e) {
-            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            d.failed(reason);
-            log.warn("{} failed: {}", d.describe(), reason);
+            error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        } catch (Error e) {
+            error = e.toString();       // ended all the same, then thrown on
+            throw e;
         } finally {
             synchronized (this) {
                 running = null;
             }
-            finished.run();
+            end(d, error, finished);
+        }
+    }
+
+    /** The bookkeeping first, then the outcome shows (whatever the bookkeeping did). */
+    private static void end(Deployment d, String error, Finished finished) {
+        try {
+            finished.finished(error);
+        } catch (RuntimeException e) {
+            log.warn("{}: its outcome could not be counted or told", d.describe(), e);
+        } finally {
+            if (error == null) {
+                d.succeeded();
+                log.info("{} succeeded in {} ms{}", d.describe(), d.elapsed().toMillis(),
+                        d.warnings().isEmpty() ? "" : " with warnings: " + d.warnings());
+            } else {
+                d.failed(error);
+                log.warn("{} failed: {}", d.describe(), error);
+            }
         }
     }
 
@@ -130,13 +165,17 @@ public final class DeployQueue implements AutoCloseable {
         if (running != null) {
             return Optional.of(running);
         }
-        return history.values().stream().filter(x -> x.state() == Deployment.State.QUEUED).reduce((a, b) -> b);
+        return history.values().stream().filter(x -> x.state() == Deployment.State.QUEUED && !gaveUp.contains(x))
+                .reduce((a, b) -> b);
     }
 
     private void remember(Deployment d) {
         history.put(d.id(), d);
         if (history.size() > remembered) {
-            history.values().stream().filter(Deployment::done).findFirst().ifPresent(old -> history.remove(old.id()));
+            history.values().stream().filter(Deployment::done).findFirst().ifPresent(old -> {
+                history.remove(old.id());
+                gaveUp.remove(old);
+            });
         }
     }
 

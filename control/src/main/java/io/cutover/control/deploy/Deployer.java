@@ -391,27 +391,32 @@ public final class Deployer implements AutoCloseable {
                 steps.hooks().onFailure(x, states.current().active(), reason(failure));
                 throw failure;
             }
-        }, () -> {
-            boolean succeeded = d.state() == Deployment.State.SUCCEEDED;
+        }, error -> {
+            boolean succeeded = error == null;
             Counter.builder("cutover.deploys").description("Deploys and rollbacks by outcome")
                     .tags("app", app.name(), "kind", kind.name().toLowerCase(Locale.ROOT),
                             "outcome", succeeded ? "succeeded" : "failed")
                     .register(meters).increment();
             publish(succeeded ? Event.Kind.DEPLOY_SUCCEEDED : Event.Kind.DEPLOY_FAILED, d,
-                    d.describe() + (succeeded ? " succeeded" : " failed: " + firstLine(d.error())));
+                    d.describe() + (succeeded ? " succeeded" : " failed: " + firstLine(error)), error);
         });
         return d;
     }
 
     /** Tells {@link #events} what happened to deployment {@code d} (with its release and kind as details). */
     private void publish(Event.Kind kind, Deployment d, String text) {
+        publish(kind, d, text, d.error());
+    }
+
+    /** As {@link #publish(Event.Kind, Deployment, String)}, with the error it failed with (before it shows). */
+    private void publish(Event.Kind kind, Deployment d, String text, String error) {
         Map<String, String> details = new LinkedHashMap<>();
         details.put("kind", d.kind().name().toLowerCase(Locale.ROOT));
         if (d.release() != null) {
             details.put("release", d.release().describe());
         }
-        if (d.error() != null) {
-            details.put("error", firstLine(d.error()));
+        if (error != null) {
+            details.put("error", firstLine(error));
         }
         events.publish(new Event(kind, app.name(), d.id(), "cutover: " + app.name() + ": " + text, details,
                 clock.instant()));
