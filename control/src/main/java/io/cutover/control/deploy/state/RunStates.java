@@ -41,7 +41,8 @@ public final class RunStates implements AutoCloseable {
     public void watch(Supplier<AppState> state, Duration interval) {
         watcher.scheduleWithFixedDelay(() -> {
             AppState s = state.get();
-            lastSeen.keySet().removeIf(i -> !i.equals(s.active()) && !i.equals(s.previous()));
+            // the candidate too: a deploy records it running before its state makes it active
+            lastSeen.keySet().removeIf(i -> !i.equals(s.active()) && !i.equals(s.previous()) && !i.equals(s.candidate()));
             checkQuietly(s.active());
             checkQuietly(s.previous());
         }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
