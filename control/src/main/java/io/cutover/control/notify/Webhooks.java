@@ -143,9 +143,9 @@ public final class Webhooks implements Events {
             later(() -> attempt(i, body, n + 1), pause);
             return;
         }
+        log.warn("{}: gave up after {} attempts, the last: {}", which(i), n, failure);     // told before counted
         pending.decrementAndGet();
         failed.increment();
-        log.warn("{}: gave up after {} attempts, the last: {}", which(i), n, failure);
     }
 
     private void later(Runnable task, Duration delay) {

@@ -105,8 +105,19 @@ class WebhooksTest {
         return meters.counter("cutover.webhooks", "outcome", outcome).count();
     }
 
+    /** The lines logged so far, copied under the appender's lock (the sender's thread appends). */
+    private List<String> logLines() {
+        synchronized (logs) {
+            return logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
     private void assertNoLogNamesTheUrl() {
-        for (ILoggingEvent e : logs.list) {
+        List<ILoggingEvent> events;
+        synchronized (logs) {
+            events = List.copyOf(logs.list);
+        }
+        for (ILoggingEvent e : events) {
             String line = e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : e.getThrowableProxy().getMessage());
             assertFalse(line.contains(SECRET) || line.contains(url().toString()), "a log line shows the URL: " + line);
         }
@@ -141,15 +152,16 @@ class WebhooksTest {
     void aServerThatNeverAnswersIsGivenUpAfterItsAttemptsWithoutNamingTheUrl() throws Exception {
         hang = true;
         URI refused = URI.create("http://127.0.0.1:1" + SECRET);     // nothing listens on port 1
-        Webhooks w = webhooks(List.of(url(), refused), Duration.ofMillis(300), 2);
+        // 2 s an attempt: long enough that the silent server has read each request before the
+        // client gives up on it, even on a busy machine
+        Webhooks w = webhooks(List.of(url(), refused), Duration.ofSeconds(2), 2);
         w.publish(event());
-        Eventually.until(Duration.ofSeconds(20), "both to be given up", () -> count("failed") == 2.0);
+        Eventually.until(Duration.ofSeconds(30), "both to be given up", () -> count("failed") == 2.0);
         assertEquals(2, requests.get(), "two attempts at the silent one");
         assertEquals(0, w.pending());
-        assertTrue(logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains("webhook 1 of 2: gave up")),
-                logs.list.toString());
-        assertTrue(logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains("webhook 2 of 2: gave up")),
-                logs.list.toString());
+        List<String> lines = logLines();
+        assertTrue(lines.stream().anyMatch(l -> l.contains("webhook 1 of 2: gave up")), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("webhook 2 of 2: gave up")), lines.toString());
         assertNoLogNamesTheUrl();
     }
 
