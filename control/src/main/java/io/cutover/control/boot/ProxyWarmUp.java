@@ -43,12 +43,13 @@ public final class ProxyWarmUp {
     static void run(ProxyServer proxy, List<AppConfig> apps, Duration limit) throws InterruptedException {
         long start = System.nanoTime();
         long deadline = start + limit.toNanos();
+        int timeoutMillis = (int) Math.max(1, Math.min(limit.toMillis(), Integer.MAX_VALUE));
         Channel aside = proxy.listenAside();
         int done = 0;
         try {
             InetSocketAddress address = (InetSocketAddress) aside.localAddress();
             for (AppConfig app : apps) {
-                done += requests(address, request(app), Math.max(1, REQUESTS / apps.size()), deadline);
+                done += requests(address, request(app), Math.max(1, REQUESTS / apps.size()), deadline, timeoutMillis);
             }
         } finally {
             aside.close().await(1, TimeUnit.SECONDS);
@@ -66,18 +67,23 @@ public final class ProxyWarmUp {
         return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: cutover-warm-up\r\n\r\n";
     }
 
-    /** Sends the request n times on one keep-alive connection; returns how many were answered. */
-    private static int requests(InetSocketAddress address, String request, int n, long deadline) {
+    /**
+     * Sends the request n times on one keep-alive connection, the connect within {@code
+     * timeoutMillis} (the limit) and each answer by the deadline; returns how many were answered.
+     */
+    private static int requests(InetSocketAddress address, String request, int n, long deadline, int timeoutMillis) {
         byte[] bytes = request.getBytes(StandardCharsets.ISO_8859_1);
         int answered = 0;
         try (Socket s = new Socket()) {
-            s.connect(address, 1000);
-            s.setSoTimeout(1000);
+            s.connect(address, timeoutMillis);
             s.setTcpNoDelay(true);
             OutputStream out = s.getOutputStream();
             InputStream in = s.getInputStream();
             byte[] buf = new byte[16384];
             while (answered < n && System.nanoTime() < deadline) {
+                // never past the deadline: a stalled answer ends the warm-up there
+                s.setSoTimeout((int) Math.max(1, Math.min(timeoutMillis,
+                        TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
                 out.write(bytes);
                 if (!readResponse(in, buf)) {
                     break;
