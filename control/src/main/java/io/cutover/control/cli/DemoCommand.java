@@ -135,7 +135,8 @@ final class DemoCommand implements Callable<Integer> {
         c.put("cutover.state-dir", state.toString());
         c.put("cutover.health.path", "/health");
         c.put("cutover.health.interval", "50ms");
-        c.put("cutover.health.deadline", "3s");
+        // room for the app's JVM to start on a busy machine (v3 waits it out: its health fails)
+        c.put("cutover.health.deadline", "10s");
         c.put("cutover.drain.deadline", "5s");
         c.put("cutover.app.name", "demo");
         c.put("cutover.app.runtime", "process");

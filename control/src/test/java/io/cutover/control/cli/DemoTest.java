@@ -15,7 +15,7 @@ class DemoTest {
     @Test
     @Timeout(180)
     void theDemoDeploysRefusesRollsBackAbortsAndPromotesWithNoFailedRequestAndLeavesNothingRunning() {
-        CliRun r = CliRun.of("demo", "--quick", "--max-requests", "200000");
+        CliRun r = CliRun.of("demo", "--quick", "--max-requests", "400000");
         assertEquals(0, r.code(), r.out() + r.err());
         String out = r.out();
         for (String seen : List.of("== 1/6", "== 6/6", "switched", "health", "rollback", "canary aborted",
