@@ -84,7 +84,7 @@ class AdminApiTest {
     void switchReturnsRightAfterTheFlipWhileTheOldBackendDrains() throws Exception {
         CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> {
             try {
-                return cutover.get("/slow?ms=2000").body();
+                return cutover.get("/slow?ms=6000").body();     // still under way after the switch, however slow
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
@@ -99,7 +99,7 @@ class AdminApiTest {
         assertEquals("draining", during.get("backends").get(1).get("state").asText());
         assertEquals(1, during.get("backends").get(1).get("inFlight").asInt());
 
-        assertEquals("blue", slow.get(10, TimeUnit.SECONDS));
+        assertEquals("blue", slow.get(20, TimeUnit.SECONDS));
         JsonNode drain = awaitDrainFigures();
         assertEquals(1, drain.get("inFlight").asInt());
         assertEquals(1, drain.get("completed").asInt());
@@ -178,7 +178,11 @@ class AdminApiTest {
 
     @Test
     void refusesASecondSwitchWhileOneIsRunningWith409() throws Exception {
-        green.healthDelayMs(600);
+        cutover.close();
+        // the first switch's probe takes 4 s: the second surely comes while it runs
+        cutover = TestCutover.start("cutover.target", blue.target().toString(), "cutover.health.timeout", "10s",
+                "cutover.health.deadline", "20s");
+        green.healthDelayMs(4000);
         int before = green.requests();
         CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> {
             try {
@@ -192,7 +196,7 @@ class AdminApiTest {
         HttpResponse<String> second = cutover.switchTo(blue.target().toString());
         assertEquals(409, second.statusCode());
         assertTrue(second.body().contains("already running"), second.body());
-        assertEquals(200, first.get(10, TimeUnit.SECONDS).statusCode());
+        assertEquals(200, first.get(30, TimeUnit.SECONDS).statusCode());
         assertEquals("green", cutover.get("/").body());
     }
 
@@ -271,7 +275,7 @@ class AdminApiTest {
     }
 
     private JsonNode awaitDrainFigures() throws Exception {
-        return Eventually.value(Duration.ofSeconds(10), "the drain to finish",
+        return Eventually.value(Duration.ofSeconds(20), "the drain to finish",
                 () -> cutover.status().get("lastSwitch").get("drain"), drain -> !drain.isNull());
     }
 }

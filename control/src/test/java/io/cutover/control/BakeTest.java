@@ -149,7 +149,7 @@ class BakeTest {
         assertTrue(steps(d, "bake window").size() >= 2, d.toString());
         assertTrue(steps(d, "bake window").stream().noneMatch(w -> w.startsWith("roll back") || w.startsWith("failed")),
                 d.toString());
-        assertTrue(steps(d, "bake passed").get(0).startsWith("after 1 s: "), d.toString());
+        assertTrue(steps(d, "bake passed").get(0).matches("after [1-9][0-9]* s: .*"), d.toString());     // 1.5 s, rounded down, or later on a busy machine
         assertTrue(runtime.stopped.stream().anyMatch(i -> i.release().describe().equals("v1")), "v1 stopped");
         assertEquals(v2.target().toString(), cutover.status().get("active").asText());
     }

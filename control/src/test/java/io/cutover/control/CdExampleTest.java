@@ -53,14 +53,14 @@ class CdExampleTest {
     }
 
     @Test
-    @Timeout(120)
+    @Timeout(180)
     void theScriptDeploysAReleaseAndFailsTheJobWhenTheDeployFails() throws Exception {
         String marker = "cd-example-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
         List<String> app = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
                 "-D" + marker, "-cp", System.getProperty("java.class.path"), DemoApp.class.getName());
         try (TestCutover c = TestCutover.start(Map.of("cutover.app.name", "cd", "cutover.app.runtime", "process",
                 "cutover.app.ports", List.of(TestPorts.free(), TestPorts.free()), "cutover.health.path", "/health",
-                "cutover.health.deadline", "10s", "cutover.state-dir", dir.toString(), "cutover.admin-token", TOKEN))) {
+                "cutover.health.deadline", "30s", "cutover.state-dir", dir.toString(), "cutover.admin-token", TOKEN))) {
             Result ok = script(c, "--release", "r1.0", "--command", "--", words(app, "v1"));
             assertEquals(0, ok.code(), ok.output());
             assertTrue(ok.output().contains("deploy ") && ok.output().contains("of r1.0 succeeded"), ok.output());
@@ -133,7 +133,7 @@ class CdExampleTest {
         pb.environment().putAll(env);
         Path out = dir.resolve("script-" + System.nanoTime() + ".log");
         Process p = pb.redirectOutput(out.toFile()).start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        if (!p.waitFor(90, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("the script did not end: " + java.nio.file.Files.readString(out));
         }

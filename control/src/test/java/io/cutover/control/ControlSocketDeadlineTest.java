@@ -43,8 +43,8 @@ class ControlSocketDeadlineTest {
                     "cutover.transport", TestProxy.transport().toString(),
                     "cutover.health.path", "/health",
                     "cutover.health.interval", "20ms",
-                    "cutover.health.deadline", "1s",
-                    "cutover.takeover.deadline", "2s",
+                    "cutover.health.deadline", "5s",
+                    "cutover.takeover.deadline", "6s",     // the hold is surely still on when checked
                     "cutover.state-dir", state.toString(),
                     "cutover.target", app.target().toString()));
             try (Cutover old = Cutover.start(s, new Cutover.Launch(Clock.systemUTC(), Cutover::runtimeFor, () -> s, null))) {

@@ -81,7 +81,7 @@ class DeployCoordinationTest {
         assertEquals("succeeded", follow(deploy("v1")).get("state").asText());
         CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> {
             try {
-                return cutover.get("/slow?ms=1500").body();    // keeps v1 draining for a while
+                return cutover.get("/slow?ms=6000").body();    // keeps v1 draining well past the switch below
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
@@ -95,7 +95,7 @@ class DeployCoordinationTest {
         assertTrue(refused.body().contains(second), refused.body());
 
         assertEquals("succeeded", follow(second).get("state").asText());
-        assertEquals("v1", slow.get(10, TimeUnit.SECONDS), "the request in flight finished on v1");
+        assertEquals("v1", slow.get(20, TimeUnit.SECONDS), "the request in flight finished on v1");
         assertEquals("v2", cutover.get("/").body());
         assertEquals(1, runtime.stopped.size(), "v1 stopped once its drain ended: " + runtime.stopped);
 
@@ -105,14 +105,15 @@ class DeployCoordinationTest {
     @Test
     void aPreviousVersionAnOperatorSwitchedBackToIsNotStoppedWhenItsKeepRunningTimeEnds() throws Exception {
         cutover.close();
+        // 10 s: the switch back surely comes before the reaper's time, even on a busy machine
         cutover = TestCutover.start(config(Map.of("cutover.app.keep-previous", "running",
-                "cutover.app.keep-running-for", "3s")), s -> runtime);
+                "cutover.app.keep-running-for", "10s")), s -> runtime);
         follow(deploy("v1"));
         follow(deploy("v2"));
         assertFalse(cutover.status().get("app").get("previousStopsAt").isNull());
         assertEquals(200, cutover.switchTo(v1.target().toString()).statusCode());
         assertEquals("v1", cutover.get("/").body());
-        Eventually.until(Duration.ofSeconds(20), "the reaper to run",
+        Eventually.until(Duration.ofSeconds(40), "the reaper to run",
                 () -> cutover.status().get("app").get("previousStopsAt").isNull());
         assertEquals(List.of(), runtime.stopped, "v1 carries traffic: it was left running");
         assertEquals("v1", cutover.get("/").body());
@@ -225,17 +226,17 @@ class DeployCoordinationTest {
     void afterARollbackTheKeepRunningTimeOfTheVersionRolledBackToNeverStopsItAndTheOtherStopsOnTime() throws Exception {
         cutover.close();
         cutover = TestCutover.start(config(Map.of("cutover.app.keep-previous", "running",
-                "cutover.app.keep-running-for", "2s")), s -> runtime);
+                "cutover.app.keep-running-for", "8s")), s -> runtime);
         follow(deploy("v1"));
         String second = deploy("v2");
-        follow(second);                                      // v1 kept running for 2 s
+        follow(second);                                      // v1 kept running for 8 s (the rollback comes first)
         HttpResponse<String> r = cutover.admin("POST", "/v1/rollback", "{}");
         assertEquals(202, r.statusCode(), r.body());
         assertEquals("succeeded", follow(cutover.json(r.body()).get("id").asText()).get("state").asText());
-        // v1 is active again; v2 is the previous version now, kept running for 2 s from the rollback
+        // v1 is active again; v2 is the previous version now, kept running for 8 s from the rollback
         java.time.Instant v2StopsAt = java.time.Instant.parse(
                 cutover.status().get("app").get("previousStopsAt").asText());
-        Eventually.until(Duration.ofSeconds(20), "the previous version to be stopped", () -> !runtime.stopped.isEmpty());
+        Eventually.until(Duration.ofSeconds(40), "the previous version to be stopped", () -> !runtime.stopped.isEmpty());
         Thread.sleep(300);     // deliberate: lets a stale timer fire, to prove it stops nothing else
         assertEquals(List.of(second), runtime.stopped.stream().map(Instance::deployId).toList(),
                 "only v2 stopped, never the version rolled back to");

@@ -236,6 +236,7 @@ abstract class DeployFlowTest {
         assertEquals("v2", body("/"));
     }
 
+    @org.junit.jupiter.api.Timeout(180)     // two serve JVMs and the apps' JVMs
     @Test
     void killMinus9DuringADeployThenRestartRestoresTrafficAndLeavesNoOrphan() throws Exception {
         cutover.close();

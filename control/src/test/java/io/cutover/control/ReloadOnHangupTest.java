@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Signals to `cutover serve`: SIGHUP reads its config file again, as `cutover reload` does;
  * SIGUSR1 opens the access log file again, as `cutover reopen-logs` does.
  */
+@org.junit.jupiter.api.Timeout(120)     // a serve JVM start, a 10 s grace, then its exit
 class ReloadOnHangupTest {
     @TempDir
     Path dir;
@@ -45,7 +46,7 @@ class ReloadOnHangupTest {
     void onSigtermTheLoadBalancersCheckFailsForTheGraceWhileRequestsAreStillServedThenItStops() throws Exception {
         try (TestBackend one = TestBackend.start("one")) {
             Path file = dir.resolve("cutover.conf");
-            Files.writeString(file, config(one, "") + "cutover.lb-health { path = \"/lb\", grace = 3s }\n");
+            Files.writeString(file, config(one, "") + "cutover.lb-health { path = \"/lb\", grace = 10s }\n");
             try (ServeProcess serve = ServeProcess.start(List.of(), "--config", file.toString())) {
                 int port = serve.proxyPort();
                 assertEquals(200, status(port, "/lb"));
@@ -54,7 +55,7 @@ class ReloadOnHangupTest {
                 assertEquals("one", get(port, "one.test"), "requests are still served during the grace");
                 assertTrue(serve.process().waitFor(30, TimeUnit.SECONDS), "it stopped after the grace");
                 assertEquals(0, serve.process().exitValue());
-                assertTrue(serve.log().contains("/lb answers 503 for 3 s"), serve.log());
+                assertTrue(serve.log().contains("/lb answers 503 for 10 s"), serve.log());
             }
         }
     }

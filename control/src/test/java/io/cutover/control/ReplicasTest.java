@@ -55,7 +55,7 @@ class ReplicasTest {
         Map<String, Object> c = new HashMap<>(Map.of(
                 "cutover.health.path", "/up",
                 "cutover.health.interval", "20ms",
-                "cutover.health.deadline", "4s",
+                "cutover.health.deadline", "15s",     // room for 2-3 JVMs starting at once under load
                 "cutover.drain.deadline", "5s",
                 "cutover.app.name", appName,
                 "cutover.app.runtime", "process",

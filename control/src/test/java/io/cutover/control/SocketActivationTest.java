@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Socket activation: cutover takes the listening sockets systemd passes it (LISTEN_FDS), as a
  * small launcher passes them here, and hands them on in a takeover.
  */
+@org.junit.jupiter.api.Timeout(120)     // a serve JVM start, which an early read waits through (60 s at most)
 class SocketActivationTest {
     @TempDir
     Path dir;
@@ -36,6 +37,7 @@ class SocketActivationTest {
             int admin = serve.inheritedPort("admin");
             // the JVM is starting: the socket listens already, so this waits in its queue
             try (RawHttp early = new RawHttp(new InetSocketAddress("127.0.0.1", clients))) {
+                early.readTimeout(60_000);     // the whole start, as long as ServeProcess allows and more
                 assertEquals("app", early.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().body());
             }
             serve.awaitLog("admin API listening on /127.0.0.1:" + admin);

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.Timeout(150)     // past its own 90 s bound, so that bound is what fails
 class SwitchUnderLoadTest {
     private static final int CLIENTS = 4;
     private static final int SWITCHES = 200;

@@ -73,7 +73,7 @@ class TakeoverTest {
                 "cutover.transport", TestProxy.transport().toString(),
                 "cutover.health.path", "/health",
                 "cutover.health.interval", "20ms",
-                "cutover.health.deadline", "1s",
+                "cutover.health.deadline", "5s",
                 "cutover.drain.deadline", "10s",
                 "cutover.state-dir", state.toString()));
         if (target != null) {

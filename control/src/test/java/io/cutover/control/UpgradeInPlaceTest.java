@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * which takes over; the old one exits 0. A successor that fails leaves it serving. Every
  * successor started is stopped at the end, by its pid (from the old one's log).
  */
+@org.junit.jupiter.api.Timeout(180)     // three JVMs under load, with BlockHound and paranoid leak detection
 class UpgradeInPlaceTest {
     private static final Pattern TOOK_OVER = Pattern.compile("upgraded: pid (\\d+) took over from pid (\\d+)");
 
@@ -26,7 +27,7 @@ class UpgradeInPlaceTest {
     Path dir;
 
     private Path config(TestBackend app) throws Exception {
-        return ServeProcess.config(dir, app, "2s");
+        return ServeProcess.config(dir, app, "10s");
     }
 
     private static String get(int port) throws Exception {

@@ -92,6 +92,7 @@ class UpgradeUnderLoadTest {
                 }
                 assertEquals(List.of(), failures, old.log());
             }
+            assertTrue(old.process().waitFor(30, TimeUnit.SECONDS), "the old one exits once its hand-over drain ends");
             assertTrue(old.log().contains("cut mid-exchange 0, cut at the deadline 0"), old.log());
         }
     }

@@ -160,8 +160,10 @@ class WarmUpTest {
             int sent = 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
             try {
+                // both paths: the sample keeps 1 in 8 once full, and a load of /catalog alone could
+                // push every /search out of it before the deploy's warm-up reads it
                 while (!stop.get() && System.nanoTime() < deadline) {
-                    get("/catalog");
+                    get(sent % 2 == 0 ? "/catalog" : "/search?q=boots");
                     sent++;
                 }
             } catch (Exception e) {

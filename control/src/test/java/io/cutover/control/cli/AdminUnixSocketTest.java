@@ -54,7 +54,8 @@ class AdminUnixSocketTest {
                 "cutover.listen", "127.0.0.1:0", "cutover.admin", "127.0.0.1:0",
                 "cutover.state-dir", state.toString(), "cutover.admin-socket", "admin.sock",
                 "cutover.target", blue.target().toString(), "cutover.health.path", "/health",
-                "cutover.health.interval", "20ms", "cutover.health.deadline", "1s")), Clock.systemUTC());
+                "cutover.health.interval", "20ms", "cutover.health.deadline", "5s",
+                "cutover.health.timeout", "5s")), Clock.systemUTC());     // room for a busy machine
     }
 
     @Test

@@ -38,7 +38,8 @@ class AppsCliTest {
         file = dir.resolve("cutover.conf");
         Files.writeString(file, config(""));
         Map<String, Object> flags = Map.of("cutover.listen", "127.0.0.1:0", "cutover.admin", "127.0.0.1:0",
-                "cutover.health.path", "/health", "cutover.health.interval", "20ms", "cutover.health.deadline", "2s",
+                "cutover.health.path", "/health", "cutover.health.interval", "20ms", "cutover.health.deadline", "5s",
+                "cutover.health.timeout", "5s",
                 "cutover.state-dir", dir.toString(), "cutover.transport", TestProxy.transport().toString());
         cutover = Cutover.start(ConfigLoader.load(Optional.of(file), flags), Clock.systemUTC(), Cutover::runtimeFor,
                 () -> ConfigLoader.load(Optional.of(file), flags));

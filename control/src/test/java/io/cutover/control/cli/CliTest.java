@@ -28,7 +28,8 @@ class CliTest {
         cutover = Cutover.start(ConfigLoader.load(Optional.empty(), Map.of(
                 "cutover.listen", "127.0.0.1:0", "cutover.admin", "127.0.0.1:0",
                 "cutover.target", blue.target().toString(), "cutover.health.path", "/health",
-                "cutover.health.interval", "20ms", "cutover.health.deadline", "1s")), Clock.systemUTC());
+                "cutover.health.interval", "20ms", "cutover.health.deadline", "5s",
+                "cutover.health.timeout", "5s")), Clock.systemUTC());     // room for a busy machine
         admin = "127.0.0.1:" + cutover.adminAddress().getPort();
     }
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code cutover deploy} and {@code cutover rollback} as a CD job runs them: one line, an exit code. */
+@org.junit.jupiter.api.Timeout(120)     // app JVMs, and a sick one waits out its 20 s health deadline
 class DeployCliTest {
     @TempDir
     Path dir;
@@ -38,7 +39,7 @@ class DeployCliTest {
                 VersionApp.class.getName());
         cutover = Cutover.start(ConfigLoader.load(Optional.empty(), Map.of(
                 "cutover.listen", "127.0.0.1:0", "cutover.admin", "127.0.0.1:0",
-                "cutover.health.path", "/up", "cutover.health.interval", "20ms", "cutover.health.deadline", "8s",
+                "cutover.health.path", "/up", "cutover.health.interval", "20ms", "cutover.health.deadline", "20s",
                 "cutover.app.name", name, "cutover.app.runtime", "process",
                 "cutover.app.ports", List.of(freePort(), freePort()),
                 "cutover.app.command", command,

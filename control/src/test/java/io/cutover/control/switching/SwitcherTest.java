@@ -75,7 +75,7 @@ class SwitcherTest {
         control = new DefaultEventLoop();
         metrics = new Metrics();
         String app = Router.DEFAULT_APP;
-        drains = new Drains(app, proxy, control, metrics, Duration.ofSeconds(5), Duration.ofHours(1));
+        drains = new Drains(app, proxy, control, metrics, Duration.ofMinutes(1), Duration.ofHours(1));
         meters = new SwitchMetrics(app, proxy.router().app(app), drains, new SimpleMeterRegistry());
         switcher = new Switcher(app, proxy, control, Runnable::run, Clock.fixed(NOW, ZoneOffset.UTC), health,
                 drains, new PreviousTarget(watch, control), meters, new ReplicaSets());
@@ -443,7 +443,7 @@ class SwitcherTest {
         }
         io.cutover.proxy.DrainResult drained = service.flipChecked(next, "v2", Duration.ZERO).drain().get(10, TimeUnit.SECONDS);
         assertEquals(1, drained.forced(), "the request still under way at the new deadline was cut");
-        assertTrue(drained.took().compareTo(Duration.ofSeconds(5)) < 0, "the old deadline (5 s) was not used: " + drained);
+        assertTrue(drained.took().compareTo(Duration.ofSeconds(10)) < 0, "the old deadline (1 min) was not used: " + drained);
         before.exit();
 
         // the new check probes a port nothing listens on: the switch is refused by it, not by the old gate
