@@ -65,23 +65,35 @@ public final class Main {
         if (named != null) {
             cli.addSubcommand(args[0], named);
         } else {
-            COMMANDS.forEach(cli::addSubcommand);
+            for (Map.Entry<String, Class<?>> c : COMMANDS.entrySet()) {
+                cli.addSubcommand(c.getKey(), c.getValue());
+            }
         }
         cli.setOut(out);
         cli.setErr(err);
-        cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
+        cli.setExecutionExceptionHandler(new Failures());
+        return cli.execute(args);
+    }
+
+    /**
+     * Failures the user can act on, printed without a stack trace. A class, not a lambda: the
+     * build's class-data archive cannot hold picocli's classes (Java 5 class files) once a lambda
+     * for one of its interfaces has linked them, and then every command reads them from the jar.
+     */
+    private static final class Failures implements CommandLine.IExecutionExceptionHandler {
+        @Override
+        public int handleExecutionException(Exception e, CommandLine commandLine, CommandLine.ParseResult parsed)
+                throws Exception {
             if (e instanceof ConfigError || e instanceof CliFailure || e instanceof StartupFailure) {
                 commandLine.getErr().println("cutover: " + e.getMessage());
                 return 1;
             }
             if (e instanceof TakeoverFailure) {
-                commandLine.getErr().println("cutover: takeover failed: "
-                        + e.getMessage());
+                commandLine.getErr().println("cutover: takeover failed: " + e.getMessage());
                 return 1;
             }
             throw e;
-        });
-        return cli.execute(args);
+        }
     }
 
     /** A command that failed in a way the user can act on; printed without a stack trace. */
