@@ -1,7 +1,7 @@
 package io.cutover.control.switching;
 
 import io.cutover.control.health.HealthCheck;
-import io.cutover.control.health.PreviousTargetWatch;
+import io.cutover.control.health.RecentTargetsWatch;
 import io.cutover.proxy.Backend;
 import io.cutover.proxy.Target;
 import io.netty.channel.EventLoop;
@@ -9,15 +9,18 @@ import java.net.InetSocketAddress;
 
 /**
  * The target traffic was switched away from last (where a rollback goes), and the watch that
- * keeps probing it so that a switch back to it may flip at once. The watch runs on the control
- * loop; what it found may be read from anywhere.
+ * keeps probing it and the few targets left before it, so that a switch back to one of them may
+ * flip at once. The watch runs on the control loop; what it found may be read from anywhere.
  */
 public final class PreviousTarget {
 
-    /** What keeps probing the previous target: {@link PreviousTargetWatch} ({@link #of}), or a test's fake. */
+    /** What keeps probing the targets left recently: {@link RecentTargetsWatch} ({@link #of}), or a test's fake. */
     public interface Watch {
-        /** On the control loop: watches {@code target} from now on. */
+        /** On the control loop: traffic left {@code target}, watched from now on (the most recent). */
         void watch(Target target, InetSocketAddress resolved);
+
+        /** On the control loop: traffic goes to {@code target} again, no longer watched. */
+        void unwatch(Target target);
 
         /** On the control loop: {@code target} was stopped, it is cold until a probe passes again. */
         void forget(Target target);
@@ -33,11 +36,16 @@ public final class PreviousTarget {
     }
 
     /** {@code watch} as a {@link Watch}. */
-    public static Watch of(PreviousTargetWatch watch) {
+    public static Watch of(RecentTargetsWatch watch) {
         return new Watch() {
             @Override
             public void watch(Target target, InetSocketAddress resolved) {
                 watch.watch(target, resolved);
+            }
+
+            @Override
+            public void unwatch(Target target) {
+                watch.unwatch(target);
             }
 
             @Override
@@ -77,12 +85,17 @@ public final class PreviousTarget {
         control.execute(() -> watch.watch(old.target(), old.address()));
     }
 
+    /** Traffic goes to {@code t} now: it is no longer watched (it may have been left before). */
+    void entered(Target t) {
+        control.execute(() -> watch.unwatch(t));
+    }
+
     /** The target traffic was switched away from last, if any. */
     public Target target() {
         return target;
     }
 
-    /** Whether {@code t} is the previous target and its background probe just passed. */
+    /** Whether {@code t} is a target left recently whose background probe just passed. */
     boolean warm(Target t) {
         return watch.warm(t);
     }

@@ -1,7 +1,7 @@
 package io.cutover.control.switching;
 
 import io.cutover.control.health.HealthCheck;
-import io.cutover.control.health.PreviousTargetWatch;
+import io.cutover.control.health.RecentTargetsWatch;
 import io.cutover.control.observe.Metrics;
 import io.cutover.control.switching.RoutingLock.Holder;
 import io.cutover.proxy.AppRouter;
@@ -95,7 +95,7 @@ public final class SwitchService {
         Drains drains = new Drains(app, proxy, control, parts.metrics(), drainDeadline, keepRetiredSeries);
         SwitchMetrics metrics = new SwitchMetrics(app, router, drains, parts.metrics().registry());
         PreviousTarget previous = new PreviousTarget(PreviousTarget.of(
-                new PreviousTargetWatch(health, control, health.interval(), parts.ticker())), control);
+                new RecentTargetsWatch(health, control, health.interval(), parts.ticker())), control);
         ReplicaSets replicas = new ReplicaSets();
         Switcher switcher = new Switcher(app, proxy, control, parts.resolver(), clock, health::check, drains,
                 previous, metrics, replicas);

@@ -81,8 +81,8 @@ public final class Switcher {
      * Switches traffic to {@code target} once it is healthy. The future completes right after the
      * flip; the old backend keeps finishing its in-flight requests in the background. Nothing
      * here blocks: a host name is resolved on the resolver, the probes and the flip run on the
-     * control loop. A switch back to the previous target, whose background probe just passed,
-     * flips with no probe of its own.
+     * control loop. A switch back to a target left recently, whose background probe just passed,
+     * flips at once, with no probe of its own.
      */
     CompletableFuture<Outcome> switchTo(Target target) {
         HealthGate health = this.health;
@@ -91,13 +91,13 @@ public final class Switcher {
                     // connections to the new target open while its health is checked, so the
                     // first requests after the flip find them ready
                     Backend incoming = replicas.backend(proxy, app, target, address, target.toString());
-                    CompletableFuture<Void> connected = incoming.prewarm(proxy.group());
+                    incoming.prewarm(proxy.group());
                     if (warm) {
-                        // back to the previous target, whose background probe just passed: no
-                        // probe of its own, only its connections to open (bounded)
-                        return boundedOnControl(connected, PREWARM_WAIT)
-                                .thenApply(v -> new Outcome(flip(incoming, Duration.ZERO).previous(), target,
-                                        true, Duration.ZERO));
+                        // back to a target left recently, whose background probe just passed: no
+                        // probe of its own, and no wait for its connections either (a request
+                        // that comes before they are open opens its own, as after any flip)
+                        return CompletableFuture.completedFuture(
+                                new Outcome(flip(incoming, Duration.ZERO).previous(), target, true, Duration.ZERO));
                     }
                     return checkAll(health, incoming)
                             .thenApply(healthWait -> {      // on the control loop, where the last probe ended
@@ -193,6 +193,7 @@ public final class Switcher {
     private Flip flip(Backend incoming, Duration healthWait) {
         Target target = incoming.target();
         Backend old = router.flip(incoming);
+        previous.entered(target);
         metrics.switched(healthWait);
         SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), target, clock.instant(),
                 healthWait, null);
@@ -211,6 +212,7 @@ public final class Switcher {
      */
     Flip promoted(Backend old, Duration healthWait) {
         Backend now = router.active();
+        previous.entered(now.target());
         metrics.switched(healthWait);
         SwitchRecord record = new SwitchRecord(old == null ? null : old.target(), now.target(), clock.instant(),
                 healthWait, null);

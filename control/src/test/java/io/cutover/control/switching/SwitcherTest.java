@@ -211,6 +211,20 @@ class SwitcherTest {
         assertEquals(List.of(), health.asked, "no probe of its own");
         assertEquals(next, switcher.active().target());
         assertEquals(old, switcher.lastSwitch().from());
+        io.cutover.proxy.Eventually.until(Duration.ofSeconds(10), "the watch told of both targets",
+                () -> watch.unwatched.contains(next) && old.equals(watch.watched));
+    }
+
+    @Test
+    void anyTargetLeftRecentlyWhoseWatchFoundItHealthyFlipsWithNoProbe() throws Exception {
+        Target third = Target.parse("127.0.0.1:" + TestPorts.free());
+        watch.warm.add(third);
+
+        Outcome outcome = manual.switchTo(third).get(10, TimeUnit.SECONDS);
+
+        assertEquals(new Outcome(old, third, true, Duration.ZERO), outcome);
+        assertEquals(List.of(), health.asked, "no probe of its own");
+        assertEquals(third, switcher.active().target());
     }
 
     @Test
@@ -604,6 +618,7 @@ class SwitcherTest {
     private static final class FakeWatch implements PreviousTarget.Watch {
         volatile Target watched;
         final ConcurrentLinkedQueue<Target> forgotten = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<Target> unwatched = new ConcurrentLinkedQueue<>();
         final java.util.Set<Target> warm = java.util.concurrent.ConcurrentHashMap.newKeySet();
         volatile HealthCheck health;
         volatile boolean stopped;
@@ -611,6 +626,11 @@ class SwitcherTest {
         @Override
         public void watch(Target target, InetSocketAddress resolved) {
             watched = target;
+        }
+
+        @Override
+        public void unwatch(Target target) {
+            unwatched.add(target);
         }
 
         @Override
