@@ -7,6 +7,7 @@ import io.cutover.control.health.HttpProbe;
 import io.cutover.control.loop.ControlLoop;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -22,7 +23,10 @@ import org.slf4j.LoggerFactory;
 public final class WarmUp {
     private static final Logger log = LoggerFactory.getLogger(WarmUp.class);
     static final int ROUNDS = 400;
-    private static final String SWITCH = "{\"target\": \"127.0.0.1:1\"}";
+    /** A switch's body as the admin server hands it over: bytes (Jackson's byte parser, not its char one). */
+    private static final byte[] SWITCH = "{\"target\": \"127.0.0.1:1\"}".getBytes(StandardCharsets.UTF_8);
+
+    private static final String WRONG_METHOD = "status 405";
 
     private final HttpProbe probe;
     private final InetSocketAddress admin;
@@ -65,9 +69,18 @@ public final class WarmUp {
         probe.get(admin, "127.0.0.1", "/v1/status", Duration.ofSeconds(1), authorization).whenComplete((problem, e) -> {
             if (e != null || problem != null) {     // say, cutover stops under way: nothing more to warm
                 done.complete(null);
-            } else {
-                round(left - 1, done);
+                return;
             }
+            // GET /v1/switch: refused with 405 before any lock is taken and never audited, it
+            // runs the server's request path up to the switch's route, which then links at once
+            probe.get(admin, "127.0.0.1", "/v1/switch", Duration.ofSeconds(1), authorization)
+                    .whenComplete((refused, e2) -> {
+                        if (e2 != null || !WRONG_METHOD.equals(refused)) {
+                            done.complete(null);
+                        } else {
+                            round(left - 1, done);
+                        }
+                    });
         });
     }
 }
