@@ -216,15 +216,20 @@ class SwitcherTest {
     }
 
     @Test
-    void anyTargetLeftRecentlyWhoseWatchFoundItHealthyFlipsWithNoProbe() throws Exception {
-        Target third = Target.parse("127.0.0.1:" + TestPorts.free());
-        watch.warm.add(third);
+    void anyTargetLeftRecentlyWhoseWatchFoundItHealthyFlipsWithNoProbeAndItsConnectionsOpenBeside() throws Exception {
+        try (io.cutover.proxy.TestBackend running = io.cutover.proxy.TestBackend.start("third")) {
+            Target third = running.target();
+            watch.warm.add(third);
 
-        Outcome outcome = manual.switchTo(third).get(10, TimeUnit.SECONDS);
+            Outcome outcome = manual.switchTo(third).get(10, TimeUnit.SECONDS);
 
-        assertEquals(new Outcome(old, third, true, Duration.ZERO), outcome);
-        assertEquals(List.of(), health.asked, "no probe of its own");
-        assertEquals(third, switcher.active().target());
+            assertEquals(new Outcome(old, third, true, Duration.ZERO), outcome);
+            assertEquals(List.of(), health.asked, "no probe of its own");
+            Backend now = switcher.active();
+            assertEquals(third, now.target());
+            io.cutover.proxy.Eventually.until(Duration.ofSeconds(10), "a connection opened ahead of the requests",
+                    () -> now.idleConnections() > 0);
+        }
     }
 
     @Test
@@ -367,6 +372,8 @@ class SwitcherTest {
         assertEquals(old, flip.drain().get(10, TimeUnit.SECONDS).target());
         assertTrue(stable.draining());
         assertEquals(old, service.previous(), "a rollback goes back to the version the canary replaced");
+        io.cutover.proxy.Eventually.until(Duration.ofSeconds(10), "the promoted target no longer watched",
+                () -> watch.unwatched.contains(next));
     }
 
     @Test
