@@ -132,6 +132,11 @@ public final class Switcher {
                 Backend rehearsal = replicas.backend(proxy, app, active.target(), active.address(), active.version());
                 CompletableFuture<Duration> checked;
                 try {
+                    if (proxy.group().isShuttingDown()) {
+                        // this cutover stops (say, it handed over to a new one): its loops refuse
+                        // new connections, and Netty would log each refusal as an error
+                        throw new IllegalStateException("the proxy's event loops are stopping");
+                    }
                     checked = boundedOnControl(rehearsal.prewarm(proxy.group()), PREWARM_WAIT)
                             .thenCompose(v -> checkAll(health, rehearsal));
                 } catch (RuntimeException e) {     // say, the proxy's loops are shutting down

@@ -596,6 +596,19 @@ class SwitcherTest {
         assertNull(switcher.lastSwitch());
     }
 
+    @Test
+    void aRehearsalOnACutoverWhoseLoopsAreStoppingOpensNoConnectionAndAsksNoHealth() throws Exception {
+        Backend before = switcher.active();
+        proxy.close();      // as after a hand-over: its loops stop
+
+        Backend rehearsed = switcher.rehearse().get(10, TimeUnit.SECONDS);
+
+        assertEquals(List.of(), health.asked, "nothing rehearsed on loops that stop");
+        assertEquals(0, rehearsed.openConnections(), "no connection attempted on them");
+        assertTrue(rehearsed.draining(), "the rehearsal's backend was discarded");
+        assertSame(before, switcher.active());
+    }
+
     /** A health gate whose answer the test gives; it remembers what it was asked to check. */
     private final class FakeHealth implements HealthGate {
         final List<Target> asked = new CopyOnWriteArrayList<>();
