@@ -84,7 +84,16 @@ public final class RecentTargetsWatch {
         assert control.inEventLoop();
         Watched w = find(target);
         if (w != null) {
-            w.healthyAtNanos = NEVER;
+            // a fresh entry in its place: a probe still under way, which may have passed just
+            // before the version stopped, reports to the old one and changes nothing
+            w.live = false;
+            Watched cold = new Watched(w.target, w.address);
+            watched.set(watched.indexOf(w), cold);
+            control.schedule(() -> {
+                if (cold.live) {
+                    probe(cold);
+                }
+            }, Math.max(intervalNanos, COLD_INTERVAL_NANOS), TimeUnit.NANOSECONDS);
         }
     }
 
@@ -106,8 +115,16 @@ public final class RecentTargetsWatch {
 
     /** Whether {@code target} is watched and passed a probe within the last two intervals (from any thread). */
     public boolean warm(Target target) {
+        return warm(target, null);
+    }
+
+    /**
+     * As {@link #warm(Target)}, and probed at {@code address} (null: wherever it was): a host name
+     * that resolves elsewhere now is a target never probed.
+     */
+    public boolean warm(Target target, InetSocketAddress address) {
         Watched w = find(target);
-        if (w == null) {
+        if (w == null || address != null && !address.equals(w.address)) {
             return false;
         }
         long at = w.healthyAtNanos;

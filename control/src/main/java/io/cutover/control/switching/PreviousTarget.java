@@ -6,6 +6,7 @@ import io.cutover.proxy.Backend;
 import io.cutover.proxy.Target;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The target traffic was switched away from last (where a rollback goes), and the watch that
@@ -27,6 +28,9 @@ public final class PreviousTarget {
 
         /** Whether {@code target} is watched and passed a recent probe (from any thread). */
         boolean warm(Target target);
+
+        /** As {@link #warm(Target)}, probed at {@code address}. */
+        boolean warm(Target target, InetSocketAddress address);
 
         /** On the control loop: probes with {@code next} from now on. */
         void health(HealthCheck next);
@@ -59,6 +63,11 @@ public final class PreviousTarget {
             }
 
             @Override
+            public boolean warm(Target target, InetSocketAddress address) {
+                return watch.warm(target, address);
+            }
+
+            @Override
             public void health(HealthCheck next) {
                 watch.health(next);
             }
@@ -82,12 +91,12 @@ public final class PreviousTarget {
     /** Traffic left {@code old}: it is the previous target from now on, and watched. */
     void left(Backend old) {
         target = old.target();
-        control.execute(() -> watch.watch(old.target(), old.address()));
+        onControl(() -> watch.watch(old.target(), old.address()));
     }
 
     /** Traffic goes to {@code t} now: it is no longer watched (it may have been left before). */
     void entered(Target t) {
-        control.execute(() -> watch.unwatch(t));
+        onControl(() -> watch.unwatch(t));
     }
 
     /** The target traffic was switched away from last, if any. */
@@ -95,9 +104,12 @@ public final class PreviousTarget {
         return target;
     }
 
-    /** Whether {@code t} is a target left recently whose background probe just passed. */
-    boolean warm(Target t) {
-        return watch.warm(t);
+    /**
+     * Whether a switch to {@code t} at {@code address} may flip at once: {@code t} is a target
+     * left recently, its background probe at that address just passed.
+     */
+    boolean warm(Target t, InetSocketAddress address) {
+        return watch.warm(t, address);
     }
 
     /** Whether a switch back to {@link #target()} would flip at once: its background probe just passed. */
@@ -108,16 +120,28 @@ public final class PreviousTarget {
 
     /** The version at {@code t} was stopped: a switch back to it probes it first. */
     public void stopped(Target t) {
-        control.execute(() -> watch.forget(t));
+        onControl(() -> watch.forget(t));
     }
 
     /** Probes with {@code next} from the next probe on (a reload changed the app's health settings). */
     void health(HealthCheck next) {
-        control.execute(() -> watch.health(next));
+        onControl(() -> watch.health(next));
     }
 
     /** Stops watching for good (the app's control stops). */
     void stop() {
-        control.execute(watch::stop);
+        onControl(watch::stop);
+    }
+
+    /**
+     * Runs {@code work} on the control loop, or not at all once that loop stops (cutover stops:
+     * nothing is watched any more); never throws, so a flip's bookkeeping goes on regardless.
+     */
+    private void onControl(Runnable work) {
+        try {
+            control.execute(work);
+        } catch (RejectedExecutionException e) {
+            // the control loop is shutting down
+        }
     }
 }

@@ -86,13 +86,14 @@ public final class Switcher {
      */
     CompletableFuture<Outcome> switchTo(Target target) {
         HealthGate health = this.health;
-        return resolve(target).thenCompose(address -> onControl(() -> previous.warm(target))
+        return resolve(target).thenCompose(address -> onControl(() -> previous.warm(target, address))
                 .thenCompose(warm -> {
                     // connections to the new target open while its health is checked, so the
                     // first requests after the flip find them ready
                     Backend incoming = replicas.backend(proxy, app, target, address, target.toString());
                     incoming.prewarm(proxy.group());
-                    if (warm) {
+                    // the watch probes one address: a version of several replicas checks each
+                    if (warm && incoming.replicas().size() == 1) {
                         // back to a target left recently, whose background probe just passed: no
                         // probe of its own, and no wait for its connections either (a request
                         // that comes before they are open opens its own, as after any flip)

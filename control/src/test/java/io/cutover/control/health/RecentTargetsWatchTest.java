@@ -3,6 +3,7 @@ package io.cutover.control.health;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cutover.control.config.HealthSettings;
 import io.cutover.proxy.Eventually;
@@ -59,6 +60,30 @@ class RecentTargetsWatchTest {
 
             assertEquals(List.of(a.target()), on(loop, watch::watched));
             assertFalse(on(loop, () -> watch.warm(b.target())), "traffic goes there: not watched");
+            awaitWarm(loop, watch, a, true);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void aTargetIsWarmOnlyAtTheAddressItWasProbedAtAndAStoppedOneIsColdButStillWatched() throws Exception {
+        EventLoopGroup group = TestProxy.transport().newGroup(1);
+        try (TestBackend a = TestBackend.start("a"); TestBackend elsewhere = TestBackend.start("elsewhere")) {
+            EventLoop loop = group.next();
+            RecentTargetsWatch watch = new RecentTargetsWatch(health(group), loop, Duration.ofSeconds(1), Ticker.SYSTEM);
+            loop.submit(() -> watch.watch(a.target(), a.target().resolve())).get(5, TimeUnit.SECONDS);
+            awaitWarm(loop, watch, a, true);
+
+            assertTrue(on(loop, () -> watch.warm(a.target(), a.target().resolve())));
+            assertFalse(on(loop, () -> watch.warm(a.target(), elsewhere.target().resolve())),
+                    "its name resolves elsewhere now: never probed there");
+
+            loop.submit(() -> watch.forget(a.target())).get(5, TimeUnit.SECONDS);
+
+            assertFalse(on(loop, () -> watch.warm(a.target())), "stopped: cold at once");
+            assertEquals(List.of(a.target()), on(loop, watch::watched), "still watched: it may come back");
+            // it is still up here: its next probe finds it so
             awaitWarm(loop, watch, a, true);
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();

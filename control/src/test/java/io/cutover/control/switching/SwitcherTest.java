@@ -68,6 +68,7 @@ class SwitcherTest {
     private ManualSwitch manual;
     private Target old;
     private Target next;
+    private final ReplicaSets replicaSets = new ReplicaSets();
 
     @BeforeEach
     void start() throws Exception {
@@ -78,7 +79,7 @@ class SwitcherTest {
         drains = new Drains(app, proxy, control, metrics, Duration.ofMinutes(1), Duration.ofHours(1));
         meters = new SwitchMetrics(app, proxy.router().app(app), drains, new SimpleMeterRegistry());
         switcher = new Switcher(app, proxy, control, Runnable::run, Clock.fixed(NOW, ZoneOffset.UTC), health,
-                drains, new PreviousTarget(watch, control), meters, new ReplicaSets());
+                drains, new PreviousTarget(watch, control), meters, replicaSets);
         lock = new RoutingLock();
         manual = new ManualSwitch(switcher, lock);
         old = Target.parse("127.0.0.1:" + TestPorts.free());
@@ -230,6 +231,19 @@ class SwitcherTest {
             io.cutover.proxy.Eventually.until(Duration.ofSeconds(10), "a connection opened ahead of the requests",
                     () -> now.idleConnections() > 0);
         }
+    }
+
+    @Test
+    void aSwitchBackToAWarmTargetWhoseVersionHasSeveralReplicasChecksEachOfThem() throws Exception {
+        Target second = Target.parse("127.0.0.1:" + TestPorts.free());
+        replicaSets.lookup(t -> t.equals(next) ? List.of(next, second) : List.of(t));
+        watch.warm.add(next);      // the watch probes one address: the other replica is unknown to it
+        health.answer(CompletableFuture.completedFuture(Duration.ofMillis(3)));
+
+        Outcome outcome = manual.switchTo(next).get(10, TimeUnit.SECONDS);
+
+        assertEquals(new Outcome(old, next, true, Duration.ofMillis(3)), outcome);
+        assertEquals(java.util.Set.of(next, second), java.util.Set.copyOf(health.asked), "each replica's gate");
     }
 
     @Test
@@ -660,6 +674,11 @@ class SwitcherTest {
 
         @Override
         public boolean warm(Target target) {
+            return warm.contains(target);
+        }
+
+        @Override
+        public boolean warm(Target target, InetSocketAddress address) {
             return warm.contains(target);
         }
 
