@@ -89,11 +89,7 @@ public final class RecentTargetsWatch {
             w.live = false;
             Watched cold = new Watched(w.target, w.address);
             watched.set(watched.indexOf(w), cold);
-            control.schedule(() -> {
-                if (cold.live) {
-                    probe(cold);
-                }
-            }, Math.max(intervalNanos, COLD_INTERVAL_NANOS), TimeUnit.NANOSECONDS);
+            probeLater(cold, false);
         }
     }
 
@@ -164,12 +160,19 @@ public final class RecentTargetsWatch {
             }
             boolean passed = Boolean.TRUE.equals(healthy);
             w.healthyAtNanos = passed ? ticker.nanos() : NEVER;
-            // a target that went away (a stopped version) is asked once a second, not every interval
-            control.schedule(() -> {
-                if (w.live) {
-                    probe(w);
-                }
-            }, passed ? intervalNanos : Math.max(intervalNanos, COLD_INTERVAL_NANOS), TimeUnit.NANOSECONDS);
+            probeLater(w, passed);
         }));
+    }
+
+    /**
+     * Probes {@code w} again after an interval while it is watched; a target that is not up (a
+     * stopped version) is asked once a second, not every interval.
+     */
+    private void probeLater(Watched w, boolean up) {
+        control.schedule(() -> {
+            if (w.live) {
+                probe(w);
+            }
+        }, up ? intervalNanos : Math.max(intervalNanos, COLD_INTERVAL_NANOS), TimeUnit.NANOSECONDS);
     }
 }

@@ -26,10 +26,10 @@ public final class PreviousTarget {
         /** On the control loop: {@code target} was stopped, it is cold until a probe passes again. */
         void forget(Target target);
 
-        /** Whether {@code target} is watched and passed a recent probe (from any thread). */
-        boolean warm(Target target);
-
-        /** As {@link #warm(Target)}, probed at {@code address}. */
+        /**
+         * Whether {@code target} is watched and passed a recent probe at {@code address} (null:
+         * wherever it was probed), from any thread.
+         */
         boolean warm(Target target, InetSocketAddress address);
 
         /** On the control loop: probes with {@code next} from now on. */
@@ -55,11 +55,6 @@ public final class PreviousTarget {
             @Override
             public void forget(Target target) {
                 watch.forget(target);
-            }
-
-            @Override
-            public boolean warm(Target target) {
-                return watch.warm(target);
             }
 
             @Override
@@ -115,7 +110,7 @@ public final class PreviousTarget {
     /** Whether a switch back to {@link #target()} would flip at once: its background probe just passed. */
     public boolean warm() {
         Target p = target;
-        return p != null && watch.warm(p);
+        return p != null && watch.warm(p, null);
     }
 
     /** The version at {@code t} was stopped: a switch back to it probes it first. */

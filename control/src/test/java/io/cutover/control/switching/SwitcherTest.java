@@ -673,11 +673,6 @@ class SwitcherTest {
         }
 
         @Override
-        public boolean warm(Target target) {
-            return warm.contains(target);
-        }
-
-        @Override
         public boolean warm(Target target, InetSocketAddress address) {
             return warm.contains(target);
         }
