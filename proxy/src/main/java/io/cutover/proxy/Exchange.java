@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * ({@link Backend#pick}) and holds that replica's in-flight count too. A connection that could
  * not be opened sends the request on to another replica (nothing reached the app, so any method
  * may go), each replica tried at most once; a retry after a pooled connection died prefers
- * another replica. An upgraded connection stays on its replica: it is that replica's connection.
+ * another replica. A connection closed on this side before it connected was no answer of the
+ * replica's: it is opened again, once, on the same replica ({@link RetryRule#mayReconnect}). An upgraded connection stays on its replica: it is that replica's connection.
  *
  * <p>Whose turn it is decides which clock runs while the request goes out. While the client is
  * sending its body and the backend could take more, the client's: it must send a byte within the
@@ -87,6 +88,7 @@ final class Exchange {
     private long tried;
     private BackendHandler bound;
     private RetryRule.Attempt attempt = RetryRule.Attempt.FRESH;
+    private boolean reconnected;
     private RequestBody body;
     private int status;
     private boolean backendKeepAlive;
@@ -203,6 +205,13 @@ final class Exchange {
             upstream = null;
             if (notCreated) {
                 fail(backend.noConnection(connecting.cause()));     // no descriptor here: not the replica's fault
+                return;
+            }
+            if (RetryRule.mayReconnect(connecting.cause(), reconnected, backend.closed())) {
+                reconnected = true;
+                log.debug("{}: the connection to {} was closed here before it connected, opening another",
+                        head, replica.target());
+                connect();
                 return;
             }
             replica.connectFailed(connecting.cause(), ticker);

@@ -31,4 +31,20 @@ final class RetryRule {
                             boolean backendClosed) {
         return attempt == Attempt.POOLED && !bodySent && !responseBegan && idempotent && !backendClosed;
     }
+
+    /**
+     * Whether a connection that failed to connect is opened again on the same replica, for any
+     * method (nothing was sent): when it was closed on this side before it connected, which is no
+     * answer of the replica's, once, and while its backend still takes requests. On epoll a new
+     * socket can be handed an event of a descriptor closed in the same batch whose number it
+     * reused (Netty keys registrations by descriptor); reading the unconnected socket fails and
+     * closes it before its connect starts. A refused or timed-out connect is the replica's answer.
+     *
+     * @param cause         why the connect failed
+     * @param reconnected   it was opened again already
+     * @param backendClosed its backend was closed (its connections are closed on purpose)
+     */
+    static boolean mayReconnect(Throwable cause, boolean reconnected, boolean backendClosed) {
+        return cause instanceof java.nio.channels.ClosedChannelException && !reconnected && !backendClosed;
+    }
 }

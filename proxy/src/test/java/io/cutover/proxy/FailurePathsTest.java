@@ -208,6 +208,71 @@ class FailurePathsTest {
     }
 
     @Test
+    void aBackendConnectionClosedHereBeforeItConnectsIsOpenedAgainAndThePostGetsItsAnswer() throws Exception {
+        // what epoll does when a new socket reuses the number of one closed in the same batch of
+        // events: the stale event's read fails on the unconnected socket and closes it, and its
+        // connect fails with ClosedChannelException; the replica never answered
+        AtomicInteger toClose = new AtomicInteger(1);
+        try (TestBackend app = TestBackend.start("app"); TestProxy proxy = TestProxy.startOneLoop()) {
+            proxy.switchTo(app.target());
+            proxy.server().backendChannels(() -> {
+                io.netty.channel.Channel ch;
+                try {
+                    ch = TestProxy.transport().channel().getConstructor().newInstance();
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+                if (toClose.getAndDecrement() > 0) {
+                    ch.pipeline().addFirst(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRegistered(io.netty.channel.ChannelHandlerContext ctx) {
+                            ctx.close();
+                        }
+                    });
+                }
+                return ch;
+            });
+            Replica replica = proxy.server().router().active().replicas().get(0);
+            try (RawHttp client = new RawHttp(proxy.address())) {
+                RawHttp.Response r = client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello").read();
+                assertEquals(200, r.status(), "the one replica is up: the POST is answered by it");
+                assertEquals("app", r.body());
+            }
+            assertTrue(toClose.get() < 0, "the first connection was closed before it connected, a second one opened");
+            assertEquals(0, replica.ejections(), "a connection closed here is not the replica's failure");
+            assertEquals(null, replica.downReason());
+        }
+    }
+
+    @Test
+    void aBackendConnectionClosedHereTwiceIsNotOpenedAThirdTimeAndTheClientGets502() throws Exception {
+        AtomicInteger made = new AtomicInteger();
+        try (TestBackend app = TestBackend.start("app"); TestProxy proxy = TestProxy.startOneLoop()) {
+            proxy.switchTo(app.target());
+            proxy.server().backendChannels(() -> {
+                made.incrementAndGet();
+                io.netty.channel.Channel ch;
+                try {
+                    ch = TestProxy.transport().channel().getConstructor().newInstance();
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+                ch.pipeline().addFirst(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRegistered(io.netty.channel.ChannelHandlerContext ctx) {
+                        ctx.close();
+                    }
+                });
+                return ch;
+            });
+            try (RawHttp client = new RawHttp(proxy.address())) {
+                assertEquals(502, client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+            }
+            assertEquals(2, made.get(), "opened again once, not in a loop");
+        }
+    }
+
+    @Test
     void aPipelinedRequestWaitingWhenTheClientLeavesLeaksNothing() throws Exception {
         LeakDetection.collectLeaks();   // whatever earlier tests left is theirs
         java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
