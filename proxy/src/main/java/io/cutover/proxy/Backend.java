@@ -317,7 +317,8 @@ public final class Backend {
 
     /**
      * Opens a connection on each loop and parks it, so that the first requests after a switch
-     * find one ready instead of waiting for a connect. Call it before the flip, from any thread.
+     * find one ready instead of waiting for a connect. Call it before the flip (or right after it,
+     * when the flip must not wait for them), from any thread.
      *
      * @return completes once every attempt succeeded or failed (it never fails)
      */

@@ -88,18 +88,21 @@ public final class Switcher {
         HealthGate health = this.health;
         return resolve(target).thenCompose(address -> onControl(() -> previous.warm(target, address))
                 .thenCompose(warm -> {
-                    // connections to the new target open while its health is checked, so the
-                    // first requests after the flip find them ready
                     Backend incoming = replicas.backend(proxy, app, target, address, target.toString());
-                    incoming.prewarm(proxy.group());
                     // the watch probes one address: a version of several replicas checks each
                     if (warm && incoming.replicas().size() == 1) {
                         // back to a target left recently, whose background probe just passed: no
-                        // probe of its own, and no wait for its connections either (a request
-                        // that comes before they are open opens its own, as after any flip)
-                        return CompletableFuture.completedFuture(
-                                new Outcome(flip(incoming, Duration.ZERO).previous(), target, true, Duration.ZERO));
+                        // probe of its own, and no wait for its connections either: they open
+                        // after the flip (opening them takes a socket and a task per loop, up to
+                        // milliseconds on a loaded machine), and a request that comes before
+                        // they are open opens its own, as after any flip
+                        Target left = flip(incoming, Duration.ZERO).previous();
+                        incoming.prewarm(proxy.group());
+                        return CompletableFuture.completedFuture(new Outcome(left, target, true, Duration.ZERO));
                     }
+                    // connections to the new target open while its health is checked, so the
+                    // first requests after the flip find them ready
+                    incoming.prewarm(proxy.group());
                     return checkAll(health, incoming)
                             .thenApply(healthWait -> {      // on the control loop, where the last probe ended
                                 Flip flip = flip(incoming, healthWait);
