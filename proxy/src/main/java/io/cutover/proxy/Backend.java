@@ -318,7 +318,8 @@ public final class Backend {
     /**
      * Opens a connection on each loop and parks it, so that the first requests after a switch
      * find one ready instead of waiting for a connect. Call it before the flip (or right after it,
-     * when the flip must not wait for them), from any thread.
+     * when the flip must not wait for them), from any thread. A loop that is stopping gets none:
+     * it would refuse the connection's registration, and then the task that reports it.
      *
      * @return completes once every attempt succeeded or failed (it never fails)
      */
@@ -327,6 +328,9 @@ public final class Backend {
         for (Replica r : replicas) {
             for (EventExecutor executor : loops) {
                 EventLoop loop = (EventLoop) executor;
+                if (loop.isShuttingDown()) {
+                    continue;
+                }
                 CompletableFuture<Void> attempt = new CompletableFuture<>();
                 attempts.add(attempt);
                 ChannelFuture connecting = r.connect(loop);

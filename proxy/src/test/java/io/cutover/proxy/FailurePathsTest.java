@@ -273,6 +273,21 @@ class FailurePathsTest {
     }
 
     @Test
+    void connectionsOpenedAheadOnLoopsThatStoppedAreNotTriedAndThePrewarmStillCompletes() throws Exception {
+        // cutover stopped just as a switch (or its start-up rehearsal) opened connections ahead
+        io.netty.channel.EventLoopGroup stopped = TestProxy.transport().newGroup(1);
+        stopped.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS).await(10, java.util.concurrent.TimeUnit.SECONDS);
+        try (TestBackend app = TestBackend.start("app"); TestProxy proxy = TestProxy.startOneLoop()) {
+            Backend backend = proxy.server().newBackend(app.target());
+            backend.prewarm(stopped).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(0, backend.openConnections());
+            backend.prewarm(proxy.server().group()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(1, backend.openConnections(), "a running loop still gets its connection");
+            backend.discard();
+        }
+    }
+
+    @Test
     void aPipelinedRequestWaitingWhenTheClientLeavesLeaksNothing() throws Exception {
         LeakDetection.collectLeaks();   // whatever earlier tests left is theirs
         java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
