@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,11 +20,14 @@ import org.slf4j.LoggerFactory;
  * The run the class-data archive is made from ({@code ./mvnw package} runs it with
  * {@code -XX:DumpLoadedClassList}, then dumps a static archive from that list, as packaging/deb's
  * postinst does): a cutover started on loopback
- * ports 0 with a temporary state directory, as {@code serve} starts one, then {@code status},
- * {@code history} and the help against it, in this JVM; then it stops and removes what it made.
- * The classes these load are those the archive holds, so that {@code cutover status} and
- * {@code cutover serve} start from it. Not a command: it binds nothing but loopback port 0 and
- * writes nothing but its temporary directory (and what the JVM is told to write).
+ * ports 0 with a temporary state directory, as {@code serve} starts one, in front of two tiny
+ * backends of its own (loopback port 0); a few requests through it, a {@code switch} to the second
+ * backend and one back, then {@code status}, {@code history} and the help against it, in this JVM;
+ * then it stops and removes what it made. The classes these load (and the lambdas they link) are
+ * those the archive holds, so that {@code cutover status} and {@code cutover serve} start from it,
+ * and a serve's first switch finds its path's code there instead of making it then. Not a
+ * command: it binds nothing but loopback port 0 and writes nothing but its temporary directory
+ * (and what the JVM is told to write).
  */
 public final class ArchiveTraining {
     private ArchiveTraining() {
@@ -70,11 +74,15 @@ public final class ArchiveTraining {
         StringWriter printed = new StringWriter();
         PrintWriter sink = new PrintWriter(printed, true);
         int failed = 0;
-        try (Cutover cutover = Cutover.start(ConfigLoader.load(Optional.empty(), Map.of(
+        try (TinyBackend a = TinyBackend.start(); TinyBackend b = TinyBackend.start();
+             Cutover cutover = Cutover.start(ConfigLoader.load(Optional.empty(), Map.of(
                 "cutover.listen", "127.0.0.1:0", "cutover.admin", "127.0.0.1:0",
-                "cutover.state-dir", state.toString(), "cutover.target", "127.0.0.1:9")), Clock.systemUTC())) {
+                "cutover.state-dir", state.toString(), "cutover.target", a.target())), Clock.systemUTC())) {
             String admin = "127.0.0.1:" + cutover.adminAddress().getPort();
+            failed += throughProxy(cutover.proxyAddress());
             for (String[] command : new String[][] {
+                    {"switch", "--admin", admin, "--state-dir", state.toString(), b.target()},
+                    {"switch", "--admin", admin, "--state-dir", state.toString(), a.target()},
                     {"status", "--admin", admin, "--state-dir", state.toString()},
                     {"history", "--admin", admin, "--state-dir", state.toString()},
                     {"--help"}, {"--version"}}) {
@@ -88,6 +96,108 @@ public final class ArchiveTraining {
         if (failed > 0) {
             // the archive is still usable (it holds what loaded); say so, and fail no build for it
             System.err.println("cutover: " + failed + " of the archive's training commands failed:\n" + printed);
+        }
+    }
+
+    /** A GET and a POST through the proxy on one keep-alive connection; 1 if either was not answered 200. */
+    private static int throughProxy(java.net.InetSocketAddress proxy) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(proxy, 5_000);
+            s.setSoTimeout(5_000);
+            java.io.OutputStream out = s.getOutputStream();
+            java.io.InputStream in = s.getInputStream();
+            out.write(("GET / HTTP/1.1\r\nHost: training\r\n\r\n"
+                    + "POST / HTTP/1.1\r\nHost: training\r\nContent-Length: 2\r\n\r\nok").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            for (int i = 0; i < 2; i++) {
+                if (!TinyBackend.readHead(in).startsWith("HTTP/1.1 200")) {
+                    return 1;
+                }
+                in.readNBytes(TinyBackend.BODY.length);
+            }
+            return 0;
+        } catch (IOException e) {
+            return 1;
+        }
+    }
+
+    /**
+     * A backend for the training run: answers every request on loopback port 0 with 200 and a
+     * 2-byte body, on threads of its own, until closed. Reads heads only (the training sends no
+     * body but the POST's 2 bytes, which it skips).
+     */
+    private static final class TinyBackend implements AutoCloseable {
+        static final byte[] BODY = "ok".getBytes(StandardCharsets.US_ASCII);
+        private final java.net.ServerSocket server;
+
+        private TinyBackend(java.net.ServerSocket server) {
+            this.server = server;
+        }
+
+        static TinyBackend start() throws IOException {
+            java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            TinyBackend backend = new TinyBackend(server);
+            Thread accepting = new Thread(backend::accept, "archive-backend");
+            accepting.setDaemon(true);
+            accepting.start();
+            return backend;
+        }
+
+        String target() {
+            return "127.0.0.1:" + server.getLocalPort();
+        }
+
+        private void accept() {
+            while (!server.isClosed()) {
+                try {
+                    java.net.Socket s = server.accept();
+                    Thread t = new Thread(() -> answer(s), "archive-backend-connection");
+                    t.setDaemon(true);
+                    t.start();
+                } catch (IOException e) {
+                    return;     // closed
+                }
+            }
+        }
+
+        private static void answer(java.net.Socket s) {
+            try (s) {
+                s.setSoTimeout(10_000);
+                java.io.InputStream in = s.getInputStream();
+                while (true) {
+                    String head = readHead(in);
+                    if (head.isEmpty()) {
+                        return;
+                    }
+                    java.util.regex.Matcher length = java.util.regex.Pattern
+                            .compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+                    if (length.find()) {
+                        in.readNBytes(Integer.parseInt(length.group(1)));
+                    }
+                    s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + BODY.length + "\r\n\r\nok")
+                            .getBytes(StandardCharsets.US_ASCII));
+                }
+            } catch (IOException e) {
+                // the other end left, or went quiet: this connection is done
+            }
+        }
+
+        /** A head up to its blank line, or "" at the end of the stream. */
+        static String readHead(java.io.InputStream in) throws IOException {
+            StringBuilder head = new StringBuilder();
+            int c;
+            while ((c = in.read()) >= 0) {
+                head.append((char) c);
+                if (head.length() >= 4 && head.lastIndexOf("\r\n\r\n") == head.length() - 4) {
+                    return head.toString();
+                }
+            }
+            return "";
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
         }
     }
 
