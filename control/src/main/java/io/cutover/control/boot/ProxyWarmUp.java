@@ -78,7 +78,9 @@ public final class ProxyWarmUp {
             s.connect(address, timeoutMillis);
             s.setTcpNoDelay(true);
             OutputStream out = s.getOutputStream();
-            InputStream in = s.getInputStream();
+            // buffered: a socket's own stream reads a byte per system call, and the head is read a
+            // byte at a time (the warm-up's own client ran cold and slow beside the path it warms)
+            InputStream in = new java.io.BufferedInputStream(s.getInputStream(), 16384);
             byte[] buf = new byte[16384];
             while (answered < n && System.nanoTime() < deadline) {
                 // never past the deadline: a stalled answer ends the warm-up there
@@ -102,12 +104,14 @@ public final class ProxyWarmUp {
      */
     private static boolean readResponse(InputStream in, byte[] buf) throws IOException {
         StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
+        int last4 = 0;      // the last four bytes read, to find the blank line without a copy per byte
+        while (last4 != 0x0d0a0d0a) {
             int c = in.read();
             if (c < 0 || head.length() > 16384) {
                 return false;
             }
             head.append((char) c);
+            last4 = last4 << 8 | c;
         }
         String h = head.toString().toLowerCase(java.util.Locale.ROOT);
         int at = h.indexOf("\r\ncontent-length:");
