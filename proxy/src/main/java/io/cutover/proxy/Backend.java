@@ -318,10 +318,12 @@ public final class Backend {
     /**
      * Opens a connection on each loop and parks it, so that the first requests after a switch
      * find one ready instead of waiting for a connect. Call it before the flip (or right after it,
-     * when the flip must not wait for them), from any thread. A loop that is stopping gets none:
-     * it would refuse the connection's registration, and then the task that reports it.
+     * when the flip must not wait for them), from any thread. Each connection is opened by a task
+     * on its own loop: a loop that stops refuses the task (or, stopping later, closes the
+     * connection itself), where a connection made from another thread raced the loop's end, and
+     * Netty logged an error for each.
      *
-     * @return completes once every attempt succeeded or failed (it never fails)
+     * @return completes once every attempt succeeded, failed or was refused (it never fails)
      */
     public CompletableFuture<Void> prewarm(EventLoopGroup loops) {
         List<CompletableFuture<Void>> attempts = new ArrayList<>();
@@ -333,18 +335,34 @@ public final class Backend {
                 }
                 CompletableFuture<Void> attempt = new CompletableFuture<>();
                 attempts.add(attempt);
-                ChannelFuture connecting = r.connect(loop);
-                // parked from a task of its own: never from within the connect completion (see Exchange.connect)
-                connecting.addListener(f -> loop.execute(() -> {
-                    if (f.isSuccess()) {
-                        BackendHandler.of(connecting.channel()).unbind();
-                        r.release(connecting.channel());
-                    }
+                try {
+                    loop.execute(() -> {
+                        ChannelFuture connecting = r.connect(loop);
+                        connecting.addListener(f -> park(loop, r, connecting, attempt));
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException e) {     // the loop stopped meanwhile
                     attempt.complete(null);
-                }));
+                }
             }
         }
         return CompletableFuture.allOf(attempts.toArray(CompletableFuture[]::new));
+    }
+
+    /** Parks a connection opened ahead, from a task of its own: never from within the connect completion (see Exchange.connect). */
+    private static void park(EventLoop loop, Replica r, ChannelFuture connecting, CompletableFuture<Void> attempt) {
+        try {
+            loop.execute(() -> {
+                if (connecting.isSuccess()) {
+                    BackendHandler.of(connecting.channel()).unbind();
+                    r.release(connecting.channel());
+                }
+                attempt.complete(null);
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // this runs on the loop, which refuses tasks in its last steps: ending, it closes every
+            // channel registered on it (closing it here would ask the loop for a task again)
+            attempt.complete(null);
+        }
     }
 
     /** Gives up a backend that was never routed to (its health check failed): its connections close. */

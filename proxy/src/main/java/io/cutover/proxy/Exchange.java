@@ -207,14 +207,18 @@ final class Exchange {
                 fail(backend.noConnection(connecting.cause()));     // no descriptor here: not the replica's fault
                 return;
             }
-            if (RetryRule.mayReconnect(connecting.cause(), reconnected, backend.closed())) {
+            // not while cutover stops: its own close of every connection is no stale event
+            if (RetryRule.mayReconnect(connecting.cause(), reconnected, backend.closed())
+                    && client.channel().isActive() && !client.channel().eventLoop().isShuttingDown()) {
                 reconnected = true;
                 log.debug("{}: the connection to {} was closed here before it connected, opening another",
                         head, replica.target());
                 connect();
                 return;
             }
-            replica.connectFailed(connecting.cause(), ticker);
+            if (!(connecting.cause() instanceof java.nio.channels.ClosedChannelException)) {
+                replica.connectFailed(connecting.cause(), ticker);     // closed here: not the replica's answer
+            }
             Replica next = backend.closed() ? null : backend.pick(tried | Backend.bit(replica));
             if (next != null) {
                 // nothing was sent: safe for any method

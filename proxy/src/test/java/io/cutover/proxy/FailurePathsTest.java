@@ -265,10 +265,13 @@ class FailurePathsTest {
                 });
                 return ch;
             });
+            Replica replica = proxy.server().router().active().replicas().get(0);
             try (RawHttp client = new RawHttp(proxy.address())) {
                 assertEquals(502, client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
             }
             assertEquals(2, made.get(), "opened again once, not in a loop");
+            assertEquals(0, replica.ejections(), "closed here twice is still not the replica's failure");
+            assertEquals(null, replica.downReason());
         }
     }
 

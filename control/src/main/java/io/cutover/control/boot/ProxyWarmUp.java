@@ -92,7 +92,7 @@ public final class ProxyWarmUp {
                 }
                 answered++;
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {     // a length it cannot read, too: it never fails anything
             log.debug("warm-up stopped after {} requests: {}", answered, e.toString());
         }
         return answered;

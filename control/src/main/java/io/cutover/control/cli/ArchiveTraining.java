@@ -19,15 +19,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The run the class-data archive is made from ({@code ./mvnw package} runs it with
  * {@code -XX:DumpLoadedClassList}, then dumps a static archive from that list, as packaging/deb's
- * postinst does): a cutover started on loopback
- * ports 0 with a temporary state directory, as {@code serve} starts one, in front of two tiny
- * backends of its own (loopback port 0); a few requests through it, a {@code switch} to the second
- * backend and one back, then {@code status}, {@code history} and the help against it, in this JVM;
- * then it stops and removes what it made. The classes these load (and the lambdas they link) are
- * those the archive holds, so that {@code cutover status} and {@code cutover serve} start from it,
- * and a serve's first switch finds its path's code there instead of making it then. Not a
- * command: it binds nothing but loopback port 0 and writes nothing but its temporary directory
- * (and what the JVM is told to write).
+ * postinst does): a cutover started on loopback ports 0 with a temporary state directory, as
+ * {@code serve} starts one, in front of two tiny backends of its own (loopback port 0); a few
+ * requests through it, a {@code switch} to the second backend and one back, then {@code status},
+ * {@code history} and the help against it, in this JVM; then it stops and removes its state
+ * directory (its backends' threads end with the JVM). The classes these load (and the lambdas
+ * they link) are those the archive holds, so that {@code cutover status} and {@code cutover serve}
+ * start from it, and a serve's first switch finds its path's code there instead of making it
+ * then. Not a command: it binds nothing but loopback port 0 and writes nothing but its temporary
+ * directory (and what the JVM is told to write).
  */
 public final class ArchiveTraining {
     private ArchiveTraining() {
@@ -135,7 +135,7 @@ public final class ArchiveTraining {
         }
 
         static TinyBackend start() throws IOException {
-            java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, 1}));
             TinyBackend backend = new TinyBackend(server);
             Thread accepting = new Thread(backend::accept, "archive-backend");
             accepting.setDaemon(true);
@@ -177,8 +177,8 @@ public final class ArchiveTraining {
                     s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + BODY.length + "\r\n\r\nok")
                             .getBytes(StandardCharsets.US_ASCII));
                 }
-            } catch (IOException e) {
-                // the other end left, or went quiet: this connection is done
+            } catch (IOException | RuntimeException e) {
+                // the other end left, went quiet or sent a length it cannot read: this connection is done
             }
         }
 

@@ -97,7 +97,11 @@ public final class Switcher {
                         // milliseconds on a loaded machine), and a request that comes before
                         // they are open opens its own, as after any flip
                         Target left = flip(incoming, Duration.ZERO).previous();
-                        incoming.prewarm(proxy.group());
+                        try {
+                            incoming.prewarm(proxy.group());
+                        } catch (RuntimeException e) {      // flipped regardless: the switch happened
+                            log.debug("app={} connections to {} not opened ahead: {}", app, target, e.toString());
+                        }
                         return CompletableFuture.completedFuture(new Outcome(left, target, true, Duration.ZERO));
                     }
                     // connections to the new target open while its health is checked, so the
