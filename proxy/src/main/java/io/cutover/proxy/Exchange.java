@@ -216,7 +216,7 @@ final class Exchange {
                 connect();
                 return;
             }
-            if (!(connecting.cause() instanceof java.nio.channels.ClosedChannelException)) {
+            if (!RetryRule.closedHere(connecting.cause())) {
                 replica.connectFailed(connecting.cause(), ticker);     // closed here: not the replica's answer
             }
             Replica next = backend.closed() ? null : backend.pick(tried | Backend.bit(replica));

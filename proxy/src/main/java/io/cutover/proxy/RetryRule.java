@@ -45,6 +45,11 @@ final class RetryRule {
      * @param backendClosed its backend was closed (its connections are closed on purpose)
      */
     static boolean mayReconnect(Throwable cause, boolean reconnected, boolean backendClosed) {
-        return cause instanceof java.nio.channels.ClosedChannelException && !reconnected && !backendClosed;
+        return closedHere(cause) && !reconnected && !backendClosed;
+    }
+
+    /** A connect failed because the connection was closed on this side, not by the replica's answer. */
+    static boolean closedHere(Throwable cause) {
+        return cause instanceof java.nio.channels.ClosedChannelException;
     }
 }

@@ -207,6 +207,26 @@ class FailurePathsTest {
         }
     }
 
+    /** A backend channel of the transport under test, as the proxy makes one. */
+    private static io.netty.channel.Channel backendChannel() {
+        try {
+            return TestProxy.transport().channel().getConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code ch}, closed on its own side once registered, before its connect starts. */
+    private static io.netty.channel.Channel closedOnRegistration(io.netty.channel.Channel ch) {
+        ch.pipeline().addFirst(new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRegistered(io.netty.channel.ChannelHandlerContext ctx) {
+                ctx.close();
+            }
+        });
+        return ch;
+    }
+
     @Test
     void aBackendConnectionClosedHereBeforeItConnectsIsOpenedAgainAndThePostGetsItsAnswer() throws Exception {
         // what epoll does when a new socket reuses the number of one closed in the same batch of
@@ -215,23 +235,8 @@ class FailurePathsTest {
         AtomicInteger toClose = new AtomicInteger(1);
         try (TestBackend app = TestBackend.start("app"); TestProxy proxy = TestProxy.startOneLoop()) {
             proxy.switchTo(app.target());
-            proxy.server().backendChannels(() -> {
-                io.netty.channel.Channel ch;
-                try {
-                    ch = TestProxy.transport().channel().getConstructor().newInstance();
-                } catch (ReflectiveOperationException e) {
-                    throw new IllegalStateException(e);
-                }
-                if (toClose.getAndDecrement() > 0) {
-                    ch.pipeline().addFirst(new io.netty.channel.ChannelInboundHandlerAdapter() {
-                        @Override
-                        public void channelRegistered(io.netty.channel.ChannelHandlerContext ctx) {
-                            ctx.close();
-                        }
-                    });
-                }
-                return ch;
-            });
+            proxy.server().backendChannels(() -> toClose.getAndDecrement() > 0
+                    ? closedOnRegistration(backendChannel()) : backendChannel());
             Replica replica = proxy.server().router().active().replicas().get(0);
             try (RawHttp client = new RawHttp(proxy.address())) {
                 RawHttp.Response r = client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello").read();
@@ -251,19 +256,7 @@ class FailurePathsTest {
             proxy.switchTo(app.target());
             proxy.server().backendChannels(() -> {
                 made.incrementAndGet();
-                io.netty.channel.Channel ch;
-                try {
-                    ch = TestProxy.transport().channel().getConstructor().newInstance();
-                } catch (ReflectiveOperationException e) {
-                    throw new IllegalStateException(e);
-                }
-                ch.pipeline().addFirst(new io.netty.channel.ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelRegistered(io.netty.channel.ChannelHandlerContext ctx) {
-                        ctx.close();
-                    }
-                });
-                return ch;
+                return closedOnRegistration(backendChannel());
             });
             Replica replica = proxy.server().router().active().replicas().get(0);
             try (RawHttp client = new RawHttp(proxy.address())) {
