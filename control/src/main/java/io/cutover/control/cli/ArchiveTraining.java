@@ -23,11 +23,11 @@ import org.slf4j.LoggerFactory;
  * {@code serve} starts one, in front of two tiny backends of its own (loopback port 0); a few
  * requests through it, a {@code switch} to the second backend and one back, then {@code status},
  * {@code history} and the help against it, in this JVM; then it stops and removes its state
- * directory (its backends' threads end with the JVM). The classes these load (and the lambdas
- * they link) are those the archive holds, so that {@code cutover status} and {@code cutover serve}
- * start from it, and a serve's first switch finds its path's code there instead of making it
- * then. Not a command: it binds nothing but loopback port 0 and writes nothing but its temporary
- * directory (and what the JVM is told to write).
+ * directory. The classes these load (and the lambdas they link) are those the archive holds, so
+ * that {@code cutover status} and {@code cutover serve} start from it, and a serve's first switch
+ * finds its path's code there instead of making it then. Not a command: it binds nothing but
+ * loopback port 0 and writes nothing but its temporary directory (and what the JVM is told to
+ * write).
  */
 public final class ArchiveTraining {
     private ArchiveTraining() {
@@ -122,64 +122,33 @@ public final class ArchiveTraining {
     }
 
     /**
-     * A backend for the training run: answers every request on loopback port 0 with 200 and a
-     * 2-byte body, on threads of its own, until closed. Reads heads only (the training sends no
-     * body but the POST's 2 bytes, which it skips).
+     * A backend for the training run: the JDK's HTTP server (as {@code cutover demo}'s app uses)
+     * on 127.0.0.1 port 0, answering every request 200 with a 2-byte body, until closed.
      */
     private static final class TinyBackend implements AutoCloseable {
         static final byte[] BODY = "ok".getBytes(StandardCharsets.US_ASCII);
-        private final java.net.ServerSocket server;
+        private final com.sun.net.httpserver.HttpServer server;
 
-        private TinyBackend(java.net.ServerSocket server) {
+        private TinyBackend(com.sun.net.httpserver.HttpServer server) {
             this.server = server;
         }
 
         static TinyBackend start() throws IOException {
-            java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, 1}));
-            TinyBackend backend = new TinyBackend(server);
-            Thread accepting = new Thread(backend::accept, "archive-backend");
-            accepting.setDaemon(true);
-            accepting.start();
-            return backend;
+            com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                    new java.net.InetSocketAddress("127.0.0.1", 0), 50);
+            server.createContext("/", ex -> {
+                ex.getRequestBody().transferTo(java.io.OutputStream.nullOutputStream());
+                ex.sendResponseHeaders(200, BODY.length);
+                try (java.io.OutputStream out = ex.getResponseBody()) {
+                    out.write(BODY);
+                }
+            });
+            server.start();
+            return new TinyBackend(server);
         }
 
         String target() {
-            return "127.0.0.1:" + server.getLocalPort();
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    java.net.Socket s = server.accept();
-                    Thread t = new Thread(() -> answer(s), "archive-backend-connection");
-                    t.setDaemon(true);
-                    t.start();
-                } catch (IOException e) {
-                    return;     // closed
-                }
-            }
-        }
-
-        private static void answer(java.net.Socket s) {
-            try (s) {
-                s.setSoTimeout(10_000);
-                java.io.InputStream in = s.getInputStream();
-                while (true) {
-                    String head = readHead(in);
-                    if (head.isEmpty()) {
-                        return;
-                    }
-                    java.util.regex.Matcher length = java.util.regex.Pattern
-                            .compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
-                    if (length.find()) {
-                        in.readNBytes(Integer.parseInt(length.group(1)));
-                    }
-                    s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + BODY.length + "\r\n\r\nok")
-                            .getBytes(StandardCharsets.US_ASCII));
-                }
-            } catch (IOException | RuntimeException e) {
-                // the other end left, went quiet or sent a length it cannot read: this connection is done
-            }
+            return "127.0.0.1:" + server.getAddress().getPort();
         }
 
         /** A head up to its blank line, or "" at the end of the stream. */
@@ -196,8 +165,8 @@ public final class ArchiveTraining {
         }
 
         @Override
-        public void close() throws IOException {
-            server.close();
+        public void close() {
+            server.stop(0);
         }
     }
 
